@@ -1,0 +1,570 @@
+"""Readers for OpenSim data files: ``.mot`` / ``.sto`` tables, ``.trc`` markers,
+ExternalLoads ``.xml`` (and, re-exported from :mod:`symgait.io.osim`, ``.osim`` models).
+
+Frames and units
+----------------
+OpenSim's ground frame is Y up, X forward (direction of walking), Z right.
+The readers do not move data between frames; they only convert lengths to metres
+where the file states another unit (``.trc`` ``Units``).  ``.mot``/``.sto`` values
+are returned exactly as stored: OpenSim writes SI units, with rotational
+coordinates in degrees when the header says ``inDegrees=yes`` (use
+:meth:`Table.to_radians`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import DataFormatError
+from .osim import read_osim  # noqa: F401  (re-exported: the .osim model parser)
+
+__all__ = [
+    "Table",
+    "Markers",
+    "ExternalForce",
+    "ExternalLoads",
+    "read_mot",
+    "read_sto",
+    "read_table",
+    "read_trc",
+    "read_external_loads",
+    "read_osim",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# --------------------------------------------------------------------------- #
+# .mot / .sto tables
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Table:
+    """A time series table read from an OpenSim ``.mot`` or ``.sto`` file.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Column labels, *without* the time column.
+    data : ndarray, shape (T, k), float64
+        The values, one column per name, in the file's units (SI; rotational
+        coordinates in degrees if ``in_degrees``).
+    time : ndarray, shape (T,), float64
+        Time in seconds (the file's ``time`` column).
+    in_degrees : bool
+        The header's ``inDegrees`` flag (``False`` when absent).
+    header : dict
+        Header entries: ``key=value`` lines and legacy ``key value`` lines
+        (``datacolumns``, ``datarows``, ``range``, ``name``) as strings; the first
+        line, if it is a bare title, under ``"title"``.
+    path : str or None
+        Where the table was read from.
+    """
+
+    names: Tuple[str, ...]
+    data: np.ndarray
+    time: np.ndarray
+    in_degrees: bool = False
+    header: Dict[str, str] = field(default_factory=dict)
+    path: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.data.ndim != 2 or self.data.shape != (self.time.shape[0], len(self.names)):
+            raise ValueError(
+                f"Table data shape {self.data.shape} does not match "
+                f"{self.time.shape[0]} times x {len(self.names)} names"
+            )
+
+    @property
+    def rate(self) -> float:
+        """Mean sampling rate in Hz (``(T-1)/(t_end-t_start)``); nan for T < 2."""
+        if self.time.shape[0] < 2 or self.time[-1] == self.time[0]:
+            return float("nan")
+        return float((self.time.shape[0] - 1) / (self.time[-1] - self.time[0]))
+
+    def index(self, name: str) -> int:
+        """Column index of ``name`` (KeyError naming close matches if absent)."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no column {name!r} in {self.path or 'table'}{hint}") from None
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` as a (T,) array (``"time"`` gives :attr:`time`)."""
+        if name == "time" and "time" not in self.names:
+            return self.time
+        return self.data[:, self.index(name)]
+
+    def columns(self, names: Iterable[str]) -> np.ndarray:
+        """Several columns stacked as (T, len(names))."""
+        return np.stack([self.column(n) for n in names], axis=1)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def to_radians(self, names: Iterable[str]) -> "Table":
+        """A copy with the given (rotational) columns converted degrees -> radians.
+
+        Does nothing (returns ``self``) if the table is not ``in_degrees``.
+        The returned table has ``in_degrees=False``; columns not listed are
+        unchanged (e.g. pelvis translations in metres).
+        """
+        if not self.in_degrees:
+            return self
+        data = self.data.copy()
+        for n in names:
+            data[:, self.index(n)] *= math.pi / 180.0
+        return replace(self, data=data, in_degrees=False)
+
+    def select(self, t0: float = -math.inf, t1: float = math.inf) -> "Table":
+        """Rows with ``t0 <= time <= t1`` (a copy)."""
+        m = (self.time >= t0) & (self.time <= t1)
+        return replace(self, data=self.data[m].copy(), time=self.time[m].copy())
+
+
+def _split_fields(line: str) -> List[str]:
+    """Tab-separated if the line has tabs (trailing empty fields dropped), else whitespace."""
+    if "\t" in line:
+        parts = [p.strip() for p in line.rstrip("\r\n").split("\t")]
+        while parts and parts[-1] == "":
+            parts.pop()
+        return parts
+    return line.split()
+
+
+def _read_lines(path) -> List[str]:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if "\x00" in text:
+        raise DataFormatError(path, "binary content (NUL bytes); expected a text file")
+    return text.splitlines()
+
+
+def _parse_int(path, value: str, key: str, line: int) -> int:
+    try:
+        return int(float(value))
+    except ValueError:
+        raise DataFormatError(path, f"value {value!r} is not a number; expected an integer",
+                              line=line, field=key) from None
+
+
+def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
+    """Read an OpenSim storage table (``.mot`` or ``.sto``).
+
+    Format: header lines up to a line ``endheader``; then one line of column
+    labels (the first is ``time``); then one row of numbers per line.  Fields are
+    tab-separated (whitespace-separated if a line has no tab); trailing tabs are
+    ignored.  Both header styles are understood: ``key=value`` (``version``,
+    ``nRows``, ``nColumns``, ``inDegrees``) and the legacy SIMM style
+    ``datacolumns N`` / ``datarows N`` / ``range a b``.
+
+    Checks (raising :class:`DataFormatError` naming file, line and what was
+    expected): missing ``endheader`` or labels, a row whose number of values
+    differs from the number of labels (e.g. a row cut short), a value that is
+    not a number, ``nColumns``/``datacolumns`` differing from the labels, and
+    ``nRows`` differing from the number of rows read (a truncated file).
+    The legacy ``datarows`` count is known to be wrong in published files
+    (OpenSim's own ``subject02_running_grf.mot`` says 901 rows and holds 601),
+    so a mismatch there only warns by default (``datarows_mismatch`` =
+    ``"warn"`` | ``"raise"`` | ``"ignore"``).
+
+    Returns
+    -------
+    Table
+        Values unconverted: SI units; rotations in degrees if ``in_degrees``.
+    """
+    path = os.fspath(path)
+    lines = _read_lines(path)
+    header: Dict[str, str] = {}
+    end = None
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.lower() == "endheader":
+            end = i
+            break
+        if not s:
+            continue
+        if "=" in s:
+            k, v = s.split("=", 1)
+            header[k.strip()] = v.strip()
+        else:
+            parts = s.split(None, 1)
+            key = parts[0]
+            if key in ("name", "datacolumns", "datarows", "range"):
+                header[key] = parts[1].strip() if len(parts) > 1 else ""
+            elif i == 0:
+                header["title"] = s
+            else:
+                header.setdefault("comments", "")
+                header["comments"] += (("\n" if header["comments"] else "") + s)
+    if end is None:
+        raise DataFormatError(path, "no 'endheader' line; expected an OpenSim .mot/.sto header "
+                              "terminated by 'endheader'", line=len(lines) or None)
+    # column labels: first non-empty line after endheader
+    j = end + 1
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    if j >= len(lines):
+        raise DataFormatError(path, "file ends after the header; expected a line of column labels",
+                              line=j)
+    labels = _split_fields(lines[j])
+    if any(lab == "" for lab in labels):
+        raise DataFormatError(path, f"empty column label in {labels!r}; expected one label per "
+                              "tab-separated column", line=j + 1)
+    k = len(labels)
+    for key in ("nColumns", "datacolumns"):
+        if key in header:
+            n = _parse_int(path, header[key], key, None)
+            if n != k:
+                raise DataFormatError(path, f"header says {n} columns but the label line has {k}",
+                                      line=j + 1, field=key)
+
+    rows: List[List[float]] = []
+    for li in range(j + 1, len(lines)):
+        line = lines[li]
+        if not line.strip():
+            continue
+        parts = _split_fields(line)
+        if len(parts) != k:
+            raise DataFormatError(
+                path,
+                f"row has {len(parts)} values, expected {k} (one per column: "
+                f"{', '.join(labels[:4])}{', ...' if k > 4 else ''}); the file may be truncated",
+                line=li + 1,
+            )
+        try:
+            rows.append([float(v) for v in parts])
+        except ValueError:
+            for c, v in enumerate(parts):
+                try:
+                    float(v)
+                except ValueError:
+                    raise DataFormatError(path, f"value {v!r} is not a number; expected a float",
+                                          line=li + 1, field=labels[c]) from None
+            raise
+    data = np.asarray(rows, dtype=np.float64).reshape(len(rows), k)
+    if "nRows" in header:
+        n = _parse_int(path, header["nRows"], "nRows", None)
+        if n != data.shape[0]:
+            raise DataFormatError(path, f"header says {n} rows but {data.shape[0]} were read; "
+                                  "the file may be truncated", field="nRows")
+    if "datarows" in header and datarows_mismatch != "ignore":
+        n = _parse_int(path, header["datarows"], "datarows", None)
+        if n != data.shape[0]:
+            msg = f"{path}: legacy header 'datarows {n}' but {data.shape[0]} rows were read"
+            if datarows_mismatch == "raise":
+                raise DataFormatError(path, msg.split(": ", 1)[1], field="datarows")
+            warnings.warn(msg, stacklevel=2)
+
+    if labels[0].lower() == "time":
+        time = data[:, 0].copy()
+        names = tuple(labels[1:])
+        values = np.ascontiguousarray(data[:, 1:])
+    else:
+        raise DataFormatError(path, f"first column is {labels[0]!r}; expected 'time'",
+                              line=j + 1, field=labels[0])
+    in_deg = header.get("inDegrees", "no").strip().lower() in ("yes", "true", "1")
+    return Table(names=names, data=values, time=time, in_degrees=in_deg, header=header,
+                 path=path)
+
+
+def read_mot(path: PathLike, **kwargs) -> Table:
+    """Read an OpenSim motion file (``.mot``).  See :func:`read_table`."""
+    return read_table(path, **kwargs)
+
+
+def read_sto(path: PathLike, **kwargs) -> Table:
+    """Read an OpenSim storage file (``.sto``).  See :func:`read_table`."""
+    return read_table(path, **kwargs)
+
+
+# --------------------------------------------------------------------------- #
+# .trc markers
+# --------------------------------------------------------------------------- #
+_LENGTH_UNITS = {"mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3, "cm": 1e-2,
+                 "centimeters": 1e-2, "m": 1.0, "meters": 1.0, "metres": 1.0,
+                 "in": 0.0254, "inches": 0.0254}
+
+
+def length_unit_scale(unit: str) -> float:
+    """Metres per one ``unit`` ("mm", "cm", "m", "in"); KeyError if unknown."""
+    return _LENGTH_UNITS[unit.strip().lower()]
+
+
+@dataclass(frozen=True)
+class Markers:
+    """Marker trajectories.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Marker labels.
+    positions : ndarray, shape (T, n, 3), float64
+        Positions in **metres**, in the file's lab/ground frame (for OpenSim
+        ``.trc``: Y up, X forward, Z right).  Missing samples are NaN.
+    rate : float
+        Sampling rate in Hz.
+    time : ndarray, shape (T,)
+        Time in seconds.
+    units : str
+        The length unit stated by the file (values were converted from it).
+    frames : ndarray, shape (T,), int
+        Frame numbers as stored (``Frame#``); ``arange(T)+1`` where absent.
+    path : str or None
+    """
+
+    names: Tuple[str, ...]
+    positions: np.ndarray
+    rate: float
+    time: np.ndarray
+    units: str = "m"
+    frames: Optional[np.ndarray] = None
+    path: Optional[str] = None
+
+    def index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"no marker {name!r} in {self.path or 'markers'}") from None
+
+    def marker(self, name: str) -> np.ndarray:
+        """Trajectory of one marker, (T, 3) in metres."""
+        return self.positions[:, self.index(name), :]
+
+
+def read_trc(path: PathLike) -> Markers:
+    """Read a ``.trc`` marker file (tab-separated; positions converted to metres).
+
+    Layout: line 1 ``PathFileType ...``; line 2 keys (``DataRate CameraRate
+    NumFrames NumMarkers Units ...``); line 3 their values; line 4 ``Frame#``,
+    ``Time`` and one label per marker (every third column); line 5 ``X1 Y1 Z1
+    ...``; then one row per frame.  Empty fields (missing markers) become NaN.
+
+    Raises :class:`DataFormatError` when a row has fewer/more values than
+    ``2 + 3*NumMarkers``, a value is not a number, the label count differs
+    from ``NumMarkers``, the row count differs from ``NumFrames``, or the units
+    are unknown.
+    """
+    path = os.fspath(path)
+    lines = _read_lines(path)
+    if len(lines) < 5:
+        raise DataFormatError(path, f"only {len(lines)} lines; expected at least 5 header lines "
+                              "(PathFileType, keys, values, labels, X1 Y1 Z1...)")
+    if not lines[0].startswith("PathFileType"):
+        raise DataFormatError(path, f"first line starts {lines[0][:20]!r}; expected 'PathFileType'",
+                              line=1)
+    keys = _split_fields(lines[1])
+    vals = _split_fields(lines[2])
+    if len(vals) < len(keys):
+        raise DataFormatError(path, f"{len(vals)} header values for {len(keys)} keys {keys!r}",
+                              line=3)
+    meta = dict(zip(keys, vals))
+    for need in ("DataRate", "NumFrames", "NumMarkers", "Units"):
+        if need not in meta:
+            raise DataFormatError(path, f"header key {need!r} missing; expected it among {keys!r}",
+                                  line=2, field=need)
+    try:
+        rate = float(meta["DataRate"])
+        nframes = int(float(meta["NumFrames"]))
+        nmark = int(float(meta["NumMarkers"]))
+    except ValueError:
+        raise DataFormatError(path, f"non-numeric header values {vals!r}", line=3) from None
+    units = meta["Units"]
+    try:
+        scale = length_unit_scale(units)
+    except KeyError:
+        raise DataFormatError(path, f"unknown length unit {units!r}; expected one of "
+                              f"{sorted(_LENGTH_UNITS)}", line=3, field="Units") from None
+    lab = lines[3].rstrip("\r\n").split("\t")
+    if len(lab) < 2 or lab[0].strip() != "Frame#":
+        raise DataFormatError(path, f"label line starts {lines[3][:20]!r}; expected 'Frame#\\tTime'",
+                              line=4)
+    names = tuple(s.strip() for s in lab[2::3] if s.strip())
+    if len(names) != nmark:
+        raise DataFormatError(path, f"{len(names)} marker labels but NumMarkers={nmark}", line=4,
+                              field="NumMarkers")
+    ncol = 2 + 3 * nmark
+    frames, times, rows = [], [], []
+    for li in range(5, len(lines)):
+        line = lines[li]
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.rstrip("\r\n").split("\t")]
+        # drop trailing empties beyond the expected columns (some writers pad)
+        while len(parts) > ncol and parts[-1] == "":
+            parts.pop()
+        if len(parts) != ncol:
+            raise DataFormatError(
+                path, f"row has {len(parts)} fields, expected {ncol} (Frame#, Time and X/Y/Z of "
+                f"{nmark} markers); a column is missing or the file is truncated", line=li + 1)
+        try:
+            frames.append(int(float(parts[0])))
+            times.append(float(parts[1]))
+            rows.append([float(v) if v != "" else math.nan for v in parts[2:]])
+        except ValueError:
+            for c, v in enumerate(parts):
+                try:
+                    if v != "" or c < 2:
+                        float(v)
+                except ValueError:
+                    fld = "Frame#" if c == 0 else "Time" if c == 1 else \
+                        f"{names[(c - 2) // 3]}.{'XYZ'[(c - 2) % 3]}"
+                    raise DataFormatError(path, f"value {v!r} is not a number", line=li + 1,
+                                          field=fld) from None
+            raise
+    if len(rows) != nframes:
+        raise DataFormatError(path, f"header says NumFrames={nframes} but {len(rows)} rows were "
+                              "read; the file may be truncated", field="NumFrames")
+    pos = np.asarray(rows, dtype=np.float64).reshape(len(rows), nmark, 3) * scale
+    return Markers(names=names, positions=pos, rate=rate, time=np.asarray(times),
+                   units=units, frames=np.asarray(frames, dtype=np.int64), path=path)
+
+
+# --------------------------------------------------------------------------- #
+# ExternalLoads .xml
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class ExternalForce:
+    """One ``<ExternalForce>`` of an OpenSim ExternalLoads file.
+
+    The data columns are ``force_identifier + {x,y,z}`` (N),
+    ``point_identifier + {x,y,z}`` (m) and ``torque_identifier + {x,y,z}``
+    (N·m), expressed in ``force_expressed_in_body`` / ``point_expressed_in_body``
+    (normally ``ground``: Y up).
+    """
+
+    name: str
+    applied_to_body: str
+    force_identifier: str
+    point_identifier: Optional[str]
+    torque_identifier: Optional[str]
+    force_expressed_in_body: str = "ground"
+    point_expressed_in_body: str = "ground"
+    data_source_name: Optional[str] = None
+    disabled: bool = False
+
+    def _cols(self, prefix: Optional[str]) -> List[str]:
+        return [f"{prefix}{a}" for a in "xyz"] if prefix else []
+
+    @property
+    def force_columns(self) -> List[str]:
+        return self._cols(self.force_identifier)
+
+    @property
+    def point_columns(self) -> List[str]:
+        return self._cols(self.point_identifier)
+
+    @property
+    def torque_columns(self) -> List[str]:
+        return self._cols(self.torque_identifier)
+
+    def data(self, table: Table) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+        """``(force (T,3) N, point (T,3) m or None, torque (T,3) N·m or None)`` from ``table``."""
+        f = table.columns(self.force_columns)
+        p = table.columns(self.point_columns) if self.point_identifier else None
+        t = table.columns(self.torque_columns) if self.torque_identifier else None
+        return f, p, t
+
+
+@dataclass(frozen=True)
+class ExternalLoads(Sequence[ExternalForce]):
+    """The forces of an ExternalLoads file; iterates over its :class:`ExternalForce` s."""
+
+    name: str
+    forces: Tuple[ExternalForce, ...]
+    datafile: Optional[str]
+    path: Optional[str] = None
+
+    def __len__(self) -> int:
+        return len(self.forces)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, str):
+            for f in self.forces:
+                if f.name == i:
+                    return f
+            raise KeyError(i)
+        return self.forces[i]
+
+    def __iter__(self) -> Iterator[ExternalForce]:
+        return iter(self.forces)
+
+    @property
+    def datafile_path(self) -> Optional[Path]:
+        """The data file resolved relative to the XML file's folder (may not exist)."""
+        if not self.datafile:
+            return None
+        base = Path(self.path).parent if self.path else Path(".")
+        return base / self.datafile
+
+
+def _text(el: Optional[ET.Element]) -> Optional[str]:
+    if el is None or el.text is None:
+        return None
+    s = el.text.strip()
+    return s or None
+
+
+def _parse_xml(path) -> ET.Element:
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as e:
+        line = e.position[0] if getattr(e, "position", None) else None
+        raise DataFormatError(path, f"malformed XML ({e}); expected a well-formed OpenSim document",
+                              line=line) from None
+
+
+def read_external_loads(path: PathLike) -> ExternalLoads:
+    """Read an OpenSim ExternalLoads ``.xml`` (OpenSim 2.x–4.x layouts).
+
+    Returns an :class:`ExternalLoads` (a sequence of :class:`ExternalForce`)
+    with the ``<datafile>`` name; ``.datafile_path`` resolves it next to the XML.
+    """
+    path = os.fspath(path)
+    root = _parse_xml(path)
+    el = root if root.tag == "ExternalLoads" else root.find(".//ExternalLoads")
+    if el is None:
+        raise DataFormatError(path, f"no <ExternalLoads> element (root is <{root.tag}>)")
+    forces = []
+    for ef in el.iter("ExternalForce"):
+        name = ef.get("name") or ""
+        body = _text(ef.find("applied_to_body"))
+        fid = _text(ef.find("force_identifier"))
+        if body is None:
+            raise DataFormatError(path, "empty or missing; expected the body name",
+                                  field=f"ExternalForce[{name}]/applied_to_body")
+        if fid is None:
+            raise DataFormatError(path, "empty or missing; expected a column prefix",
+                                  field=f"ExternalForce[{name}]/force_identifier")
+        dis_txt = _text(ef.find("isDisabled")) or "false"
+        applies = _text(ef.find("appliesForce"))  # OpenSim 4.x spelling, inverted meaning
+        disabled = dis_txt.lower() == "true" or (applies is not None and applies.lower() == "false")
+        forces.append(ExternalForce(
+            name=name, applied_to_body=body, force_identifier=fid,
+            point_identifier=_text(ef.find("point_identifier")),
+            torque_identifier=_text(ef.find("torque_identifier")),
+            force_expressed_in_body=_text(ef.find("force_expressed_in_body")) or "ground",
+            point_expressed_in_body=_text(ef.find("point_expressed_in_body")) or "ground",
+            data_source_name=_text(ef.find("data_source_name")),
+            disabled=disabled,
+        ))
+    return ExternalLoads(name=el.get("name") or "", forces=tuple(forces),
+                         datafile=_text(el.find("datafile")), path=path)

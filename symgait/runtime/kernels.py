@@ -1,0 +1,129 @@
+"""``symgait.kernels(model, backend)``: batched kernels over a leading batch axis."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from .arrays import batch_input, param_input, to_numpy, wrap
+from .loader import import_backend
+
+_TRAILING = {  # per-sample input shapes (by argument name) given n, nc
+    "q": lambda n, nc: (n,), "qd": lambda n, nc: (n,), "qdd": lambda n, nc: (n,), "tau": lambda n, nc: (n,),
+    "mu": lambda n, nc: (n,), "g": lambda n, nc: (n,), "w": lambda n, nc: (nc, 6),
+}
+
+
+class Kernels:
+    """Batched dynamics kernels of one model on one backend (see the README for shapes)."""
+
+    def __init__(self, model, backend: str = "cpu", generated=None, check_parameters: bool = True):
+        if backend not in ("cpu", "cuda", "auto"):
+            raise InputError(f"backend must be 'cpu', 'cuda' or 'auto', got {backend!r}")
+        if backend != "cpu":
+            raise InputError(f"backend {backend!r} is not available yet: only 'cpu' is built")
+        self.model = model
+        self.backend = backend
+        self.module, self.manifest = import_backend(model, backend, generated)
+        self.check_parameters = check_parameters
+        self._checked_p = None
+        m = model
+        self._n, self._nc, self._np = m.nq, m.n_contacts, m.n_parameters
+        self._npts = len(m.points)
+
+    # --- generic call ------------------------------------------------------------------------
+    def _call(self, name: str, args: dict, out_shapes: dict):
+        sig = self.manifest["kernels"][name]
+        n, nc = self._n, self._nc
+        arrays, kinds = {}, set()
+        q, kind = to_numpy("q", args["q"])
+        kinds.add(kind)
+        dtype = q.dtype
+        batch = q.shape[0] if q.ndim >= 1 else None
+        for a, size in sig["inputs"]:
+            if a == "p":
+                continue
+            x, kind = to_numpy(a, args[a])
+            kinds.add(kind)
+            arrays[a] = batch_input(a, x, size, _TRAILING[a](n, nc), dtype, batch if a != "q" else None)
+            if a == "q":
+                dtype, batch = arrays[a].dtype, arrays[a].shape[0]
+        praw, _ = to_numpy("p", args["p"])
+        p = param_input(praw, self._np, dtype, batch)
+        if self.check_parameters:
+            key = p.tobytes()
+            if key != self._checked_p:
+                self.model.check_parameters(p)
+                self._checked_p = key
+        arrays["p"] = p
+        outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
+        call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
+        if sig["work"]:
+            call.append(np.empty((batch, sig["work"]), dtype=dtype))
+        getattr(self.module, name)(*call)
+        kind = "torch" if "torch" in kinds else "numpy"
+        return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
+
+    # --- public kernels ----------------------------------------------------------------------
+    def mass_matrix(self, q, p):
+        n = self._n
+        return self._call("mass_matrix", {"q": q, "p": p}, {"M": (n, n)})["M"]
+
+    def inverse_dynamics(self, q, qd, qdd, w, p):
+        return self._call("inverse_dynamics", dict(q=q, qd=qd, qdd=qdd, w=w, p=p), {"tau": (self._n,)})["tau"]
+
+    def root_residual(self, q, qd, qdd, w, p):
+        return self._call("root_residual", dict(q=q, qd=qd, qdd=qdd, w=w, p=p), {"res": (6,)})["res"]
+
+    def forward_dynamics(self, q, qd, tau, w, p):
+        return self._call("forward_dynamics", dict(q=q, qd=qd, tau=tau, w=w, p=p), {"qdd": (self._n,)})["qdd"]
+
+    def inverse_dynamics_derivatives(self, q, qd, qdd, w, p):
+        """{'tau': ID, 'q','qd','qdd': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}."""
+        n, nc, npar = self._n, self._nc, self._np
+        r = self._call("inverse_dynamics_derivatives", dict(q=q, qd=qd, qdd=qdd, w=w, p=p),
+                       {"tau": (n,), "dq": (n, n), "dqd": (n, n), "dw": (n, nc, 6), "dp": (n, npar)})
+        return {"tau": r["tau"], "q": r["dq"], "qd": r["dqd"], "qdd": self.mass_matrix(q, p), "w": r["dw"],
+                "p": r["dp"]}
+
+    def forward_dynamics_derivatives(self, q, qd, tau, w, p):
+        """{'qdd': FD, 'q','qd','tau': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}."""
+        n, nc, npar = self._n, self._nc, self._np
+        r = self._call("forward_dynamics_derivatives", dict(q=q, qd=qd, tau=tau, w=w, p=p),
+                       {"qdd": (n,), "dq": (n, n), "dqd": (n, n), "dtau": (n, n), "dw": (n, nc, 6),
+                        "dp": (n, npar)})
+        return {"qdd": r["qdd"], "q": r["dq"], "qd": r["dqd"], "tau": r["dtau"], "w": r["dw"], "p": r["dp"]}
+
+    def inverse_dynamics_vjp(self, q, qd, qdd, w, p, mu):
+        """mu^T dID/d(q, qd, qdd, w, p) without forming Jacobians: dict keyed 'q','qd','qdd','w','p'."""
+        n, nc, npar = self._n, self._nc, self._np
+        r = self._call("inverse_dynamics_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, mu=mu),
+                       {"gq": (n,), "gqd": (n,), "gqdd": (n,), "gw": (nc, 6), "gp": (npar,)})
+        return {"q": r["gq"], "qd": r["gqd"], "qdd": r["gqdd"], "w": r["gw"], "p": r["gp"]}
+
+    def forward_dynamics_vjp(self, q, qd, tau, w, p, g):
+        """g^T dqdd/d(q, qd, tau, w, p) without forming Jacobians; also returns 'qdd'."""
+        n, nc, npar = self._n, self._nc, self._np
+        r = self._call("forward_dynamics_vjp", dict(q=q, qd=qd, tau=tau, w=w, p=p, g=g),
+                       {"qdd": (n,), "gq": (n,), "gqd": (n,), "gtau": (n,), "gw": (nc, 6), "gp": (npar,)})
+        return {"qdd": r["qdd"], "q": r["gq"], "qd": r["gqd"], "tau": r["gtau"], "w": r["gw"], "p": r["gp"]}
+
+    def points(self, q, p):
+        return self._call("points", {"q": q, "p": p}, {"out": (self._npts, 3)})["out"]
+
+    def point_jacobians(self, q, p):
+        return self._call("point_jacobians", {"q": q, "p": p}, {"out": (self._npts, 3, self._n)})["out"]
+
+    def contact_points(self, q, p):
+        return self._call("contact_points", {"q": q, "p": p}, {"out": (self._nc, 3)})["out"]
+
+    def contact_jacobians(self, q, p):
+        """(B, n_contacts, 6, nq): world linear velocity of the contact origin, then angular velocity."""
+        return self._call("contact_jacobians", {"q": q, "p": p}, {"out": (self._nc, 6, self._n)})["out"]
+
+
+def kernels(model, backend: str = "cpu", generated=None, check_parameters: bool = True) -> Kernels:
+    """Batched kernels of ``model`` (a :class:`Model` or a name/path) on ``backend``."""
+    if not hasattr(model, "spec"):
+        from ..model import load_model
+        model = load_model(model)
+    return Kernels(model, backend, generated, check_parameters)

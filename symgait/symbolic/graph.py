@@ -1,0 +1,154 @@
+"""Assignment graph: straight-line code over intermediate symbols, with forward and reverse mode.
+
+Every non-trivial expression is bound to a fresh symbol ``x<k>`` by :meth:`Graph.let`, which also
+hash-conses (an identical expression gets the same symbol: common-subexpression elimination at the
+assignment level) and folds constants (numbers, symbols and negated symbols are never bound).
+Expressions therefore stay small, SymPy stays fast, and the graph grows linearly with the model.
+
+Differentiation runs along the graph, not on expanded expressions:
+
+* :meth:`forward` (tangents): for ``s = f(a_1..a_k)``, ``ds/dx_d = sum_m df/da_m * da_m/dx_d``, only
+  over the directions ``d`` that actually reach ``s`` (sparsity falls out: a tangent that is zero is
+  never created);
+* :meth:`reverse` (adjoints): ``abar_m += sbar * df/da_m`` in reverse creation order.
+
+The partials ``df/da_m`` are computed once per assignment and shared by both modes.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+ZERO = sp.Integer(0)
+ONE = sp.Integer(1)
+
+
+def _sort_key(s: sp.Symbol):
+    return s.name
+
+
+def is_trivial(e) -> bool:
+    if e.is_Atom:
+        return True
+    if e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Symbol:
+        return True
+    return False
+
+
+class Graph:
+    def __init__(self, prefix: str = "x"):
+        self.prefix = prefix
+        self.exprs: dict[sp.Symbol, sp.Expr] = {}
+        self.order: list[sp.Symbol] = []
+        self._index: dict[sp.Symbol, int] = {}
+        self._cons: dict[sp.Expr, sp.Symbol] = {}
+        self._funcs: dict[sp.Expr, sp.Symbol] = {}  # sin(q0) -> x3, used to rewrite partials
+        self._partials: dict[sp.Symbol, list] = {}
+
+    def __len__(self):
+        return len(self.order)
+
+    def let(self, e) -> sp.Expr:
+        e = sp.sympify(e)
+        if is_trivial(e):
+            return e
+        s = self._cons.get(e)
+        if s is not None:
+            return s
+        s = sp.Symbol(f"{self.prefix}{len(self.order)}")
+        self._index[s] = len(self.order)
+        self.exprs[s] = e
+        self.order.append(s)
+        self._cons[e] = s
+        if isinstance(e, sp.Function):
+            self._funcs[e] = s
+        return s
+
+    def letv(self, v):
+        return [self.let(x) for x in v]
+
+    # --- dependencies ---------------------------------------------------------------------------
+    def deps(self, e) -> list[sp.Symbol]:
+        return sorted((s for s in sp.sympify(e).free_symbols), key=_sort_key)
+
+    def partials(self, s: sp.Symbol) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """[(a, df/da)] for the assignment s = f(...), cached."""
+        out = self._partials.get(s)
+        if out is None:
+            e = self.exprs[s]
+            out = []
+            for a in self.deps(e):
+                d = sp.diff(e, a)
+                if self._funcs:
+                    d = d.xreplace(self._funcs)
+                out.append((a, self.let(d)))
+            self._partials[s] = out
+        return out
+
+    def reachable(self, outputs) -> list[sp.Symbol]:
+        """Intermediate symbols the outputs depend on, in creation (topological) order."""
+        seen = set()
+        stack = [s for e in outputs for s in sp.sympify(e).free_symbols if s in self.exprs]
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            stack.extend(a for a in self.exprs[s].free_symbols if a in self.exprs and a not in seen)
+        return sorted(seen, key=self._index.__getitem__)
+
+    # --- forward mode -------------------------------------------------------------------------
+    def forward(self, seeds: dict, outputs) -> dict:
+        """Tangents of every intermediate that the ``outputs`` need.
+
+        seeds: {input_symbol: {direction: tangent_expr}}. Returns {symbol: {direction: expr}},
+        including the seeds. Only intermediates reachable from ``outputs`` are differentiated.
+        """
+        tan = {k: dict(v) for k, v in seeds.items()}
+        for s in self.reachable(outputs):
+            e = self.exprs[s]
+            if not any(a in tan for a in e.free_symbols):
+                continue
+            parts = [(a, d) for a, d in self.partials(s) if a in tan]
+            acc: dict = {}
+            for a, d in parts:
+                for direction, t in tan[a].items():
+                    acc.setdefault(direction, []).append(d * t)
+            out = {}
+            for direction, terms in acc.items():
+                v = self.let(sp.Add(*terms))
+                if v != 0:
+                    out[direction] = v
+            if out:
+                tan[s] = out
+        return tan
+
+    def tangent_of(self, e, tan: dict, direction) -> sp.Expr:
+        """Tangent of an arbitrary expression of graph symbols (an output) along ``direction``."""
+        e = sp.sympify(e)
+        terms = []
+        for a in self.deps(e):
+            t = tan.get(a, {}).get(direction)
+            if t is not None:
+                d = sp.diff(e, a)
+                terms.append(d * t)
+        return self.let(sp.Add(*terms)) if terms else ZERO
+
+    # --- reverse mode -------------------------------------------------------------------------
+    def reverse(self, cotangents: list[tuple[sp.Expr, sp.Expr]], wrt: list[sp.Symbol]) -> list[sp.Expr]:
+        """Adjoints d(sum_i mu_i * out_i)/d(wrt) for [(out_i, mu_i)]: one reverse sweep."""
+        contrib: dict = {}
+        for out, mu in cotangents:
+            out = sp.sympify(out)
+            for a in self.deps(out):
+                contrib.setdefault(a, []).append(mu * sp.diff(out, a))
+        outs = [o for o, _ in cotangents]
+        for s in reversed(self.reachable(outs)):
+            terms = contrib.pop(s, None)
+            if not terms:
+                continue
+            sbar = self.let(sp.Add(*terms))
+            if sbar == 0:
+                continue
+            for a, d in self.partials(s):
+                contrib.setdefault(a, []).append(sbar * d)
+        return [self.let(sp.Add(*contrib.get(x, []))) for x in wrt]

@@ -1,0 +1,141 @@
+"""Assemble the per-sample device functions of a model from its RNEA graph.
+
+Each :class:`KernelDef` is straight-line code: ``args`` name the per-sample arrays (inputs first,
+then outputs) and ``outputs`` lists ``(array, flat index, expression)``. Matrices are row-major:
+``dq[i*nq + j] = d ID_i / d q_j``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..model.spec import ModelSpec
+from .graph import Graph
+from .rnea import Dynamics, build
+from .spatial import matvec, num
+
+
+@dataclass
+class KernelDef:
+    name: str
+    doc: str
+    inputs: list          # [(name, length)]
+    outputs: list         # [(name, length)]
+    assigns: list = field(default_factory=list)   # [(array, index, expr)]
+
+
+def _jacobian_outputs(g: Graph, exprs, tan, directions, array, ncols, transpose=False):
+    out = []
+    for i, e in enumerate(exprs):
+        for j, d in enumerate(directions):
+            out.append((array, (j * len(exprs) + i) if transpose else (i * ncols + j), g.tangent_of(e, tan, d)))
+    return out
+
+
+def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
+    dyn = build(spec)
+    g, x = dyn.graph, dyn.x
+    n, nc, npar = spec.nq, len(spec.contacts), len(spec.parameter_symbols)
+    npt = len(spec.points)
+    ins_id = [("q", n), ("qd", n), ("qdd", n), ("w", 6 * nc), ("p", npar)]
+    kernels = []
+
+    kernels.append(KernelDef("inverse_dynamics", "Generalized forces ID = M qdd + h - sum_c J_c^T w_c.",
+                             ins_id, [("tau", n)], [("tau", i, e) for i, e in enumerate(dyn.tau)]))
+    kernels.append(KernelDef("root_residual", "Root wrench: world force (N) and world moment about the root "
+                             "body's origin (N m) that the motion and wrenches leave unexplained.",
+                             ins_id, [("res", 6)], [("res", i, e) for i, e in enumerate(dyn.root_wrench)]))
+
+    # mass matrix = d ID / d qdd (lower triangle evaluated, mirrored)
+    dirs_qdd = [("qdd", j) for j in range(n)]
+    tan = g.forward({x.qdd[j]: {d: sp.Integer(1)} for j, d in enumerate(dirs_qdd)}, dyn.tau)
+    massign = []
+    for i in range(n):
+        for j in range(i + 1):
+            e = g.tangent_of(dyn.tau[i], tan, dirs_qdd[j])
+            massign.append(("M", i * n + j, e))
+            if i != j:
+                massign.append(("M", j * n + i, e))
+    kernels.append(KernelDef("mass_matrix", "Joint-space inertia matrix M(q, p), row-major.",
+                             [("q", n), ("p", npar)], [("M", n * n)], massign))
+
+    # forward-mode Jacobians of ID
+    dirs = ([("q", j) for j in range(n)] + [("qd", j) for j in range(n)] + [("w", k) for k in range(6 * nc)]
+            + [("p", k) for k in range(npar)])
+    seeds = {}
+    for kind, k in dirs:
+        seeds.setdefault(getattr(x, kind)[k], {})[(kind, k)] = sp.Integer(1)
+    tan = g.forward(seeds, dyn.tau)
+    assigns = [("tau", i, e) for i, e in enumerate(dyn.tau)]
+    for kind, size, arr in (("q", n, "dq"), ("qd", n, "dqd"), ("w", 6 * nc, "dw"), ("p", npar, "dp")):
+        assigns += _jacobian_outputs(g, dyn.tau, tan, [(kind, k) for k in range(size)], arr, size)
+    kernels.append(KernelDef(
+        "inverse_dynamics_derivatives", "ID and its Jacobians d ID/d q, d qd, d w, d p (row-major, ID rows).",
+        ins_id, [("tau", n), ("dq", n * n), ("dqd", n * n), ("dw", n * 6 * nc), ("dp", n * npar)], assigns))
+
+    # reverse mode: mu^T d ID / d (q, qd, qdd, w, p)
+    mu = [sp.Symbol(f"mu[{i}]") for i in range(n)]
+    wrt = x.q + x.qd + x.qdd + x.w + x.p
+    adj = g.reverse(list(zip(dyn.tau, mu)), wrt)
+    vassign, k = [], 0
+    for arr, size in (("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)):
+        vassign += [(arr, i, adj[k + i]) for i in range(size)]
+        k += size
+    kernels.append(KernelDef("inverse_dynamics_vjp", "Reverse-mode products mu^T d ID / d (q, qd, qdd, w, p).",
+                             ins_id + [("mu", n)],
+                             [("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)], vassign))
+
+    # points and their Jacobians
+    pts = [e for v in dyn.point_positions for e in v]
+    kernels.append(KernelDef("points", "World positions of the named points (n_points x 3).",
+                             [("q", n), ("p", npar)], [("out", 3 * npt)], [("out", i, e) for i, e in enumerate(pts)]))
+    dq_dirs = [("q", j) for j in range(n)]
+    tanq = g.forward({x.q[j]: {d: sp.Integer(1)} for j, d in enumerate(dq_dirs)}, pts)
+    kernels.append(KernelDef("point_jacobians", "d point / d q (n_points x 3 x nq).",
+                             [("q", n), ("p", npar)], [("out", 3 * npt * n)],
+                             _jacobian_outputs(g, pts, tanq, dq_dirs, "out", n)))
+    # contacts: origins and 6 x nq Jacobians (linear rows, then angular rows), world frame
+    cpos = [e for v in dyn.contact_positions for e in v]
+    kernels.append(KernelDef("contact_points", "World positions of the contact bodies' origins (n_contacts x 3).",
+                             [("q", n), ("p", npar)], [("out", 3 * nc)], [("out", i, e) for i, e in enumerate(cpos)]))
+    # world angular velocity of a contact body; its qd-Jacobian is the angular Jacobian
+    omega_world = _omega_world(dyn)
+    cj = []
+    for c, ct in enumerate(spec.contacts):
+        cj += dyn.contact_positions[c] + omega_world[ct.frame]
+    qd_dirs = [("qd", j) for j in range(n)]
+    seeds = {x.q[j]: {("q", j): sp.Integer(1)} for j in range(n)}
+    for j in range(n):
+        seeds[x.qd[j]] = {("qd", j): sp.Integer(1)}
+    tanc = g.forward(seeds, cj)
+    cassign = []
+    for c in range(nc):
+        for r in range(6):
+            e = cj[6 * c + r]
+            d = dq_dirs if r < 3 else qd_dirs
+            for j in range(n):
+                cassign.append(("out", (6 * c + r) * n + j, g.tangent_of(e, tanc, d[j])))
+    kernels.append(KernelDef("contact_jacobians", "World Jacobians of the contact bodies (n_contacts x 6 x nq): "
+                             "origin velocity rows, then angular velocity rows.",
+                             [("q", n), ("p", npar)], [("out", 6 * nc * n)], cassign))
+    return dyn, kernels
+
+
+def _omega_world(dyn: Dynamics) -> dict:
+    """World angular velocity of every contact frame, as graph expressions of q and qd."""
+    g, spec = dyn.graph, dyn.spec
+    out = {}
+    for ct in spec.contacts:
+        # angular velocity in world coordinates: sum over moving ancestors of R_j s_j qd_j
+        terms = [[], [], []]
+        j = ct.frame
+        while j >= 0:
+            f = spec.frames[j]
+            if f.kind == "R":
+                ax = matvec(g, dyn.rotation[j], [num(a) for a in f.axis])
+                for k in range(3):
+                    terms[k].append(ax[k] * dyn.x.qd[f.coordinate])
+            j = f.parent
+        out[ct.frame] = [g.let(sp.Add(*t)) for t in terms]
+    return out
