@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..symbolic.kernels import KernelDef
-from .linalg import factor_source, solve_source
+from .linalg import linalg_source
 from .printer import Printer
 
 
@@ -44,13 +44,9 @@ def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str
     for k in kernels:
         src, ops[k.name] = _kernel_source(k, dyn.graph, printer)
         chunks += ["", *src, ""]
-    fac, ops["ltdl_factor"] = factor_source(parent)
-    sol, ops["ltdl_solve"] = solve_source(parent)
-    chunks += ["", "def ltdl_factor(H):", '    """In-place sparse L^T D L factorization of the mass matrix H."""',
-               *(f"    {s}" for s in fac), "    return", "",
-               "", "def ltdl_solve(H, X, col, ncol):",
-               '    """Overwrite column col of X (flat, ncol columns) with M^-1 X[:, col], H from ltdl_factor."""',
-               *(f"    {s}" for s in sol), "    return", ""]
+    lsrc, lops = linalg_source(parent)
+    ops.update(lops)
+    chunks.append(lsrc)
     nn = n * n
     chunks += [f'''
 def forward_dynamics(q, qd, tau, w, p, qdd, work):

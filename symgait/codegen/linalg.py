@@ -1,48 +1,72 @@
-"""Generated sparse LTDL factorization and solves of the joint-space inertia matrix.
+"""Sparse LTDL factorization and solves of the joint-space inertia matrix (generated device code).
 
 Featherstone's LTDL (Rigid Body Dynamics Algorithms, sec. 6.5): M = L^T D L with L unit lower
-triangular and L[i, j] != 0 only where j is an ancestor of i (``parent`` = the coordinate parent
-array, parents before children). The factorization causes no fill-in; the loops over ancestors
-are unrolled at generation time, so the code touches only the tree's non-zeros.
+triangular and L[i, j] != 0 only where j is an ancestor of i (``PARENT`` = the coordinate parent
+array, parents before children). The factorization causes no fill-in, and the loops walk only the
+ancestor chains, so the cost is O(sum of depths^2) rather than O(n^3). The loops are kept as
+loops (not unrolled): compile time of Numba grows with every statement, and the ancestor walk is
+cheap at run time.
 """
 from __future__ import annotations
 
 
-def _ancestors(parent, i):
-    j = parent[i]
-    while j != -1:
-        yield j
-        j = parent[j]
+def ancestor_pairs(parent: list[int]) -> int:
+    n = 0
+    for i in range(len(parent)):
+        j = parent[i]
+        while j != -1:
+            n += 1
+            j = parent[j]
+    return n
 
 
-def factor_source(parent: list[int]) -> tuple[list[str], int]:
-    """Statements that factor H (flat n*n, lower triangle of M) in place."""
+def linalg_source(parent: list[int]) -> tuple[str, dict]:
     n = len(parent)
-    out, ops = [], 0
-    for k in reversed(range(n)):
-        for i in _ancestors(parent, k):
-            out.append(f"a = H[{k * n + i}]/H[{k * n + k}]")
-            ops += 1
-            for j in [i] + list(_ancestors(parent, i)):
-                out.append(f"H[{i * n + j}] -= a*H[{k * n + j}]")
-                ops += 2
-            out.append(f"H[{k * n + i}] = a")
-    return out, ops
+    npair = ancestor_pairs(parent)
+    fac_ops = 0
+    for k in range(n):
+        i = parent[k]
+        while i != -1:
+            d = 1
+            j = parent[i]
+            while j != -1:
+                d += 1
+                j = parent[j]
+            fac_ops += 1 + 2 * d
+            i = parent[i]
+    src = f'''
+def ltdl_factor(H):
+    """In-place sparse L^T D L factorization of the mass matrix H (flat NQ*NQ, lower triangle)."""
+    for k in range({n - 1}, -1, -1):
+        i = PARENT[k]
+        while i != -1:
+            a = H[k*{n} + i]/H[k*{n} + k]
+            j = i
+            while j != -1:
+                H[i*{n} + j] -= a*H[k*{n} + j]
+                j = PARENT[j]
+            H[k*{n} + i] = a
+            i = PARENT[i]
+    return
 
 
-def solve_source(parent: list[int]) -> tuple[list[str], int]:
-    """Statements that overwrite column ``col`` of X (flat, ``ncol`` columns) with M^-1 X[:, col]."""
-    n = len(parent)
-    out, ops = [], 0
-    for i in reversed(range(n)):
-        for j in _ancestors(parent, i):
-            out.append(f"X[{j}*ncol + col] -= H[{i * n + j}]*X[{i}*ncol + col]")
-            ops += 2
-    for i in range(n):
-        out.append(f"X[{i}*ncol + col] /= H[{i * n + i}]")
-        ops += 1
-    for i in range(n):
-        for j in _ancestors(parent, i):
-            out.append(f"X[{i}*ncol + col] -= H[{i * n + j}]*X[{j}*ncol + col]")
-            ops += 2
-    return out, ops
+def ltdl_solve(H, X, col, ncol):
+    """Overwrite column col of X (flat, ncol columns) with M^-1 X[:, col], H from ltdl_factor."""
+    for i in range({n - 1}, -1, -1):
+        xi = X[i*ncol + col]
+        j = PARENT[i]
+        while j != -1:
+            X[j*ncol + col] -= H[i*{n} + j]*xi
+            j = PARENT[j]
+    for i in range({n}):
+        X[i*ncol + col] /= H[i*{n} + i]
+    for i in range({n}):
+        j = PARENT[i]
+        s = X[i*ncol + col]
+        while j != -1:
+            s -= H[i*{n} + j]*X[j*ncol + col]
+            j = PARENT[j]
+        X[i*ncol + col] = s
+    return
+'''
+    return src, {"ltdl_factor": fac_ops, "ltdl_solve": 4 * npair + n}

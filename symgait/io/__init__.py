@@ -1,0 +1,70 @@
+"""Motion-data readers and signal utilities.
+
+Readers return numpy arrays in SI units (metres, N, N·m, seconds; angles as
+the file states them, see each reader) and say which frame the data are in.
+Corrupt or truncated files raise :class:`DataFormatError` (a ``ValueError``)
+naming the file, the line/field and what was expected.
+
+* OpenSim: :func:`read_mot`, :func:`read_sto`, :func:`read_trc`,
+  :func:`read_external_loads`, :func:`read_osim` (+ :func:`evaluate` for the
+  model's coordinate functions).
+* C3D (ezc3d): :func:`read_c3d`.
+* CMU Acclaim: :func:`read_asf`, :func:`read_amc`, :func:`forward_kinematics`,
+  :func:`asf_to_opensim`.
+* BVH: :func:`read_bvh`, :func:`write_bvh`, :func:`bvh_forward_kinematics`.
+* Signals: :func:`lowpass`, :func:`derivatives`, :func:`resample`.
+* Ground reactions: :func:`cop_to_wrench`, :func:`wrench_to_cop`,
+  :func:`transport_moment`.
+"""
+
+from .errors import DataFormatError
+from .opensim import (
+    ExternalForce,
+    ExternalLoads,
+    Markers,
+    Table,
+    read_external_loads,
+    read_mot,
+    read_sto,
+    read_table,
+    read_trc,
+)
+from .osim import Body, Coordinate, Joint, OsimModel, TransformAxis, read_osim
+from .osim_functions import evaluate
+from .signals import derivatives, lowpass, resample
+from .wrench import cop_to_wrench, transport_moment, wrench_to_cop
+from .asf_amc import (
+    Kinematics,
+    Motion,
+    Skeleton,
+    asf_to_opensim,
+    asf_to_opensim_matrix,
+    forward_kinematics,
+    read_amc,
+    read_asf,
+)
+from .bvh import BVH, BVHJoint, bvh_forward_kinematics, read_bvh, write_bvh
+
+
+def read_c3d(path, **kwargs):
+    """Read a C3D file (markers, analogs, force plates); see :func:`symgait.io.c3d.read_c3d`.
+
+    Imported lazily so that ``symgait.io`` works without ``ezc3d`` installed.
+    """
+    from .c3d import read_c3d as _read_c3d
+
+    return _read_c3d(path, **kwargs)
+
+
+__all__ = [
+    "DataFormatError",
+    "Table", "Markers", "ExternalForce", "ExternalLoads",
+    "read_mot", "read_sto", "read_table", "read_trc", "read_external_loads",
+    "OsimModel", "Body", "Joint", "Coordinate", "TransformAxis", "read_osim", "evaluate",
+    "read_c3d",
+    "Skeleton", "Motion", "Kinematics", "read_asf", "read_amc", "forward_kinematics",
+    "asf_to_opensim", "asf_to_opensim_matrix",
+    "BVH", "BVHJoint", "read_bvh", "write_bvh", "bvh_forward_kinematics",
+    "lowpass", "derivatives", "resample",
+    "cop_to_wrench", "wrench_to_cop", "transport_moment",
+]

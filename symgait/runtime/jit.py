@@ -12,6 +12,8 @@ import types
 
 
 def _compiler(backend: str):
+    from .numba_typing_cache import install
+    install()
     if backend == "cpu":
         import numba
         return lambda f: numba.njit(cache=True, fastmath=False, error_model="numpy")(f)

@@ -1,0 +1,109 @@
+"""Command line: ``symgait generate | info | export-urdf | check`` (more commands register themselves
+from the layers and data packages: ``verify``, ``id``)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def _cmd_generate(a):
+    from .codegen import generate
+    generate(a.model, out=a.out)
+    return 0
+
+
+def _cmd_info(a):
+    from .model import load_model
+    from .runtime.loader import generated_dir
+    m = load_model(a.model)
+    print(f"model        {m.name}  ({m.spec.path})")
+    print(f"DOF          {m.nq}  (actuated {m.n_actuated})")
+    print(f"bodies       {len(m.bodies)}: {', '.join(m.bodies)}")
+    print(f"coordinates  {', '.join(m.coordinates)}")
+    print(f"contacts     {', '.join(m.contacts) or '-'}")
+    print(f"points       {len(m.points)}: {', '.join(m.points)}")
+    p = m.parameters()
+    print(f"parameters   {m.n_parameters} (defaults for height {m.spec.subject.get('height')} m, "
+          f"mass {m.spec.subject.get('mass')} kg)")
+    for name, v in zip(m.parameter_names, p):
+        print(f"  {name:28s} {v:.6g}")
+    gdir = generated_dir(m, a.generated)
+    mpath = gdir / "manifest.json"
+    if mpath.exists():
+        man = json.loads(mpath.read_text())
+        stale = "" if man.get("model_sha256") == m.source_hash else "  (STALE: run symgait generate)"
+        print(f"generated    {gdir}{stale}")
+        print("operations per sample:")
+        for k, v in man["operations"].items():
+            print(f"  {k:32s} {v}")
+    else:
+        print(f"generated    none in {gdir}: run `symgait generate {a.model}`")
+    return 0
+
+
+def _cmd_export_urdf(a):
+    from .model import load_model
+    m = load_model(a.model)
+    text = m.to_urdf(m.parameters(height=a.height, mass=a.mass))
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+        print(f"wrote {a.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_check(a):
+    """Load (compiling or reading Numba's cache) and sanity-check a model's kernels."""
+    from .runtime.selfcheck import selfcheck
+    return selfcheck(a.model, log=print)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="symgait", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate", help="derive a model's equations and write generated/<model>/")
+    g.add_argument("model", help="built-in model name (planar, gait3d, fullbody) or path to a .yaml file")
+    g.add_argument("--out", help="output directory (default: generated/<model>)")
+    g.set_defaults(fn=_cmd_generate)
+    i = sub.add_parser("info", help="DOF, coordinates, parameters, operation counts")
+    i.add_argument("model")
+    i.add_argument("--generated", help="directory of the generated code (default generated/<model>)")
+    i.set_defaults(fn=_cmd_info)
+    u = sub.add_parser("export-urdf", help="write the model as URDF for a subject")
+    u.add_argument("model")
+    u.add_argument("--height", type=float, default=None, help="subject height (m)")
+    u.add_argument("--mass", type=float, default=None, help="subject mass (kg)")
+    u.add_argument("--out", help="output file (default: stdout)")
+    u.set_defaults(fn=_cmd_export_urdf)
+    c = sub.add_parser("check", help="compile/load a model's kernels and check them against physics")
+    c.add_argument("model", nargs="?", default="planar")
+    c.set_defaults(fn=_cmd_check)
+    for hook in _EXTENSIONS:
+        hook(sub)
+    return ap
+
+
+_EXTENSIONS = []
+
+
+def main(argv=None) -> int:
+    from .errors import SymgaitError
+    ap = build_parser()
+    a = ap.parse_args(argv)
+    t = time.perf_counter()
+    try:
+        rc = a.fn(a)
+    except SymgaitError as e:
+        print(f"symgait: error: {e}", file=sys.stderr)
+        return 2
+    if getattr(a, "cmd", "") != "export-urdf":
+        print(f"done in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return rc or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""C3D reader (via ``ezc3d``): markers, analog channels and force platforms.
+
+Frames and units
+----------------
+Everything is returned in the C3D file's **lab frame** (for the c3d.org sample
+files: Z up), converted to SI: positions in metres (from ``POINT:UNITS``),
+forces in N, moments in N·m.  Nothing is rotated into OpenSim's Y-up frame;
+pass ``up=plate.normal`` (or ``(0, 0, 1)``) to :mod:`symgait.io.wrench`.
+
+Force platforms (types 1-4 through ezc3d's platform module):
+
+* ``force`` — the **ground reaction on the subject** (vertical component
+  positive).  ezc3d returns the plate's measured force in the lab frame; if its
+  vertical component is mostly negative (force-on-plate convention) it is
+  negated, together with the moment (``ForcePlate.sign_flipped``).
+* ``moment`` — moment of that reaction about the plate's surface centre
+  (mean of the corners), lab frame, N·m.
+* ``cop`` — centre of pressure on the plate surface (lab, m), computed from
+  ``force``/``moment`` as the point of the surface plane where the moment is
+  normal to the plate.
+* ``free_moment`` — the moment about the upward plate normal through the COP
+  (N·m; positive counter-clockwise seen from above).
+* Where the normal force is below ``cop_threshold`` (default 20 N) the COP is
+  undefined: ``cop`` is set to the plate centre, ``free_moment`` to 0, and
+  ``loaded`` is False.
+
+ezc3d states moments in ``force unit x POINT:UNITS`` (N·mm for mm files) and
+positions in ``POINT:UNITS``; both are converted here.  By default each plate
+is zeroed with the mean of its own output over the ``FORCE_PLATFORM:ZERO``
+frame range (C3D convention; ``ZERO[0] = 0`` means no zeroing) unless that
+baseline carries more than ``max_baseline`` N (the plate was loaded).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, replace
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .errors import DataFormatError
+from .signals import resample
+
+__all__ = ["C3DData", "ForcePlate", "read_c3d"]
+
+_LENGTH = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "dm": 0.1, "in": 0.0254}
+
+
+def _length_scale(unit: str, path, field: str) -> float:
+    u = (unit or "").strip().lower()
+    if u in _LENGTH:
+        return _LENGTH[u]
+    raise DataFormatError(path, f"unknown length unit {unit!r}; expected one of {sorted(_LENGTH)}",
+                          field=field)
+
+
+@dataclass(frozen=True)
+class ForcePlate:
+    """One force platform's output (see the module docstring for conventions).
+
+    Arrays are sampled at ``rate`` Hz at times ``time`` (s); N samples.
+
+    Attributes
+    ----------
+    index : int (0-based), type : int (C3D FORCE_PLATFORM:TYPE)
+    corners : (4, 3) m, lab frame, in the file's order
+    centre : (3,) m, surface centre (mean of the corners)
+    normal : (3,) unit upward plate normal, lab frame
+    force : (N, 3) N; moment : (N, 3) N·m about ``centre``
+    cop : (N, 3) m; free_moment : (N,) N·m; loaded : (N,) bool
+    sign_flipped : bool, zeroed : bool (baseline removed)
+    """
+
+    index: int
+    type: int
+    corners: np.ndarray
+    centre: np.ndarray
+    normal: np.ndarray
+    rate: float
+    time: np.ndarray
+    force: np.ndarray
+    moment: np.ndarray
+    cop: np.ndarray
+    free_moment: np.ndarray
+    loaded: np.ndarray
+    cop_threshold: float = 20.0
+    sign_flipped: bool = False
+    zeroed: bool = False
+
+    @property
+    def vertical_force(self) -> np.ndarray:
+        """Normal component of ``force`` (N), positive when the plate pushes up."""
+        return self.force @ self.normal
+
+    def resampled(self, t_dst, *, antialias: bool = True) -> "ForcePlate":
+        """The plate at times ``t_dst`` (s): force and moment are (anti-aliased and)
+        linearly interpolated, then COP and free moment recomputed."""
+        t_dst = np.asarray(t_dst, dtype=np.float64)
+        fm = np.concatenate([self.force, self.moment], axis=1)
+        fm = resample(fm, self.time, t_dst, antialias=antialias and t_dst.size > 1,
+                      outside="clip")
+        rate = float((t_dst.size - 1) / (t_dst[-1] - t_dst[0])) if t_dst.size > 1 else self.rate
+        F, M = fm[:, :3], fm[:, 3:]
+        cop, tz, loaded = _cop_free_moment(F, M, self.centre, self.normal, self.cop_threshold)
+        return replace(self, rate=rate, time=t_dst, force=F, moment=M, cop=cop,
+                       free_moment=tz, loaded=loaded)
+
+
+@dataclass(frozen=True)
+class C3DData:
+    """Contents of a C3D file, SI units, lab frame.
+
+    Attributes
+    ----------
+    marker_labels : tuple of str (POINT:LABELS, truncated to the points stored)
+    markers : (T, n, 3) m; NaN where ezc3d marks a point invalid
+    point_rate : float Hz;  time : (T,) s (starts at first_frame / point_rate)
+    point_units : str, the file's POINT:UNITS
+    analog_labels : tuple of str;  analogs : (Ta, m) as stored (ANALOG scale/offset applied)
+    analog_rate : float Hz;  analog_units : tuple of str (file's ANALOG:UNITS, unverified)
+    analog_time : (Ta,) s
+    plates : tuple of :class:`ForcePlate` (at the analog rate unless resampled)
+    first_frame : int (0-based, from the header)
+    """
+
+    path: str
+    marker_labels: Tuple[str, ...]
+    markers: np.ndarray
+    point_rate: float
+    point_units: str
+    time: np.ndarray
+    analog_labels: Tuple[str, ...]
+    analogs: np.ndarray
+    analog_rate: float
+    analog_units: Tuple[str, ...]
+    analog_time: np.ndarray
+    plates: Tuple[ForcePlate, ...]
+    first_frame: int = 0
+
+    def marker(self, label: str) -> np.ndarray:
+        """(T, 3) trajectory in metres."""
+        try:
+            return self.markers[:, self.marker_labels.index(label), :]
+        except ValueError:
+            raise KeyError(f"no marker {label!r} in {self.path}") from None
+
+    def analog(self, label: str) -> np.ndarray:
+        try:
+            return self.analogs[:, self.analog_labels.index(label)]
+        except ValueError:
+            raise KeyError(f"no analog channel {label!r} in {self.path}") from None
+
+
+def _cop_free_moment(F, M, centre, n, threshold):
+    fn = F @ n
+    loaded = fn > threshold
+    safe = np.where(loaded, fn, 1.0)
+    r = np.cross(n, M) / safe[:, None]
+    r = np.where(loaded[:, None], r, 0.0)
+    cop = centre + r
+    tz = (M - np.cross(r, F)) @ n
+    tz = np.where(loaded, tz, 0.0)
+    return cop, tz, loaded
+
+
+def _param(p, group, name, default=None):
+    try:
+        return p[group][name]["value"]
+    except (KeyError, TypeError):
+        return default
+
+
+def _labels(p, group, n) -> Tuple[str, ...]:
+    labels = list(_param(p, group, "LABELS", []) or [])
+    k = 2
+    while len(labels) < n and _param(p, group, f"LABELS{k}") is not None:
+        labels += list(_param(p, group, f"LABELS{k}"))
+        k += 1
+    labels = [str(s).strip() for s in labels[:n]]
+    labels += [f"{group.lower()}{i + 1}" for i in range(len(labels), n)]
+    return tuple(labels)
+
+
+def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool = False,
+             zero_baseline: bool = True, max_baseline: float = 100.0,
+             cop_threshold: float = 20.0, antialias: bool = True) -> C3DData:
+    """Read a C3D file: markers (m), analogs, force platforms (N, m, N·m), lab frame.
+
+    Parameters
+    ----------
+    resample_plates_to_points : bool
+        Return plate data at the point (marker) rate and times instead of the
+        analog rate (force and moment anti-aliased and interpolated, then COP
+        and free moment recomputed).
+    zero_baseline : bool
+        Subtract each plate's mean output over FORCE_PLATFORM:ZERO frames.
+    max_baseline : float, N
+        Skip zeroing (with a warning) when the baseline force exceeds this.
+    cop_threshold : float, N
+        Normal force below which the COP is undefined (see module docstring).
+
+    Raises
+    ------
+    DataFormatError
+        The file cannot be parsed, or holds fewer frames than its header
+        announces (truncated file).
+    """
+    import ezc3d
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    plates_ok = True
+    try:
+        c = ezc3d.c3d(path, extract_forceplat_data=True)
+    except (OSError, RuntimeError, ValueError, IndexError) as e:
+        msg = str(e)
+        try:  # retry without the platform module (unsupported plate type, bad params)
+            c = ezc3d.c3d(path, extract_forceplat_data=False)
+            plates_ok = False
+            warnings.warn(f"{path}: force platforms not extracted ({msg})", stacklevel=2)
+        except (OSError, RuntimeError, ValueError, IndexError) as e2:
+            raise DataFormatError(path, f"cannot be read as C3D ({e2}); expected a valid C3D "
+                                  "file (header, parameter and data blocks)") from None
+    hdr = c["header"]
+    p = c["parameters"]
+    pts = np.asarray(c["data"]["points"], dtype=np.float64)   # (4, n, T)
+    ana = np.asarray(c["data"]["analogs"], dtype=np.float64)  # (1, m, Ta)
+    n_pts = pts.shape[1]
+    T = pts.shape[2]
+    expected = int(hdr["points"]["last_frame"]) - int(hdr["points"]["first_frame"]) + 1
+    if T != expected:
+        raise DataFormatError(path, f"{T} frames of data but the header announces {expected} "
+                              f"(frames {hdr['points']['first_frame']}-"
+                              f"{hdr['points']['last_frame']}); the file is truncated or corrupt",
+                              field="data block")
+    n_sub = int(round(hdr["analogs"]["frame_rate"] / hdr["points"]["frame_rate"])) \
+        if hdr["points"]["frame_rate"] and hdr["analogs"]["size"] else 0
+    if ana.shape[1] and ana.shape[2] != T * n_sub:
+        raise DataFormatError(path, f"{ana.shape[2]} analog samples, expected {T * n_sub} "
+                              f"({T} frames x {n_sub}); the file is truncated or corrupt",
+                              field="data block")
+    units = _param(p, "POINT", "UNITS", ["mm"])
+    units = str(units[0]).strip() if len(units) else "mm"
+    ls = _length_scale(units, path, "POINT:UNITS")
+    rate = float(np.asarray(_param(p, "POINT", "RATE", [hdr["points"]["frame_rate"]])).ravel()[0])
+    first = int(hdr["points"]["first_frame"])
+    markers = np.ascontiguousarray(np.transpose(pts[:3], (2, 1, 0))) * ls
+    time = (first + np.arange(T)) / rate
+    m = ana.shape[1]
+    a_rate = float(np.asarray(_param(p, "ANALOG", "RATE", [hdr["analogs"]["frame_rate"]])
+                              ).ravel()[0]) if m else 0.0
+    analogs = np.ascontiguousarray(ana[0].T) if m else np.zeros((0, 0))
+    a_time = first / rate + np.arange(analogs.shape[0]) / a_rate if m else np.zeros(0)
+    a_units = tuple(str(u).strip() for u in (_param(p, "ANALOG", "UNITS", []) or [])[:m])
+
+    plates = []
+    if plates_ok and "platform" in c["data"]:
+        zero = np.asarray(_param(p, "FORCE_PLATFORM", "ZERO", [0, 0]), dtype=int).ravel()
+        for i, pf in enumerate(c["data"]["platform"]):
+            plates.append(_plate(path, i, pf, p, ls, a_rate, a_time, n_sub, zero,
+                                 zero_baseline, max_baseline, cop_threshold))
+        if resample_plates_to_points:
+            plates = [pl.resampled(time, antialias=antialias) for pl in plates]
+    return C3DData(path=path, marker_labels=_labels(p, "POINT", n_pts), markers=markers,
+                   point_rate=rate, point_units=units, time=time,
+                   analog_labels=_labels(p, "ANALOG", m), analogs=analogs, analog_rate=a_rate,
+                   analog_units=a_units, analog_time=a_time, plates=tuple(plates),
+                   first_frame=first)
+
+
+def _plate(path, i, pf, p, ls, a_rate, a_time, n_sub, zero, zero_baseline, max_baseline,
+           threshold) -> ForcePlate:
+    types = np.asarray(_param(p, "FORCE_PLATFORM", "TYPE", []), dtype=int).ravel()
+    ptype = int(types[i]) if i < types.size else 0
+    pos_unit = str(pf.get("unit_position", "mm"))
+    force_unit = str(pf.get("unit_force", "N"))
+    if force_unit.strip().upper() not in ("N", "NT"):
+        raise DataFormatError(path, f"force unit {force_unit!r}; expected N",
+                              field="FORCE_PLATFORM:UNITS")
+    pscale = _length_scale(pos_unit, path, "POINT:UNITS")
+    # ezc3d states moments in force unit x position unit (e.g. "Nmm"): scale like lengths
+    mscale = pscale
+    corners = np.asarray(pf["corners"], dtype=np.float64).T * pscale      # (4, 3)
+    F = np.asarray(pf["force"], dtype=np.float64).T.copy()                 # (N, 3)
+    M = np.asarray(pf["moment"], dtype=np.float64).T * mscale              # N·m about centre
+    centre = corners.mean(axis=0)
+    nrm = np.cross(corners[0] - corners[1], corners[0] - corners[3])
+    if not np.linalg.norm(nrm) > 0:
+        raise DataFormatError(path, f"plate {i + 1} corners are degenerate: {corners.tolist()}",
+                              field="FORCE_PLATFORM:CORNERS")
+    nrm = nrm / np.linalg.norm(nrm)
+    if nrm[np.argmax(np.abs(nrm))] < 0:
+        nrm = -nrm
+    zeroed = False
+    if zero_baseline and zero.size >= 2 and zero[0] >= 1 and zero[1] >= zero[0] and n_sub:
+        a, b = (zero[0] - 1) * n_sub, min(zero[1] * n_sub, F.shape[0])
+        if b > a:
+            f0, m0 = F[a:b].mean(axis=0), M[a:b].mean(axis=0)
+            if np.linalg.norm(f0) <= max_baseline:
+                F = F - f0
+                M = M - m0
+                zeroed = True
+            else:
+                warnings.warn(f"{path}: plate {i + 1} baseline over ZERO frames "
+                              f"{zero[0]}-{zero[1]} is {np.linalg.norm(f0):.0f} N "
+                              f"(> {max_baseline} N, plate loaded?); not zeroed", stacklevel=3)
+    flipped = False
+    fn = F @ nrm
+    strong = np.abs(fn) > threshold
+    if strong.any() and np.median(fn[strong]) < 0:
+        F, M, flipped = -F, -M, True
+    cop, tz, loaded = _cop_free_moment(F, M, centre, nrm, threshold)
+    return ForcePlate(index=i, type=ptype, corners=corners, centre=centre, normal=nrm,
+                      rate=a_rate, time=a_time.copy(), force=F, moment=M, cop=cop,
+                      free_moment=tz, loaded=loaded, cop_threshold=threshold,
+                      sign_flipped=flipped, zeroed=zeroed)

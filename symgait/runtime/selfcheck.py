@@ -1,0 +1,52 @@
+"""A quick physical and numerical self-check of a model's generated kernels (``symgait check``)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def random_state(model, batch: int, seed: int = 0, scale: float = 0.5):
+    rng = np.random.default_rng(seed)
+    n, nc = model.nq, model.n_contacts
+    q = rng.uniform(-scale, scale, (batch, n))
+    qd = rng.uniform(-1.0, 1.0, (batch, n))
+    qdd = rng.uniform(-2.0, 2.0, (batch, n))
+    w = rng.normal(0.0, 50.0, (batch, nc, 6))
+    return q, qd, qdd, w
+
+
+def selfcheck(name_or_path, log=print, batch: int = 8) -> int:
+    """Returns 0 if every check passes, 1 otherwise; prints a table."""
+    import symgait
+    t0 = time.perf_counter()
+    m = symgait.load_model(name_or_path)
+    k = symgait.kernels(m)
+    p = m.parameters()
+    q, qd, qdd, w = random_state(m, batch)
+    tau = k.inverse_dynamics(q, qd, qdd, w, p)
+    t1 = time.perf_counter()
+    rows = []
+    M = k.mass_matrix(q, p)
+    rows.append(("M symmetric", np.abs(M - M.transpose(0, 2, 1)).max(), 1e-9))
+    rows.append(("M positive definite (-min eig)", -min(np.linalg.eigvalsh(M).min(), 0.0), 0.0))
+    rows.append(("FD(ID(qdd)) = qdd", np.abs(k.forward_dynamics(q, qd, tau, w, p) - qdd).max(), 1e-8))
+    J = k.contact_jacobians(q, p)
+    dID = k.inverse_dynamics_derivatives(q, qd, qdd, w, p)
+    rows.append(("dID/dw = -J^T", np.abs(dID["w"].reshape(batch, m.nq, -1)
+                                         + J.reshape(batch, -1, m.nq).transpose(0, 2, 1)).max(), 1e-9))
+    eps = 1e-6
+    j = m.nq - 1
+    dq = np.zeros(m.nq)
+    dq[j] = eps
+    fd = (k.inverse_dynamics(q + dq, qd, qdd, w, p) - k.inverse_dynamics(q - dq, qd, qdd, w, p)) / (2 * eps)
+    rows.append((f"dID/dq[:, {j}] vs central differences", np.abs(fd - dID["q"][:, :, j]).max()
+                 / max(1.0, np.abs(fd).max()), 1e-6))
+    ok = True
+    log(f"{'check':40s} {'error':>12s} {'tolerance':>10s}  result")
+    for name, err, tol in rows:
+        good = err <= tol
+        ok &= good
+        log(f"{name:40s} {err:12.3e} {tol:10.1e}  {'pass' if good else 'FAIL'}")
+    log(f"model {m.name}: {m.nq} DOF; load+compile {t1 - t0:.1f} s, checks {time.perf_counter() - t1:.1f} s")
+    return 0 if ok else 1
