@@ -57,9 +57,12 @@ def _cmd_export_urdf(a):
 
 
 def _cmd_check(a):
-    """Load (compiling or reading Numba's cache) and sanity-check a model's kernels."""
+    """Regenerate a model's kernels (files are rewritten only if they changed), compile or load
+    them from Numba's cache, and check them against physical identities and finite differences."""
+    from .codegen import generate
     from .runtime.selfcheck import selfcheck
-    return selfcheck(a.model, log=print)
+    generate(a.model, out=a.generated)
+    return selfcheck(a.model, log=print, generated=a.generated)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.set_defaults(fn=_cmd_export_urdf)
     c = sub.add_parser("check", help="compile/load a model's kernels and check them against physics")
     c.add_argument("model", nargs="?", default="planar")
+    c.add_argument("--generated", help="directory of the generated code (default generated/<model>)")
     c.set_defaults(fn=_cmd_check)
     for hook in _EXTENSIONS:
         hook(sub)

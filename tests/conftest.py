@@ -20,8 +20,16 @@ TEST_MODELS = HERE / "models"
 BUILTIN = ["planar", "gait3d", "fullbody"]
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: compiles large kernels")
+MODEL_NAMES = set(BUILTIN) | {p.stem for p in TEST_MODELS.glob("*.yaml")}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run each model's tests in one pytest-xdist worker (``--dist loadgroup``), so that a model's
+    kernels are compiled once, by one process, while other workers compile other models."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = [v for v in params.values() if isinstance(v, str) and v in MODEL_NAMES]
+        item.add_marker(pytest.mark.xdist_group(names[0] if names else item.module.__name__))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ _d_root_residual = _d['root_residual']
 _d_mass_matrix = _d['mass_matrix']
 _d_inverse_dynamics_derivatives = _d['inverse_dynamics_derivatives']
 _d_inverse_dynamics_vjp = _d['inverse_dynamics_vjp']
+_d_root_residual_vjp = _d['root_residual_vjp']
 _d_points = _d['points']
 _d_point_jacobians = _d['point_jacobians']
 _d_contact_points = _d['contact_points']
@@ -25,83 +26,92 @@ _d_forward_dynamics_vjp = _d['forward_dynamics_vjp']
 
 
 @numba.njit(cache=True, parallel=True)
-def inverse_dynamics(q, qd, qdd, w, p, tau):
+def inverse_dynamics(q, qd, qdd, w, p, tau, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_inverse_dynamics(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], tau[b])
+        _d_inverse_dynamics(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], tau[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def root_residual(q, qd, qdd, w, p, res):
+def root_residual(q, qd, qdd, w, p, res, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_root_residual(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], res[b])
+        _d_root_residual(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], res[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def mass_matrix(q, p, M):
+def mass_matrix(q, p, M, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_mass_matrix(q[b], p[0] if shared_p else p[b], M[b])
+        _d_mass_matrix(q[b], p[0] if shared_p else p[b], M[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def inverse_dynamics_derivatives(q, qd, qdd, w, p, tau, dq, dqd, dw, dp):
+def inverse_dynamics_derivatives(q, qd, qdd, w, p, tau, dq, dqd, dw, dp, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_inverse_dynamics_derivatives(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], tau[b], dq[b], dqd[b], dw[b], dp[b])
+        _d_inverse_dynamics_derivatives(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], tau[b], dq[b], dqd[b], dw[b], dp[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def inverse_dynamics_vjp(q, qd, qdd, w, p, mu, gq, gqd, gqdd, gw, gp):
+def inverse_dynamics_vjp(q, qd, qdd, w, p, mu, gq, gqd, gqdd, gw, gp, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_inverse_dynamics_vjp(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], mu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b])
+        _d_inverse_dynamics_vjp(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], mu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def points(q, p, out):
+def root_residual_vjp(q, qd, qdd, w, p, nu, gq, gqd, gqdd, gw, gp, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_points(q[b], p[0] if shared_p else p[b], out[b])
+        _d_root_residual_vjp(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], nu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def point_jacobians(q, p, out):
+def points(q, p, out, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_point_jacobians(q[b], p[0] if shared_p else p[b], out[b])
+        _d_points(q[b], p[0] if shared_p else p[b], out[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def contact_points(q, p, out):
+def point_jacobians(q, p, out, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_contact_points(q[b], p[0] if shared_p else p[b], out[b])
+        _d_point_jacobians(q[b], p[0] if shared_p else p[b], out[b], work[b])
 
 
 
 @numba.njit(cache=True, parallel=True)
-def contact_jacobians(q, p, out):
+def contact_points(q, p, out, work):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
-        _d_contact_jacobians(q[b], p[0] if shared_p else p[b], out[b])
+        _d_contact_points(q[b], p[0] if shared_p else p[b], out[b], work[b])
+
+
+
+@numba.njit(cache=True, parallel=True)
+def contact_jacobians(q, p, out, work):
+    nb = q.shape[0]
+    shared_p = p.shape[0] == 1
+    for b in numba.prange(nb):
+        _d_contact_jacobians(q[b], p[0] if shared_p else p[b], out[b], work[b])
 
 
 

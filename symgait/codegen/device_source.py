@@ -13,51 +13,97 @@ from .linalg import linalg_source
 from .printer import Printer
 
 
-def _kernel_source(k: KernelDef, graph, printer: Printer) -> tuple[list[str], int]:
+CHUNK = 2000  # statements per generated function: Numba's compile time grows faster than linearly
+              # with the length of one function, so long kernels are split into parts that pass
+              # their live values through the ``work`` array.
+_VAR = re.compile(r"\bx\d+\b")
+
+
+def _kernel_source(k: KernelDef, graph, printer: Printer) -> tuple[list[str], int, int]:
+    """Source of one kernel (split into parts if long), its operation count and work size."""
     outs = [e for _, _, e in k.assigns]
-    allowed = {f"{name}[" for name, _ in k.inputs}
-    lines = []
     printer.ops = 0
-    for s in graph.reachable(outs):
-        lines.append(f"    {s.name} = {printer(graph.exprs[s])}")
+    stmts = [(s.name, printer(graph.exprs[s])) for s in graph.reachable(outs)]
+    pos = {name: i for i, (name, _) in enumerate(stmts)}
+    # each output goes right after the last assignment it reads
+    placed = []
     for arr, idx, e in k.assigns:
-        lines.append(f"    {arr}[{idx}] = {printer(e)}")
-    body = "\n".join(lines)
-    # every input symbol used must be an argument of this function
-
-    for m in set(re.findall(r"\b([a-z]+)\[\d+\]", body)):
-        if f"{m}[" not in allowed and m not in {name for name, _ in k.outputs}:
+        text = printer(e)
+        last = max((pos[v] for v in _VAR.findall(text)), default=-1)
+        placed.append((last, f"{arr}[{idx}]", text))
+    placed.sort(key=lambda t: t[0])
+    seq = [p[1:] for p in placed if p[0] == -1]  # outputs that read no intermediate
+    j = len(seq)
+    for i, st in enumerate(stmts):
+        seq.append(st)
+        while j < len(placed) and placed[j][0] == i:
+            seq.append(placed[j][1:])
+            j += 1
+    assert j == len(placed)
+    allowed = {name for name, _ in k.inputs} | {name for name, _ in k.outputs}
+    for m in set(re.findall(r"\b([a-z]+)\[\d+\]", " ".join(t for _, t in seq))):
+        if m not in allowed:
             raise RuntimeError(f"kernel {k.name} uses {m}[...] but does not take it as input (generator bug)")
-    args = ", ".join([n for n, _ in k.inputs] + [n for n, _ in k.outputs])
-    head = [f"def {k.name}({args}):", f'    """{k.doc}"""']
-    return head + (lines or []) + ["    return"], printer.ops
+    args = ", ".join([n for n, _ in k.inputs] + [n for n, _ in k.outputs] + ["work"])
+    doc = f'    """{k.doc}"""'
+    if len(seq) <= CHUNK:
+        return [f"def {k.name}({args}):", doc] + [f"    {t} = {x}" for t, x in seq] + ["    return"], printer.ops, 1
+    parts = [seq[i:i + CHUNK] for i in range(0, len(seq), CHUNK)]
+    defined_in = {}
+    for c, part in enumerate(parts):
+        for t, _ in part:
+            if _VAR.fullmatch(t):
+                defined_in[t] = c
+    uses = [set(v for _, x in part for v in _VAR.findall(x)) for part in parts]
+    slot = {}
+    for c, used in enumerate(uses):
+        for v in sorted(used, key=lambda s: int(s[1:])):
+            if defined_in[v] < c and v not in slot:
+                slot[v] = len(slot)
+    lines = []
+    for c, part in enumerate(parts):
+        lines += ["", f"def {k.name}_part{c}({args}):"]
+        lines += [f"    {v} = work[{slot[v]}]" for v in sorted(uses[c], key=lambda s: int(s[1:]))
+                  if defined_in[v] < c]
+        lines += [f"    {t} = {x}" for t, x in part]
+        lines += [f"    work[{slot[t]}] = {t}" for t, _ in part if t in slot]
+        lines += ["    return", ""]
+    lines += ["", f"def {k.name}({args}):", doc]
+    lines += [f"    {k.name}_part{c}({args})" for c in range(len(parts))] + ["    return"]
+    return lines, printer.ops, max(1, len(slot))
 
 
-def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str, dict]:
+def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str, dict, dict]:
     n, nc, npar = spec.nq, len(spec.contacts), len(spec.parameter_symbols)
     parent = spec.coordinate_parents()
     printer = Printer()
     ops = {}
     chunks = [header, "import math", "",
               f"NQ = {n}", f"NC = {nc}", f"NP = {npar}", f"NPTS = {len(spec.points)}",
-              f"PARENT = {tuple(parent)!r}", f"NWORK = {n * n + 2 * n}", ""]
+              f"PARENT = {tuple(parent)!r}", ""]
+    nwork = {}
     for k in kernels:
-        src, ops[k.name] = _kernel_source(k, dyn.graph, printer)
+        src, ops[k.name], nwork[k.name] = _kernel_source(k, dyn.graph, printer)
         chunks += ["", *src, ""]
     lsrc, lops = linalg_source(parent)
     ops.update(lops)
     chunks.append(lsrc)
     nn = n * n
+    inner = nn + 2 * n  # work of the forward-dynamics functions: H | zero/t | b/s | callee work
+    nwork["forward_dynamics"] = nwork["forward_dynamics_derivatives"] = nwork["forward_dynamics_vjp"] = (
+        inner + max(nwork[k] for k in ("mass_matrix", "inverse_dynamics", "inverse_dynamics_derivatives",
+                                       "inverse_dynamics_vjp")))
     chunks += [f'''
 def forward_dynamics(q, qd, tau, w, p, qdd, work):
     """qdd = M^-1 (tau + sum_c J_c^T w_c - h). Leaves the factorized M in work[:NQ*NQ]."""
     H = work[0:{nn}]
     zero = work[{nn}:{nn + n}]
-    b = work[{nn + n}:{nn + 2 * n}]
-    mass_matrix(q, p, H)
+    b = work[{nn + n}:{inner}]
+    sub = work[{inner}:]
+    mass_matrix(q, p, H, sub)
     for i in range({n}):
         zero[i] = 0.0
-    inverse_dynamics(q, qd, zero, w, p, b)
+    inverse_dynamics(q, qd, zero, w, p, b, sub)
     for i in range({n}):
         qdd[i] = tau[i] - b[i]
     ltdl_factor(H)
@@ -71,7 +117,7 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, dp, w
     forward_dynamics(q, qd, tau, w, p, qdd, work)
     H = work[0:{nn}]
     t = work[{nn}:{nn + n}]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, dp)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, dp, work[{inner}:])
     for j in range({n}):
         ltdl_solve(H, dq, j, {n})
         ltdl_solve(H, dqd, j, {n})
@@ -94,7 +140,7 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, dp, w
     return
 
 
-def forward_dynamics_vjp(q, qd, tau, w, p, qdd, g, gq, gqd, gtau, gw, gp, work):
+def forward_dynamics_vjp(q, qd, tau, w, p, g, qdd, gq, gqd, gtau, gw, gp, work):
     """Reverse-mode products g^T d qdd / d (q, qd, tau, w, p) without forming Jacobians:
     with v = M^-1 g: gtau = v, and g^T d qdd/d x = -v^T d ID/d x at qdd."""
     H = work[0:{nn}]
@@ -105,11 +151,11 @@ def forward_dynamics_vjp(q, qd, tau, w, p, qdd, g, gq, gqd, gtau, gw, gp, work):
     t = work[{nn}:{nn + n}]
     for i in range({n}):
         t[i] = -gtau[i]
-    s = work[{nn + n}:{nn + 2 * n}]
-    inverse_dynamics_vjp(q, qd, qdd, w, p, t, gq, gqd, s, gw, gp)
+    s = work[{nn + n}:{inner}]
+    inverse_dynamics_vjp(q, qd, qdd, w, p, t, gq, gqd, s, gw, gp, work[{inner}:])
     return
 ''']
     ops["forward_dynamics_derivatives"] = (ops["inverse_dynamics_derivatives"] + ops["mass_matrix"]
                                             + ops["inverse_dynamics"] + ops["ltdl_factor"]
                                             + ops["ltdl_solve"] * (3 * n + 6 * nc + npar + 1))
-    return "\n".join(chunks).rstrip() + "\n", ops
+    return "\n".join(chunks).rstrip() + "\n", ops, nwork

@@ -31,7 +31,7 @@ def cpu_source(signatures: dict, header: str) -> str:
     for name, sig in signatures.items():
         out.append(f"_d_{name} = _d[{name!r}]")
     for name, sig in signatures.items():
-        args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + (["work"] if sig["work"] else [])
+        args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
         call = [("p[0] if shared_p else p[b]" if a == "p" else f"{a}[b]") for a in args]
         out.append(CPU_TEMPLATE.format(name=name, args=", ".join(args), call=", ".join(call)))
     return "\n".join(out).rstrip() + "\n"

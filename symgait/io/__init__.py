@@ -46,14 +46,18 @@ from .asf_amc import (
 from .bvh import BVH, BVHJoint, bvh_forward_kinematics, read_bvh, write_bvh
 
 
-def read_c3d(path, **kwargs):
-    """Read a C3D file (markers, analogs, force plates); see :func:`symgait.io.c3d.read_c3d`.
+def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bool = True,
+             max_baseline: float = 100.0, cop_threshold: float = 20.0, antialias: bool = True):
+    """Read a C3D file (markers m, analogs, force plates N / m / N·m, lab frame).
 
-    Imported lazily so that ``symgait.io`` works without ``ezc3d`` installed.
+    See :func:`symgait.io.c3d.read_c3d`; imported lazily so that ``symgait.io``
+    works without ``ezc3d`` installed.
     """
     from .c3d import read_c3d as _read_c3d
 
-    return _read_c3d(path, **kwargs)
+    return _read_c3d(path, resample_plates_to_points=resample_plates_to_points,
+                     zero_baseline=zero_baseline, max_baseline=max_baseline,
+                     cop_threshold=cop_threshold, antialias=antialias)
 
 
 __all__ = [

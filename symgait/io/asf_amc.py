@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -82,7 +82,7 @@ def _euler(order: Sequence[str], angles: np.ndarray) -> np.ndarray:
     return R
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Bone:
     """An ASF bone.  ``direction`` unit (3,) in the world frame (rest pose);
     ``length`` in metres; ``axis`` (3,) degrees in ``axis_order``; ``dof`` like
@@ -102,7 +102,7 @@ class Bone:
         return _euler(self.axis_order.lower(), np.radians(self.axis))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Skeleton:
     """An ASF skeleton.  ``bones`` in file order (root excluded); ``parent``
     maps each bone to its parent (``"root"`` for the root's children);
@@ -142,7 +142,7 @@ class Skeleton:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Motion:
     """AMC motion.  ``values[bone]`` (T, k) in file units (degrees for
     rotations, file length units for root translations), columns in the
@@ -164,7 +164,7 @@ class Motion:
         return np.arange(self.n_frames) / self.rate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Kinematics:
     """Forward-kinematics result (ASF world frame, metres).
 

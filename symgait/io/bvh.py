@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -27,7 +27,7 @@ _UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "inch": 0.0254, "ft":
 _CHANNELS = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class BVHJoint:
     """``offset`` (3,) in metres (after ``length_unit``); ``parent`` index (-1
     for the root); ``channels`` as listed; ``end_site`` True for End Sites
@@ -40,7 +40,7 @@ class BVHJoint:
     end_site: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class BVH:
     """A BVH file: ``joints`` (depth-first, End Sites included), ``motion``
     (T, n_channels) raw channel values (positions in metres, angles in
@@ -108,21 +108,23 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
     toks = list(_tokens(lines[:mline]))
     pos = 0
 
-    def nxt(expect=None):
+    def nxt(literal=None, what=None):
+        """Next token; if ``literal`` is given it must be that token."""
         nonlocal pos
+        want = literal if literal is not None else what
         if pos >= len(toks):
-            raise DataFormatError(path, f"hierarchy ends early; expected {expect or 'more'}",
+            raise DataFormatError(path, f"hierarchy ends early; expected {want or 'more'!r}",
                                   line=mline)
         ln, t = toks[pos]
         pos += 1
-        if expect is not None and t != expect:
-            raise DataFormatError(path, f"found {t!r}, expected {expect!r}", line=ln)
+        if literal is not None and t != literal:
+            raise DataFormatError(path, f"found {t!r}, expected {literal!r}", line=ln)
         return ln, t
 
     def nums(n, what):
         vals = []
         for _ in range(n):
-            ln, t = nxt(what)
+            ln, t = nxt(what=what)
             try:
                 vals.append(float(t))
             except ValueError:
@@ -139,14 +141,14 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
         ln, t = nxt()
         chans: Tuple[str, ...] = ()
         if t == "CHANNELS":
-            ln, t = nxt("channel count")
+            ln, t = nxt(what="channel count")
             try:
                 n = int(t)
             except ValueError:
                 raise DataFormatError(path, f"{t!r} is not a channel count", line=ln) from None
             cs = []
             for _ in range(n):
-                ln, c = nxt("channel name")
+                ln, c = nxt(what="channel name")
                 if c not in _CHANNELS:
                     raise DataFormatError(path, f"unknown channel {c!r}; expected one of "
                                           f"{_CHANNELS}", line=ln, field=name)
@@ -157,7 +159,7 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
         joints.append(BVHJoint(name, parent, off, chans))
         while t != "}":
             if t == "JOINT":
-                _, child = nxt("joint name")
+                _, child = nxt(what="joint name")
                 parse_joint(me, child)
             elif t == "End":
                 nxt("Site")
@@ -169,11 +171,11 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
             else:
                 raise DataFormatError(path, f"found {t!r}; expected JOINT, End Site or '}}'",
                                       line=ln, field=name)
-            ln, t = nxt("JOINT, End Site or '}'")
+            ln, t = nxt(what="JOINT, End Site or '}'")
 
     ln, t = nxt("HIERARCHY")
     ln, t = nxt("ROOT")
-    _, rname = nxt("root name")
+    _, rname = nxt(what="root name")
     parse_joint(-1, rname)
     if pos != len(toks):
         raise DataFormatError(path, f"unexpected {toks[pos][1]!r} after the root joint",

@@ -33,11 +33,10 @@ baseline carries more than ``max_baseline`` N (the plate was loaded).
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -57,7 +56,7 @@ def _length_scale(unit: str, path, field: str) -> float:
                           field=field)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class ForcePlate:
     """One force platform's output (see the module docstring for conventions).
 
@@ -109,7 +108,7 @@ class ForcePlate:
                        free_moment=tz, loaded=loaded)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class C3DData:
     """Contents of a C3D file, SI units, lab frame.
 
@@ -183,6 +182,38 @@ def _labels(p, group, n) -> Tuple[str, ...]:
     labels += [f"{group.lower()}{i + 1}" for i in range(len(labels), n)]
     return tuple(labels)
 
+def _raw_header(path):
+    """Frame range and expected data size from the C3D header block (ezc3d rewrites
+    its header to what it could read, so truncation must be judged from the bytes).
+
+    Returns ``(first_frame, last_frame, expected_bytes, file_bytes)`` or None if the
+    header cannot be interpreted (the caller then relies on ezc3d alone).
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+            pblock = head[0]
+            fh.seek((pblock - 1) * 512 + 3)
+            proc = fh.read(1)[0]
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+    except (OSError, IndexError):
+        return None
+    if len(head) < 24 or head[1] != 0x50 or proc not in (84, 85, 86):
+        return None
+    end = ">" if proc == 86 else "<"
+    w = struct.unpack(end + "12H", head[:24])
+    npts, nan, first, last, data_start = w[1], w[2], w[3], w[4], w[8]
+    sign_byte = {84: head[15], 85: head[13], 86: head[12]}[proc]
+    word = 4 if sign_byte & 0x80 else 2          # negative POINT scale = float data
+    nframes = last - first + 1
+    if last == 0xFFFF or nframes <= 0 or data_start < 2:
+        return None
+    expected = (data_start - 1) * 512 + nframes * (4 * npts + nan) * word
+    return first, last, expected, size
+
 
 def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool = False,
              zero_baseline: bool = True, max_baseline: float = 100.0,
@@ -213,6 +244,10 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(path)
+    raw = _raw_header(path)
+    if raw is not None and raw[3] < raw[2]:
+        raise DataFormatError(path, f"{raw[3]} bytes but the header (frames {raw[0]}-{raw[1]}) "
+                              f"needs {raw[2]}; the file is truncated", field="data block")
     plates_ok = True
     try:
         c = ezc3d.c3d(path, extract_forceplat_data=True)
@@ -261,7 +296,7 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     if plates_ok and "platform" in c["data"]:
         zero = np.asarray(_param(p, "FORCE_PLATFORM", "ZERO", [0, 0]), dtype=int).ravel()
         for i, pf in enumerate(c["data"]["platform"]):
-            plates.append(_plate(path, i, pf, p, ls, a_rate, a_time, n_sub, zero,
+            plates.append(_plate(path, i, pf, p, a_rate, a_time, n_sub, zero,
                                  zero_baseline, max_baseline, cop_threshold))
         if resample_plates_to_points:
             plates = [pl.resampled(time, antialias=antialias) for pl in plates]
@@ -272,7 +307,7 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
                    first_frame=first)
 
 
-def _plate(path, i, pf, p, ls, a_rate, a_time, n_sub, zero, zero_baseline, max_baseline,
+def _plate(path, i, pf, p, a_rate, a_time, n_sub, zero, zero_baseline, max_baseline,
            threshold) -> ForcePlate:
     types = np.asarray(_param(p, "FORCE_PLATFORM", "TYPE", []), dtype=int).ravel()
     ptype = int(types[i]) if i < types.size else 0

@@ -45,7 +45,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 # --------------------------------------------------------------------------- #
 # .mot / .sto tables
 # --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Table:
     """A time series table read from an OpenSim ``.mot`` or ``.sto`` file.
 
@@ -144,11 +144,7 @@ def _split_fields(line: str) -> List[str]:
 
 
 def _read_lines(path) -> List[str]:
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise
+    raw = Path(path).read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -309,7 +305,7 @@ def length_unit_scale(unit: str) -> float:
     return _LENGTH_UNITS[unit.strip().lower()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Markers:
     """Marker trajectories.
 
@@ -407,7 +403,10 @@ def read_trc(path: PathLike) -> Markers:
         line = lines[li]
         if not line.strip():
             continue
-        parts = [p.strip() for p in line.rstrip("\r\n").split("\t")]
+        line = line.rstrip("\r\n")
+        if line.endswith("\t"):  # OpenSim writes a tab after every value, the last one too
+            line = line[:-1]
+        parts = [p.strip() for p in line.split("\t")]
         # drop trailing empties beyond the expected columns (some writers pad)
         while len(parts) > ncol and parts[-1] == "":
             parts.pop()
@@ -460,6 +459,7 @@ class ExternalForce:
     point_expressed_in_body: str = "ground"
     data_source_name: Optional[str] = None
     disabled: bool = False
+    datafile: Optional[str] = None  # the ExternalLoads <datafile> (else data_source_name)
 
     def _cols(self, prefix: Optional[str]) -> List[str]:
         return [f"{prefix}{a}" for a in "xyz"] if prefix else []
@@ -543,6 +543,7 @@ def read_external_loads(path: PathLike) -> ExternalLoads:
     el = root if root.tag == "ExternalLoads" else root.find(".//ExternalLoads")
     if el is None:
         raise DataFormatError(path, f"no <ExternalLoads> element (root is <{root.tag}>)")
+    datafile = _text(el.find("datafile"))
     forces = []
     for ef in el.iter("ExternalForce"):
         name = ef.get("name") or ""
@@ -565,6 +566,7 @@ def read_external_loads(path: PathLike) -> ExternalLoads:
             point_expressed_in_body=_text(ef.find("point_expressed_in_body")) or "ground",
             data_source_name=_text(ef.find("data_source_name")),
             disabled=disabled,
+            datafile=datafile or _text(ef.find("data_source_name")),
         ))
     return ExternalLoads(name=el.get("name") or "", forces=tuple(forces),
-                         datafile=_text(el.find("datafile")), path=path)
+                         datafile=datafile, path=path)

@@ -89,7 +89,7 @@ def xyz_body_fixed_angles(R) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # data classes
 # --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Body:
     """A rigid body.  ``mass`` kg; ``mass_center`` (3,) m in the body frame;
     ``inertia`` (6,) kg·m² = ``[Ixx, Iyy, Izz, Ixy, Ixz, Iyz]`` about the centre
@@ -122,7 +122,7 @@ class Coordinate:
     clamped: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class TransformAxis:
     """One of the six axes of a SpatialTransform.
 
@@ -148,7 +148,7 @@ class TransformAxis:
         return evaluate(self.function, coords[self.coordinates[0]], deriv)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Joint:
     """A joint between ``parent_body`` and ``child_body``.
 
@@ -184,7 +184,7 @@ class Joint:
         return tuple(a for a in self.spatial_transform if a.kind == "translation")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class OsimModel:
     """An OpenSim model: ``bodies`` (name -> :class:`Body`, file order, ground
     excluded), ``joints`` (file order), ``gravity`` (3,) m/s² in ground."""

@@ -9,7 +9,7 @@ from .loader import import_backend
 
 _TRAILING = {  # per-sample input shapes (by argument name) given n, nc
     "q": lambda n, nc: (n,), "qd": lambda n, nc: (n,), "qdd": lambda n, nc: (n,), "tau": lambda n, nc: (n,),
-    "mu": lambda n, nc: (n,), "g": lambda n, nc: (n,), "w": lambda n, nc: (nc, 6),
+    "mu": lambda n, nc: (n,), "g": lambda n, nc: (n,), "nu": lambda n, nc: (6,), "w": lambda n, nc: (nc, 6),
 }
 
 
@@ -57,8 +57,7 @@ class Kernels:
         arrays["p"] = p
         outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
         call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
-        if sig["work"]:
-            call.append(np.empty((batch, sig["work"]), dtype=dtype))
+        call.append(np.empty((batch, sig["work"]), dtype=dtype))
         getattr(self.module, name)(*call)
         kind = "torch" if "torch" in kinds else "numpy"
         return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
@@ -97,6 +96,14 @@ class Kernels:
         """mu^T dID/d(q, qd, qdd, w, p) without forming Jacobians: dict keyed 'q','qd','qdd','w','p'."""
         n, nc, npar = self._n, self._nc, self._np
         r = self._call("inverse_dynamics_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, mu=mu),
+                       {"gq": (n,), "gqd": (n,), "gqdd": (n,), "gw": (nc, 6), "gp": (npar,)})
+        return {"q": r["gq"], "qd": r["gqd"], "qdd": r["gqdd"], "w": r["gw"], "p": r["gp"]}
+
+    def root_residual_vjp(self, q, qd, qdd, w, p, nu):
+        """nu^T d res/d(q, qd, qdd, w, p) for the root residual (nu: (B, 6)); dict keyed like
+        :meth:`inverse_dynamics_vjp`."""
+        n, nc, npar = self._n, self._nc, self._np
+        r = self._call("root_residual_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, nu=nu),
                        {"gq": (n,), "gqd": (n,), "gqdd": (n,), "gw": (nc, 6), "gp": (npar,)})
         return {"q": r["gq"], "qd": r["gqd"], "qdd": r["gqdd"], "w": r["gw"], "p": r["gp"]}
 

@@ -16,12 +16,12 @@ def random_state(model, batch: int, seed: int = 0, scale: float = 0.5):
     return q, qd, qdd, w
 
 
-def selfcheck(name_or_path, log=print, batch: int = 8) -> int:
+def selfcheck(name_or_path, log=print, batch: int = 8, generated=None) -> int:
     """Returns 0 if every check passes, 1 otherwise; prints a table."""
     import symgait
     t0 = time.perf_counter()
     m = symgait.load_model(name_or_path)
-    k = symgait.kernels(m)
+    k = symgait.kernels(m, generated=generated)
     p = m.parameters()
     q, qd, qdd, w = random_state(m, batch)
     tau = k.inverse_dynamics(q, qd, qdd, w, p)

@@ -86,6 +86,17 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
                              ins_id + [("mu", n)],
                              [("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)], vassign))
 
+    # reverse mode of the root residual: nu^T d res / d (q, qd, qdd, w, p)
+    nu = [sp.Symbol(f"nu[{i}]") for i in range(6)]
+    adj = g.reverse(list(zip(dyn.root_wrench, nu)), wrt)
+    rassign, k = [], 0
+    for arr, size in (("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)):
+        rassign += [(arr, i, adj[k + i]) for i in range(size)]
+        k += size
+    kernels.append(KernelDef("root_residual_vjp", "Reverse-mode products nu^T d res / d (q, qd, qdd, w, p).",
+                             ins_id + [("nu", 6)],
+                             [("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)], rassign))
+
     # points and their Jacobians
     pts = [e for v in dyn.point_positions for e in v]
     kernels.append(KernelDef("points", "World positions of the named points (n_points x 3).",

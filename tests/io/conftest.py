@@ -23,6 +23,6 @@ def data_file(rel: str) -> Path:
     return p
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data():
     return data_file

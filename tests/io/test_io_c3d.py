@@ -147,3 +147,21 @@ def test_labels_truncated_to_stored_points(data, c3ds):
     assert len(d.marker_labels) == 26 and d.marker_labels[0] == "RFT1"
     assert len(d.analog_labels) == d.analogs.shape[1] == 16
     np.testing.assert_array_equal(d.marker("RFT1"), d.markers[:, 0])
+
+
+@pytest.mark.parametrize("unit,scale", [("m", 1.0), ("mm", 1e-3), ("cm", 1e-2)])
+def test_point_units_of_a_written_file(tmp_path, unit, scale):
+    """A file written by ezc3d with known values and POINT:UNITS: read back in metres."""
+    c = ezc3d.c3d()
+    c["parameters"]["POINT"]["RATE"]["value"] = [100]
+    c["parameters"]["POINT"]["LABELS"]["value"] = ("a", "b")
+    pts = np.random.default_rng(0).normal(size=(4, 2, 20))
+    pts[3] = 1.0
+    c["data"]["points"] = pts
+    c.add_parameter("POINT", "UNITS", [unit])
+    p = tmp_path / f"synth_{unit}.c3d"
+    c.write(str(p))
+    d = read_c3d(p)
+    assert d.point_units == unit and d.point_rate == 100.0 and d.plates == ()
+    assert d.marker_labels == ("a", "b")
+    np.testing.assert_allclose(d.markers, np.transpose(pts[:3], (2, 1, 0)) * scale, rtol=1e-6)

@@ -1,8 +1,6 @@
 """OpenSim .mot/.sto/.trc/ExternalLoads readers against facts stated in the shared
 data README (frame counts, rates, marker counts, subject mass/height) and physics."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -182,6 +180,7 @@ def test_external_loads(data):
     assert left.force_columns == ["1_ground_force_vx", "1_ground_force_vy", "1_ground_force_vz"]
     assert right.force_expressed_in_body == "ground" and not right.disabled
     assert el.datafile == "subject01_walk1_grf.mot"
+    assert right.datafile == left.datafile == "subject01_walk1_grf.mot"
     assert el.datafile_path.exists()
     assert el["left"] is left
 

@@ -1,0 +1,170 @@
+"""Inverse-dynamics layer: per-frame root residual wrench and joint torques, differentiably.
+
+Frames are independent: the (B, T) frames are flattened into one kernel batch of B*T samples.
+The residual is the wrench the root joint would have to supply (world force, world moment about
+the root body's origin) for the motion (q, qd, qdd) under gravity and the contact wrenches w; for
+a physically consistent motion and complete contact wrenches it is 0. Backward passes use the
+generated reverse-mode products (``root_residual_vjp``, ``inverse_dynamics_vjp``): gradients for
+q, qd, qdd, w and p (subject parameters such as segment lengths and masses).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+from ..errors import InputError
+from ._common import check_finite, check_tensor, params_tensor, resolve_kernels
+
+
+def _flat_p(p, B, T):
+    """p (n_p,) stays shared; (B, n_p) -> (B*T, n_p) (each frame of a sample gets its row)."""
+    if p.dim() == 1:
+        return p
+    return p.unsqueeze(1).expand(B, T, p.shape[1]).reshape(B * T, p.shape[1])
+
+
+def _p_grad(gp, p, B, T):
+    """Per-frame parameter gradients (B*T, n_p) -> the shape of p."""
+    if p.dim() == 1:
+        return gp.sum(0)
+    return gp.reshape(B, T, -1).sum(1)
+
+
+class _FrameFn(torch.autograd.Function):
+    """One kernel over B*T frames with a vjp kernel for its backward. ``what`` = 'residual' | 'torques'."""
+
+    @staticmethod
+    def forward(q, qd, qdd, w, p, layer, what):
+        B, T, n = q.shape
+        args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
+                w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
+        if what == "residual":
+            return layer.kernels.root_residual(*args).reshape(B, T, 6)
+        tau = layer.kernels.inverse_dynamics(*args)
+        return tau[:, layer._act].reshape(B, T, -1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        q, qd, qdd, w, p, layer, what = inputs
+        ctx.save_for_backward(q, qd, qdd, w, p)
+        ctx.layer, ctx.what = layer, what
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        q, qd, qdd, w, p = ctx.saved_tensors
+        layer = ctx.layer
+        B, T, n = q.shape
+        args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
+                w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
+        g = g.reshape(B * T, -1)
+        if ctx.what == "residual":
+            r = layer.kernels.root_residual_vjp(*args, g.contiguous())
+        else:
+            mu = g.new_zeros(B * T, n)
+            mu[:, layer._act] = g
+            r = layer.kernels.inverse_dynamics_vjp(*args, mu)
+        need = ctx.needs_input_grad
+        out = [r["q"].reshape(B, T, n) if need[0] else None,
+               r["qd"].reshape(B, T, n) if need[1] else None,
+               r["qdd"].reshape(B, T, n) if need[2] else None,
+               r["w"].reshape(w.shape) if need[3] else None,
+               _p_grad(r["p"], p, B, T) if need[4] else None]
+        return (*out, None, None)
+
+
+class InverseDynamics(nn.Module):
+    """Per-frame inverse dynamics of a model.
+
+    ``forward(q, qd, qdd, w=None, p=None)`` -> residual (B, T, 6): root force (N, world) then root
+    moment (N m, world, about the root body's origin), from the generated ``root_residual``.
+    :meth:`joint_torques` -> (B, T, n_actuated) generalized forces of ``model.actuated``.
+
+    Shapes: q, qd, qdd (B, T, n); w (B, T, n_contacts, 6) world force and world moment about each
+    contact body's origin (None: zero); p (n_p,) shared or (B, n_p) per sample (None or numpy:
+    no gradient; None = default subject). float32 or float64 CPU tensors. Gradients for all of
+    them (reverse-mode kernels; frames are independent).
+    """
+
+    def __init__(self, model, generated=None):
+        super().__init__()
+        self.model, self.kernels = resolve_kernels(model, generated)
+        self._act = torch.as_tensor(self.model.actuated_indices, dtype=torch.long)
+        self._p_cache = {}
+
+    def extra_repr(self) -> str:
+        return f"model={self.model.name!r}"
+
+    def check_inputs(self, q, qd, qdd, w=None, p=None):
+        """Validate (raises :class:`symgait.InputError`); returns (q, qd, qdd, w, p)."""
+        m = self.model
+        n, nc = m.nq, m.n_contacts
+        check_tensor("q", q, ("B", "T", n), f"coordinates {m.coordinates} for B samples and T frames")
+        B, T = q.shape[0], q.shape[1]
+        if T == 0:
+            raise InputError("q has T = 0 frames; pass at least one frame")
+        for name, x in (("qd", qd), ("qdd", qdd)):
+            check_tensor(name, x, (B, T, n), f"like q: (B, T, n) for the {n} coordinates", ("q", q))
+        if w is None:
+            w = q.new_zeros(B, T, nc, 6)
+        else:
+            check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the contact "
+                         f"body's origin) of the {nc} contacts {m.contacts}", ("q", q))
+        p = params_tensor(m, p, "q", q, B, self._p_cache)
+        for name, x in (("q", q), ("qd", qd), ("qdd", qdd), ("w", w)):
+            check_finite(name, x)
+        return q, qd, qdd, w, p
+
+    def forward(self, q, qd, qdd, w=None, p=None):
+        q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
+        return _FrameFn.apply(q, qd, qdd, w, p, self, "residual")
+
+    def joint_torques(self, q, qd, qdd, w=None, p=None):
+        """(B, T, n_actuated): inverse-dynamics generalized forces of the actuated coordinates."""
+        q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
+        return _FrameFn.apply(q, qd, qdd, w, p, self, "torques")
+
+
+class _SafeNorm(torch.autograd.Function):
+    """Euclidean norm over the last axis with gradient r / |r|, and 0 where r = 0."""
+
+    @staticmethod
+    def forward(r):
+        return torch.linalg.vector_norm(r, dim=-1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0], output)
+
+    @staticmethod
+    def backward(ctx, g):
+        r, nrm = ctx.saved_tensors
+        safe = torch.where(nrm > 0, nrm, torch.ones_like(nrm))
+        unit = torch.where((nrm > 0).unsqueeze(-1), r / safe.unsqueeze(-1), torch.zeros_like(r))
+        return g.unsqueeze(-1) * unit
+
+
+def inverse_loss(residual, mass, reduction: str = "mean"):
+    """Residual loss per kg of body mass.
+
+    ``L = mean over frames of (|F_res|_2 + |M_res|_2) / mass`` with ``F_res = residual[..., :3]``
+    (N) and ``M_res = residual[..., 3:]`` (N m); the mean runs over every frame of every sample
+    (``reduction="none"`` returns the per-frame values, shape ``residual.shape[:-1]``). ``mass``:
+    a number (kg), or a tensor broadcastable to the per-frame values, e.g. (B, 1) per subject.
+
+    Gradient: dL/dF_res = F_res / |F_res| / (mass * N_frames) (likewise for M_res); at F_res = 0
+    the norm is not differentiable and the gradient is defined as 0 (the minimum-norm
+    subgradient), so a perfect frame contributes no gradient and no NaN.
+    """
+    if not isinstance(residual, torch.Tensor) or residual.shape[-1:] != (6,) or residual.dim() < 1:
+        raise InputError(f"residual must be a tensor (..., 6) of root force and moment, got "
+                         f"{getattr(residual, 'shape', type(residual).__name__)}")
+    if reduction not in ("mean", "none"):
+        raise InputError(f"reduction must be 'mean' or 'none', got {reduction!r}")
+    if not isinstance(mass, torch.Tensor):
+        mass = torch.as_tensor(float(mass), dtype=residual.dtype)
+    if not bool((mass > 0).all()):
+        raise InputError(f"mass must be positive (kg), got {mass}")
+    per_frame = (_SafeNorm.apply(residual[..., :3]) + _SafeNorm.apply(residual[..., 3:])) / mass
+    return per_frame.mean() if reduction == "mean" else per_frame
