@@ -1,4 +1,4 @@
-"""``symgait generate``: model file -> generated/<model>/ (device.py, cpu.py, manifest.json).
+"""``symgait generate``: model file -> generated/<model>/ (device.py, cpu.py, cuda.py, manifest.json).
 
 Output is deterministic (no timestamps, sorted traversal) so that a regeneration diffs clean.
 """
@@ -14,7 +14,7 @@ from .. import __version__ as GENERATOR_VERSION
 from ..model import load_model
 from ..symbolic import derive
 from .device_source import device_source
-from .launchers import cpu_source
+from .launchers import cpu_source, cuda_source
 from .signatures import kernel_signatures
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,7 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
     dev, ops, nwork = device_source(spec, dyn, kernels, header)
     sigs = kernel_signatures(model.nq, model.n_contacts, model.n_parameters, len(spec.points), nwork)
     cpu = cpu_source(sigs, header)
+    gpu = cuda_source(sigs, header, dev)
     t3 = time.perf_counter()
     log(f"[3/4] wrote source: {dev.count(chr(10))} lines, {sum(v for k, v in ops.items() if k != 'forward_dynamics_derivatives')} operations ({t3 - t2:.2f} s)")
     out_dir = Path(out) if out is not None else DEFAULT_OUT / model.name
@@ -63,7 +64,7 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
         "operations": ops,
         "kernels": sigs,
     }
-    files = {"device.py": dev, "cpu.py": cpu, "__init__.py": header + '"""Generated kernels; see manifest.json."""\n',
+    files = {"device.py": dev, "cpu.py": cpu, "cuda.py": gpu, "__init__.py": header + '"""Generated kernels; see manifest.json."""\n',
              "manifest.json": json.dumps(manifest, indent=1) + "\n"}
     for fname, text in files.items():
         path = out_dir / fname

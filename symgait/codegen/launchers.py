@@ -3,8 +3,17 @@
 CPU: ``numba.njit(parallel=True, cache=True)`` with ``prange`` over the samples; the device
 functions are compiled from the model's ``device.py`` by :func:`symgait.runtime.jit.compile_device`.
 The parameter vector ``p`` has a batch dimension of 1 (shared) or B (per sample).
+
+CUDA: one ``numba.cuda.jit`` kernel per manifest kernel, one thread per sample in a grid-stride
+loop (any grid covers any batch), calling the same device functions compiled with
+``compile_device(_device, "cuda")``. Every argument is a (B, size) device array (``p``: (1, n_p) or
+(B, n_p)); ``work`` is per-sample scratch in global memory, indexed ``work[b]`` (the runtime passes
+a (B, nwork) view of an interleaved (nwork, B) buffer, see :mod:`symgait.runtime.cuda_arrays` and
+docs/gpu.md). Launch configuration and streams are the runtime's choice.
 """
 from __future__ import annotations
+
+import hashlib
 
 CPU_HEADER = '''import numba
 
@@ -34,4 +43,38 @@ def cpu_source(signatures: dict, header: str) -> str:
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
         call = [("p[0] if shared_p else p[b]" if a == "p" else f"{a}[b]") for a in args]
         out.append(CPU_TEMPLATE.format(name=name, args=", ".join(args), call=", ".join(call)))
+    return "\n".join(out).rstrip() + "\n"
+
+
+CUDA_HEADER = '''from numba import cuda
+
+from symgait.runtime.jit import compile_device
+
+from . import device as _device
+
+_d = compile_device(_device, "cuda")
+'''
+
+CUDA_TEMPLATE = '''
+
+@cuda.jit(cache=True)
+def {name}({args}):
+    nb = q.shape[0]
+    ps = 0 if p.shape[0] == 1 else 1
+    for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
+        _d_{name}({call})
+'''
+
+
+def cuda_source(signatures: dict, header: str, device_source: str) -> str:
+    """``generated/<model>/cuda.py``. It records the hash of ``device.py``: Numba's on-disk kernel cache
+    is keyed on this file, so any change of the device code rewrites it and refreshes that cache."""
+    digest = hashlib.sha256(device_source.encode()).hexdigest()
+    out = [header + f"# device.py sha256 {digest}\n", CUDA_HEADER]
+    for name, sig in signatures.items():
+        out.append(f"_d_{name} = _d[{name!r}]")
+    for name, sig in signatures.items():
+        args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
+        call = [("p[b * ps]" if a == "p" else f"{a}[b]") for a in args]
+        out.append(CUDA_TEMPLATE.format(name=name, args=", ".join(args), call=", ".join(call)))
     return "\n".join(out).rstrip() + "\n"

@@ -30,35 +30,54 @@ def to_numpy(name: str, x):
     raise InputError(f"{name} must be a numpy array or a torch tensor, got {type(x).__name__}")
 
 
-def batch_input(name: str, x, size: int, trailing: tuple, dtype, batch: int | None):
-    """Check a batched input of shape (B, *trailing); return a C-contiguous (B, size) view."""
-    if x.dtype not in FLOATS:
-        raise InputError(f"{name} has dtype {x.dtype}; kernels take float32 or float64 (use .astype(np.float64))")
-    if dtype is not None and x.dtype != dtype:
-        raise InputError(f"{name} has dtype {x.dtype} but the other inputs are {np.dtype(dtype)}; "
+def check_batch_meta(name: str, dtype, shape: tuple, trailing: tuple, ref_dtype, batch: int | None):
+    """The dtype and shape checks of :func:`batch_input`, on metadata only (shared with the device-array
+    path of backend='cuda', :mod:`symgait.runtime.cuda_arrays`)."""
+    if dtype not in FLOATS:
+        raise InputError(f"{name} has dtype {dtype}; kernels take float32 or float64 (use .astype(np.float64))")
+    if ref_dtype is not None and dtype != ref_dtype:
+        raise InputError(f"{name} has dtype {dtype} but the other inputs are {np.dtype(ref_dtype)}; "
                          f"pass all inputs in one dtype")
     want = ("B",) + trailing
-    if x.ndim != len(want) or tuple(x.shape[1:]) != trailing:
-        hint = " (add a batch axis: x[None])" if tuple(x.shape) == trailing else ""
-        raise InputError(f"{name} has shape {tuple(x.shape)}; expected {want}{hint}")
-    if batch is not None and x.shape[0] != batch:
-        raise InputError(f"{name} has batch size {x.shape[0]} but q has {batch}; all inputs need the same batch")
+    if len(shape) != len(want) or tuple(shape[1:]) != trailing:
+        hint = " (add a batch axis: x[None])" if tuple(shape) == trailing else ""
+        raise InputError(f"{name} has shape {tuple(shape)}; expected {want}{hint}")
+    if batch is not None and shape[0] != batch:
+        raise InputError(f"{name} has batch size {shape[0]} but q has {batch}; all inputs need the same batch")
+
+
+def nonfinite_error(name: str, sample: int, entry: int) -> InputError:
+    return InputError(f"{name} contains NaN or inf (first at sample {sample}, entry {entry})")
+
+
+def batch_input(name: str, x, size: int, trailing: tuple, dtype, batch: int | None):
+    """Check a batched input of shape (B, *trailing); return a C-contiguous (B, size) view."""
+    check_batch_meta(name, x.dtype, x.shape, trailing, dtype, batch)
     if not np.all(np.isfinite(x)):
         bad = np.argwhere(~np.isfinite(x.reshape(x.shape[0], -1)))[0]
-        raise InputError(f"{name} contains NaN or inf (first at sample {bad[0]}, entry {bad[1]})")
+        raise nonfinite_error(name, bad[0], bad[1])
     return np.ascontiguousarray(x.reshape(x.shape[0], size))
 
 
-def param_input(x, n_p: int, dtype, batch: int):
-    if x.dtype not in FLOATS:
-        raise InputError(f"p has dtype {x.dtype}; use model.parameters(height=..., mass=...)")
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.shape[1] != n_p or x.shape[0] not in (1, batch):
-        raise InputError(f"p has shape {tuple(x.shape)}; expected ({n_p},) or (B={batch}, {n_p}) "
+def check_param_meta(dtype, shape: tuple, n_p: int, batch: int) -> tuple:
+    """The dtype and shape checks of :func:`param_input` on metadata; returns p's 2-D shape."""
+    if dtype not in FLOATS:
+        raise InputError(f"p has dtype {dtype}; use model.parameters(height=..., mass=...)")
+    shape2 = (1,) + tuple(shape) if len(shape) == 1 else tuple(shape)
+    if len(shape2) != 2 or shape2[1] != n_p or shape2[0] not in (1, batch):
+        raise InputError(f"p has shape {shape2}; expected ({n_p},) or (B={batch}, {n_p}) "
                          f"(build it with model.parameters(height=..., mass=...))")
+    return shape2
+
+
+NONFINITE_P = "p contains NaN or inf; build it with model.parameters(height=..., mass=...)"
+
+
+def param_input(x, n_p: int, dtype, batch: int):
+    shape2 = check_param_meta(x.dtype, x.shape, n_p, batch)
+    x = x.reshape(shape2)
     if not np.all(np.isfinite(x)):
-        raise InputError("p contains NaN or inf; build it with model.parameters(height=..., mass=...)")
+        raise InputError(NONFINITE_P)
     return np.ascontiguousarray(x, dtype=dtype)
 
 

@@ -1,0 +1,160 @@
+"""Core benchmark (issue 2): derivation, compile and per-sample kernel times beside Pinocchio.
+
+    python bench/bench_core.py [--models planar gait3d fullbody] [--batch 4096] [--skip-compile]
+
+Prints a markdown table. Pinocchio runs through its Python bindings, one call per sample
+(a call costs roughly a microsecond of binding overhead, which is included and reported:
+``pin call overhead`` times a trivial binding call). symgait runs batched; per-sample time =
+batch time / batch size, median of repeats. "1 thread" sets Numba to one thread.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def median_time(fn, repeat=7, number=1):
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        ts.append((time.perf_counter() - t) / number)
+    return statistics.median(ts)
+
+
+def compile_times(name: str) -> dict:
+    """Fresh generation into a temp dir, then first-call compile time per kernel, then cached import."""
+    code = r'''
+import json, sys, time, numpy as np
+t0 = time.perf_counter()
+import symgait
+from symgait.codegen import generate
+out = sys.argv[2]
+m = symgait.load_model(sys.argv[1])
+res = {}
+if sys.argv[3] == "generate":
+    t = time.perf_counter(); generate(sys.argv[1], out=out, log=lambda *a: None); res["derive+write"] = time.perf_counter() - t
+k = symgait.kernels(m, generated=out)
+p = m.parameters(); n = m.nq; nc = m.n_contacts
+rng = np.random.default_rng(0)
+q, qd, x = (rng.normal(size=(2, n)) * 0.3 for _ in range(3)); w = rng.normal(size=(2, nc, 6))
+t = time.perf_counter()
+k.inverse_dynamics(q, qd, x, w, p); res["inverse_dynamics"] = time.perf_counter() - t
+t = time.perf_counter()
+k.forward_dynamics(q, qd, x, w, p); res["forward_dynamics"] = time.perf_counter() - t
+t = time.perf_counter()
+k.forward_dynamics_derivatives(q, qd, x, w, p); res["forward_dynamics_derivatives"] = time.perf_counter() - t
+res["process"] = time.perf_counter() - t0
+print(json.dumps(res))
+'''
+    with tempfile.TemporaryDirectory() as d:
+        r1 = subprocess.run([sys.executable, "-c", code, name, d, "generate"], capture_output=True, text=True, cwd=REPO)
+        first = json.loads(r1.stdout.strip().splitlines()[-1])
+        r2 = subprocess.run([sys.executable, "-c", code, name, d, "cached"], capture_output=True, text=True, cwd=REPO)
+        cached = json.loads(r2.stdout.strip().splitlines()[-1])
+    return {"first": first, "cached": cached}
+
+
+def run(models, batch, skip_compile):
+    import numba
+    import pinocchio as pin
+
+    import symgait
+    rows = []
+    info = []
+    for name in models:
+        m = symgait.load_model(name)
+        k = symgait.kernels(m)
+        man = k.manifest
+        p = m.parameters()
+        n, nc = m.nq, m.n_contacts
+        rng = np.random.default_rng(0)
+        q = rng.uniform(-0.5, 0.5, (batch, n))
+        qd = rng.uniform(-1, 1, (batch, n))
+        qdd = rng.uniform(-2, 2, (batch, n))
+        w = rng.normal(0, 50, (batch, nc, 6))
+        tau = k.inverse_dynamics(q, qd, qdd, w, p)
+        k.forward_dynamics(q[:2], qd[:2], tau[:2], w[:2], p)
+        k.forward_dynamics_derivatives(q[:2], qd[:2], tau[:2], w[:2], p)
+        # Pinocchio on the exported URDF (same dynamics; checked to 1e-9 in tests/test_pinocchio.py)
+        pm = pin.buildModelFromXML(m.to_urdf(p))
+        pm.gravity.linear = np.array(m.gravity)
+        data = pm.createData()
+        # (Pinocchio may order the coordinates differently; random states cost the same either way)
+        fext = pin.StdVec_Force()
+        for _ in range(pm.njoints):
+            fext.append(pin.Force.Zero())
+        ns = min(batch, 512)
+
+        def pin_loop(f):
+            def g():
+                for b in range(ns):
+                    f(b)
+            return g
+        t_overhead = median_time(pin_loop(lambda b: pin.neutral(pm))) / ns
+        t_rnea = median_time(pin_loop(lambda b: pin.rnea(pm, data, q[b], qd[b], qdd[b], fext))) / ns
+        t_aba = median_time(pin_loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))) / ns
+        t_abad = median_time(pin_loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext)),
+                             repeat=5) / ns
+        res = {}
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            res[threads] = (
+                median_time(lambda: k.inverse_dynamics(q, qd, qdd, w, p)) / batch,
+                median_time(lambda: k.forward_dynamics(q, qd, tau, w, p)) / batch,
+                median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p), repeat=5) / batch,
+            )
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        allc = numba.config.NUMBA_NUM_THREADS
+        for label, ours1, oursN, peer in (("ID vs rnea", res[1][0], res[allc][0], t_rnea),
+                                          ("FD vs aba", res[1][1], res[allc][1], t_aba),
+                                          ("FD derivatives vs computeABADerivatives", res[1][2], res[allc][2], t_abad)):
+            rows.append((name, n, label, ours1 * 1e6, oursN * 1e6, peer * 1e6, ours1 / peer))
+        ops = man["operations"]
+        entry = {"model": name, "nq": n, "ops_ID": ops["inverse_dynamics"], "ops_M": ops["mass_matrix"],
+                 "ops_dID": ops["inverse_dynamics_derivatives"], "ops_FDderiv": ops["forward_dynamics_derivatives"],
+                 "pin_overhead_us": t_overhead * 1e6}
+        if not skip_compile:
+            entry.update(compile_times(name))
+        info.append(entry)
+    print(f"\nsymgait core benchmark — {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, numba {numba.__version__}, "
+          f"pinocchio {pin.__version__}, batch {batch}\n")
+    print("| model | nq | kernel vs Pinocchio | symgait 1 thread (µs/sample) | symgait all cores (µs/sample) "
+          "| Pinocchio (µs/call) | ratio (1 thread / Pinocchio) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:.2f} |")
+    print("\n| model | ops ID | ops M | ops dID | ops FD-deriv (total) | derive+write (s) | first compile ID / FD / "
+          "FD-deriv (s) | cached process (s) | Pinocchio binding overhead (µs) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for e in info:
+        f, c = e.get("first", {}), e.get("cached", {})
+        fc = (f"{f.get('inverse_dynamics', float('nan')):.1f} / {f.get('forward_dynamics', float('nan')):.1f} / "
+              f"{f.get('forward_dynamics_derivatives', float('nan')):.1f}") if f else "skipped"
+        print(f"| {e['model']} | {e['ops_ID']} | {e['ops_M']} | {e['ops_dID']} | {e['ops_FDderiv']} | "
+              f"{f.get('derive+write', float('nan')):.1f} | {fc} | {c.get('process', float('nan')):.2f} | "
+              f"{e['pin_overhead_us']:.2f} |")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", nargs="+", default=["planar", "gait3d", "fullbody"])
+    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--skip-compile", action="store_true", help="skip the fresh-compile measurement")
+    a = ap.parse_args()
+    run(a.models, a.batch, a.skip_compile)
