@@ -1,26 +1,9 @@
-"""Shared fixtures: models, their kernels and random states.
-
-Built-in models use the committed generated/<model>/ code; the small test models under
-tests/models/ are generated into a temporary directory once per session.
-"""
+"""Fixtures and hooks for all tests; helpers live in symgait_testing.py."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 
-import symgait
-from symgait.codegen import generate
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-DATA = REPO.parent / "shared" / "data"
-TEST_MODELS = HERE / "models"
-BUILTIN = ["planar", "gait3d", "fullbody"]
-
-
-MODEL_NAMES = set(BUILTIN) | {p.stem for p in TEST_MODELS.glob("*.yaml")}
+from symgait_testing import MODEL_NAMES, model_and_kernels  # noqa: F401  (re-exported for fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,39 +17,5 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def gen_root(tmp_path_factory):
+    """Where the small test models' kernels are generated (once per session and worker)."""
     return tmp_path_factory.mktemp("generated")
-
-
-_CACHE = {}
-
-
-def model_and_kernels(name: str, gen_root: Path):
-    """(Model, Kernels) for a built-in name or a tests/models/<name>.yaml test model."""
-    if name not in _CACHE:
-        if name in BUILTIN:
-            m = symgait.load_model(name)
-            k = symgait.kernels(m)
-        else:
-            path = TEST_MODELS / f"{name}.yaml"
-            out = gen_root / name
-            generate(path, out=out, log=lambda *a: None)
-            m = symgait.load_model(path)
-            k = symgait.kernels(m, generated=out)
-        _CACHE[name] = (m, k)
-    return _CACHE[name]
-
-
-def random_state(model, batch, seed=0, scale=0.6):
-    rng = np.random.default_rng(seed)
-    n, nc = model.nq, model.n_contacts
-    q = rng.uniform(-scale, scale, (batch, n))
-    qd = rng.uniform(-1.5, 1.5, (batch, n))
-    qdd = rng.uniform(-3.0, 3.0, (batch, n))
-    tau = rng.uniform(-20.0, 20.0, (batch, n))
-    w = rng.normal(0.0, 40.0, (batch, nc, 6))
-    return q, qd, qdd, tau, w
-
-
-def rel_err(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))

@@ -12,7 +12,7 @@ from symgait import InputError, ModelError, StaleKernelsError
 from symgait.codegen import generate
 from symgait.model.parse import parse_spec
 
-from conftest import TEST_MODELS, model_and_kernels
+from symgait_testing import TEST_MODELS, model_and_kernels
 
 BASE = yaml.safe_load((TEST_MODELS / "floating_chain.yaml").read_text())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import model_and_kernels, random_state
+from symgait_testing import model_and_kernels, random_state
 
 MODELS = ["double_pendulum3d", "floating_chain", "planar"]
 EPS = 1e-6

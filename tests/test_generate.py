@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import BUILTIN, REPO
+from symgait_testing import BUILTIN, REPO
 
 FILES = ("device.py", "cpu.py", "__init__.py", "manifest.json")
 

@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 import sympy.physics.mechanics as me
 
-from conftest import model_and_kernels, random_state, rel_err
+from symgait_testing import model_and_kernels, random_state, rel_err
 
 
 def kane_model(p):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import BUILTIN, model_and_kernels, random_state, rel_err
+from symgait_testing import BUILTIN, model_and_kernels, random_state, rel_err
 
 pin = pytest.importorskip("pinocchio", reason="Pinocchio (`pip install pin`) is the independent oracle")
 

@@ -41,7 +41,7 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
     header = _header(model)
     dev, ops, nwork = device_source(spec, dyn, kernels, header)
     sigs = kernel_signatures(model.nq, model.n_contacts, model.n_parameters, len(spec.points), nwork)
-    cpu = cpu_source(sigs, header)
+    cpu = cpu_source(sigs, header, dev)
     gpu = cuda_source(sigs, header, dev)
     t3 = time.perf_counter()
     log(f"[3/4] wrote source: {dev.count(chr(10))} lines, {sum(v for k, v in ops.items() if k != 'forward_dynamics_derivatives')} operations ({t3 - t2:.2f} s)")

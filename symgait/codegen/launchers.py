@@ -6,10 +6,13 @@ The parameter vector ``p`` has a batch dimension of 1 (shared) or B (per sample)
 
 CUDA: one ``numba.cuda.jit`` kernel per manifest kernel, one thread per sample in a grid-stride
 loop (any grid covers any batch), calling the same device functions compiled with
-``compile_device(_device, "cuda")``. Every argument is a (B, size) device array (``p``: (1, n_p) or
-(B, n_p)); ``work`` is per-sample scratch in global memory, indexed ``work[b]`` (the runtime passes
-a (B, nwork) view of an interleaved (nwork, B) buffer, see :mod:`symgait.runtime.cuda_arrays` and
-docs/gpu.md). Launch configuration and streams are the runtime's choice.
+``compile_device(_device, "cuda")``. Every input and output is a (B, size) device array (``p``:
+(1, n_p) or (B, n_p)). ``work`` is per-sample scratch in global memory of shape (nwork, B): sample b
+uses column ``work[:, b]``, so the threads of a warp touch consecutive addresses (the layout of
+``cuda.local.array``, but with the dtype chosen at run time). Passing the transpose of a (B, nwork)
+buffer gives the row-per-sample layout of the CPU path with the same kernel code (``bench/gpu.py``
+compares the two; docs/gpu.md). Launch configuration and streams are the runtime's choice
+(:mod:`symgait.runtime.cuda_arrays`).
 """
 from __future__ import annotations
 
@@ -35,8 +38,15 @@ def {name}({args}):
 '''
 
 
-def cpu_source(signatures: dict, header: str) -> str:
-    out = [header, CPU_HEADER]
+def device_stamp(device_source: str) -> str:
+    """A header line with the hash of ``device.py``. Numba's on-disk caches of the launchers are keyed
+    on the launcher file (its mtime and size), not on the device functions it calls, so a changed
+    ``device.py`` must change the launcher files too, or a stale cached kernel would be loaded."""
+    return f"# device.py sha256 {hashlib.sha256(device_source.encode()).hexdigest()}\n"
+
+
+def cpu_source(signatures: dict, header: str, device_source: str) -> str:
+    out = [header + device_stamp(device_source), CPU_HEADER]
     for name, sig in signatures.items():
         out.append(f"_d_{name} = _d[{name!r}]")
     for name, sig in signatures.items():
@@ -67,14 +77,11 @@ def {name}({args}):
 
 
 def cuda_source(signatures: dict, header: str, device_source: str) -> str:
-    """``generated/<model>/cuda.py``. It records the hash of ``device.py``: Numba's on-disk kernel cache
-    is keyed on this file, so any change of the device code rewrites it and refreshes that cache."""
-    digest = hashlib.sha256(device_source.encode()).hexdigest()
-    out = [header + f"# device.py sha256 {digest}\n", CUDA_HEADER]
+    out = [header + device_stamp(device_source), CUDA_HEADER]
     for name, sig in signatures.items():
         out.append(f"_d_{name} = _d[{name!r}]")
     for name, sig in signatures.items():
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
-        call = [("p[b * ps]" if a == "p" else f"{a}[b]") for a in args]
+        call = [("p[b * ps]" if a == "p" else "work[:, b]" if a == "work" else f"{a}[b]") for a in args]
         out.append(CUDA_TEMPLATE.format(name=name, args=", ".join(args), call=", ".join(call)))
     return "\n".join(out).rstrip() + "\n"

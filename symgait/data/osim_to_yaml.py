@@ -133,7 +133,7 @@ def _fmt(x: float) -> str:
     x = float(x)
     if x == 0.0:
         return "0"
-    return repr(round(x, 12))
+    return repr(x)
 
 
 def _vec(v) -> str:
@@ -301,6 +301,15 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
         Rc, _ = to_m[b]
         com = point_in_m(b, body.mass_center)
         I = Rc.T @ body.inertia_matrix @ Rc
+        ev = np.linalg.eigvalsh(I)
+        deficit = ev[2] - (ev[0] + ev[1])
+        if mass > 0 and deficit > -1e-9 * ev[2]:
+            # at (or, by rounding in the file, just beyond) the triangle inequality: symgait
+            # checks it with a 1e-9 relative margin, so add a tiny isotropic part
+            d = deficit + 2e-9 * ev[2]
+            I = I + d * np.eye(3)
+            notes.append(f"body {b}: inertia at the triangle-inequality limit; "
+                         f"{d:.3g} kg·m² added to each principal moment")
         if mass <= 0:
             notes.append(f"body {b} has mass {mass}; given {_TINY_MASS} kg")
         pm = f"{b}_mass"

@@ -76,9 +76,10 @@ def quintic_spline_derivatives(t, x, t_eval=None):
 
     t = np.asarray(t, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
-    bc = ([(3, 0.0), (4, 0.0)], [(3, 0.0), (4, 0.0)])
     shape = x.shape[1:]
     flat = x.reshape(x.shape[0], -1)
+    z = np.zeros(flat.shape[1])
+    bc = ([(3, z), (4, z)], [(3, z), (4, z)])
     spl = make_interp_spline(t, flat, k=5, bc_type=bc)
     te = t if t_eval is None else np.asarray(t_eval, dtype=np.float64)
     out = [spl(te, nu=d).reshape((te.shape[0],) + shape) for d in range(3)]

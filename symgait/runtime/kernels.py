@@ -14,24 +14,48 @@ _TRAILING = {  # per-sample input shapes (by argument name) given n, nc
 
 
 class Kernels:
-    """Batched dynamics kernels of one model on one backend (see the README for shapes)."""
+    """Batched dynamics kernels of one model on one backend (see the README for shapes).
+
+    backend: 'cpu' (numpy / CPU torch in and out), 'cuda' (GPU arrays in and out, see
+    :mod:`symgait.runtime.cuda_arrays` and docs/gpu.md) or 'auto' (CUDA when an input lives on a GPU,
+    else CPU)."""
 
     def __init__(self, model, backend: str = "cpu", generated=None, check_parameters: bool = True):
         if backend not in ("cpu", "cuda", "auto"):
             raise InputError(f"backend must be 'cpu', 'cuda' or 'auto', got {backend!r}")
-        if backend != "cpu":
-            raise InputError(f"backend {backend!r} is not available yet: only 'cpu' is built")
+        if backend == "cuda":  # device arrays, streams and launches: symgait/runtime/cuda_arrays.py
+            from .cuda_arrays import require_cuda
+            require_cuda()
         self.model = model
         self.backend = backend
-        self.module, self.manifest = import_backend(model, backend, generated)
+        self._generated = generated
+        self.module, self.manifest = import_backend(model, "cuda" if backend == "cuda" else "cpu", generated)
+        self._cuda = self.module if backend == "cuda" else None
         self.check_parameters = check_parameters
         self._checked_p = None
         m = model
         self._n, self._nc, self._np = m.nq, m.n_contacts, m.n_parameters
         self._npts = len(m.points)
 
+    def cuda_module(self):
+        """The model's generated CUDA launchers (imported on first use with backend='auto')."""
+        if self._cuda is None:
+            self._cuda, _ = import_backend(self.model, "cuda", self._generated)
+        return self._cuda
+
+    def _check_p(self, p):
+        if self.check_parameters:
+            key = p.tobytes()
+            if key != self._checked_p:
+                self.model.check_parameters(p)
+                self._checked_p = key
+
     # --- generic call ------------------------------------------------------------------------
     def _call(self, name: str, args: dict, out_shapes: dict):
+        if self.backend != "cpu":  # 'cuda', or 'auto' with an input on a GPU
+            from . import cuda_arrays
+            if self.backend == "cuda" or cuda_arrays.on_device(args.values()):
+                return cuda_arrays.call(self, name, args, out_shapes)
         sig = self.manifest["kernels"][name]
         n, nc = self._n, self._nc
         arrays, kinds = {}, set()
@@ -49,11 +73,7 @@ class Kernels:
                 dtype, batch = arrays[a].dtype, arrays[a].shape[0]
         praw, _ = to_numpy("p", args["p"])
         p = param_input(praw, self._np, dtype, batch)
-        if self.check_parameters:
-            key = p.tobytes()
-            if key != self._checked_p:
-                self.model.check_parameters(p)
-                self._checked_p = key
+        self._check_p(p)
         arrays["p"] = p
         outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
         call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]

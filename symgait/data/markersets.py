@@ -1,0 +1,295 @@
+"""Marker-set maps: source labels (markers, joint centres) → model points, with weights.
+
+A map is a list of :class:`Entry`: ``source`` (a label, or labels joined by ``+`` for their
+mean, e.g. ``"LPSI+RPSI"``), ``point`` (a model point name, ``+`` for a mean of model points,
+``|`` for alternatives tried in order when a model lacks the first, e.g.
+``"mtp_r_center|R.Toe.Med+R.Toe.Lat"``) and ``weight`` (relative weight in the fit; skin markers
+far from any model landmark get less).  Several entries may target one model point: the first
+whose source labels all exist in the trial is used (e.g. ``SACR``, else ``LPSI+RPSI``, for
+``V.Sacral``).  Labels are matched case-sensitively after removing a ``Subject:`` prefix
+(Vicon's ``A22:RASI``).
+
+Built-in sets (:data:`MARKERSETS`):
+
+* ``gait2354`` — OpenSim gait2354's experimental markers (``subject01_walk1.trc``): the built-in
+  models carry these names, so the map is the identity for every model point.  TRC markers the
+  model lacks (``R.Bicep``, ``R.Elbow``, wrists, temples) are ignored.
+* ``helen_hayes`` — Plug-in-Gait / Helen Hayes / CGM lower body (+ shoulders and head where
+  present), and the virtual joint centres some systems export (``VRHI``/``VRKN``/``VRAN`` in
+  c3d.org's ``Walk1.c3d``; Plug-in-Gait's ``RFEO``/``RTIO`` segment origins = knee/ankle
+  centres).  Closest model points, and what the models lack:
+
+  ==========  =============================  ==============================================
+  label       model point                    note
+  ==========  =============================  ==============================================
+  RASI/LASI   R.ASIS / L.ASIS                same landmark
+  SACR, VSAC  V.Sacral                       mid-PSIS; ``LPSI+RPSI`` used when SACR absent
+  RPSI/LPSI   (none)                         no single-PSIS point: used only as their mean
+  RTHI        R.Thigh.Upper (w 0.3)          lateral thigh wand: no matching landmark
+  RKNE        R.Knee.Lat                     lateral femoral epicondyle
+  RKNM/RMKN   R.Knee.Med                     medial epicondyle (CGM2 / KAD setups)
+  RTIB, RSHA  R.Shank.Upper (w 0.3)          tibia wand (lower third): no matching landmark
+  RANK        R.Ankle.Lat                    lateral malleolus
+  RMMA/RMAK   R.Ankle.Med                    medial malleolus
+  RHEE        R.Heel                         calcaneus
+  RTOE, R.TO  mean(R.Toe.Med, R.Toe.Lat)     2nd metatarsal head: between the 1st and 5th
+  RSHO/LSHO   R.Acromium / L.Acromium (0.5)  acromio-clavicular joint
+  STRN        Sternum (w 0.5)                xiphoid vs. gait2354's sternum marker
+  THEA        Top.Head (w 0.3)               top of head (Walk1.c3d)
+  VRHI/VLHI   hip_r_center / hip_l_center    exported hip joint centres
+  VRKN, RFEO  knee_r_center                  exported knee joint centres
+  VRAN, RTIO  ankle_r_center                 exported ankle joint centres
+  ==========  =============================  ==============================================
+
+  (and the mirror-image ``L*`` labels).  ``RFEP/RFEA/RFEL``, ``PELO`` etc. (segment axes) and
+  ``RHEA``/``FHEA`` (head cluster) are ignored.
+* ``cmu`` — CMU Graphics Lab ASF skeleton joint centres (:func:`symgait.io.forward_kinematics`
+  names a bone's *end*): ``rhipjoint`` → hip centre, ``rfemur`` → knee centre, ``rtibia`` →
+  ankle centre, ``rfoot`` → mtp centre (planar: mean of the toe markers), ``rtoes`` → toe tip
+  (w 0.3), ``rclavicle`` → acromion (w 0.5), ``head`` → top of head (w 0.3), ``lowerback`` →
+  lumbar centre (w 0.3; CMU's lowerback bone ends above L5/S1).  The CMU ``root`` lies between
+  the hip centres but its height in the pelvis differs per subject: not used.
+
+User maps: :func:`load_markerset` reads a YAML/JSON file::
+
+    name: my-lab
+    markers:
+      RASI: R.ASIS                          # label: point
+      LPSI+RPSI: V.Sacral                   # mean of labels
+      RTHI: {point: R.Thigh.Upper, weight: 0.3}
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["Entry", "MarkerSet", "MARKERSETS", "load_markerset", "detect_markerset",
+           "strip_prefix", "ResolvedTargets", "resolve"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    source: str
+    point: str
+    weight: float = 1.0
+
+    @property
+    def source_labels(self) -> List[str]:
+        return [s.strip() for s in self.source.split("+")]
+
+
+@dataclass
+class MarkerSet:
+    name: str
+    entries: List[Entry]
+    notes: List[str] = field(default_factory=list)
+
+    def labels(self) -> set:
+        return {lab for e in self.entries for lab in e.source_labels}
+
+
+def _sided(pairs: Sequence[Tuple[str, str, float]]) -> List[Entry]:
+    """Expand R/L templates: ``{S}`` → R/L in labels, ``{s}`` → r/l, ``{X}`` → R/L in points."""
+    out = []
+    for src, pt, w in pairs:
+        if "{" not in src and "{" not in pt:
+            out.append(Entry(src, pt, w))
+            continue
+        for S, s in (("R", "r"), ("L", "l")):
+            out.append(Entry(src.replace("{S}", S).replace("{s}", s),
+                             pt.replace("{S}", S).replace("{s}", s), w))
+    return out
+
+
+_GAIT2354_POINTS = [
+    "R.ASIS", "L.ASIS", "V.Sacral", "Sternum", "R.Acromium", "L.Acromium", "Top.Head",
+    "R.Thigh.Upper", "R.Thigh.Front", "R.Thigh.Rear", "L.Thigh.Upper", "L.Thigh.Front",
+    "L.Thigh.Rear", "R.Knee.Lat", "R.Knee.Med", "L.Knee.Lat", "L.Knee.Med", "R.Shank.Upper",
+    "R.Shank.Front", "R.Shank.Rear", "L.Shank.Upper", "L.Shank.Front", "L.Shank.Rear",
+    "R.Ankle.Lat", "R.Ankle.Med", "L.Ankle.Lat", "L.Ankle.Med", "R.Heel", "R.Midfoot.Sup",
+    "R.Midfoot.Lat", "R.Toe.Lat", "R.Toe.Med", "R.Toe.Tip", "L.Heel", "L.Midfoot.Sup",
+    "L.Midfoot.Lat", "L.Toe.Lat", "L.Toe.Med", "L.Toe.Tip"]
+
+GAIT2354 = MarkerSet(
+    "gait2354",
+    [Entry(n, n, 1.0) for n in _GAIT2354_POINTS],
+    ["identity map onto the built-in models' gait2354 marker points; arm and temple markers "
+     "(R.Bicep, R.Elbow, R.Wrist.*, R.Temple...) have no model point and are ignored"])
+
+HELEN_HAYES = MarkerSet(
+    "helen_hayes",
+    _sided([
+        ("{S}ASI", "{S}.ASIS", 1.0),
+        ("SACR", "V.Sacral", 1.0),
+        ("VSAC", "V.Sacral", 1.0),
+        ("LPSI+RPSI", "V.Sacral", 1.0),
+        ("V{S}HI", "hip_{s}_center", 1.0),
+        ("{S}THI", "{S}.Thigh.Upper", 0.3),
+        ("{S}KNE", "{S}.Knee.Lat", 1.0),
+        ("{S}KNM", "{S}.Knee.Med", 1.0),
+        ("{S}MKN", "{S}.Knee.Med", 1.0),
+        ("V{S}KN", "knee_{s}_center", 1.0),
+        ("{S}FEO", "knee_{s}_center", 1.0),
+        ("{S}TIB", "{S}.Shank.Upper", 0.3),
+        ("{S}SHA", "{S}.Shank.Upper", 0.3),
+        ("{S}ANK", "{S}.Ankle.Lat", 1.0),
+        ("{S}MMA", "{S}.Ankle.Med", 1.0),
+        ("{S}MAK", "{S}.Ankle.Med", 1.0),
+        ("V{S}AN", "ankle_{s}_center", 1.0),
+        ("{S}TIO", "ankle_{s}_center", 1.0),
+        ("{S}HEE", "{S}.Heel", 1.0),
+        ("{S}TOE", "{S}.Toe.Med+{S}.Toe.Lat", 1.0),
+        ("{S}.TO", "{S}.Toe.Med+{S}.Toe.Lat", 1.0),
+        ("{S}SHO", "{S}.Acromium", 0.5),
+        ("STRN", "Sternum", 0.5),
+        ("THEA", "Top.Head", 0.3),
+    ]),
+    ["single PSIS markers have no model point (used as their mean for V.Sacral)",
+     "thigh/tibia wand markers (THI, TIB, SHA) have no matching landmark: weight 0.3 on the "
+     "nearest gait2354 thigh/shank markers",
+     "the toe marker (2nd metatarsal head) is mapped to the mean of the 1st/5th metatarsal "
+     "head points"])
+
+CMU = MarkerSet(
+    "cmu",
+    _sided([
+        ("{s}hipjoint", "hip_{s}_center", 1.0),
+        ("{s}femur", "knee_{s}_center", 1.0),
+        ("{s}tibia", "ankle_{s}_center", 1.0),
+        ("{s}foot", "mtp_{s}_center|{S}.Toe.Med+{S}.Toe.Lat", 1.0),
+        ("{s}toes", "{S}.Toe.Tip", 0.3),
+        ("{s}clavicle", "{S}.Acromium", 0.5),
+        ("head", "Top.Head", 0.3),
+        ("lowerback", "lumbar_center", 0.3),
+    ]),
+    ["CMU bone ends are joint centres; the toe tip, acromion, head and lower-back ends are "
+     "approximate matches (reduced weights)", "the CMU root is not used (its height in the "
+     "pelvis is subject-specific)"])
+
+MARKERSETS: Dict[str, MarkerSet] = {"gait2354": GAIT2354, "helen_hayes": HELEN_HAYES, "cmu": CMU}
+
+
+def load_markerset(name_or_path) -> MarkerSet:
+    """A built-in set by name (:data:`MARKERSETS`) or a user map file (YAML or JSON)."""
+    if isinstance(name_or_path, MarkerSet):
+        return name_or_path
+    s = str(name_or_path)
+    if s in MARKERSETS:
+        return MARKERSETS[s]
+    path = Path(s)
+    if not path.exists():
+        raise FileNotFoundError(f"marker set {s!r}: neither a built-in ({sorted(MARKERSETS)}) nor "
+                                "a file")
+    text = path.read_text()
+    if path.suffix.lower() == ".json":
+        doc = json.loads(text)
+    else:
+        import yaml
+        doc = yaml.safe_load(text)
+    if not isinstance(doc, dict) or "markers" not in doc or not isinstance(doc["markers"], dict):
+        raise ValueError(f"{path}: expected a mapping with 'markers: {{label: point, ...}}'")
+    entries = []
+    for src, v in doc["markers"].items():
+        if isinstance(v, str):
+            entries.append(Entry(str(src), v, 1.0))
+        elif isinstance(v, dict) and "point" in v:
+            entries.append(Entry(str(src), str(v["point"]), float(v.get("weight", 1.0))))
+        else:
+            raise ValueError(f"{path}: marker {src!r}: expected a point name or "
+                             "{point: NAME, weight: W}")
+    return MarkerSet(str(doc.get("name", path.stem)), entries, list(doc.get("notes", [])))
+
+
+def strip_prefix(label: str) -> str:
+    """``"A22:RASI"`` → ``"RASI"``."""
+    return label.split(":")[-1].strip()
+
+
+def detect_markerset(labels: Sequence[str]) -> MarkerSet:
+    """The built-in set whose labels overlap most with ``labels`` (prefixes stripped)."""
+    labs = {strip_prefix(x) for x in labels}
+    best, score = None, 0
+    for ms in MARKERSETS.values():
+        s = len(ms.labels() & labs)
+        if s > score:
+            best, score = ms, s
+    if best is None or score < 3:
+        raise ValueError(f"no built-in marker set matches these labels ({sorted(labs)[:12]}...); "
+                         "give a mapping file (see symgait.data.markersets)")
+    return best
+
+
+@dataclass
+class ResolvedTargets:
+    """A marker set applied to one trial and one model.
+
+    ``names`` (m) entry sources; ``points`` (m) model point expressions used; ``positions``
+    (T, m, 3) source positions (NaN where missing); ``A`` (m, n_points) rows averaging model
+    points; ``weights`` (m,); ``unused_labels``: trial labels not mapped; ``missing_points``:
+    entries whose model points the model lacks.
+    """
+    names: List[str]
+    points: List[str]
+    positions: np.ndarray
+    A: np.ndarray
+    weights: np.ndarray
+    unused_labels: List[str]
+    missing_points: List[str]
+
+
+def _model_expr(expr: str, point_index: Dict[str, int]) -> Optional[Dict[int, float]]:
+    for alt in expr.split("|"):
+        names = [s.strip() for s in alt.split("+")]
+        if all(n in point_index for n in names):
+            return {point_index[n]: 1.0 / len(names) for n in names}
+    return None
+
+
+def resolve(markerset, labels: Sequence[str], positions: np.ndarray, model) -> ResolvedTargets:
+    """Apply ``markerset`` to a trial (``labels``, ``positions`` (T, n, 3)) for ``model``."""
+    ms = load_markerset(markerset)
+    labs = [strip_prefix(x) for x in labels]
+    first = {}
+    for i, lab in enumerate(labs):
+        if lab not in first and not np.all(np.isnan(positions[:, i])):
+            first[lab] = i
+    pidx = {n: i for i, n in enumerate(model.points)}
+    taken = set()
+    names, pts, rows, w, cols, missing = [], [], [], [], [], []
+    used = set()
+    for e in ms.entries:
+        if not all(s in first for s in e.source_labels):
+            continue
+        m = _model_expr(e.point, pidx)
+        if m is None:
+            missing.append(f"{e.source} -> {e.point}")
+            continue
+        key = tuple(sorted(m))
+        if key in taken:
+            continue
+        taken.add(key)
+        row = np.zeros(len(model.points))
+        for k, v in m.items():
+            row[k] = v
+        src = np.nanmean(np.stack([positions[:, first[s]] for s in e.source_labels], 0), 0) \
+            if len(e.source_labels) > 1 else positions[:, first[e.source_labels[0]]]
+        if len(e.source_labels) > 1:  # a mean is missing where any of its labels is
+            bad = np.any(np.stack([np.isnan(positions[:, first[s], 0]) for s in e.source_labels]), 0)
+            src = src.copy()
+            src[bad] = np.nan
+        names.append(e.source)
+        pts.append(e.point)
+        rows.append(row)
+        w.append(e.weight)
+        cols.append(src)
+        used |= set(e.source_labels)
+    if not names:
+        raise ValueError(f"marker set {ms.name!r} matches none of the trial's labels for model "
+                         f"{model.name!r}")
+    return ResolvedTargets(names=names, points=pts, positions=np.stack(cols, 1), A=np.stack(rows),
+                           weights=np.asarray(w, float),
+                           unused_labels=sorted(set(labs) - used), missing_points=missing)

@@ -1,0 +1,263 @@
+"""backend="cuda" agrees with backend="cpu": every kernel, small models, tiny batches.
+
+Runs in Numba's CUDA simulator, which must be switched on before numba is imported, so these tests
+run in their own pytest process (.ci/run):
+
+    NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0
+
+Without the variable they skip (unless a real GPU is present: then they run on it, with a looser
+tolerance, since the GPU contracts multiply-adds and has its own sin/cos). The simulator interprets
+every CUDA thread in Python, so batches stay at a few samples. There is no conftest.py here: it would
+shadow tests/conftest.py for ``from conftest import ...``.
+
+The physics layers' CUDA tests (backend="cuda" for the layers and their gradcheck) belong to the
+layers issue and will be added beside these.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+SIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+if not SIM:
+    try:
+        from numba import cuda as _cuda
+        _GPU = _cuda.is_available()
+    except Exception:  # pragma: no cover
+        _GPU = False
+    if not _GPU:
+        pytest.skip("CUDA tests need NUMBA_ENABLE_CUDASIM=1 set before numba is imported (no GPU here): "
+                    "NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0, as .ci/run does",
+                    allow_module_level=True)
+
+from numba.core import config as _nbconfig  # noqa: E402
+
+import symgait  # noqa: E402
+from conftest import BUILTIN, REPO, TEST_MODELS, model_and_kernels, random_state  # noqa: E402
+from symgait import InputError  # noqa: E402
+from symgait.runtime import cuda_arrays as ca  # noqa: E402
+
+if SIM and not _nbconfig.ENABLE_CUDASIM:  # pragma: no cover - numba imported before the variable was set
+    pytest.skip("numba was imported before NUMBA_ENABLE_CUDASIM=1 took effect", allow_module_level=True)
+
+TOL = 1e-12 if SIM else 1e-10
+MODELS = ["double_pendulum3d", "floating_chain", "planar"]
+B = 3
+
+# public method -> (argument names, manifest kernels it runs)
+METHODS = {
+    "mass_matrix": ("q p", ["mass_matrix"]),
+    "inverse_dynamics": ("q qd qdd w p", ["inverse_dynamics"]),
+    "root_residual": ("q qd qdd w p", ["root_residual"]),
+    "forward_dynamics": ("q qd tau w p", ["forward_dynamics"]),
+    "inverse_dynamics_derivatives": ("q qd qdd w p", ["inverse_dynamics_derivatives", "mass_matrix"]),
+    "forward_dynamics_derivatives": ("q qd tau w p", ["forward_dynamics_derivatives"]),
+    "inverse_dynamics_vjp": ("q qd qdd w p mu", ["inverse_dynamics_vjp"]),
+    "root_residual_vjp": ("q qd qdd w p nu", ["root_residual_vjp"]),
+    "forward_dynamics_vjp": ("q qd tau w p g", ["forward_dynamics_vjp"]),
+    "points": ("q p", ["points"]),
+    "point_jacobians": ("q p", ["point_jacobians"]),
+    "contact_points": ("q p", ["contact_points"]),
+    "contact_jacobians": ("q p", ["contact_jacobians"]),
+}
+
+_GPU_KERNELS = {}
+
+
+def cpu_and_cuda(name, gen_root):
+    """(Model, CPU Kernels, CUDA Kernels) of a built-in or tests/models model."""
+    m, kc = model_and_kernels(name, gen_root)
+    if name not in _GPU_KERNELS:
+        _GPU_KERNELS[name] = symgait.kernels(m, backend="cuda", generated=None if name in BUILTIN else gen_root / name)
+    return m, kc, _GPU_KERNELS[name]
+
+
+def state(m, batch=B, seed=1):
+    q, qd, qdd, tau, w = random_state(m, batch, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    return dict(q=q, qd=qd, qdd=qdd, tau=tau, w=w, p=m.parameters(), mu=rng.normal(size=(batch, m.nq)),
+                nu=rng.normal(size=(batch, 6)), g=rng.normal(size=(batch, m.nq)))
+
+
+def rel(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    return float(np.abs(a - b).max() / max(1.0, np.abs(b).max())) if a.size else 0.0
+
+
+def compare(out_gpu, out_cpu, tol):
+    if isinstance(out_cpu, dict):
+        assert out_gpu.keys() == out_cpu.keys()
+        return max(compare(out_gpu[k], out_cpu[k], tol) for k in out_cpu)
+    assert isinstance(out_gpu, np.ndarray), type(out_gpu)
+    err = rel(out_gpu, out_cpu)
+    assert err <= tol, err
+    return err
+
+
+def test_methods_cover_every_manifest_kernel(gen_root):
+    _, kc = model_and_kernels("double_pendulum3d", gen_root)
+    assert {k for _, ks in METHODS.values() for k in ks} == set(kc.manifest["kernels"])
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("name", MODELS)
+def test_cuda_agrees_with_cpu(name, method, gen_root):
+    m, kc, kg = cpu_and_cuda(name, gen_root)
+    s = state(m)
+    args = [s[a] for a in METHODS[method][0].split()]
+    compare(getattr(kg, method)(*args), getattr(kc, method)(*args), TOL)
+
+
+def test_per_sample_parameters_and_grid_stride(gen_root, monkeypatch):
+    """p of shape (B, n_p); a grid smaller than the batch (each thread takes several samples)."""
+    m, kc, kg = cpu_and_cuda("floating_chain", gen_root)
+    s = state(m, batch=5)
+    p = m.parameters()[None] * np.linspace(0.9, 1.1, 5)[:, None]
+    monkeypatch.setattr(ca, "MAX_BLOCKS", 1)
+    monkeypatch.setattr(ca, "SIM_THREADS_PER_BLOCK", 2)
+    assert ca.launch_config(5, threads=2) == (1, 2)
+    for method in ("forward_dynamics", "inverse_dynamics"):
+        args = [s[a] for a in METHODS[method][0].split()[:-1]] + [p]
+        compare(getattr(kg, method)(*args), getattr(kc, method)(*args), TOL)
+
+
+def test_row_work_layout_gives_the_same_results(gen_root, monkeypatch):
+    m, kc, kg = cpu_and_cuda("floating_chain", gen_root)
+    assert kg.manifest["kernels"]["forward_dynamics"]["work"] > 1
+    s = state(m)
+    args = [s[a] for a in "q qd tau w p".split()]
+    ref = kc.forward_dynamics(*args)
+    monkeypatch.setattr(ca, "WORK_LAYOUT", "rows")
+    compare(kg.forward_dynamics(*args), ref, TOL)
+
+
+def test_float32(gen_root):
+    m, kc, kg = cpu_and_cuda("double_pendulum3d", gen_root)
+    s = state(m)
+    for method in ("inverse_dynamics", "forward_dynamics", "mass_matrix"):
+        args = [s[a].astype(np.float32) if a != "p" else s[a] for a in METHODS[method][0].split()]
+        a, b = getattr(kg, method)(*args), getattr(kc, method)(*args)
+        assert a.dtype == b.dtype == np.float32
+        # the simulator evaluates float32 with NumPy's scalar rules, Numba with its own: not bit-equal
+        assert rel(a, b) < 1e-4
+
+
+def test_device_arrays_in_device_arrays_out(gen_root):
+    """Numba device arrays (the simulator's, here) in -> device arrays out; host inputs (p) are copied."""
+    m, kc, kg = cpu_and_cuda("floating_chain", gen_root)
+    s = state(m)
+    dev = {a: ca.to_device(s[a]) for a in ("q", "qd", "tau", "w")}
+    out = kg.forward_dynamics_derivatives(dev["q"], dev["qd"], dev["tau"], dev["w"], s["p"])
+    ref = kc.forward_dynamics_derivatives(s["q"], s["qd"], s["tau"], s["w"], s["p"])
+    for key in ref:
+        assert ca.array_kind(out[key]) == "numba" and tuple(out[key].shape) == ref[key].shape
+        assert rel(ca.to_host(out[key]), ref[key]) <= TOL
+    # p on the device, in float32 with float64 inputs: cast like the CPU path does
+    p32 = ca.to_device(s["p"].astype(np.float32))
+    compare(ca.to_host(kg.mass_matrix(dev["q"], p32)), kc.mass_matrix(s["q"], s["p"].astype(np.float32)), TOL)
+
+
+def test_non_contiguous_device_inputs(gen_root):
+    m, kc, kg = cpu_and_cuda("double_pendulum3d", gen_root)
+    s = state(m)
+    qT = ca.to_device(np.ascontiguousarray(s["q"].T)).T          # (B, n) with column-major strides
+    w = np.ascontiguousarray(np.transpose(s["w"], (1, 0, 2)))
+    wT = ca.to_device(w).transpose((1, 0, 2)) if hasattr(ca.to_device(w), "transpose") else None
+    assert not qT.is_c_contiguous()
+    args = [qT, ca.to_device(s["qd"]), ca.to_device(s["qdd"]), wT if wT is not None else s["w"], s["p"]]
+    out = kg.inverse_dynamics(*args)
+    compare(ca.to_host(out), kc.inverse_dynamics(s["q"], s["qd"], s["qdd"], s["w"], s["p"]), TOL)
+
+
+def test_auto_backend(gen_root):
+    m, kc, _ = cpu_and_cuda("double_pendulum3d", gen_root)
+    ka = symgait.kernels(m, backend="auto", generated=gen_root / "double_pendulum3d")
+    s = state(m)
+    host = ka.forward_dynamics(s["q"], s["qd"], s["tau"], s["w"], s["p"])
+    assert ka._cuda is None  # host inputs: the CPU kernels, the CUDA module is not even imported
+    ref = kc.forward_dynamics(s["q"], s["qd"], s["tau"], s["w"], s["p"])
+    assert np.array_equal(host, ref)
+    dev = ka.forward_dynamics(ca.to_device(s["q"]), s["qd"], s["tau"], s["w"], s["p"])
+    assert ca.array_kind(dev) == "numba" and ka._cuda is not None
+    assert rel(ca.to_host(dev), ref) <= TOL
+
+
+def test_torch_cpu_tensors_round_trip(gen_root):
+    torch = pytest.importorskip("torch")
+    m, kc, kg = cpu_and_cuda("double_pendulum3d", gen_root)
+    s = state(m)
+    args = [torch.from_numpy(s[a]) for a in ("q", "qd", "qdd", "w")] + [s["p"]]
+    out = kg.inverse_dynamics(*args)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
+    assert rel(out.numpy(), kc.inverse_dynamics(s["q"], s["qd"], s["qdd"], s["w"], s["p"])) <= TOL
+
+
+def _error(fn, *args):
+    with pytest.raises(InputError) as e:
+        fn(*args)
+    return str(e.value)
+
+
+def test_input_errors_match_the_cpu_path(gen_root):
+    m, kc, kg = cpu_and_cuda("floating_chain", gen_root)
+    p = m.parameters()
+    n, nc = m.nq, m.n_contacts
+    q = np.zeros((3, n))
+    w = np.zeros((3, nc, 6))
+    bad = q.copy()
+    bad[1, 4] = np.nan
+    cases = [
+        (q[0], q[0], q[0], w[0], p),                       # no batch axis
+        (q, q[:2], q, w, p),                               # batch mismatch
+        (q, q, q, np.zeros((3, nc, 5)), p),                # w shape
+        (q, bad, q, w, p),                                 # NaN
+        (q.astype(np.int64), q, q, w, p),                  # dtype
+        (q, q.astype(np.float32), q, w, p),                # mixed dtypes
+        (q, q, q, w, p[:-1]),                              # p shape
+        (q, q, q, w, p * np.nan),                          # p NaN
+        (q, q, q, w, p * 0.0),                             # p not physical
+    ]
+    for args in cases:
+        want = _error(kc.inverse_dynamics, *args)
+        assert _error(kg.inverse_dynamics, *args) == want
+        # the same inputs as device arrays (checked on the device: metadata, and a NaN kernel)
+        dargs = [ca.to_device(a) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
+        assert _error(kg.inverse_dynamics, *dargs) == want
+
+
+def test_cupy_request_without_cupy_names_the_extra():
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed")
+    except ImportError:
+        pass
+    with pytest.raises(InputError, match=r"pip install symgait\[gpu\]"):
+        ca.to_device(np.zeros(3), like="cupy")
+
+
+@pytest.mark.skipif(not SIM, reason="checks the message on a machine without a GPU")
+def test_cuda_backend_without_gpu_or_simulator_is_refused():
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    code = ("import symgait\n"
+            "try:\n    symgait.kernels('planar', backend='cuda')\n"
+            "except symgait.InputError as e:\n    print('InputError:', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    if "InputError" not in r.stdout:
+        pytest.skip("this machine has a GPU")
+    assert "NUMBA_ENABLE_CUDASIM=1" in r.stdout and "backend='cpu'" in r.stdout
+
+
+def test_generated_cuda_launchers_cover_the_manifest():
+    import json
+    for name in BUILTIN:
+        src = (REPO / "generated" / name / "cuda.py").read_text()
+        kernels = json.loads((REPO / "generated" / name / "manifest.json").read_text())["kernels"]
+        for k in kernels:
+            assert f"@cuda.jit(cache=True)\ndef {k}(" in src
+    assert TEST_MODELS.exists()
