@@ -86,12 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("model", nargs="?", default="planar")
     c.add_argument("--generated", help="directory of the generated code (default generated/<model>)")
     c.set_defaults(fn=_cmd_check)
-    for hook in _EXTENSIONS:
+    for hook in _extensions():
         hook(sub)
     return ap
 
 
-_EXTENSIONS = []
+def _extensions():
+    """Sub-commands that live with the code they drive (imported lazily: torch, scipy)."""
+    hooks = []
+    try:
+        from .layers.verify import add_cli as verify_cli
+        hooks.append(verify_cli)
+    except ImportError:  # torch not installed: `symgait verify` needs the torch extra
+        pass
+    try:
+        from .data.id_command import add_cli as id_cli
+        hooks.append(id_cli)
+    except ImportError:  # scipy/ezc3d not installed: `symgait id` needs the data extra
+        pass
+    return hooks
 
 
 def main(argv=None) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from symgait_testing import BUILTIN, REPO
 
-FILES = ("device.py", "cpu.py", "__init__.py", "manifest.json")
+FILES = ("device.py", "cpu.py", "cuda.py", "__init__.py", "manifest.json")
 
 
 @pytest.mark.parametrize("name", BUILTIN)

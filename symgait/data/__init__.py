@@ -13,5 +13,8 @@ Modules (imported on demand, so ``import symgait.data`` stays light):
 * :mod:`~symgait.data.augment` — mirroring, joint-angle noise, contact-label noise.
 * :mod:`~symgait.data.dataset` — sequences, npz cache, windows; :mod:`~symgait.data.synthetic`.
 * :mod:`~symgait.data.osim_to_yaml`, :mod:`~symgait.data.validation` — OpenSim models and results.
-* :mod:`~symgait.data.id_command` — ``symgait id``.
+* :mod:`~symgait.data.pipeline` — one trial from files to a :class:`~symgait.data.dataset.Sequence`.
+* :mod:`~symgait.data.id_command` — ``symgait id`` (``add_cli(subparsers)`` registers it).
+
+Figures and method of the OpenSim comparison: ``docs/validation.md``.
 """

@@ -41,10 +41,6 @@ __all__ = ["GroundReactions", "Plates", "reactions_from_external_loads", "reacti
 UP = np.array([0.0, 1.0, 0.0])
 
 
-def _skew_cross(a, b):
-    return np.cross(a, b)
-
-
 @dataclass(frozen=True, eq=False)
 class GroundReactions:
     """Measured ground reactions per model contact, world frame (Y up).
@@ -231,14 +227,18 @@ def foot_point_indices(model) -> Dict[str, List[int]]:
 
 
 def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: float = 20.0,
-                  max_distance: float = 0.35) -> GroundReactions:
-    """Assign each plate sample to the foot nearest to its centre of pressure.
+                  max_distance: float = 0.35, contact_hint=None, per_run: bool = True) -> GroundReactions:
+    """Assign plate samples to the feet nearest to their centre of pressure.
 
     ``plates`` must be sampled at the motion times; ``foot_points`` (T, npts, 3) model points
     (``kernels.points(q, p)``) in the same (OpenSim) frame.  Per frame and plate with vertical
     force above ``threshold``, the contact whose foot points come closest (horizontally) to the
-    COP gets the plate's wrench (sums if several plates load one foot); a plate whose COP is
-    farther than ``max_distance`` m from both feet is ignored for that frame.
+    COP is the candidate; ``contact_hint`` (T, nc) kinematic contact labels restrict the
+    candidates to feet on the ground where any is.  With ``per_run`` each contiguous loaded run
+    of a plate goes to the foot chosen most often in it (one foot per plate strike — set False
+    for plates that two feet load at once, e.g. a single-belt treadmill).  Samples below the
+    threshold belong to the nearest run.  Runs whose COP is farther than ``max_distance`` m
+    from every foot are dropped.  Several plates under one foot are summed.
     """
     T, npl = plates.force.shape[:2]
     fidx = foot_point_indices(model)
@@ -247,6 +247,7 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
     M = np.zeros((T, len(names), 3))
     w = np.concatenate([plates.force, plates.moment], -1)
     _, cop, _ = wrench_to_cop(w, (0.0, 0.0, 0.0), min_vertical_force=threshold)
+    hint = None if contact_hint is None else np.asarray(contact_hint, bool)
     for j in range(npl):
         loaded = plates.force[:, j, 1] > threshold
         d = np.full((T, len(names)), np.inf)
@@ -254,28 +255,48 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
             pts = foot_points[:, fidx[c], :]
             dh = np.linalg.norm((pts - cop[:, j, None, :])[..., [0, 2]], axis=-1)
             d[:, ci] = np.nanmin(np.where(np.isfinite(dh), dh, np.inf), axis=1)
-        best = np.argmin(d, axis=1)
+        dsel = d.copy()
+        if hint is not None:
+            any_on = hint.any(1)
+            dsel = np.where(any_on[:, None] & ~hint, np.inf, d)
+            dsel = np.where(np.isfinite(dsel).any(1)[:, None], dsel, d)
+        best = np.argmin(dsel, axis=1)
         ok = loaded & (np.min(d, axis=1) < max_distance)
-        # unloaded samples (noise, tails below threshold) follow the nearest loaded assignment
-        if ok.any():
-            idx = np.where(ok)[0]
-            near = idx[np.clip(np.searchsorted(idx, np.arange(T)), 0, idx.size - 1)]
-            prev = idx[np.clip(np.searchsorted(idx, np.arange(T)) - 1, 0, idx.size - 1)]
-            pick = np.where(np.abs(prev - np.arange(T)) < np.abs(near - np.arange(T)), prev, near)
-            owner = best[pick]
+        owner = np.full(T, -1)
+        if per_run:
+            for t0, t1 in _runs(loaded):
+                sel = ok[t0:t1]
+                if sel.any():
+                    owner[t0:t1] = np.bincount(best[t0:t1][sel], minlength=len(names)).argmax()
+        else:
+            owner[ok] = best[ok]
+        got = owner >= 0
+        if got.any():
+            idx = np.nonzero(got)[0]
+            pos = np.clip(np.searchsorted(idx, np.arange(T)), 0, idx.size - 1)
+            prev = idx[np.clip(pos - 1, 0, idx.size - 1)]
+            nxt = idx[pos]
+            pick = np.where(np.abs(prev - np.arange(T)) < np.abs(nxt - np.arange(T)), prev, nxt)
+            full = owner[pick]
             for ci in range(len(names)):
-                sel = owner == ci
+                sel = full == ci
                 F[sel, ci] += plates.force[sel, j]
                 M[sel, ci] += plates.moment[sel, j]
     return GroundReactions(time=plates.time.copy(), contacts=names, force=F, moment=M,
                            source=plates.source)
 
 
+def _runs(x):
+    d = np.diff(np.r_[0, np.asarray(x, int), 0])
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
 def reactions_from_mot(model, path, *, xml=None, foot_points=None, t=None,
-                       threshold: float = 20.0) -> GroundReactions:
+                       threshold: float = 20.0, offset=None) -> GroundReactions:
     """Reactions from an OpenSim GRF ``.mot``: with ExternalLoads (``xml``, or an ``.xml`` of
     the same stem or naming this file next to it) by its mapping, else by proximity of each
-    plate's COP to the feet (``foot_points`` (T, npts, 3) at times ``t`` needed)."""
+    plate's COP to the feet (``foot_points`` (T, npts, 3) at times ``t`` needed).  ``offset``
+    (3,) m: the shift applied to the motion (:attr:`IKResult.offset`), applied to the plates."""
     path = Path(path)
     if xml is None:
         for cand in sorted(path.parent.glob("*.xml")):
@@ -287,20 +308,28 @@ def reactions_from_mot(model, path, *, xml=None, foot_points=None, t=None,
                 xml = cand
                 break
     if xml is not None:
-        return reactions_from_external_loads(model, xml, datafile=path)
-    if foot_points is None or t is None:
-        raise ValueError(f"{path}: no ExternalLoads .xml names it; foot_points and t are needed "
-                         "to assign plates to feet")
-    plates = plates_from_mot(path).resampled(t)
-    return assign_plates(plates, model, foot_points, threshold=threshold)
+        r = reactions_from_external_loads(model, xml, datafile=path)
+    else:
+        if foot_points is None or t is None:
+            raise ValueError(f"{path}: no ExternalLoads .xml names it; foot_points and t are "
+                             "needed to assign plates to feet")
+        plates = plates_from_mot(path)
+        if offset is not None:
+            plates = replace(plates, moment=plates.moment + np.cross(np.asarray(offset, float),
+                                                                     plates.force))
+        return assign_plates(plates.resampled(t), model, foot_points, threshold=threshold)
+    if offset is not None and np.any(offset):
+        r = replace(r, moment=r.moment + np.cross(np.asarray(offset, float), r.force))
+    return r
 
 
 def reactions_from_c3d(model, c3d, R, foot_points, t, *, origin=None, threshold: float = 20.0,
-                       antialias: bool = True) -> GroundReactions:
-    """Reactions from a C3D's plates (lab → OpenSim by ``R``), resampled to ``t`` (anti-aliased
-    by default) and assigned to feet by proximity."""
+                       antialias: bool = True, contact_hint=None) -> GroundReactions:
+    """Reactions from a C3D's plates (lab → OpenSim by ``R`` about ``origin``), resampled to
+    ``t`` (anti-aliased by default) and assigned to feet by proximity (:func:`assign_plates`)."""
     plates = plates_from_c3d(c3d, R, origin).resampled(t, antialias=antialias)
-    return assign_plates(plates, model, foot_points, threshold=threshold)
+    return assign_plates(plates, model, foot_points, threshold=threshold,
+                         contact_hint=contact_hint)
 
 
 def wrenches_to_reactions(w, origins, time, contacts, source="model") -> GroundReactions:
@@ -330,17 +359,22 @@ def labels_from_force(force, threshold: float = 20.0) -> np.ndarray:
 
 def labels_from_kinematics(points, rate: float, foot_points: Dict[str, Sequence[int]], *,
                            height: float = 0.04, speed: float = 0.8, ground=None,
-                           min_duration: float = 0.05) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
+                           min_duration: float = 0.05, treadmill: Optional[bool] = None
+                           ) -> Tuple[np.ndarray, Dict[str, np.ndarray]]:
     """Contact labels without plates, from foot point heights and speeds.
 
     ``points`` (T, npts, 3) world positions (Y up, e.g. ``kernels.points(q, p)``);
     ``foot_points`` per contact the point indices of that foot (:func:`foot_point_indices`).
     Each foot point's height is measured above its own lowest value in the trial (so markers
-    on top of the foot and an unknown floor level need no calibration), or above ``ground`` (m)
-    if given.  A foot is in contact when any of its points is within ``height`` m of that level
+    on top of the foot and an unknown floor level need no calibration), after removing the
+    slope of a floor plane fitted to the slow lowest foot points (floors that are not level in
+    the capture frame), or above ``ground`` (m) if given.  A foot is in contact when any of its points is within ``height`` m of that level
     **and** moves slower than ``speed`` m/s (speeds from central differences).  Runs shorter than
-    ``min_duration`` s are removed (either label).  Returns ``(labels (T, nc) bool, details)``
-    with per-contact ``min_height``/``min_speed`` arrays in ``details``.
+    ``min_duration`` s are removed (either label).  Speeds are taken relative to the ground's
+    horizontal velocity, estimated as the median horizontal velocity of the lowest foot point
+    (≈ 0 over ground; the belt velocity on a treadmill: ``treadmill=None`` decides by whether
+    that estimate exceeds 0.3 m/s, ``False`` forces 0).  Returns ``(labels (T, nc) bool,
+    details)`` with per-contact ``min_height``/``min_speed`` arrays and ``ground_velocity``.
     """
     P = np.asarray(points, dtype=np.float64)
     T = P.shape[0]
@@ -348,7 +382,37 @@ def labels_from_kinematics(points, rate: float, foot_points: Dict[str, Sequence[
     lab = np.zeros((T, len(names)), dtype=bool)
     det = {}
     V = np.gradient(P, 1.0 / rate, axis=0) if T > 1 else np.zeros_like(P)
-    sp = np.linalg.norm(V, axis=-1)
+    allidx = sorted({i for c in names for i in foot_points[c]})
+    yall = P[:, allidx, 1] - np.nanmin(P[:, allidx, 1], axis=0)
+    low = np.nanargmin(np.where(np.isfinite(yall), yall, np.inf), axis=1)
+    vlow = V[np.arange(T), np.asarray(allidx)[low]]
+    vg = np.nanmedian(vlow, axis=0)
+    vg[1] = 0.0
+    if treadmill is False or (treadmill is None and np.linalg.norm(vg) < 0.3):
+        vg = np.zeros(3)
+    det["ground_velocity"] = vg
+    sp = np.linalg.norm(V - vg, axis=-1)
+    if ground is None:
+        # a floor that is not level in the lab frame (CMU trials drift by centimetres):
+        # fit y = a + b x + c z to the lowest foot point of the frames where it is slow
+        Yf = P[:, allidx, 1]
+        j = np.nanargmin(np.where(np.isfinite(Yf), Yf, np.inf), axis=1)
+        lowp = P[np.arange(T), np.asarray(allidx)[j]]
+        cand = sp[np.arange(T), np.asarray(allidx)[j]] < speed
+        coef = np.zeros(3)
+        if cand.sum() >= 10:
+            X = np.c_[np.ones(cand.sum()), lowp[cand][:, 0], lowp[cand][:, 2]]
+            yv = lowp[cand][:, 1]
+            for _ in range(3):
+                coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
+                res = yv - X @ coef
+                keep = np.abs(res) < max(0.02, 2.5 * np.std(res))
+                X, yv = X[keep], yv[keep]
+                if len(yv) < 10:
+                    break
+        det["ground_plane"] = coef
+        P = P.copy()
+        P[..., 1] = P[..., 1] - coef[1] * P[..., 0] - coef[2] * P[..., 2]
     for ci, c in enumerate(names):
         idx = list(foot_points[c])
         y = P[:, idx, 1]

@@ -9,7 +9,10 @@ with the generated point Jacobians (``kernels.point_jacobians``)::
 
 The small Tikhonov term (``prior``, default 1e-5 per rad² on non-root coordinates, i.e. 3 mm of
 marker error per rad) keeps coordinates the markers do not see (mtp without toe markers, lumbar
-rotation from two shoulder points) at zero instead of drifting.
+rotation from two shoulder points) at zero instead of drifting, and soft joint ranges
+(:data:`DEFAULT_LIMITS`, 0.1 per rad² beyond them) keep sparse marker sets (no heel markers, no
+thigh wands) out of mirror-image solutions such as a hip rotated by 180°.  Rotations are
+wrapped to within π of the previous frame.
 
 Warm start: each frame starts from the previous frame's solution extrapolated with its
 velocity.  ``mode="batched"`` (default) solves every ``stride``-th frame sequentially that way,
@@ -31,8 +34,33 @@ import numpy as np
 
 from .markersets import ResolvedTargets
 
-__all__ = ["IKResult", "solve_ik", "scale_from_joint_centres", "root_coordinates",
+__all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "fill_gaps_pchip", "valid_range", "scale_from_joint_centres", "root_coordinates",
            "single_thread", "SEGMENT_PAIRS", "stick_figure"]
+
+
+# Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
+# lumbar ones narrowed): outside them the fit pays ``limit_weight * excess**2`` (rad²).  They
+# keep coordinates that sparse marker sets hardly see (hip rotation, subtalar) plausible.
+DEFAULT_LIMITS = {
+    "hip_flexion": (-40.0, 120.0), "hip_adduction": (-50.0, 30.0), "hip_rotation": (-40.0, 40.0),
+    "knee_angle": (-120.0, 10.0), "ankle_angle": (-40.0, 30.0), "subtalar_angle": (-20.0, 20.0),
+    "mtp_angle": (-30.0, 30.0), "lumbar_extension": (-90.0, 45.0), "lumbar_bending": (-40.0, 40.0),
+    "lumbar_rotation": (-40.0, 40.0),
+}
+
+
+def coordinate_limits(model, limits=None):
+    """(lo, hi) arrays in radians/metres for ``model``'s coordinates (±inf where none):
+    ``limits`` maps coordinate names (or names without the ``_r``/``_l`` suffix) to (lo, hi)
+    degrees; default :data:`DEFAULT_LIMITS`."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    lo = np.full(model.nq, -np.inf)
+    hi = np.full(model.nq, np.inf)
+    for i, c in enumerate(model.coordinates):
+        key = c if c in limits else (c[:-2] if c[-2:] in ("_r", "_l") else c)
+        if key in limits:
+            lo[i], hi[i] = np.radians(limits[key][0]), np.radians(limits[key][1])
+    return lo, hi
 
 
 @contextlib.contextmanager
@@ -75,6 +103,7 @@ class IKResult:
     iterations: np.ndarray
     p: np.ndarray
     notes: List[str] = field(default_factory=list)
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(3))  # added to the source (m)
 
     @property
     def rate(self) -> float:
@@ -89,8 +118,14 @@ class IKResult:
 
 
 class _Problem:
-    def __init__(self, model, kern, p, targets: ResolvedTargets, prior: float, root_prior: float):
+    def __init__(self, model, kern, p, targets: ResolvedTargets, prior: float, root_prior: float,
+                 limits=None, limit_weight: float = 0.1):
         self.model, self.kern, self.p = model, kern, np.asarray(p, float)
+        self.lo, self.hi = coordinate_limits(model, limits) if limits is not False else \
+            (np.full(model.nq, -np.inf), np.full(model.nq, np.inf))
+        self.kappa = limit_weight
+        fr = model.spec.coordinate_frames()
+        self.rot = np.array([model.spec.frames[f].kind == "R" for f in fr])
         self.A = targets.A
         self.sw = np.sqrt(targets.weights)
         nq = model.nq
@@ -101,32 +136,46 @@ class _Problem:
 
     def residual(self, q, y, mask):
         P = self.kern.points(q, self.p)[:, self.nz]                       # (B, n, 3)
-        r = np.einsum("mk,bkx->bmx", self.Ar, P) - y                       # (B, m, 3)
+        r = np.matmul(self.Ar, P) - y                                      # (B, m, 3)
         r = np.where(mask[..., None], r, 0.0) * self.sw[None, :, None]
         return r
 
+    def excess(self, q):
+        return np.where(q > self.hi, q - self.hi, 0.0) + np.where(q < self.lo, q - self.lo, 0.0)
+
     def cost(self, q, y, mask):
         r = self.residual(q, y, mask)
-        return np.sum(r ** 2, axis=(1, 2)) + np.sum(self.lam_prior * q ** 2, axis=1)
+        return (np.sum(r ** 2, axis=(1, 2)) + np.sum(self.lam_prior * q ** 2, axis=1)
+                + self.kappa * np.sum(self.excess(q) ** 2, axis=1))
 
     def linearize(self, q, y, mask, cols=None):
         P = self.kern.points(q, self.p)[:, self.nz]
         J = self.kern.point_jacobians(q, self.p)[:, self.nz]                # (B, n, 3, nq)
         if cols is not None:
             J = J[..., cols]
-        r = np.einsum("mk,bkx->bmx", self.Ar, P) - y
-        Jr = np.einsum("mk,bkxj->bmxj", self.Ar, J)
+        r = np.matmul(self.Ar, P) - y
+        B, n = J.shape[:2]
+        Jr = np.matmul(self.Ar, J.reshape(B, n, -1)).reshape(B, -1, 3, J.shape[-1])
         wm = (mask * self.sw[None, :])[..., None]
         r = np.where(mask[..., None], r, 0.0) * wm
         Jr = Jr * wm[..., None]
-        B = q.shape[0]
         r = r.reshape(B, -1)
         Jr = Jr.reshape(B, r.shape[1], -1)
         return r, Jr
 
 
-def _lm(prob: _Problem, q, y, mask, *, cols=None, max_iter=40, tol=1e-7, lam=1e-3):
-    """Batched Levenberg–Marquardt; each sample its own damping.  Returns (q, iterations)."""
+def _wrap(q, rot, ref=None):
+    """Rotational coordinates into (-pi, pi] (or within pi of ``ref``)."""
+    q = q.copy()
+    base = 0.0 if ref is None else ref[..., rot]
+    q[..., rot] = base + (q[..., rot] - base + np.pi) % (2 * np.pi) - np.pi
+    return q
+
+
+def _lm(prob: _Problem, q, y, mask, *, cols=None, max_iter=40, tol=1e-7, lam=1e-3,
+        max_step=(0.35, 0.15)):
+    """Batched Levenberg–Marquardt; each sample its own damping; steps limited to
+    ``max_step`` (rad, m) per coordinate (trust region).  Returns (q, iterations)."""
     q = q.copy()
     B, nq = q.shape
     cols = np.arange(nq) if cols is None else np.asarray(cols)
@@ -141,11 +190,17 @@ def _lm(prob: _Problem, q, y, mask, *, cols=None, max_iter=40, tol=1e-7, lam=1e-
             break
         qa = q[idx]
         r, J = prob.linearize(qa, y[idx], mask[idx], cols)
-        g = np.einsum("bij,bi->bj", J, r) + lp * qa[:, cols]
-        H = np.einsum("bij,bik->bjk", J, J) + np.diag(lp)
+        Jt = np.swapaxes(J, 1, 2)
+        ex = prob.excess(qa)[:, cols]
+        g = np.matmul(Jt, r[..., None])[..., 0] + lp * qa[:, cols] + prob.kappa * ex
+        H = np.matmul(Jt, J) + np.diag(lp)
+        H = H + (prob.kappa * (ex != 0))[:, :, None] * np.eye(len(cols))
         dH = np.einsum("bjj->bj", H)
         Hd = H + (lam[idx, None] * (dH + 1e-9))[..., None] * np.eye(len(cols))
         step = -np.linalg.solve(Hd, g[..., None])[..., 0]
+        lim = np.where(prob.rot[cols], max_step[0], max_step[1])
+        scale = np.min(np.minimum(1.0, lim / np.maximum(np.abs(step), 1e-300)), axis=1)
+        step = step * scale[:, None]
         qn = qa.copy()
         qn[:, cols] += step
         cn = prob.cost(qn, y[idx], mask[idx])
@@ -202,14 +257,16 @@ def _initial_pose(prob: _Problem, y0, m0, n_headings: int = 8):
     M = np.repeat(use[None], len(cand), 0)
     Q, _ = _lm(prob, Q, Y, M, cols=rc, max_iter=60)
     c = prob.cost(Q, Y, M)
-    return Q[int(np.argmin(c))]
+    return _wrap(Q[int(np.argmin(c))], prob.rot)
 
 
 def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str = "batched",
              stride: int = 5, prior: float = 1e-5, root_prior: float = 0.0, max_iter: int = 40,
-             q0=None, threads_for_small_batches: int = 1) -> IKResult:
+             q0=None, limits=None, limit_weight: float = 0.1) -> IKResult:
     """Fit ``model`` at parameters ``p`` to ``targets`` (see the module docstring).
 
+    ``limits``: soft coordinate ranges (:func:`coordinate_limits`; ``False`` for none),
+    weighted by ``limit_weight`` per rad² of excess.
     ``time`` (T,) s (default frame index / 1).  ``q0`` (nq,) optional start for the first
     frame.  Frames where fewer than 3 targets are present keep the previous frame's solution
     (noted).
@@ -218,7 +275,7 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
     T = Y.shape[0]
     mask = np.all(np.isfinite(Y), axis=-1)
     Yz = np.where(mask[..., None], Y, 0.0)
-    prob = _Problem(model, kern, p, targets, prior, root_prior)
+    prob = _Problem(model, kern, p, targets, prior, root_prior, limits, limit_weight)
     notes = []
     time = np.arange(T, dtype=float) if time is None else np.asarray(time, float)
     q = np.zeros((T, model.nq))
@@ -248,6 +305,7 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
             else:  # velocity extrapolation in key steps
                 guess = prev + (prev - prev2)
             qt, it = _lm(prob, guess[None], Yz[t:t + 1], mask[t:t + 1], max_iter=max_iter)
+            qt = _wrap(qt, prob.rot, None if prev is None else prev[None])
             prev2, prev = prev, qt[0]
             solved[t] = qt[0]
             its[t] = it[0]
@@ -259,7 +317,7 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
         if rest.size:
             with single_thread(rest.size < 64):
                 Qr, itr = _lm(prob, Q0[rest], Yz[rest], mask[rest], max_iter=max_iter)
-            q[rest] = Qr
+            q[rest] = _wrap(Qr, prob.rot, Q0[rest])
             its[rest] = itr
         for t in kk:
             q[t] = solved[t]
@@ -385,3 +443,123 @@ def stick_figure(model, kern, ik: IKResult, path, frames: Optional[Sequence[int]
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
+
+
+# --------------------------------------------------------------------------- #
+# one call: source -> coordinates
+# --------------------------------------------------------------------------- #
+def _root_translation_axes(model):
+    rc = root_coordinates(model)
+    fr = model.spec.coordinate_frames()
+    return [model.spec.frames[fr[i]].axis for i in rc if model.spec.frames[fr[i]].kind == "P"]
+
+
+def fill_gaps_pchip(positions, rate: float, max_gap: float = 0.25):
+    """Fill interior gaps (NaN runs) of at most ``max_gap`` s in (T, m, 3) trajectories by
+    shape-preserving cubic (PCHIP) interpolation.  Returns ``(filled copy, samples filled)``."""
+    from scipy.interpolate import PchipInterpolator
+
+    X = np.array(positions, dtype=float, copy=True)
+    T = X.shape[0]
+    t = np.arange(T)
+    nmax = int(round(max_gap * rate))
+    filled = 0
+    for j in range(X.shape[1]):
+        ok = np.all(np.isfinite(X[:, j]), axis=1)
+        if ok.all() or ok.sum() < 4:
+            continue
+        f = PchipInterpolator(t[ok], X[ok, j], axis=0, extrapolate=False)
+        i = 0
+        while i < T:
+            if ok[i]:
+                i += 1
+                continue
+            k = i
+            while k < T and not ok[k]:
+                k += 1
+            if i > 0 and k < T and k - i <= nmax:
+                X[i:k, j] = f(t[i:k])
+                filled += k - i
+            i = k
+    return X, filled
+
+
+def valid_range(positions, min_fraction: float = 0.8) -> slice:
+    """Longest run of frames where at least ``min_fraction`` of the targets (and >= 3) are
+    present."""
+    ok = np.all(np.isfinite(positions), axis=-1)
+    m = ok.shape[1]
+    good = ok.sum(1) >= max(3, int(np.ceil(min_fraction * m)))
+    best, start, cur = (0, 0), None, 0
+    for i, g in enumerate(np.r_[good, False]):
+        if g and start is None:
+            start = i
+        if not g and start is not None:
+            if i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    if best[1] == best[0]:
+        raise ValueError(f"no frame has {100 * min_fraction:.0f} % of the {m} targets present")
+    return slice(best[0], best[1])
+
+
+def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
+             scale_segments: str = "auto", mode: str = "batched", fill_gaps: float = 0.25,
+             trim: bool = True, min_fraction: float = 0.8, **ik_kwargs):
+    """Scale ``model`` to the subject and fit it to a :class:`~symgait.data.motion.Source`.
+
+    Subject scaling: ``model.parameters(height=, mass=)`` (de Leva for the built-in models);
+    with ``scale_segments="auto"`` thigh and shank lengths are then set from the measured
+    joint-centre distances when the source has hip, knee and ankle centres (CMU skeletons,
+    exported virtual joint centres), see :func:`scale_from_joint_centres` (``"off"`` to keep
+    de Leva's).  Models without a lateral root translation (``planar``) see the source shifted
+    along Z so that the mean lateral position of the targets is 0.  Interior gaps up to
+    ``fill_gaps`` s are filled (:func:`fill_gaps_pchip`); with ``trim`` the trial is cut to the
+    longest run of frames where ``min_fraction`` of the targets are present
+    (:func:`valid_range`; the result's ``time`` says which frames were kept).
+
+    Returns ``(IKResult, p, targets)``; ``IKResult.offset`` is the shift applied to the source
+    (apply it to force-plate data too).
+    """
+    from .markersets import resolve
+
+    ms = markerset or source.markerset
+    if not ms:
+        raise ValueError(f"{source.path}: no marker set: pass markerset= (a built-in name or a "
+                         "mapping file)")
+    pos = source.positions
+    axes = _root_translation_axes(model)
+    notes = []
+    offset = np.zeros(3)
+    if not any(abs(a[2]) > 0.5 for a in axes):
+        zc = float(np.nanmean(pos[..., 2]))
+        pos = pos.copy()
+        pos[..., 2] -= zc
+        offset[2] = -zc
+        notes.append(f"model {model.name} has no lateral root translation: source shifted by "
+                     f"{-zc:+.3f} m along Z")
+    targets = resolve(ms, source.labels, pos, model)
+    time = np.asarray(source.time, float)
+    rate = float(source.rate)
+    if fill_gaps and fill_gaps > 0:
+        targets.positions, nfill = fill_gaps_pchip(targets.positions, rate, max_gap=fill_gaps)
+        if nfill:
+            notes.append(f"{nfill} missing target samples filled (gaps <= {fill_gaps} s, PCHIP)")
+    if trim:
+        keep = valid_range(targets.positions, min_fraction=min_fraction)
+        if keep.stop - keep.start < targets.positions.shape[0]:
+            notes.append(f"frames {keep.start}-{keep.stop - 1} of 0-{targets.positions.shape[0] - 1} "
+                         f"kept (>= {100 * min_fraction:.0f} % of the targets present)")
+            targets.positions = targets.positions[keep]
+            time = time[keep]
+    p = model.parameters(height=height, mass=mass)
+    if scale_segments == "auto":
+        ov = scale_from_joint_centres(model, kern, p, targets)
+        if ov:
+            p = model.parameters(height=height, mass=mass, **ov)
+            notes.append("segment lengths from joint centres: " +
+                         ", ".join(f"{k} {v:.3f} m" for k, v in ov.items()))
+    res = solve_ik(model, kern, p, targets, time, mode=mode, **ik_kwargs)
+    res.notes = notes + res.notes
+    res.offset = offset
+    return res, p, targets

@@ -25,10 +25,10 @@ Built-in sets (:data:`MARKERSETS`):
   RASI/LASI   R.ASIS / L.ASIS                same landmark
   SACR, VSAC  V.Sacral                       mid-PSIS; ``LPSI+RPSI`` used when SACR absent
   RPSI/LPSI   (none)                         no single-PSIS point: used only as their mean
-  RTHI        R.Thigh.Upper (w 0.3)          lateral thigh wand: no matching landmark
+  RTHI        (none)                         lateral thigh wand: no matching landmark, unused
   RKNE        R.Knee.Lat                     lateral femoral epicondyle
   RKNM/RMKN   R.Knee.Med                     medial epicondyle (CGM2 / KAD setups)
-  RTIB, RSHA  R.Shank.Upper (w 0.3)          tibia wand (lower third): no matching landmark
+  RTIB, RSHA  (none)                         tibia wand (lower third): no landmark, unused
   RANK        R.Ankle.Lat                    lateral malleolus
   RMMA/RMAK   R.Ankle.Med                    medial malleolus
   RHEE        R.Heel                         calcaneus
@@ -46,9 +46,9 @@ Built-in sets (:data:`MARKERSETS`):
 * ``cmu`` — CMU Graphics Lab ASF skeleton joint centres (:func:`symgait.io.forward_kinematics`
   names a bone's *end*): ``rhipjoint`` → hip centre, ``rfemur`` → knee centre, ``rtibia`` →
   ankle centre, ``rfoot`` → mtp centre (planar: mean of the toe markers), ``rtoes`` → toe tip
-  (w 0.3), ``rclavicle`` → acromion (w 0.5), ``head`` → top of head (w 0.3), ``lowerback`` →
-  lumbar centre (w 0.3; CMU's lowerback bone ends above L5/S1).  The CMU ``root`` lies between
-  the hip centres but its height in the pelvis differs per subject: not used.
+  (w 0.3), ``rclavicle`` → acromion (w 0.5), ``head`` → top of head (w 0.1).  Not used: the
+  CMU ``root`` (between the hip centres, at a subject-specific height in the pelvis) and the
+  spine bone ends (``lowerback`` ends ~8 cm above the model's lumbar joint).
 
 User maps: :func:`load_markerset` reads a YAML/JSON file::
 
@@ -116,8 +116,10 @@ _GAIT2354_POINTS = [
 
 GAIT2354 = MarkerSet(
     "gait2354",
-    [Entry(n, n, 1.0) for n in _GAIT2354_POINTS],
-    ["identity map onto the built-in models' gait2354 marker points; arm and temple markers "
+    [Entry(n, n, {"R.Acromium": 0.5, "L.Acromium": 0.5, "Top.Head": 0.1}.get(n, 1.0))
+     for n in _GAIT2354_POINTS],
+    ["identity map onto the built-in models' gait2354 marker points (acromia weight 0.5, "
+     "Top.Head 0.1: the lumped torso has no shoulder girdle or neck); arm and temple markers "
      "(R.Bicep, R.Elbow, R.Wrist.*, R.Temple...) have no model point and are ignored"])
 
 HELEN_HAYES = MarkerSet(
@@ -128,14 +130,11 @@ HELEN_HAYES = MarkerSet(
         ("VSAC", "V.Sacral", 1.0),
         ("LPSI+RPSI", "V.Sacral", 1.0),
         ("V{S}HI", "hip_{s}_center", 1.0),
-        ("{S}THI", "{S}.Thigh.Upper", 0.3),
         ("{S}KNE", "{S}.Knee.Lat", 1.0),
         ("{S}KNM", "{S}.Knee.Med", 1.0),
         ("{S}MKN", "{S}.Knee.Med", 1.0),
         ("V{S}KN", "knee_{s}_center", 1.0),
         ("{S}FEO", "knee_{s}_center", 1.0),
-        ("{S}TIB", "{S}.Shank.Upper", 0.3),
-        ("{S}SHA", "{S}.Shank.Upper", 0.3),
         ("{S}ANK", "{S}.Ankle.Lat", 1.0),
         ("{S}MMA", "{S}.Ankle.Med", 1.0),
         ("{S}MAK", "{S}.Ankle.Med", 1.0),
@@ -149,8 +148,8 @@ HELEN_HAYES = MarkerSet(
         ("THEA", "Top.Head", 0.3),
     ]),
     ["single PSIS markers have no model point (used as their mean for V.Sacral)",
-     "thigh/tibia wand markers (THI, TIB, SHA) have no matching landmark: weight 0.3 on the "
-     "nearest gait2354 thigh/shank markers",
+     "thigh/tibia wand markers (THI, TIB, SHA) have no matching model landmark and are not "
+     "used (the nearest gait2354 thigh/shank markers are 7-15 cm away from them)",
      "the toe marker (2nd metatarsal head) is mapped to the mean of the 1st/5th metatarsal "
      "head points"])
 
@@ -163,12 +162,11 @@ CMU = MarkerSet(
         ("{s}foot", "mtp_{s}_center|{S}.Toe.Med+{S}.Toe.Lat", 1.0),
         ("{s}toes", "{S}.Toe.Tip", 0.3),
         ("{s}clavicle", "{S}.Acromium", 0.5),
-        ("head", "Top.Head", 0.3),
-        ("lowerback", "lumbar_center", 0.3),
+        ("head", "Top.Head", 0.1),
     ]),
-    ["CMU bone ends are joint centres; the toe tip, acromion, head and lower-back ends are "
-     "approximate matches (reduced weights)", "the CMU root is not used (its height in the "
-     "pelvis is subject-specific)"])
+    ["CMU bone ends are joint centres; the toe tip, acromion and head ends are approximate "
+     "matches (reduced weights)", "the CMU root and spine bone ends are not used (no matching "
+     "model point)"])
 
 MARKERSETS: Dict[str, MarkerSet] = {"gait2354": GAIT2354, "helen_hayes": HELEN_HAYES, "cmu": CMU}
 

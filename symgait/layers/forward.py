@@ -183,6 +183,9 @@ class _Engine:
                 for s in range(S):
                     x = self.step(x, tk, wk, p, record=stages[k, s] if mode == "adjoint" else None, frame=k)
             xs[:, k + 1] = x
+        if not bool(torch.isfinite(x).all()):  # (earlier frames are caught by the kernels' checks)
+            raise InputError(f"the integration diverged in frame {T - 1} (the state became NaN or inf): reduce "
+                             f"dt, raise substeps or check the torques and wrenches")
         if mode == "sensitivity":
             return xs, (sens,)
         if mode == "adjoint":

@@ -103,7 +103,9 @@ def _fd_jacobian(f, args: dict, name: str, eps: float):
         d = (np.asarray(fp, dtype=np.float64) - np.asarray(fm, dtype=np.float64)).reshape(B, -1)
         h = xp[:, j].astype(np.float64) - xm[:, j].astype(np.float64)  # the step actually taken
         cols.append(d / h[:, None])
-    return np.stack(cols, 2) if cols else np.zeros((B, 0, 0))
+    if not cols:  # an empty input (no contacts, nothing actuated)
+        return np.zeros((B, np.asarray(f(**args)).reshape(B, -1).shape[1], 0))
+    return np.stack(cols, 2)
 
 
 def _states(model, B, rng, dtype):

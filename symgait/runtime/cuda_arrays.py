@@ -268,7 +268,7 @@ def _view(name: str, x, kind: str):
                          f"array ({e}); kernels take float32 or float64") from None
 
 
-def _device_index(name: str, x, kind: str):
+def _device_index(x, kind: str):
     if kind == "torch":
         return x.device.index if x.device.index is not None else 0
     if kind == "cupy":
@@ -300,7 +300,7 @@ def _contiguous(v, alloc: _Alloc, keep: list):
     return out
 
 
-def _host_copy(name: str, x, kind: str, v, alloc: _Alloc, keep: list) -> np.ndarray:
+def _host_copy(x, kind: str, v, alloc: _Alloc, keep: list) -> np.ndarray:
     """A numpy copy of a (small) device input, e.g. p."""
     if kind == "torch":
         return x.detach().cpu().numpy()  # synchronizes with the current stream
@@ -331,7 +331,7 @@ def call(k, name: str, args: dict, out_shapes: dict):
     lead_kind = kinds[lead] if lead else "host"
     index = None
     for a in dev:
-        i = _device_index(a, args[a], kinds[a])
+        i = _device_index(args[a], kinds[a])
         if i is not None:
             if index is not None and i != index[1]:
                 raise InputError(f"{a} is on cuda:{i} but {index[0]} is on cuda:{index[1]}; put all inputs on one device")
@@ -373,7 +373,7 @@ def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc,
     else:
         pv = _view("p", args["p"], kinds["p"])
         check_param_meta(pv.dtype, tuple(pv.shape), k._np, batch)
-        praw = _host_copy("p", args["p"], kinds["p"], pv, alloc, keep)
+        praw = _host_copy(args["p"], kinds["p"], pv, alloc, keep)
     p_host = param_input(praw, k._np, dtype, batch)
     # NaN / inf in device inputs: one kernel each, one copy of the flags back
     if checks:

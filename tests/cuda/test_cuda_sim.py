@@ -7,8 +7,7 @@ run in their own pytest process (.ci/run):
 
 Without the variable they skip (unless a real GPU is present: then they run on it, with a looser
 tolerance, since the GPU contracts multiply-adds and has its own sin/cos). The simulator interprets
-every CUDA thread in Python, so batches stay at a few samples. There is no conftest.py here: it would
-shadow tests/conftest.py for ``from conftest import ...``.
+every CUDA thread in Python, so batches stay at a few samples.
 
 The physics layers' CUDA tests (backend="cuda" for the layers and their gradcheck) belong to the
 layers issue and will be added beside these.
@@ -37,7 +36,7 @@ if not SIM:
 from numba.core import config as _nbconfig  # noqa: E402
 
 import symgait  # noqa: E402
-from conftest import BUILTIN, REPO, TEST_MODELS, model_and_kernels, random_state  # noqa: E402
+from symgait_testing import BUILTIN, REPO, TEST_MODELS, model_and_kernels, random_state  # noqa: E402
 from symgait import InputError  # noqa: E402
 from symgait.runtime import cuda_arrays as ca  # noqa: E402
 
@@ -165,12 +164,15 @@ def test_device_arrays_in_device_arrays_out(gen_root):
 def test_non_contiguous_device_inputs(gen_root):
     m, kc, kg = cpu_and_cuda("double_pendulum3d", gen_root)
     s = state(m)
-    qT = ca.to_device(np.ascontiguousarray(s["q"].T)).T          # (B, n) with column-major strides
-    w = np.ascontiguousarray(np.transpose(s["w"], (1, 0, 2)))
-    wT = ca.to_device(w).transpose((1, 0, 2)) if hasattr(ca.to_device(w), "transpose") else None
-    assert not qT.is_c_contiguous()
-    args = [qT, ca.to_device(s["qd"]), ca.to_device(s["qdd"]), wT if wT is not None else s["w"], s["p"]]
-    out = kg.inverse_dynamics(*args)
+
+    def strided(x):  # a device view with every other element of a larger array
+        big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],))
+        big[..., ::2] = x
+        return ca.to_device(big)[(slice(None),) * (x.ndim - 1) + (slice(None, None, 2),)]
+
+    q, w = strided(s["q"]), strided(s["w"])
+    assert not q.is_c_contiguous() and not w.is_c_contiguous()
+    out = kg.inverse_dynamics(q, ca.to_device(s["qd"]), s["qdd"], w, strided(s["p"][None])[0])
     compare(ca.to_host(out), kc.inverse_dynamics(s["q"], s["qd"], s["qdd"], s["w"], s["p"]), TOL)
 
 

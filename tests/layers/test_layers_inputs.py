@@ -62,7 +62,11 @@ def test_forward_bad_parameters_and_divergence(planar):
     bad_p[m.parameter_names.index("pelvis_mass")] = -1.0
     _raises(r"p: body 'pelvis' has mass", fwd, x0, tau, w, bad_p)
     coarse = ForwardDynamics(k, 10.0, integrator="semi_implicit_euler")
-    _raises(r"the integration diverged in frame \d", coarse, x0, tau * 1e6, w, p)
+    _raises(r"the integration diverged in frame \d .*reduce dt", coarse, x0, tau * 1e300, w, p)
+    big = torch.full_like(x0, 1e308)  # the last frame's state overflows: caught after the loop
+    _raises(r"the integration diverged in frame 0", coarse, big, tau[:, :1], w[:, :1], p)
+    rk = ForwardDynamics(k, 10.0, integrator="rk4", gradient="adjoint")
+    _raises(r"the integration diverged in frame \d", rk, x0, tau * 1e300, w, p)
 
 
 def test_constructor_errors(planar):

@@ -1,0 +1,530 @@
+"""GPU check and benchmark of backend="cuda" (issue 4): agreement with the CPU backend, compile time,
+forward-dynamics-derivative throughput, registers / spills / occupancy, launch configuration.
+
+    python bench/gpu.py                       # on a machine with an NVIDIA GPU (all sections)
+    python bench/gpu.py --quick               # fewer batch sizes and repeats
+    python bench/gpu.py --static              # no GPU needed: registers and spills from the CUDA toolkit
+    python bench/gpu.py --static --chunks 1000 2000 4000 --models gait3d
+
+GPU mode prints markdown tables (paste them into docs/benchmarks.md with the date, GPU and driver
+the script prints) and, with --json FILE, the raw figures:
+
+1. CUDA vs CPU: max relative error of every kernel (B = 64), float64 and float32;
+2. compile time: first call of the CUDA kernels in a fresh process with an empty Numba cache, and
+   again with the cache warm;
+3. registers per thread, local memory per thread (spills and stack), max threads per block and
+   theoretical occupancy of the large kernels;
+4. forward_dynamics_derivatives evaluations per second for gait3d and fullbody at several B:
+   the kernel alone (preallocated device arrays, CUDA events) and the full call on PyTorch CUDA
+   tensors (input checks, allocation, one host sync), beside the CPU backend on this machine;
+5. launch configuration: threads per block x work layout x register cap at the largest B.
+
+--static compiles the generated kernels to PTX with Numba and NVVM and assembles them with ptxas
+(-v) for --cc (default 9.0, H100); it needs the CUDA toolkit (libnvvm, ptxas) but no GPU or driver.
+Numba's device-function compiler asks the current device for its compute capability, so static
+mode answers for it (a stand-in, in this script only). --chunks regenerates the model into a
+temporary directory with another statements-per-function limit (symgait.codegen.device_source.CHUNK).
+The layers' forward+backward benchmark (B in {64, 1024, 16384}, T = 50, beside plain PyTorch
+autograd on the same GPU) belongs to the layers issue.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BIG = ["forward_dynamics_derivatives", "inverse_dynamics_derivatives", "forward_dynamics_vjp",
+       "inverse_dynamics_vjp", "forward_dynamics", "mass_matrix", "point_jacobians"]
+METHODS = {  # public method -> argument names
+    "mass_matrix": "q p", "inverse_dynamics": "q qd qdd w p", "root_residual": "q qd qdd w p",
+    "forward_dynamics": "q qd tau w p", "inverse_dynamics_derivatives": "q qd qdd w p",
+    "forward_dynamics_derivatives": "q qd tau w p", "inverse_dynamics_vjp": "q qd qdd w p mu",
+    "root_residual_vjp": "q qd qdd w p nu", "forward_dynamics_vjp": "q qd tau w p g", "points": "q p",
+    "point_jacobians": "q p", "contact_points": "q p", "contact_jacobians": "q p",
+}
+NO_GPU = ("bench/gpu.py needs an NVIDIA GPU with a working CUDA driver, and none is usable here "
+          "(numba.cuda.is_available() is False). Without a GPU, `python bench/gpu.py --static` reports "
+          "registers and spills from the CUDA toolkit; the correctness tests run in Numba's simulator: "
+          "NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0")
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def state(model, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    n, nc = model.nq, model.n_contacts
+    return dict(q=rng.uniform(-0.5, 0.5, (batch, n)), qd=rng.uniform(-1.5, 1.5, (batch, n)),
+                qdd=rng.uniform(-3, 3, (batch, n)), tau=rng.uniform(-20, 20, (batch, n)),
+                w=rng.normal(0, 40, (batch, nc, 6)), p=model.parameters(), mu=rng.normal(size=(batch, n)),
+                nu=rng.normal(size=(batch, 6)), g=rng.normal(size=(batch, n)))
+
+
+def occupancy(regs: int, threads: int, regs_per_sm=65536, threads_per_sm=2048, blocks_per_sm=32,
+              local_alloc=256) -> float:
+    """Theoretical occupancy (active warps / max warps per SM) from the register count alone
+    (no shared memory here). Registers are allocated per warp in units of ``local_alloc``."""
+    warps = -(-threads // 32)
+    per_warp = -(-max(regs, 1) * 32 // local_alloc) * local_alloc
+    by_regs = (regs_per_sm // per_warp) // warps
+    blocks = min(by_regs, threads_per_sm // threads, blocks_per_sm)
+    return blocks * warps / (threads_per_sm // 32)
+
+
+# --- static mode (no GPU) -----------------------------------------------------------------------
+PTXAS_ENTRY = re.compile(r"Compiling entry function '([^']+)'")
+PTXAS_PROPS = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")
+PTXAS_REGS = re.compile(r"Used (\d+) registers")
+
+
+def parse_ptxas(text: str) -> dict:
+    """Registers, stack frame and spills of the entry function in ``ptxas -v`` output (the device
+    functions are inlined into it; ptxas lists helpers such as the trig slow path separately)."""
+    lines = text.splitlines()
+    res = {}
+    entry = None
+    for i, line in enumerate(lines):
+        m = PTXAS_ENTRY.search(line)
+        if m:
+            entry = m.group(1)
+            continue
+        if entry is None:
+            continue
+        mp = PTXAS_PROPS.search(line)
+        if mp and i > 0 and f"Function properties for {entry}" in lines[i - 1]:
+            res.update(stack=int(mp.group(1)), spill_stores=int(mp.group(2)), spill_loads=int(mp.group(3)))
+        mr = PTXAS_REGS.search(line)
+        if mr and "regs" not in res:
+            res["regs"] = int(mr.group(1))
+    return res
+
+
+def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: list, caps: list) -> list:
+    """(In a subprocess.) PTX of each kernel, then ptxas -v for each register cap."""
+    import types as pytypes
+
+    import numba.cuda.dispatcher as disp
+    disp.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)  # no device here
+    from numba import cuda
+    from numba.core import types as nt
+
+    import symgait
+    from symgait.runtime.loader import import_backend
+    m = symgait.load_model(model_name)
+    mod, man = import_backend(m, "cuda", gen or None)
+    if kernels == ["parts"]:  # every _partN device function, each launched as a kernel of its own
+        kernels = sorted((n for n in mod._d if re.search(r"_part\d+$", n)),
+                         key=lambda n: (n.rsplit("_part", 1)[0], int(n.rsplit("_part", 1)[1])))
+    out = []
+    with tempfile.TemporaryDirectory() as d:
+        for kern in kernels:
+            parent = kern.rsplit("_part", 1)[0]
+            sig = man["kernels"][parent]
+            if kern == parent:
+                pyfunc = getattr(mod, kern).py_func
+            else:
+                names = [a for a, _ in sig["inputs"] + sig["outputs"]]
+                src = (f"def part_kernel({', '.join(names)}, work):\n"
+                       f"    for b in range(cuda.grid(1), q.shape[0], cuda.gridsize(1)):\n"
+                       f"        part({', '.join(f'{a}[b]' for a in names)}, work[:, b])\n")
+                ns = {"cuda": cuda, "part": mod._d[kern]}
+                exec(src, ns)
+                pyfunc = ns["part_kernel"]
+            for dt in dtypes:
+                ty = nt.Array(getattr(nt, dt), 2, "C")
+                argtypes = tuple([ty] * (len(sig["inputs"]) + len(sig["outputs"]) + 1))
+                t0 = time.perf_counter()
+                ptx, _ = cuda.compile_ptx(pyfunc, argtypes, cc=cc)
+                t_ptx = time.perf_counter() - t0
+                path = Path(d) / f"{kern}_{dt}.ptx"
+                path.write_text(ptx)
+                for cap in caps:
+                    cmd = ["ptxas", f"-arch=sm_{cc[0]}{cc[1]}", "-v", str(path), "-o", os.devnull]
+                    if cap:
+                        cmd.insert(1, f"-maxrregcount={cap}")
+                    t1 = time.perf_counter()
+                    r = subprocess.run(cmd, capture_output=True, text=True)
+                    t_as = time.perf_counter() - t1
+                    if r.returncode != 0:
+                        raise RuntimeError(r.stderr[-2000:])
+                    info = parse_ptxas(r.stderr)
+                    out.append(dict(model=model_name, kernel=kern, dtype=dt, cap=cap or 255, work=sig["work"],
+                                    ptx_lines=ptx.count("\n"), numba_nvvm_s=round(t_ptx, 1), ptxas_s=round(t_as, 1),
+                                    **info))
+                    print(json.dumps(out[-1]), file=sys.stderr, flush=True)
+    return out
+
+
+def run_static(args):
+    from shutil import which
+    if which("ptxas") is None:
+        sys.exit("--static needs the CUDA toolkit's ptxas on PATH (and libnvvm for Numba)")
+    cc = tuple(int(x) for x in args.cc.split("."))
+    rows = []
+    for name in args.models:
+        for chunk in (args.chunks or [None]):
+            gen = ""
+            tmp = None
+            if chunk is not None:
+                tmp = tempfile.TemporaryDirectory()
+                gen = str(Path(tmp.name) / name)
+                code = ("import sys; import symgait.codegen.device_source as ds; ds.CHUNK = int(sys.argv[2]); "
+                        "from symgait.codegen import generate; generate(sys.argv[1], out=sys.argv[3], log=lambda *a: None)")
+                subprocess.run([sys.executable, "-c", code, name, str(chunk), gen], check=True, cwd=REPO)
+            kernels = "parts" if args.parts else ",".join(args.kernels)
+            r = subprocess.run([sys.executable, __file__, "--_static-worker", name, gen, args.cc,
+                                kernels, ",".join(args.dtypes), ",".join(map(str, args.caps))],
+                               capture_output=True, text=True, cwd=REPO)
+            if r.returncode != 0:
+                sys.exit(f"static compile of {name} failed:\n{r.stderr[-3000:]}")
+            for row in json.loads(r.stdout.strip().splitlines()[-1]):
+                row["chunk"] = chunk or "default"
+                rows.append(row)
+            if tmp is not None:
+                tmp.cleanup()
+    print(f"\n## Static resource usage (ptxas -v, sm_{cc[0]}{cc[1]}; no GPU run)\n")
+    print(f"date {datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}; "
+          f"ptxas: {subprocess.run(['ptxas', '--version'], capture_output=True, text=True).stdout.splitlines()[-1]}\n")
+    hdr = ["model", "kernel", "dtype", "chunk", "reg cap", "regs", "stack B", "spill st/ld B", "work", "occ. 128 thr",
+           "numba+NVVM s", "ptxas s"]
+    print(table(hdr, [[r["model"], r["kernel"], r["dtype"], r["chunk"], r["cap"], r.get("regs"), r.get("stack"),
+                       f"{r.get('spill_stores')}/{r.get('spill_loads')}", r["work"],
+                       f"{occupancy(r.get('regs', 255), 128):.1%}", r["numba_nvvm_s"], r["ptxas_s"]] for r in rows]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+# --- GPU mode -----------------------------------------------------------------------------------
+def gpu_info():
+    from numba import cuda
+    dev = cuda.get_current_device()
+    drv = cuda.cudadrv.driver.driver.get_version()
+    info = dict(date=str(datetime.date.today()), gpu=dev.name.decode() if isinstance(dev.name, bytes) else dev.name,
+                cc=".".join(map(str, dev.compute_capability)), sms=dev.MULTIPROCESSOR_COUNT,
+                driver_cuda=".".join(map(str, drv)), host=platform.node(), cpu=platform.processor() or platform.machine(),
+                cpu_count=os.cpu_count())
+    try:
+        r = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                           capture_output=True, text=True, timeout=30)
+        info["driver"] = r.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        info["driver"] = "?"
+    import numba
+    info["numba"] = numba.__version__
+    try:
+        import torch
+        info["torch"] = torch.__version__ + (" (CUDA)" if torch.cuda.is_available() else " (no CUDA)")
+    except ImportError:
+        info["torch"] = "-"
+    return info
+
+
+def agreement(models, batch=64):
+    import symgait
+    from symgait.runtime import cuda_arrays as ca
+    rows = []
+    for name in models:
+        m = symgait.load_model(name)
+        kc, kg = symgait.kernels(m, backend="cpu"), symgait.kernels(m, backend="cuda")
+        s = state(m, batch)
+        for dt in ("float64", "float32"):
+            worst = (0.0, "")
+            vs64 = 0.0
+            for meth, argn in METHODS.items():
+                args = [s[a].astype(dt) if a != "p" else s[a] for a in argn.split()]
+                dargs = [ca.to_device(a) if a.ndim > 1 else a for a in args]
+                g, c = getattr(kg, meth)(*dargs), getattr(kc, meth)(*args)
+                c64 = getattr(kc, meth)(*[s[a] for a in argn.split()])
+                gd = {k: ca.to_host(v) for k, v in g.items()} if isinstance(g, dict) else {"": ca.to_host(g)}
+                cd = c if isinstance(c, dict) else {"": c}
+                cd64 = c64 if isinstance(c64, dict) else {"": c64}
+                for key in cd:
+                    err = float(np.abs(gd[key] - cd[key]).max() / max(1.0, np.abs(cd[key]).max()))
+                    if err >= worst[0]:
+                        worst = (err, f"{meth}{'.' + key if key else ''}")
+                    vs64 = max(vs64, float(np.abs(gd[key] - cd64[key]).max() / max(1.0, np.abs(cd64[key]).max())))
+            rows.append([name, dt, f"{worst[0]:.2e}", worst[1], f"{vs64:.2e}"])
+    return rows
+
+
+def compile_times(models):
+    code = r'''
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np, symgait
+from symgait.runtime import cuda_arrays as ca
+m = symgait.load_model(sys.argv[1]); k = symgait.kernels(m, backend="cuda")
+rng = np.random.default_rng(0); n, nc = m.nq, m.n_contacts
+x = [ca.to_device(rng.normal(size=(2, n)) * 0.3) for _ in range(3)]; w = ca.to_device(rng.normal(size=(2, nc, 6)))
+res = {}
+for meth in ("inverse_dynamics", "forward_dynamics", "forward_dynamics_derivatives"):
+    t = time.perf_counter(); getattr(k, meth)(*x, w, m.parameters()); res[meth] = time.perf_counter() - t
+res["process"] = time.perf_counter() - t0
+print(json.dumps(res))
+'''
+    rows = []
+    for name in models:
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, NUMBA_CACHE_DIR=d)
+            got = []
+            for _ in ("cold", "warm"):
+                r = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, cwd=REPO, env=env)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stderr[-3000:])
+                got.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        cold, warm = got
+        rows.append([name] + [f"{cold[k]:.1f} / {warm[k]:.2f}" for k in
+                              ("inverse_dynamics", "forward_dynamics", "forward_dynamics_derivatives", "process")])
+    return rows
+
+
+def _device_args(k, name, batch, dtype, layout="interleaved"):
+    """Preallocated Numba device arrays for a direct launch of kernel ``name``."""
+    from numba import cuda
+    m = k.model
+    sig = k.manifest["kernels"][name]
+    s = state(m, batch)
+    args = []
+    for a, size in sig["inputs"]:
+        x = s[a][None] if a == "p" else s[a]
+        args.append(cuda.to_device(np.ascontiguousarray(x.reshape(x.shape[0], -1), dtype=dtype)))
+    for a, size in sig["outputs"]:
+        args.append(cuda.device_array((batch, size), dtype=dtype))
+    if layout == "rows":
+        args.append(cuda.device_array((batch, sig["work"]), dtype=dtype).T)
+    else:
+        args.append(cuda.device_array((sig["work"], batch), dtype=dtype))
+    return args
+
+
+def time_kernel(kernel, args, blocks, threads, reps):
+    from numba import cuda
+    kernel[blocks, threads](*args)
+    cuda.synchronize()
+    t0, t1 = cuda.event(), cuda.event()
+    times = []
+    for _ in range(3):
+        t0.record()
+        for _ in range(reps):
+            kernel[blocks, threads](*args)
+        t1.record()
+        t1.synchronize()
+        times.append(t0.elapsed_time(t1) / 1e3 / reps)
+    return min(times)
+
+
+def _overload_attr(getter, key):
+    """A per-signature attribute of a CUDA dispatcher (dict keyed by argument types) for ``key``."""
+    got = getter()
+    if not isinstance(got, dict):
+        return got
+    return got.get(key, next(iter(got.values())))
+
+
+def resources(models, kernels, dtypes=("float64",), threads=128):
+    import symgait
+    from numba import cuda, typeof
+    dev = cuda.get_current_device()
+    lim = dict(regs_per_sm=getattr(dev, "MAX_REGISTERS_PER_MULTIPROCESSOR", 65536),
+               threads_per_sm=getattr(dev, "MAX_THREADS_PER_MULTI_PROCESSOR", 2048))
+    rows = []
+    for name in models:
+        k = symgait.kernels(name, backend="cuda")
+        mod = k.cuda_module()
+        for kern in kernels:
+            for dt in dtypes:
+                args = _device_args(k, kern, 32, dt)
+                disp = getattr(mod, kern)
+                t = time.perf_counter()
+                disp[1, 32](*args)
+                cuda.synchronize()
+                first = time.perf_counter() - t
+                key = tuple(typeof(a) for a in args)
+                regs = _overload_attr(disp.get_regs_per_thread, key)
+                local = _overload_attr(disp.get_local_mem_per_thread, key)
+                maxt = _overload_attr(disp.get_max_threads_per_block, key)
+                rows.append([name, kern, dt, regs, local, maxt, f"{occupancy(regs, threads, **lim):.1%}",
+                             f"{first:.1f}"])
+    return rows
+
+
+def throughput(models, batches, reps, dtypes=("float64", "float32")):
+    import symgait
+    from numba import cuda
+    from symgait.runtime import cuda_arrays as ca
+    rows = []
+    free = cuda.current_context().get_memory_info()[0]
+    for name in models:
+        m = symgait.load_model(name)
+        kg, kc = symgait.kernels(m, backend="cuda"), symgait.kernels(m, backend="cpu")
+        kern = kg.cuda_module().forward_dynamics_derivatives
+        sig = kg.manifest["kernels"]["forward_dynamics_derivatives"]
+        per_sample = sum(s for _, s in sig["inputs"] + sig["outputs"]) + sig["work"]
+        s = state(m, 4096)
+        args = [s[a] for a in "q qd tau w p".split()]
+        kc.forward_dynamics_derivatives(*args)
+        t = time.perf_counter()
+        kc.forward_dynamics_derivatives(*args)
+        cpu_rate = 4096 / (time.perf_counter() - t)
+        for dt in dtypes:
+            item = np.dtype(dt).itemsize
+            for batch in batches:
+                if per_sample * item * batch * 1.3 > free:
+                    rows.append([name, dt, batch, "(out of memory)", "", "", ""])
+                    continue
+                dargs = _device_args(kg, "forward_dynamics_derivatives", batch, dt)
+                blocks, threads = ca.launch_config(batch)
+                sec = time_kernel(kern, dargs, blocks, threads, reps)
+                e2e = ""
+                try:
+                    import torch
+                    if torch.cuda.is_available():
+                        ts = state(m, batch)
+                        targs = [torch.as_tensor(ts[a].astype(dt), device="cuda") for a in "q qd tau w".split()]
+                        kg.forward_dynamics_derivatives(*targs, ts["p"])
+                        torch.cuda.synchronize()
+                        tt = []
+                        for _ in range(max(3, reps // 4)):
+                            t = time.perf_counter()
+                            kg.forward_dynamics_derivatives(*targs, ts["p"])
+                            torch.cuda.synchronize()
+                            tt.append(time.perf_counter() - t)
+                        e2e = f"{batch / statistics.median(tt) / 1e6:.2f}"
+                        del targs
+                except ImportError:
+                    pass
+                rows.append([name, dt, batch, f"{blocks}x{threads}", f"{batch / sec / 1e6:.2f}", e2e,
+                             f"{cpu_rate / 1e6:.3f}"])
+                del dargs
+    return rows
+
+
+def launch_sweep(name, batch, reps, caps=(), dtype="float64"):
+    """Threads per block x work layout (x register caps, each a full recompile) for forward_dynamics_derivatives."""
+    import symgait
+    from numba import cuda
+    kg = symgait.kernels(name, backend="cuda")
+    base = kg.cuda_module().forward_dynamics_derivatives
+    rows = []
+    for cap in (None, *caps):
+        kern = base if cap is None else cuda.jit(max_registers=cap)(base.py_func)
+        for layout in (("interleaved", "rows") if cap is None else ("interleaved",)):
+            args = _device_args(kg, "forward_dynamics_derivatives", batch, dtype, layout)
+            for threads in (32, 64, 128, 256):
+                try:
+                    sec = time_kernel(kern, args, -(-batch // threads), threads, reps)
+                    rows.append([cap or "none (255)", layout, threads, f"{batch / sec / 1e6:.2f}"])
+                except Exception as e:  # e.g. too many resources requested for launch
+                    rows.append([cap or "none (255)", layout, threads, f"failed: {type(e).__name__}"])
+            del args
+    return rows
+
+
+SECTIONS = ("agree", "compile", "resources", "throughput", "sweep")
+
+
+def run_gpu(args):
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        sys.exit("NUMBA_ENABLE_CUDASIM=1 is set: simulator timings mean nothing; unset it to benchmark a GPU")
+    from numba import cuda
+    if not cuda.is_available():
+        sys.exit(NO_GPU)
+    info = gpu_info()
+    print("## GPU check (bench/gpu.py)\n")
+    print(", ".join(f"{k} {v}" for k, v in info.items()) + "\n", flush=True)
+    res = {"info": info}
+    if args.quick:
+        batches, reps, check_models = [4096, 65536], 5, ["planar", "gait3d"]
+        res_kernels, models = ["forward_dynamics_derivatives"], args.models[:1]
+    else:
+        batches, reps, check_models = args.batches, args.repeat, args.check_models
+        res_kernels, models = args.kernels, args.models
+    sections = args.sections or SECTIONS
+    if "agree" in sections:
+        print("### CUDA vs CPU (B = 64; error relative to max(1, |CPU|))\n")
+        res["agreement"] = agreement(check_models)
+        print(table(["model", "dtype", "max rel. error vs CPU, same dtype", "where", "vs CPU float64"],
+                    res["agreement"]), flush=True)
+    if "compile" in sections:
+        print("\n### Compile time, s (cold: empty Numba cache / warm: cached), first call on B = 2\n")
+        res["compile"] = compile_times(models)
+        print(table(["model", "inverse_dynamics", "forward_dynamics", "forward_dynamics_derivatives", "whole process"],
+                    res["compile"]), flush=True)
+    if "resources" in sections:
+        print("\n### Registers and occupancy (128 threads per block)\n")
+        res["resources"] = resources(models, res_kernels)
+        print(table(["model", "kernel", "dtype", "regs/thread", "local mem B/thread", "max threads/block",
+                     "occupancy", "first call s"], res["resources"]), flush=True)
+    if "throughput" in sections:
+        print("\n### forward_dynamics_derivatives, million evaluations / s\n")
+        res["throughput"] = throughput(models, batches, reps)
+        print(table(["model", "dtype", "B", "grid (blocks x threads)", "kernel", "full call (torch CUDA tensors)",
+                     "CPU backend (this host)"], res["throughput"]), flush=True)
+    if "sweep" in sections:
+        big = max(batches)
+        print(f"\n### Launch configuration: {models[0]} forward_dynamics_derivatives, B = {big}, float64, "
+              f"million evaluations / s\n")
+        res["sweep"] = launch_sweep(models[0], big, reps, caps=[c for c in args.caps if c])
+        print(table(["register cap", "work layout", "threads/block", "M eval/s"], res["sweep"]))
+    from symgait.runtime import cuda_arrays as ca
+    print(f"\nruntime defaults: {ca.THREADS_PER_BLOCK} threads per block (halved down to "
+          f"{ca.MIN_THREADS_PER_BLOCK} while blocks < SMs), work layout {ca.WORK_LAYOUT!r}, no register cap")
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=None,
+                    help="throughput / compile / resources models (default gait3d fullbody; --static: all three)")
+    ap.add_argument("--check-models", nargs="+", default=["planar", "gait3d", "fullbody"])
+    ap.add_argument("--batches", nargs="+", type=int, default=[1024, 4096, 16384, 65536, 262144])
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="planar+gait3d agreement, gait3d only, B in {4096, 65536}")
+    ap.add_argument("--sections", nargs="+", choices=SECTIONS, default=None)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--kernels", nargs="+", default=["forward_dynamics_derivatives", "inverse_dynamics_derivatives",
+                                                        "forward_dynamics_vjp", "forward_dynamics"])
+    ap.add_argument("--caps", nargs="+", type=int, default=[0],
+                    help="register caps (ptxas -maxrregcount / cuda.jit(max_registers=...)); 0: none")
+    ap.add_argument("--static", action="store_true", help="no GPU: PTX + ptxas -v figures")
+    ap.add_argument("--cc", default="9.0", help="--static: compute capability to compile for")
+    ap.add_argument("--dtypes", nargs="+", default=["float64"], help="--static: dtypes")
+    ap.add_argument("--chunks", nargs="+", type=int, default=None, help="--static: statements per function")
+    ap.add_argument("--parts", action="store_true",
+                    help="--static: compile every _partN device function as a kernel of its own")
+    ap.add_argument("--_static-worker", nargs=6, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._static_worker:
+        name, gen, cc, kernels, dtypes, caps = args._static_worker
+        rows = static_worker(name, gen, tuple(int(x) for x in cc.split(".")), kernels.split(","),
+                             dtypes.split(","), [int(c) for c in caps.split(",")])
+        print(json.dumps(rows))
+        return
+    if args.static:
+        args.models = args.models or ["planar", "gait3d", "fullbody"]
+        run_static(args)
+    else:
+        args.models = args.models or ["gait3d", "fullbody"]
+        run_gpu(args)
+
+
+if __name__ == "__main__":
+    main()
