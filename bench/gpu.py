@@ -94,25 +94,35 @@ PTXAS_PROPS = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\
 PTXAS_REGS = re.compile(r"Used (\d+) registers")
 
 
+PTXAS_FUNC = re.compile(r"Function properties for (\S+)")
+PTXAS_CUMUL = re.compile(r"(\d+) bytes cumulative stack size")
+
+
 def parse_ptxas(text: str) -> dict:
-    """Registers, stack frame and spills of the entry function in ``ptxas -v`` output (the device
-    functions are inlined into it; ptxas lists helpers such as the trig slow path separately)."""
+    """From ``ptxas -v`` output: the kernel's registers and cumulative stack (which include the
+    out-of-line device functions it calls), its own stack frame and spills, and the spills summed over
+    every function (the kernel and the device functions kept out of line, see symgait/runtime/jit.py)."""
     lines = text.splitlines()
-    res = {}
+    res = {"functions": 0, "spill_stores_all": 0, "spill_loads_all": 0}
     entry = None
     for i, line in enumerate(lines):
         m = PTXAS_ENTRY.search(line)
         if m:
             entry = m.group(1)
             continue
-        if entry is None:
-            continue
         mp = PTXAS_PROPS.search(line)
-        if mp and i > 0 and f"Function properties for {entry}" in lines[i - 1]:
-            res.update(stack=int(mp.group(1)), spill_stores=int(mp.group(2)), spill_loads=int(mp.group(3)))
+        mf = PTXAS_FUNC.search(lines[i - 1]) if i > 0 else None
+        if mp and mf:
+            res["functions"] += 1
+            res["spill_stores_all"] += int(mp.group(2))
+            res["spill_loads_all"] += int(mp.group(3))
+            if mf.group(1) == entry:
+                res.update(stack=int(mp.group(1)), spill_stores=int(mp.group(2)), spill_loads=int(mp.group(3)))
         mr = PTXAS_REGS.search(line)
-        if mr and "regs" not in res:
+        if mr and entry is not None and "regs" not in res:
             res["regs"] = int(mr.group(1))
+            mc = PTXAS_CUMUL.search(line)
+            res["stack_cumulative"] = int(mc.group(1)) if mc else None
     return res
 
 
@@ -122,6 +132,9 @@ def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: l
 
     import numba.cuda.dispatcher as disp
     disp.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)  # no device here
+    if os.environ.get("SYMGAIT_BENCH_INLINE_ALL") == "1":
+        import symgait.runtime.jit as jit
+        jit.CUDA_OUTLINE_LINES = 0  # NVVM inlines every device function (the behaviour before noinline)
     from numba import cuda
     from numba.core import types as nt
 
@@ -189,9 +202,10 @@ def run_static(args):
                         "from symgait.codegen import generate; generate(sys.argv[1], out=sys.argv[3], log=lambda *a: None)")
                 subprocess.run([sys.executable, "-c", code, name, str(chunk), gen], check=True, cwd=REPO)
             kernels = "parts" if args.parts else ",".join(args.kernels)
+            env = dict(os.environ, SYMGAIT_BENCH_INLINE_ALL="1" if args.inline_all else "0")
             r = subprocess.run([sys.executable, __file__, "--_static-worker", name, gen, args.cc,
                                 kernels, ",".join(args.dtypes), ",".join(map(str, args.caps))],
-                               capture_output=True, text=True, cwd=REPO)
+                               capture_output=True, text=True, cwd=REPO, env=env)
             if r.returncode != 0:
                 sys.exit(f"static compile of {name} failed:\n{r.stderr[-3000:]}")
             for row in json.loads(r.stdout.strip().splitlines()[-1]):
@@ -202,11 +216,13 @@ def run_static(args):
     print(f"\n## Static resource usage (ptxas -v, sm_{cc[0]}{cc[1]}; no GPU run)\n")
     print(f"date {datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}; "
           f"ptxas: {subprocess.run(['ptxas', '--version'], capture_output=True, text=True).stdout.splitlines()[-1]}\n")
-    hdr = ["model", "kernel", "dtype", "chunk", "reg cap", "regs", "stack B", "spill st/ld B", "work", "occ. 128 thr",
-           "numba+NVVM s", "ptxas s"]
-    print(table(hdr, [[r["model"], r["kernel"], r["dtype"], r["chunk"], r["cap"], r.get("regs"), r.get("stack"),
-                       f"{r.get('spill_stores')}/{r.get('spill_loads')}", r["work"],
+    hdr = ["model", "kernel", "dtype", "chunk", "outlined", "reg cap", "regs", "stack B (cumul.)",
+           "spill st/ld B (all functions)", "work", "occ. 128 thr", "numba+NVVM s", "ptxas s"]
+    print(table(hdr, [[r["model"], r["kernel"], r["dtype"], r["chunk"], r["functions"] - 1, r["cap"], r.get("regs"),
+                       r.get("stack_cumulative"), f"{r['spill_stores_all']}/{r['spill_loads_all']}", r["work"],
                        f"{occupancy(r.get('regs', 255), 128):.1%}", r["numba_nvvm_s"], r["ptxas_s"]] for r in rows]))
+    print("\noutlined: device functions kept as separate functions (noinline, symgait/runtime/jit.py), besides "
+          "helpers such as the trig slow path; regs and stack are the kernel's, including its callees.")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
@@ -508,6 +524,8 @@ def main(argv=None):
     ap.add_argument("--cc", default="9.0", help="--static: compute capability to compile for")
     ap.add_argument("--dtypes", nargs="+", default=["float64"], help="--static: dtypes")
     ap.add_argument("--chunks", nargs="+", type=int, default=None, help="--static: statements per function")
+    ap.add_argument("--inline-all", action="store_true",
+                    help="--static: let NVVM inline every device function (for comparison)")
     ap.add_argument("--parts", action="store_true",
                     help="--static: compile every _partN device function as a kernel of its own")
     ap.add_argument("--_static-worker", nargs=6, default=None, help=argparse.SUPPRESS)
