@@ -40,19 +40,25 @@ GRADIENTS = ("sensitivity", "adjoint")
 
 
 class _Engine:
-    """The integrator and its two derivative sweeps, on plain tensors (no autograd inside)."""
+    """The integrator and its two derivative sweeps, on numpy arrays (no autograd inside).
+
+    The algebra runs in numpy on purpose: its batched matmuls and element-wise updates are small and
+    single-threaded there, whereas torch's intra-op thread pool, interleaved with the kernels'
+    launches, costs a synchronisation per operation (measured on a busy 2-core machine: 13 ms per
+    torch.bmm of (2,10,20)x(2,20,55) with 2 threads, 2 us in numpy).
+    """
 
     def __init__(self, model, kernels, dt: float, substeps: int, integrator: str):
         self.model, self.k = model, kernels
         self.n, self.na, self.nc, self.npar = model.nq, model.n_actuated, model.n_contacts, model.n_parameters
-        self.act = torch.as_tensor(model.actuated_indices, dtype=torch.long)
+        self.act = np.asarray(model.actuated_indices, dtype=np.intp)
         self.dt, self.substeps, self.integrator = dt, substeps, integrator
         self.h = dt / substeps
         self.n_stages = 4 if integrator == "rk4" else 1
 
     # --- helpers -------------------------------------------------------------------------------
     def scatter(self, tau_act):
-        out = tau_act.new_zeros(tau_act.shape[0], self.n)
+        out = np.zeros((tau_act.shape[0], self.n), dtype=tau_act.dtype)
         out[:, self.act] = tau_act
         return out
 
@@ -79,32 +85,32 @@ class _Engine:
     def _f(self, X, tau, w, p, frame):
         n = self.n
         qdd = self._kernel("forward_dynamics", X[:, :n], X[:, n:], tau, w, p, frame=frame)
-        return torch.cat([X[:, n:], qdd], 1)
+        return np.concatenate([X[:, n:], qdd], 1)
 
     def _df(self, X, D, tau, w, p, cols, frame):
         """K = f(X) and dK = (df/dX) D + df/d(inputs), for a stage state X with sensitivity D."""
         n, B = self.n, X.shape[0]
         r = self._kernel("forward_dynamics_derivatives", X[:, :n], X[:, n:], tau, w, p, frame=frame)
-        J = torch.cat([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
-        dK = torch.empty_like(D)
+        J = np.concatenate([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
+        dK = np.empty_like(D)
         dK[:, :n] = D[:, n:]
-        dK[:, n:] = torch.bmm(J, D)
+        dK[:, n:] = np.matmul(J, D)
         if "tau" in cols:
             dK[:, n:, cols["tau"]] += r["tau"][:, :, self.act]
         if "w" in cols:
             dK[:, n:, cols["w"]] += r["w"].reshape(B, n, 6 * self.nc)
         if "p" in cols:
             dK[:, n:, cols["p"]] += r["p"]
-        return torch.cat([X[:, n:], r["qdd"]], 1), dK
+        return np.concatenate([X[:, n:], r["qdd"]], 1), dK
 
     def _vjp(self, X, kbar, tau, w, p, acc):
         """(df/dX)^T kbar; accumulates the input parts into ``acc``."""
         n = self.n
-        r = self.k.forward_dynamics_vjp(X[:, :n], X[:, n:], tau, w, p, kbar[:, n:].contiguous())
+        r = self.k.forward_dynamics_vjp(X[:, :n], X[:, n:], tau, w, p, np.ascontiguousarray(kbar[:, n:]))
         acc["tau"] += r["tau"]
         acc["w"] += r["w"]
         acc["p"] += r["p"]
-        return torch.cat([r["q"], kbar[:, :n] + r["qd"]], 1)
+        return np.concatenate([r["q"], kbar[:, :n] + r["qd"]], 1)
 
     # --- one integration step ----------------------------------------------------------------
     def step(self, x, tau, w, p, record=None, frame=None):
@@ -125,7 +131,7 @@ class _Engine:
             record[0] = x
         qdd = self._kernel("forward_dynamics", x[:, :n], x[:, n:], tau, w, p, frame=frame)
         qd1 = x[:, n:] + h * qdd
-        return torch.cat([x[:, :n] + h * qd1, qd1], 1)
+        return np.concatenate([x[:, :n] + h * qd1, qd1], 1)
 
     def step_sensitivity(self, x, D, tau, w, p, cols, frame=None):
         h, n = self.h, self.n
@@ -134,12 +140,16 @@ class _Engine:
             K2, dK2 = self._df(x + (h / 2) * K1, D + (h / 2) * dK1, tau, w, p, cols, frame)
             K3, dK3 = self._df(x + (h / 2) * K2, D + (h / 2) * dK2, tau, w, p, cols, frame)
             K4, dK4 = self._df(x + h * K3, D + h * dK3, tau, w, p, cols, frame)
-            return (x + (h / 6) * (K1 + 2 * K2 + 2 * K3 + K4),
-                    D + (h / 6) * (dK1 + 2 * dK2 + 2 * dK3 + dK4))
+            dK1 += dK4
+            dK2 += dK3
+            dK1 += 2 * dK2
+            dK1 *= h / 6
+            dK1 += D
+            return x + (h / 6) * (K1 + 2 * K2 + 2 * K3 + K4), dK1
         K, dK = self._df(x, D, tau, w, p, cols, frame)
         qd1 = x[:, n:] + h * K[:, n:]
         Dqd1 = D[:, n:] + h * dK[:, n:]
-        return torch.cat([x[:, :n] + h * qd1, qd1], 1), torch.cat([D[:, :n] + h * Dqd1, Dqd1], 1)
+        return np.concatenate([x[:, :n] + h * qd1, qd1], 1), np.concatenate([D[:, :n] + h * Dqd1, Dqd1], 1)
 
     def step_adjoint(self, lam, rec, tau, w, p, acc):
         """Adjoint of one step: lam = dL/dx_{+} -> dL/dx (inputs accumulate into ``acc``)."""
@@ -152,26 +162,26 @@ class _Engine:
             return lam + Xb1 + Xb2 + Xb3 + Xb4
         lq, lqd = lam[:, :n], lam[:, n:]
         gqd = lqd + h * lq  # dL/d qd_{+}, total
-        kbar = torch.cat([torch.zeros_like(gqd), h * gqd], 1)
+        kbar = np.concatenate([np.zeros_like(gqd), h * gqd], 1)
         Xb = self._vjp(rec[0], kbar, tau, w, p, acc)
-        return torch.cat([lq + Xb[:, :n], gqd + Xb[:, n:]], 1)
+        return np.concatenate([lq + Xb[:, :n], gqd + Xb[:, n:]], 1)
 
     # --- whole trajectory ----------------------------------------------------------------------
     def run(self, x0, tau, w, p, mode, needs):
-        """-> (xs (B, T+1, 2n), saved tensors for the backward sweep of ``mode``)."""
+        """numpy in -> (xs (B, T+1, 2n), saved arrays for the backward sweep of ``mode``)."""
         B, T = tau.shape[0], tau.shape[1]
         n2, S = 2 * self.n, self.substeps
-        xs = x0.new_empty(B, T + 1, n2)
+        xs = np.empty((B, T + 1, n2), dtype=x0.dtype)
         xs[:, 0] = x0
         x = x0
         if mode == "sensitivity":
             cols = self.columns(needs)
             m = cols["_m"]
-            sens = x0.new_empty(T, B, n2, m)
-            D0 = x0.new_zeros(B, n2, m)
-            D0[:, :, :n2] = torch.eye(n2, dtype=x0.dtype)
+            sens = np.empty((T, B, n2, m), dtype=x0.dtype)
+            D0 = np.zeros((B, n2, m), dtype=x0.dtype)
+            D0[:, :, :n2] = np.eye(n2, dtype=x0.dtype)
         elif mode == "adjoint":
-            stages = x0.new_empty(T, S, self.n_stages, B, n2)
+            stages = np.empty((T, S, self.n_stages, B, n2), dtype=x0.dtype)
         for k in range(T):
             tk, wk = self.scatter(tau[:, k]), w[:, k]
             if mode == "sensitivity":
@@ -183,7 +193,7 @@ class _Engine:
                 for s in range(S):
                     x = self.step(x, tk, wk, p, record=stages[k, s] if mode == "adjoint" else None, frame=k)
             xs[:, k + 1] = x
-        if not bool(torch.isfinite(x).all()):  # (earlier frames are caught by the kernels' checks)
+        if not np.isfinite(x).all():  # (earlier frames are caught by the kernels' input checks)
             raise InputError(f"the integration diverged in frame {T - 1} (the state became NaN or inf): reduce "
                              f"dt, raise substeps or check the torques and wrenches")
         if mode == "sensitivity":
@@ -195,12 +205,12 @@ class _Engine:
     def backward_sensitivity(self, g, sens, needs):
         T, B, n2, m = sens.shape
         cols = self.columns(needs)
-        gtau = g.new_zeros(B, T, self.na) if "tau" in cols else None
-        gw = g.new_zeros(B, T, self.nc, 6) if "w" in cols else None
-        gp = g.new_zeros(B, self.npar) if "p" in cols else None
+        gtau = np.zeros((B, T, self.na), dtype=g.dtype) if "tau" in cols else None
+        gw = np.zeros((B, T, self.nc, 6), dtype=g.dtype) if "w" in cols else None
+        gp = np.zeros((B, self.npar), dtype=g.dtype) if "p" in cols else None
         lam = g[:, T]
         for k in reversed(range(T)):
-            v = torch.bmm(lam.unsqueeze(1), sens[k]).squeeze(1)  # (B, m) = lam^T D_k
+            v = np.matmul(lam[:, None, :], sens[k])[:, 0]  # (B, m) = lam^T D_k
             if gtau is not None:
                 gtau[:, k] = v[:, cols["tau"]]
             if gw is not None:
@@ -213,14 +223,15 @@ class _Engine:
     def backward_adjoint(self, g, stages, tau, w, p):
         T, S = stages.shape[0], stages.shape[1]
         B = g.shape[0]
-        gtau = g.new_zeros(B, T, self.na)
-        gw = g.new_zeros(B, T, self.nc, 6)
-        acc = {"tau": g.new_zeros(B, self.n), "w": g.new_zeros(B, self.nc, 6), "p": g.new_zeros(B, self.npar)}
+        gtau = np.zeros((B, T, self.na), dtype=g.dtype)
+        gw = np.zeros((B, T, self.nc, 6), dtype=g.dtype)
+        acc = {"tau": np.zeros((B, self.n), dtype=g.dtype), "w": np.zeros((B, self.nc, 6), dtype=g.dtype),
+               "p": np.zeros((B, self.npar), dtype=g.dtype)}
         lam = g[:, T]
         for k in reversed(range(T)):
             tk, wk = self.scatter(tau[:, k]), w[:, k]
-            acc["tau"].zero_()
-            acc["w"].zero_()
+            acc["tau"][:] = 0
+            acc["w"][:] = 0
             for s in reversed(range(S)):
                 lam = self.step_adjoint(lam, stages[k, s], tk, wk, p, acc)
             gtau[:, k] = acc["tau"][:, self.act]
@@ -234,8 +245,8 @@ class _ForwardDynamicsFn(torch.autograd.Function):
 
     @staticmethod
     def forward(x0, tau, w, p, engine, mode, needs):
-        xs, saved = engine.run(x0, tau, w, p, mode, needs)
-        return (xs,) + tuple(saved)
+        xs, saved = engine.run(*(t.detach().numpy() for t in (x0, tau, w, p)), mode, needs)
+        return tuple(torch.from_numpy(a) for a in (xs,) + tuple(saved))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -252,13 +263,15 @@ class _ForwardDynamicsFn(torch.autograd.Function):
         eng, needs = ctx.engine, ctx.needs
         if ctx.mode is None:  # pragma: no cover - no input needed a gradient
             return None, None, None, None, None, None, None
-        gxs = gxs.contiguous()
+        g = gxs.detach().contiguous().numpy()
         if ctx.mode == "sensitivity":
-            gx0, gtau, gw, gp = eng.backward_sensitivity(gxs, saved[0], needs)
+            gx0, gtau, gw, gp = eng.backward_sensitivity(g, saved[0].numpy(), needs)
         else:
-            gx0, gtau, gw, gp = eng.backward_adjoint(gxs, saved[0], tau, w, p)
+            gx0, gtau, gw, gp = eng.backward_adjoint(g, saved[0].numpy(), *(t.detach().numpy() for t in (tau, w, p)))
         if gp is not None and ctx.p_shared:
             gp = gp.sum(0)
+        gx0, gtau, gw, gp = (None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+                             for a in (gx0, gtau, gw, gp))
         return (gx0 if needs[0] else None, gtau if needs[1] else None, gw if needs[2] else None,
                 gp if needs[3] else None, None, None, None)
 

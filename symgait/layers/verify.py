@@ -7,9 +7,10 @@ Usable on one's own models::
     assert report.ok
 
 What is checked (random states, ``samples`` per check; central differences of the function that the
-derivative claims to differentiate, with steps ``1e-6 * max(1, |x|)``, always evaluated in float64;
-with ``dtype="float32"`` the derivatives under test are computed in float32 at the same,
-float32-representable, inputs, so the check measures the float32 kernels' own error):
+derivative claims to differentiate -- fourth-order stencil, steps ``1e-3 * max(1, |x|)`` for the
+kernels and ``1e-5 * max(1, |x|)`` for the layers' trajectories, always
+evaluated in float64; with ``dtype="float32"`` the derivatives under test are computed in float32 at
+the same, float32-representable, inputs, so the check measures the float32 kernels' own error):
 
 * ``inverse_dynamics_derivatives`` (d/dq, qd, qdd, w, p) vs differences of ``inverse_dynamics``;
 * ``forward_dynamics_derivatives`` (d/dq, qd, tau, w, p) vs differences of ``forward_dynamics``;
@@ -34,7 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DEFAULT_TOL = {"float64": 1e-6, "float32": 1e-4}
-EPS = 1e-6  # relative central-difference step (float64)
+EPS = 1e-3  # relative step of the fourth-order central differences of the kernels (float64)
+EPS_LAYERS = 1e-5  # ... of the layers (a trajectory is far more nonlinear in its inputs than one kernel call)
 
 
 @dataclass
@@ -88,21 +90,23 @@ def _compare(name, analytic, reference, tol) -> Row:
 
 def _fd_jacobian(f, args: dict, name: str, eps: float):
     """Central-difference Jacobian of f(**args) -> (B, *out) w.r.t. args[name] (B, *in), per sample
-    (samples are independent: every sample's entry j is perturbed at once). Returns (B, out, in)."""
+    (samples are independent: every sample's entry j is perturbed at once). Fourth-order central
+    stencil [f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)] / 12h with h = eps * max(1, |x_j|): truncation
+    O(h^4), so that h can be large enough to keep rounding (amplified by ill-conditioned mass
+    matrices, e.g. light toes) far below the tolerance. Returns (B, out, in)."""
     x = args[name]
     B = x.shape[0]
     flat = x.reshape(B, -1)
     cols = []
     for j in range(flat.shape[1]):
         step = eps * np.maximum(1.0, np.abs(flat[:, j]))
-        xp, xm = flat.copy(), flat.copy()
-        xp[:, j] += step
-        xm[:, j] -= step
-        fp = f(**{**args, name: xp.reshape(x.shape)})
-        fm = f(**{**args, name: xm.reshape(x.shape)})
-        d = (np.asarray(fp, dtype=np.float64) - np.asarray(fm, dtype=np.float64)).reshape(B, -1)
-        h = xp[:, j].astype(np.float64) - xm[:, j].astype(np.float64)  # the step actually taken
-        cols.append(d / h[:, None])
+        vals = []
+        for c in (-2, -1, 1, 2):
+            xc = flat.copy()
+            xc[:, j] = flat[:, j] + c * step
+            vals.append(np.asarray(f(**{**args, name: xc.reshape(x.shape)}), dtype=np.float64).reshape(B, -1))
+        d = (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * step[:, None])
+        cols.append(d)
     if not cols:  # an empty input (no contacts, nothing actuated)
         return np.zeros((B, np.asarray(f(**args)).reshape(B, -1).shape[1], 0))
     return np.stack(cols, 2)
@@ -189,7 +193,7 @@ def check_kernels(model, k, dtype="float64", samples=4, seed=0, tol=None, eps=EP
     return rows
 
 
-def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS, T=2, substeps=2,
+def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS_LAYERS, T=2, substeps=2,
                  dt=0.01) -> list:
     """Rows for both layers (forward: both integrators, both gradient modes); gradients in ``dtype``,
     central differences of the layers' forward passes in float64."""
