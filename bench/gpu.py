@@ -113,7 +113,7 @@ def parse_ptxas(text: str) -> dict:
         mp = PTXAS_PROPS.search(line)
         mf = PTXAS_FUNC.search(lines[i - 1]) if i > 0 else None
         if mp and mf:
-            res["functions"] += 1
+            res["functions"] += 0 if mf.group(1).startswith("__internal") else 1  # libdevice helpers aside
             res["spill_stores_all"] += int(mp.group(2))
             res["spill_loads_all"] += int(mp.group(3))
             if mf.group(1) == entry:
@@ -126,7 +126,8 @@ def parse_ptxas(text: str) -> dict:
     return res
 
 
-def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: list, caps: list) -> list:
+def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: list, caps: list,
+                  layout: str = "rows") -> list:
     """(In a subprocess.) PTX of each kernel, then ptxas -v for each register cap."""
     import types as pytypes
 
@@ -156,13 +157,14 @@ def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: l
                 names = [a for a, _ in sig["inputs"] + sig["outputs"]]
                 src = (f"def part_kernel({', '.join(names)}, work):\n"
                        f"    for b in range(cuda.grid(1), q.shape[0], cuda.gridsize(1)):\n"
-                       f"        part({', '.join(f'{a}[b]' for a in names)}, work[:, b])\n")
+                       f"        part({', '.join(f'{a}[b]' for a in names)}, work[b])\n")
                 ns = {"cuda": cuda, "part": mod._d[kern]}
                 exec(src, ns)
                 pyfunc = ns["part_kernel"]
             for dt in dtypes:
                 ty = nt.Array(getattr(nt, dt), 2, "C")
-                argtypes = tuple([ty] * (len(sig["inputs"]) + len(sig["outputs"]) + 1))
+                wty = nt.Array(getattr(nt, dt), 2, "F" if layout == "interleaved" else "C")
+                argtypes = tuple([ty] * (len(sig["inputs"]) + len(sig["outputs"])) + [wty])
                 t0 = time.perf_counter()
                 ptx, _ = cuda.compile_ptx(pyfunc, argtypes, cc=cc)
                 t_ptx = time.perf_counter() - t0
@@ -179,6 +181,7 @@ def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: l
                         raise RuntimeError(r.stderr[-2000:])
                     info = parse_ptxas(r.stderr)
                     out.append(dict(model=model_name, kernel=kern, dtype=dt, cap=cap or 255, work=sig["work"],
+                                    layout=layout,
                                     ptx_lines=ptx.count("\n"), numba_nvvm_s=round(t_ptx, 1), ptxas_s=round(t_as, 1),
                                     **info))
                     print(json.dumps(out[-1]), file=sys.stderr, flush=True)
@@ -204,7 +207,7 @@ def run_static(args):
             kernels = "parts" if args.parts else ",".join(args.kernels)
             env = dict(os.environ, SYMGAIT_BENCH_INLINE_ALL="1" if args.inline_all else "0")
             r = subprocess.run([sys.executable, __file__, "--_static-worker", name, gen, args.cc,
-                                kernels, ",".join(args.dtypes), ",".join(map(str, args.caps))],
+                                kernels, ",".join(args.dtypes), ",".join(map(str, args.caps)), args.layout],
                                capture_output=True, text=True, cwd=REPO, env=env)
             if r.returncode != 0:
                 sys.exit(f"static compile of {name} failed:\n{r.stderr[-3000:]}")
@@ -216,13 +219,14 @@ def run_static(args):
     print(f"\n## Static resource usage (ptxas -v, sm_{cc[0]}{cc[1]}; no GPU run)\n")
     print(f"date {datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}; "
           f"ptxas: {subprocess.run(['ptxas', '--version'], capture_output=True, text=True).stdout.splitlines()[-1]}\n")
-    hdr = ["model", "kernel", "dtype", "chunk", "outlined", "reg cap", "regs", "stack B (cumul.)",
+    hdr = ["model", "kernel", "dtype", "chunk", "work layout", "outlined", "reg cap", "regs", "stack B (cumul.)",
            "spill st/ld B (all functions)", "work", "occ. 128 thr", "numba+NVVM s", "ptxas s"]
-    print(table(hdr, [[r["model"], r["kernel"], r["dtype"], r["chunk"], r["functions"] - 1, r["cap"], r.get("regs"),
+    print(table(hdr, [[r["model"], r["kernel"], r["dtype"], r["chunk"], r["layout"], r["functions"] - 1, r["cap"], r.get("regs"),
                        r.get("stack_cumulative"), f"{r['spill_stores_all']}/{r['spill_loads_all']}", r["work"],
                        f"{occupancy(r.get('regs', 255), 128):.1%}", r["numba_nvvm_s"], r["ptxas_s"]] for r in rows]))
-    print("\noutlined: device functions kept as separate functions (noinline, symgait/runtime/jit.py), besides "
-          "helpers such as the trig slow path; regs and stack are the kernel's, including its callees.")
+    print("\noutlined: device functions kept as separate functions (noinline, symgait/runtime/jit.py); "
+          "regs and stack are the kernel's, including its callees; numba+NVVM s excludes device functions "
+          "already compiled for an earlier kernel of the same run.")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
@@ -230,8 +234,9 @@ def run_static(args):
 # --- GPU mode -----------------------------------------------------------------------------------
 def gpu_info():
     from numba import cuda
+    from numba.cuda.cudadrv import driver as cudadriver
     dev = cuda.get_current_device()
-    drv = cuda.cudadrv.driver.driver.get_version()
+    drv = cudadriver.driver.get_version()
     info = dict(date=str(datetime.date.today()), gpu=dev.name.decode() if isinstance(dev.name, bytes) else dev.name,
                 cc=".".join(map(str, dev.compute_capability)), sms=dev.MULTIPROCESSOR_COUNT,
                 driver_cuda=".".join(map(str, drv)), host=platform.node(), cpu=platform.processor() or platform.machine(),
@@ -311,7 +316,7 @@ print(json.dumps(res))
     return rows
 
 
-def _device_args(k, name, batch, dtype, layout="interleaved"):
+def _device_args(k, name, batch, dtype, layout="rows"):
     """Preallocated Numba device arrays for a direct launch of kernel ``name``."""
     from numba import cuda
     m = k.model
@@ -323,10 +328,10 @@ def _device_args(k, name, batch, dtype, layout="interleaved"):
         args.append(cuda.to_device(np.ascontiguousarray(x.reshape(x.shape[0], -1), dtype=dtype)))
     for a, size in sig["outputs"]:
         args.append(cuda.device_array((batch, size), dtype=dtype))
-    if layout == "rows":
-        args.append(cuda.device_array((batch, sig["work"]), dtype=dtype).T)
+    if layout == "interleaved":
+        args.append(cuda.device_array((sig["work"], batch), dtype=dtype).T)
     else:
-        args.append(cuda.device_array((sig["work"], batch), dtype=dtype))
+        args.append(cuda.device_array((batch, sig["work"]), dtype=dtype))
     return args
 
 
@@ -441,7 +446,7 @@ def launch_sweep(name, batch, reps, caps=(), dtype="float64"):
     rows = []
     for cap in (None, *caps):
         kern = base if cap is None else cuda.jit(max_registers=cap)(base.py_func)
-        for layout in (("interleaved", "rows") if cap is None else ("interleaved",)):
+        for layout in (("rows", "interleaved") if cap is None else ("rows",)):
             args = _device_args(kg, "forward_dynamics_derivatives", batch, dtype, layout)
             for threads in (32, 64, 128, 256):
                 try:
@@ -467,7 +472,7 @@ def run_gpu(args):
     print(", ".join(f"{k} {v}" for k, v in info.items()) + "\n", flush=True)
     res = {"info": info}
     if args.quick:
-        batches, reps, check_models = [4096, 65536], 5, ["planar", "gait3d"]
+        batches, reps, check_models = [4096, 65536], 5, ["planar"]
         res_kernels, models = ["forward_dynamics_derivatives"], args.models[:1]
     else:
         batches, reps, check_models = args.batches, args.repeat, args.check_models
@@ -513,7 +518,7 @@ def main(argv=None):
     ap.add_argument("--check-models", nargs="+", default=["planar", "gait3d", "fullbody"])
     ap.add_argument("--batches", nargs="+", type=int, default=[1024, 4096, 16384, 65536, 262144])
     ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--quick", action="store_true", help="planar+gait3d agreement, gait3d only, B in {4096, 65536}")
+    ap.add_argument("--quick", action="store_true", help="planar agreement; gait3d only, B in {4096, 65536}")
     ap.add_argument("--sections", nargs="+", choices=SECTIONS, default=None)
     ap.add_argument("--json", default=None)
     ap.add_argument("--kernels", nargs="+", default=["forward_dynamics_derivatives", "inverse_dynamics_derivatives",
@@ -528,12 +533,13 @@ def main(argv=None):
                     help="--static: let NVVM inline every device function (for comparison)")
     ap.add_argument("--parts", action="store_true",
                     help="--static: compile every _partN device function as a kernel of its own")
-    ap.add_argument("--_static-worker", nargs=6, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--layout", choices=["rows", "interleaved"], default="rows", help="--static: work layout")
+    ap.add_argument("--_static-worker", nargs=7, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._static_worker:
-        name, gen, cc, kernels, dtypes, caps = args._static_worker
+        name, gen, cc, kernels, dtypes, caps, layout = args._static_worker
         rows = static_worker(name, gen, tuple(int(x) for x in cc.split(".")), kernels.split(","),
-                             dtypes.split(","), [int(c) for c in caps.split(",")])
+                             dtypes.split(","), [int(c) for c in caps.split(",")], layout)
         print(json.dumps(rows))
         return
     if args.static:

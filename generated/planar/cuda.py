@@ -31,7 +31,7 @@ def inverse_dynamics(q, qd, qdd, w, p, tau, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_inverse_dynamics(q[b], qd[b], qdd[b], w[b], p[b * ps], tau[b], work[:, b])
+        _d_inverse_dynamics(q[b], qd[b], qdd[b], w[b], p[b * ps], tau[b], work[b])
 
 
 
@@ -40,7 +40,7 @@ def root_residual(q, qd, qdd, w, p, res, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_root_residual(q[b], qd[b], qdd[b], w[b], p[b * ps], res[b], work[:, b])
+        _d_root_residual(q[b], qd[b], qdd[b], w[b], p[b * ps], res[b], work[b])
 
 
 
@@ -49,7 +49,7 @@ def mass_matrix(q, p, M, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_mass_matrix(q[b], p[b * ps], M[b], work[:, b])
+        _d_mass_matrix(q[b], p[b * ps], M[b], work[b])
 
 
 
@@ -58,7 +58,7 @@ def inverse_dynamics_derivatives(q, qd, qdd, w, p, tau, dq, dqd, dw, dp, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_inverse_dynamics_derivatives(q[b], qd[b], qdd[b], w[b], p[b * ps], tau[b], dq[b], dqd[b], dw[b], dp[b], work[:, b])
+        _d_inverse_dynamics_derivatives(q[b], qd[b], qdd[b], w[b], p[b * ps], tau[b], dq[b], dqd[b], dw[b], dp[b], work[b])
 
 
 
@@ -67,7 +67,7 @@ def inverse_dynamics_vjp(q, qd, qdd, w, p, mu, gq, gqd, gqdd, gw, gp, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_inverse_dynamics_vjp(q[b], qd[b], qdd[b], w[b], p[b * ps], mu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[:, b])
+        _d_inverse_dynamics_vjp(q[b], qd[b], qdd[b], w[b], p[b * ps], mu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[b])
 
 
 
@@ -76,7 +76,7 @@ def root_residual_vjp(q, qd, qdd, w, p, nu, gq, gqd, gqdd, gw, gp, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_root_residual_vjp(q[b], qd[b], qdd[b], w[b], p[b * ps], nu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[:, b])
+        _d_root_residual_vjp(q[b], qd[b], qdd[b], w[b], p[b * ps], nu[b], gq[b], gqd[b], gqdd[b], gw[b], gp[b], work[b])
 
 
 
@@ -85,7 +85,7 @@ def points(q, p, out, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_points(q[b], p[b * ps], out[b], work[:, b])
+        _d_points(q[b], p[b * ps], out[b], work[b])
 
 
 
@@ -94,7 +94,7 @@ def point_jacobians(q, p, out, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_point_jacobians(q[b], p[b * ps], out[b], work[:, b])
+        _d_point_jacobians(q[b], p[b * ps], out[b], work[b])
 
 
 
@@ -103,7 +103,7 @@ def contact_points(q, p, out, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_contact_points(q[b], p[b * ps], out[b], work[:, b])
+        _d_contact_points(q[b], p[b * ps], out[b], work[b])
 
 
 
@@ -112,7 +112,7 @@ def contact_jacobians(q, p, out, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_contact_jacobians(q[b], p[b * ps], out[b], work[:, b])
+        _d_contact_jacobians(q[b], p[b * ps], out[b], work[b])
 
 
 
@@ -121,7 +121,7 @@ def forward_dynamics(q, qd, tau, w, p, qdd, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_forward_dynamics(q[b], qd[b], tau[b], w[b], p[b * ps], qdd[b], work[:, b])
+        _d_forward_dynamics(q[b], qd[b], tau[b], w[b], p[b * ps], qdd[b], work[b])
 
 
 
@@ -130,7 +130,7 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, dp, w
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_forward_dynamics_derivatives(q[b], qd[b], tau[b], w[b], p[b * ps], qdd[b], dq[b], dqd[b], dtau[b], dw[b], dp[b], work[:, b])
+        _d_forward_dynamics_derivatives(q[b], qd[b], tau[b], w[b], p[b * ps], qdd[b], dq[b], dqd[b], dtau[b], dw[b], dp[b], work[b])
 
 
 
@@ -139,4 +139,4 @@ def forward_dynamics_vjp(q, qd, tau, w, p, g, qdd, gq, gqd, gtau, gw, gp, work):
     nb = q.shape[0]
     ps = 0 if p.shape[0] == 1 else 1
     for b in range(cuda.grid(1), nb, cuda.gridsize(1)):
-        _d_forward_dynamics_vjp(q[b], qd[b], tau[b], w[b], p[b * ps], g[b], qdd[b], gq[b], gqd[b], gtau[b], gw[b], gp[b], work[:, b])
+        _d_forward_dynamics_vjp(q[b], qd[b], tau[b], w[b], p[b * ps], g[b], qdd[b], gq[b], gqd[b], gtau[b], gw[b], gp[b], work[b])

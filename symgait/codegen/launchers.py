@@ -7,12 +7,11 @@ The parameter vector ``p`` has a batch dimension of 1 (shared) or B (per sample)
 CUDA: one ``numba.cuda.jit`` kernel per manifest kernel, one thread per sample in a grid-stride
 loop (any grid covers any batch), calling the same device functions compiled with
 ``compile_device(_device, "cuda")``. Every input and output is a (B, size) device array (``p``:
-(1, n_p) or (B, n_p)). ``work`` is per-sample scratch in global memory of shape (nwork, B): sample b
-uses column ``work[:, b]``, so the threads of a warp touch consecutive addresses (the layout of
-``cuda.local.array``, but with the dtype chosen at run time). Passing the transpose of a (B, nwork)
-buffer gives the row-per-sample layout of the CPU path with the same kernel code (``bench/gpu.py``
-compares the two; docs/gpu.md). Launch configuration and streams are the runtime's choice
-(:mod:`symgait.runtime.cuda_arrays`).
+(1, n_p) or (B, n_p)); ``work`` is per-sample scratch in global memory, (B, nwork), row b for sample
+b as on the CPU. The kernel code does not fix the layout: the runtime may pass the transpose of an
+(nwork, B) buffer instead, so that the threads of a warp touch consecutive addresses
+(``WORK_LAYOUT`` in :mod:`symgait.runtime.cuda_arrays`; docs/gpu.md has the trade-off and
+``bench/gpu.py`` measures it). Launch configuration and streams are the runtime's choice.
 """
 from __future__ import annotations
 
@@ -82,6 +81,6 @@ def cuda_source(signatures: dict, header: str, device_source: str) -> str:
         out.append(f"_d_{name} = _d[{name!r}]")
     for name, sig in signatures.items():
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
-        call = [("p[b * ps]" if a == "p" else "work[:, b]" if a == "work" else f"{a}[b]") for a in args]
+        call = [("p[b * ps]" if a == "p" else f"{a}[b]") for a in args]
         out.append(CUDA_TEMPLATE.format(name=name, args=", ".join(args), call=", ".join(call)))
     return "\n".join(out).rstrip() + "\n"

@@ -20,14 +20,16 @@ and CuPy arrays need a real GPU.
 
 Validation is the CPU path's (:mod:`symgait.runtime.arrays`: the same checks, the same messages):
 dtypes and shapes on the metadata; NaN/inf by a small kernel per device input whose flags come back
-in one device-to-host copy per call (the only host synchronization of a call); parameter
-plausibility (``Model.check_parameters``) on a host copy of ``p``. When several inputs are bad at
+in one device-to-host copy per call (a host synchronization); parameter plausibility
+(``Model.check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU). When several inputs are bad at
 once, a NaN in a device input is reported after the dtype/shape errors of the other inputs.
 
 Launch configuration (docs/gpu.md): one thread per sample; ``THREADS_PER_BLOCK`` threads per block,
 halved down to 32 while that leaves streaming multiprocessors idle (small batches); grid-stride
-kernels, so ``MAX_BLOCKS`` may cap the grid. ``WORK_LAYOUT``: "interleaved" ((nwork, B), sample b
-in column b: coalesced) or "rows" ((B, nwork), the CPU layout), compared by ``bench/gpu.py``.
+kernels, so ``MAX_BLOCKS`` may cap the grid. ``WORK_LAYOUT``: "rows" ((B, nwork), row b for sample
+b, as on the CPU: unit stride, so the compiler addresses the scratch with constant offsets) or
+"interleaved" (the transpose of an (nwork, B) buffer: a warp's accesses are coalesced, but the
+stride is a run-time value, which costs registers and spills); ``bench/gpu.py`` compares them.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ GPU_EXTRA = "pip install symgait[gpu]"
 THREADS_PER_BLOCK = 128     # register-bound kernels: see docs/gpu.md
 MIN_THREADS_PER_BLOCK = 32  # one warp
 MAX_BLOCKS = None           # None: one thread per sample; an int caps the grid (the kernels grid-stride)
-WORK_LAYOUT = "interleaved"  # or "rows"
+WORK_LAYOUT = "rows"        # or "interleaved" (docs/gpu.md)
 SIM_THREADS_PER_BLOCK = 4   # the simulator runs one Python thread per CUDA thread
 
 _AVAILABLE = None
@@ -395,11 +397,11 @@ def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc,
     for a, size in sig["outputs"]:
         outs[a] = alloc.empty((batch, size), dtype)
     nwork = sig["work"]
-    if WORK_LAYOUT == "rows":
-        wown, work = alloc.empty((batch, nwork), dtype)
+    if WORK_LAYOUT == "interleaved":
+        wown, work = alloc.empty((nwork, batch), dtype)
         work = work.T
     else:
-        wown, work = alloc.empty((nwork, batch), dtype)
+        wown, work = alloc.empty((batch, nwork), dtype)
     keep.append(wown)
     call_args = [views[a] for a, _ in sig["inputs"]] + [outs[a][1] for a, _ in sig["outputs"]] + [work]
     if batch > 0:

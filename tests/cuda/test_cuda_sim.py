@@ -125,13 +125,13 @@ def test_per_sample_parameters_and_grid_stride(gen_root, monkeypatch):
         compare(getattr(kg, method)(*args), getattr(kc, method)(*args), TOL)
 
 
-def test_row_work_layout_gives_the_same_results(gen_root, monkeypatch):
+def test_interleaved_work_layout_gives_the_same_results(gen_root, monkeypatch):
     m, kc, kg = cpu_and_cuda("floating_chain", gen_root)
     assert kg.manifest["kernels"]["forward_dynamics"]["work"] > 1
     s = state(m)
     args = [s[a] for a in "q qd tau w p".split()]
     ref = kc.forward_dynamics(*args)
-    monkeypatch.setattr(ca, "WORK_LAYOUT", "rows")
+    monkeypatch.setattr(ca, "WORK_LAYOUT", "interleaved")
     compare(kg.forward_dynamics(*args), ref, TOL)
 
 
