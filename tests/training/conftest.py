@@ -1,0 +1,40 @@
+"""Fixtures for the training tests: the planar model, a few short synthetic sequences (cached)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def planar():
+    import symgait
+    m = symgait.load_model("planar")
+    return m, symgait.kernels(m)
+
+
+@pytest.fixture(scope="session")
+def seqs(planar):
+    """Three 1-s synthetic sequences (derived labels)."""
+    from symgait.data.dataset import SequenceCache
+    from symgait.data.synthetic import synthetic_gait
+    m, k = planar
+    return synthetic_gait(m, n_sequences=3, seconds=1.0, seed=0, kern=k, cache=SequenceCache())
+
+
+@pytest.fixture()
+def weak(seqs):
+    """One labelled and two motion-only training sequences."""
+    from training.batch import strip_labels
+    return [seqs[0]] + [strip_labels(s) for s in seqs[1:]]

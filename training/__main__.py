@@ -1,0 +1,136 @@
+"""Command line: ``python -m training train | main [| evaluate | predict | experiment]``.
+
+``train --config CFG [--set key=value ...] --out DIR [--resume] [--data synthetic|DIR]``;
+``main [--out runs/main]``: check the planar kernels, verify the layers, train ``main.yaml`` on the
+synthetic set, save, and evaluate when :mod:`training.evaluate` is available.
+Other modules register sub-commands with ``add_cli(subparsers)``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "load_data"]
+
+
+def load_data(cfg, data: str = "synthetic", log=print):
+    """``{"train": [...], "test": [...]}`` sequences: the synthetic set (``data.n_sequences`` training
+    sequences of which ``data.n_labelled`` keep their labels, ``data.n_test`` test ones) or
+    :func:`training.data.load_real` on a directory."""
+    import symgait
+    model = symgait.load_model(cfg.model)
+    if data == "synthetic":
+        from symgait.data.dataset import SequenceCache
+        from symgait.data.synthetic import synthetic_gait
+        from .batch import strip_labels
+        from .trainer import init_distributed
+        D = cfg.data
+        rank, world = init_distributed(cfg.train.device if cfg.train.device != "auto" else "cpu")
+
+        def gen():
+            return synthetic_gait(model, n_sequences=D.n_sequences + D.n_test, seconds=D.seconds,
+                                  seed=D.seed, cache=SequenceCache())
+        if world > 1:  # rank 0 fills the cache first (no concurrent writes of one file)
+            import torch.distributed as dist
+            if rank == 0:
+                seqs = gen()
+            dist.barrier()
+            if rank != 0:
+                seqs = gen()
+        else:
+            seqs = gen()
+        tr, te = seqs[:D.n_sequences], seqs[D.n_sequences:]
+        nl = len(tr) if D.n_labelled < 0 else min(D.n_labelled, len(tr))
+        tr = tr[:nl] + [strip_labels(s) for s in tr[nl:]]
+        if rank == 0:
+            log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(te)} test")
+        return {"train": tr, "test": te}
+    p = Path(data)
+    if not p.is_dir():
+        raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
+    from .data import load_real  # written separately; imported lazily
+    return load_real(p, model)
+
+
+def _cmd_train(a) -> int:
+    from .config import load_config
+    from .trainer import train
+    cfg = load_config(a.config, a.set or [])
+    d = load_data(cfg, a.data)
+    train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("test") or None)
+    return 0
+
+
+def _cmd_main(a) -> int:
+    """The main job (to be completed): kernels, verification, training, evaluation."""
+    import symgait
+    from symgait.codegen import generate
+    from symgait.layers.verify import verify
+    from symgait.runtime.selfcheck import selfcheck
+    from .config import load_config
+    from .trainer import train
+    cfg = load_config(a.config, a.set or [])
+    out = Path(a.out)
+    t0 = time.perf_counter()
+    generate(cfg.model)
+    if selfcheck(cfg.model, log=print) != 0:
+        print("kernel self-check failed", file=sys.stderr)
+        return 1
+    rep = verify(cfg.model, samples=1, log=print)
+    if not rep.ok:
+        print("layer verification failed", file=sys.stderr)
+        return 1
+    d = load_data(cfg, "synthetic")
+    bundle = train(cfg, d["train"], out_dir=out, val_sequences=d["test"])
+    print(f"checkpoint: {out / 'last.pt'}; log: {out / 'log.jsonl'} ({time.perf_counter() - t0:.0f} s)")
+    try:
+        ev = importlib.import_module("training.evaluate")
+    except ImportError:
+        print("training.evaluate not available: skipping the evaluation")
+        return 0
+    ev.evaluate_and_report(bundle, d["test"], out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m training", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train a network (see training/configs)")
+    t.add_argument("--config", default=None, help="YAML file or built-in name (default, main, tiny)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. train.steps=200 (repeatable)")
+    t.add_argument("--out", required=True, help="output directory (last.pt, log.jsonl, config.yaml)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    t.add_argument("--data", default="synthetic", help="'synthetic' or a data directory (training.data.load_real)")
+    t.set_defaults(fn=_cmd_train)
+    m = sub.add_parser("main", help="check kernels, verify layers, train main.yaml, evaluate")
+    m.add_argument("--config", default="main")
+    m.add_argument("--set", action="append", metavar="KEY=VALUE")
+    m.add_argument("--out", default="runs/main")
+    m.set_defaults(fn=_cmd_main)
+    for name in ("training.evaluate", "training.predict", "training.experiments"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(mod, "add_cli"):
+            mod.add_cli(sub)
+    return ap
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    from .config import ConfigError
+    try:
+        return int(a.fn(a) or 0)
+    except ConfigError as e:
+        print(f"training: config error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

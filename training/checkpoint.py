@@ -1,0 +1,128 @@
+"""Trained models: :class:`Bundle` (config, model name, network, feature normaliser) and its
+checkpoint files.
+
+A checkpoint (``torch.save`` of a plain dict) holds ``cfg`` (dict), ``model`` (name or YAML path),
+``net`` (state dict), ``normalizer`` (state dict), ``n_features`` and optionally ``train_state``
+(optimizer, step, RNG states: for resuming) and ``history`` (logged records).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+from .batch import sequence_batch
+from .config import Config
+from .features import Featurizer, Normalizer
+from .networks import OutputLayout, build_network
+
+__all__ = ["Bundle", "save", "load"]
+
+
+class Bundle:
+    """A trained (or training) network with everything needed to predict from motion."""
+
+    def __init__(self, cfg: Config, model_name: str, net: torch.nn.Module, normalizer: Normalizer,
+                 model=None, train_state: Optional[dict] = None, history: Optional[list] = None):
+        import symgait
+        self.cfg, self.model_name = cfg, model_name
+        self.model = model if model is not None else symgait.load_model(model_name)
+        self.featurizer = Featurizer(self.model, contacts=cfg.variant == "cfinet")
+        self.layout = OutputLayout.for_model(self.model)
+        self.net, self.normalizer = net, normalizer
+        self.train_state = train_state
+        self.history = history or []
+
+    @classmethod
+    def create(cls, cfg: Config, sequences, model=None) -> "Bundle":
+        """A fresh network (seeded by the caller) with statistics fitted on ``sequences``."""
+        import symgait
+        model = model if model is not None else symgait.load_model(cfg.model)
+        feat = Featurizer(model, contacts=cfg.variant == "cfinet")
+        lay = OutputLayout.for_model(model)
+        norm = Normalizer.fit(feat, sequences, lay)
+        net = build_network(cfg, model, feat.n_features)
+        return cls(cfg, cfg.model, net, norm, model=model)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    # --- prediction --------------------------------------------------------------------------
+    def outputs(self, batch: Dict[str, torch.Tensor], net=None) -> Dict[str, torch.Tensor]:
+        """Network outputs for a collated batch: ``y_n`` (B, T, O) normalised heading-frame per-kg
+        outputs, ``target_n`` (the labels the same way; NaN where unlabelled), ``w_per_kg`` (B, T, nc, 6)
+        world frame, ``jt_per_kg`` (B, T, n_act), ``psi`` (B, T) heading."""
+        net = net if net is not None else self.net
+        dev = self.device
+        q, qd = batch["q"].to(dev, torch.float64), batch["qd"].to(dev, torch.float64)
+        contact = batch.get("contact")
+        contact = contact.to(dev) if contact is not None and self.featurizer.use_contacts else None
+        f = self.featurizer(q, qd, contact)
+        x = self.normalizer.normalize_features(f.float())
+        y_n = net(x)
+        psi = self.featurizer.heading(q)
+        y = self.normalizer.denormalize_outputs(y_n)
+        wh, jt = self.layout.split(y)
+        w = self.featurizer.to_world(wh, psi.to(wh.dtype))
+        out = {"y_n": y_n, "w_per_kg": w, "jt_per_kg": jt, "psi": psi}
+        if "w" in batch and "JT" in batch:
+            m = batch["mass"].to(dev, torch.float64)
+            tw = self.featurizer.to_heading(batch["w"].to(dev, torch.float64), psi) / m[:, None, None, None]
+            tj = batch["JT"].to(dev, torch.float64) / m[:, None, None]
+            out["target_n"] = self.normalizer.normalize_targets(self.layout.join(tw, tj).float())
+        return out
+
+    def predict_batch(self, batch: Dict[str, torch.Tensor], net=None):
+        """(w_per_kg (B, T, nc, 6) world frame, jt_per_kg (B, T, n_act)) tensors."""
+        o = self.outputs(batch, net)
+        return o["w_per_kg"], o["jt_per_kg"]
+
+    @torch.no_grad()
+    def predict(self, seq) -> Dict[str, np.ndarray]:
+        """Whole sequence -> ``w`` (T, nc, 6) world force (N) and moment (N m) about each contact
+        body's origin, ``JT`` (T, n_act) joint torques (N m)."""
+        was = self.net.training
+        self.net.eval()
+        try:
+            b = sequence_batch(seq)
+            b.pop("w"), b.pop("JT")
+            w, jt = self.predict_batch(b)
+        finally:
+            self.net.train(was)
+        return {"w": w[0].double().cpu().numpy() * seq.mass, "JT": jt[0].double().cpu().numpy() * seq.mass}
+
+    # --- state ---------------------------------------------------------------------------------
+    def state(self, train_state: Optional[dict] = None) -> dict:
+        net = self.net.module if hasattr(self.net, "module") else self.net
+        return {"cfg": self.cfg.to_dict(), "model": self.model_name,
+                "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+                "normalizer": self.normalizer.state_dict(), "n_features": self.featurizer.n_features,
+                "train_state": train_state, "history": list(self.history)}
+
+
+def save(path, bundle_state) -> Path:
+    """Write a checkpoint (a :meth:`Bundle.state` dict, or a Bundle) atomically."""
+    if isinstance(bundle_state, Bundle):
+        bundle_state = bundle_state.state()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(bundle_state, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load(path, map_location="cpu") -> Bundle:
+    """A :class:`Bundle` from a checkpoint (``.train_state`` holds the resume state, if saved)."""
+    d = torch.load(path, map_location=map_location, weights_only=False)
+    cfg = Config.from_dict(d["cfg"])
+    import symgait
+    model = symgait.load_model(d["model"])
+    net = build_network(cfg, model, d["n_features"])
+    net.load_state_dict(d["net"])
+    net.to(map_location if map_location is not None else "cpu")
+    return Bundle(cfg, d["model"], net, Normalizer.from_state_dict(d["normalizer"]), model=model,
+                  train_state=d.get("train_state"), history=d.get("history"))

@@ -1,0 +1,199 @@
+"""Training configuration: nested dataclasses, YAML files merged onto the defaults, ``key=value``
+overrides (``train.steps=200``, ``variant=cfinet``, ``loss.w_fwd=0.5``).
+
+Sections: ``data`` (windows, synthetic set), ``loss`` (weights and physics-layer settings),
+``net`` (temporal convolutional network), ``train`` (optimisation, device, logging).
+Unknown keys raise :class:`ConfigError` naming the valid keys of the section.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional
+
+import yaml
+
+__all__ = ["Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
+           "load_config", "VARIANTS", "CONFIG_DIR"]
+
+VARIANTS = ("baseline", "fnet", "finet", "cfinet")
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A bad configuration key or value (the message names the valid choices)."""
+
+
+@dataclass
+class DataConfig:
+    window: int = 32            # frames per training window (network input length)
+    stride: int = 8             # frames between window starts
+    # built-in synthetic set (``--data synthetic``)
+    n_sequences: int = 8        # training sequences
+    n_test: int = 2             # held-out test sequences (all labelled)
+    seconds: float = 4.0
+    n_labelled: int = 2         # training sequences that keep their force labels (-1: all)
+    seed: int = 0
+    labelled_fraction: float = 0.5  # share of each batch drawn from labelled windows (<0: uniform)
+
+
+@dataclass
+class LossConfig:
+    w_sup: float = 1.0          # supervised MSE (normalised per channel, per kg)
+    w_fwd: float = 1.0          # forward-dynamics loss
+    w_inv: float = 0.1          # inverse-dynamics residual loss (finet, cfinet)
+    horizon: int = 8            # frames simulated from each observed state (0: whole window)
+    substeps: int = 1
+    integrator: str = "semi_implicit_euler"   # or "rk4"
+    gradient: str = "adjoint"   # or "sensitivity"
+    layer_dtype: str = "float64"  # or "float32"
+    w_q: float = 100.0          # weight of (q_sim - q)^2 (rad^2, m^2)
+    w_qd: float = 1.0           # weight of (qd_sim - qd)^2
+    clamp_per_kg: float = 60.0  # |predicted wrench / torque per kg| fed to the layers is clipped to this
+    diverge_threshold: float = 1.0e3  # a simulated |state| above this marks the sample diverged (skipped)
+
+
+@dataclass
+class NetConfig:
+    hidden: int = 128
+    layers: int = 4             # residual blocks (dilations 1, 2, 4, ... cycling up to 8)
+    kernel_size: int = 5        # odd
+    dropout: float = 0.1
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 32
+    lr: float = 1.0e-3
+    weight_decay: float = 1.0e-4
+    grad_clip: float = 1.0      # global gradient-norm clip (0: off)
+    seed: int = 0
+    device: str = "cpu"         # cpu | cuda | auto
+    log_every: int = 20
+    ckpt_every: int = 200
+    num_threads: int = 1        # torch and numba threads per process (0: leave as is)
+    val_windows: int = 64       # windows of the validation set evaluated at each log step
+
+
+@dataclass
+class Config:
+    model: str = "planar"
+    variant: str = "fnet"       # baseline | fnet | finet | cfinet
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]) -> "Config":
+        cfg = cls()
+        _merge(cfg, d or {}, "")
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> "Config":
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        choices = {"loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
+                   "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto")}
+        for key, ok in choices.items():
+            sec, name = key.split(".")
+            v = getattr(getattr(self, sec), name)
+            if v not in ok:
+                raise ConfigError(f"{key} must be one of {ok}, got {v!r}")
+        if self.net.kernel_size % 2 != 1:
+            raise ConfigError(f"net.kernel_size must be odd (non-causal 'same' convolution), got {self.net.kernel_size}")
+        for key in ("data.window", "train.steps", "train.batch_size", "loss.substeps", "train.log_every",
+                    "train.ckpt_every", "net.hidden", "net.layers"):
+            sec, name = key.split(".")
+            if getattr(getattr(self, sec), name) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(getattr(self, sec), name)}")
+        if self.data.window < 2:
+            raise ConfigError("data.window must be >= 2 frames (the forward loss needs one step)")
+        return self
+
+
+def _fields(obj) -> Dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(obj)}
+
+
+def _coerce(value, current, key: str):
+    """Convert ``value`` to the type of the default ``current``."""
+    if isinstance(current, bool):
+        if isinstance(value, str):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{key} expects true/false, got {value!r}")
+        return bool(value)
+    try:
+        if isinstance(current, int):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} expects a {type(current).__name__}, got {value!r}") from None
+    return str(value) if isinstance(current, str) and value is not None else value
+
+
+def _merge(obj, d: Dict[str, Any], prefix: str):
+    if not isinstance(d, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {d!r}")
+    fs = _fields(obj)
+    for k, v in d.items():
+        if k not in fs:
+            raise ConfigError(f"unknown config key {prefix + k!r}; valid keys{' in ' + prefix.rstrip('.') if prefix else ''}: "
+                              f"{', '.join(sorted(fs))}")
+        cur = getattr(obj, k)
+        if dataclasses.is_dataclass(cur):
+            _merge(cur, v, prefix + k + ".")
+        else:
+            setattr(obj, k, _coerce(v, cur, prefix + k))
+
+
+def _override(cfg: Config, item: str):
+    if "=" not in item:
+        raise ConfigError(f"override {item!r} must look like key=value (e.g. train.steps=200)")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    parts = key.split(".")
+    d: Dict[str, Any] = {}
+    cur = d
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = value
+    try:
+        _merge(cfg, d, "")
+    except ConfigError as e:
+        raise ConfigError(f"in override {item!r}: {e}") from None
+
+
+def load_config(path=None, overrides: Iterable[str] = ()) -> Config:
+    """Defaults, then the YAML file ``path`` (a path, or a name in ``training/configs`` such as
+    ``"tiny"``), then ``overrides`` (``"section.key=value"``, values parsed as YAML)."""
+    cfg = Config()
+    if path is not None:
+        p = Path(path)
+        if not p.exists() and (CONFIG_DIR / f"{path}.yaml").exists():
+            p = CONFIG_DIR / f"{path}.yaml"
+        if not p.exists():
+            raise ConfigError(f"config file {path} not found (built-in: "
+                              f"{', '.join(sorted(x.stem for x in CONFIG_DIR.glob('*.yaml')))})")
+        with open(p) as f:
+            d = yaml.safe_load(f) or {}
+        try:
+            _merge(cfg, d, "")
+        except ConfigError as e:
+            raise ConfigError(f"{p}: {e}") from None
+    for item in overrides or ():
+        _override(cfg, item)
+    return cfg.validate()

@@ -1,0 +1,394 @@
+"""Training data for ``training``: the real force-plate trials, motion-only CMU walking, label
+reduction and noise.
+
+Real data (``../shared/data`` next to the repository, ``$SYMGAIT_DATA`` overrides; never part of
+the repository):
+
+============================  ================================  ==========  ================
+trial (name)                  files                             subject     labels
+============================  ================================  ==========  ================
+``subject01_walk1``           gait2354 ``subject01_walk1.trc``  72.6 kg,    measured (2 plates,
+                              + ``subject01_walk1_grf.mot``     1.803 m     treadmill)
+``subject02_running``         hamner ``subject02_running.trc``  65.9 kg,    measured (2 plates,
+                              + ``subject02_running_grf.mot``   1.83 m      treadmill running)
+``Walk1``                     c3d_org ``Walk1.c3d`` (plates)    88 kg*,     measured, cropped to
+                                                                1.75 m**    the plates — **test**
+``gait-raw``                  c3d_org ``gait-raw.c3d``          62 kg*,     measured, cropped
+                                                                1.75 m**    — **test**
+``08_01`` … ``08_11``         cmu/subject08 AMC (+ ``08.asf``)  65 kg,      none (motion only)
+                                                                1.65 m**
+============================  ================================  ==========  ================
+
+Masses and heights of the OpenSim subjects are those of their ``Setup_Scale.xml``.  \\* The
+c3d.org files store no body mass: it is the mean vertical plate force over the plate-covered
+window / g (docs/validation.md, the values the data tests use).  \\** assumed (no height in the
+files; CMU has neither mass nor height).
+
+Not loaded, on purpose: ``gait10dof_subject01_walk`` is the *same* trial as ``subject01_walk1``
+(same markers and plates; loading it would leak the test trial into training);
+``gait-pig.c3d`` is ``gait-raw.c3d`` after Plug-in-Gait processing (same trial);
+``Eb015pr.c3d`` carries only technical marker clusters (``RFT1``…, ``PV1``…) without anatomical
+landmarks, which no built-in marker set maps (``process_trial`` refuses it).
+
+Held-out test trials (``test=``, default ``("Walk1", "gait-raw")``): the two overground c3d.org
+walking trials (1.0 s and 0.8 s on the plates, one stance per foot each; two subjects and labs
+that appear nowhere in training).  Training keeps the longest labelled walking trial
+(``subject01_walk1``, 2.5 s, both feet on plates throughout) and the running trial; holding out
+``subject01_walk1`` instead would leave < 2 s of labelled walking for training.
+
+``rate=``: resample every sequence to one frame rate (the trials come at 50, 60 and 120 Hz and the
+networks see windows of frames): coordinates, velocities, accelerations and wrenches by cubic
+interpolation, contact labels nearest, generalized forces recomputed by inverse dynamics.
+
+Processed sequences are cached by :class:`symgait.data.dataset.SequenceCache` (same key as
+:func:`symgait.data.dataset.load_sequences`), with the processing notes beside them
+(``<key>.notes.json``), so a second :func:`load_real` only reads ``.npz`` files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time as _time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence as Seq
+
+import numpy as np
+
+from symgait.data.dataset import Sequence, SequenceCache
+
+__all__ = ["default_data_dir", "real_trials", "load_real", "without_labels", "reduce_labels",
+           "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
+           "synthetic_set", "DEFAULT_TEST", "G"]
+
+G = 9.80665
+DEFAULT_TEST = ("Walk1", "gait-raw")
+
+_OS = "opensim/"
+_TRIALS = [
+    dict(name="subject01_walk1", kind="force",
+         motion=_OS + "gait2354_subject01_walk1/subject01_walk1.trc",
+         forces=_OS + "gait2354_subject01_walk1/subject01_walk1_grf.mot",
+         external_loads=_OS + "gait2354_subject01_walk1/subject01_walk1_grf.xml",
+         mass=72.6, height=1.803, activity="walking (treadmill)",
+         subject="OpenSim gait2354 subject01; mass/height from subject01_Setup_Scale.xml"),
+    dict(name="subject02_running", kind="force",
+         motion=_OS + "hamner_subject02_running/subject02_running.trc",
+         forces=_OS + "hamner_subject02_running/subject02_running_grf.mot",
+         external_loads=_OS + "hamner_subject02_running/External_Loads.xml",
+         mass=65.9, height=1.83, activity="running (treadmill)",
+         subject="Hamner subject02; mass/height from Setup_Scale.xml"),
+    dict(name="Walk1", kind="force", motion="c3d_org/Walk1.c3d", mass=88.0, height=1.75,
+         activity="walking (overground)",
+         subject="c3d.org; mass from plate force (docs/validation.md), height assumed"),
+    dict(name="gait-raw", kind="force", motion="c3d_org/gait-raw.c3d", mass=62.0, height=1.75,
+         activity="walking (overground)",
+         subject="c3d.org Vicon 370; mass from plate force (docs/validation.md), height assumed"),
+] + [dict(name=f"08_{i:02d}", kind="motion", motion=f"cmu/subject08/08_{i:02d}.amc", mass=65.0,
+          height=1.65, activity="walking", subject="CMU subject 08; mass/height assumed (not in the data)")
+     for i in range(1, 12)]
+
+_PROCESS_KEYS = ("forces", "external_loads", "height", "mass", "skeleton", "time_range", "markerset")
+
+
+def default_data_dir() -> Path:
+    """``$SYMGAIT_DATA`` or ``<repo>/../shared/data``."""
+    env = os.environ.get("SYMGAIT_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def real_trials(data_dir=None) -> List[dict]:
+    """The trial table (see the module docstring) with absolute paths under ``data_dir``."""
+    d = Path(data_dir) if data_dir is not None else default_data_dir()
+    out = []
+    for tr in _TRIALS:
+        t = dict(tr)
+        for k in ("motion", "forces", "external_loads"):
+            if k in t:
+                t[k] = str(d / t[k])
+        out.append(t)
+    return out
+
+
+def without_labels(seq: Sequence, name: Optional[str] = None) -> Sequence:
+    """A copy of ``seq`` with ``label_kind="none"``: ``w`` and ``tau`` NaN (contact labels kept:
+    they are kinematic information the networks may use)."""
+    return Sequence(name=name or seq.name, model=seq.model, rate=seq.rate, time=seq.time, q=seq.q,
+                    qd=seq.qd, qdd=seq.qdd, w=np.full_like(seq.w, np.nan),
+                    tau=np.full_like(seq.tau, np.nan), contact=seq.contact, p=seq.p, mass=seq.mass,
+                    height=seq.height, source=seq.source, label_kind="none",
+                    coordinates=seq.coordinates, contacts=seq.contacts, actuated=seq.actuated)
+
+
+def _replace(seq: Sequence, **kw) -> Sequence:
+    d = {k: getattr(seq, k) for k in ("name", "model", "rate", "time", "q", "qd", "qdd", "w", "tau",
+                                      "contact", "p", "mass", "height", "source", "label_kind",
+                                      "coordinates", "contacts", "actuated")}
+    d.update(kw)
+    return Sequence(**d)
+
+
+def labelled(seqs: Seq[Sequence]) -> List[Sequence]:
+    return [s for s in seqs if s.label_kind != "none"]
+
+
+def _process_cached(model, kern, trial: dict, cache: SequenceCache, options: dict):
+    """(sequence, notes, cached?) for one trial; same cache key as ``load_sequences``."""
+    from symgait.data.pipeline import process_trial
+    args = dict(options)
+    args["motion"] = trial["motion"]
+    for k in _PROCESS_KEYS:
+        if trial.get(k) is not None:
+            args[k] = trial[k]
+    key = SequenceCache.key(model=model.name, model_sha=model.source_hash, **args)
+    path = cache.path(key)
+    notes_path = path.with_name(key + ".notes.json")
+    if path.exists():
+        try:
+            seq = Sequence.load(path)
+            notes = json.loads(notes_path.read_text()) if notes_path.exists() else []
+            return seq, notes, True
+        except Exception:
+            path.unlink()
+    motion = args.pop("motion")
+    tr = process_trial(model, kern, motion, **args)
+    tr.sequence.save(path)
+    notes_path.write_text(json.dumps(list(tr.notes)))
+    return tr.sequence, list(tr.notes), False
+
+
+def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
+              include_motion_only: bool = False, motion_only: bool = True,
+              cache: Optional[SequenceCache] = None, trials: Optional[Seq[str]] = None,
+              cutoff: float = 6.0, rate: Optional[float] = None, log: Callable = print,
+              kern=None) -> Dict[str, object]:
+    """The real trials as sequences of ``model``.
+
+    Returns ``dict(train=[...], test=[...], motion_only=[...], info=[...], skipped=[...])``:
+    ``test`` = the labelled trials named in ``test`` (default ``subject01_walk1``), ``train`` =
+    the other labelled trials (+ the motion-only ones with ``include_motion_only``),
+    ``motion_only`` = CMU subject 08 walking (``label_kind="none"``, ``w``/``tau`` NaN; skipped
+    with ``motion_only=False``).  ``info``: one dict per loaded trial (name, role, frames, rate,
+    duration, label kind, mass, height, notes).  ``trials``: restrict to these names.  A trial
+    whose files are missing or whose processing fails is skipped, with the reason logged and in
+    ``skipped``.
+    """
+    import symgait
+    d = Path(data_dir) if data_dir is not None else default_data_dir()
+    if not d.is_dir():
+        raise FileNotFoundError(f"data folder {d} not found (set SYMGAIT_DATA or pass data_dir)")
+    if isinstance(model, str):
+        model = symgait.load_model(model)
+    cache = cache if cache is not None else SequenceCache()
+    options = dict(cutoff=cutoff)
+    out = dict(train=[], test=[], motion_only=[], info=[], skipped=[])
+    t_all = _time.perf_counter()
+    for tr in real_trials(d):
+        if trials is not None and tr["name"] not in trials:
+            continue
+        if tr["kind"] == "motion" and not motion_only:
+            continue
+        missing = [tr[k] for k in ("motion", "forces") if tr.get(k) and not Path(tr[k]).exists()]
+        if missing:
+            reason = f"missing file(s): {', '.join(missing)}"
+            log(f"  skip {tr['name']}: {reason}")
+            out["skipped"].append(dict(name=tr["name"], reason=reason))
+            continue
+        t0 = _time.perf_counter()
+        try:
+            if kern is None:
+                kern = symgait.kernels(model)
+            seq, notes, cached = _process_cached(model, kern, tr, cache, options)
+        except Exception as e:  # noqa: BLE001 — report and go on
+            reason = f"{type(e).__name__}: {e}"
+            log(f"  skip {tr['name']}: processing failed: {reason}")
+            out["skipped"].append(dict(name=tr["name"], reason=reason))
+            continue
+        seq = _replace(seq, name=tr["name"])
+        if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
+            seq = resample(seq, rate, kern=kern, model=model)
+        if tr["kind"] == "motion":
+            seq = without_labels(seq)
+            role = "motion_only"
+        else:
+            if seq.label_kind != "measured":
+                notes = notes + [f"expected measured forces, got {seq.label_kind} labels"]
+            role = "test" if tr["name"] in test else "train"
+        out[role].append(seq)
+        dur = float(seq.time[-1] - seq.time[0]) if len(seq) > 1 else 0.0
+        info = dict(name=tr["name"], role=role, frames=len(seq), rate=round(float(seq.rate), 3),
+                    duration=round(dur, 3), label_kind=seq.label_kind, mass=seq.mass,
+                    height=seq.height, activity=tr["activity"], subject=tr["subject"],
+                    source=str(Path(tr["motion"]).relative_to(d)), cached=cached,
+                    seconds=round(_time.perf_counter() - t0, 2), notes=list(notes))
+        out["info"].append(info)
+        log(f"  {role:11s} {tr['name']:18s} {len(seq):4d} frames @ {seq.rate:6.1f} Hz "
+            f"({dur:5.2f} s) {seq.label_kind:8s} {seq.mass:g} kg {seq.height:g} m"
+            + (" [cache]" if cached else f" [{info['seconds']:.1f} s]"))
+    if include_motion_only:
+        out["train"] = out["train"] + out["motion_only"]
+    out["seconds"] = round(_time.perf_counter() - t_all, 2)
+    if not out["test"] and trials is None:
+        log("  warning: no held-out test trial could be loaded")
+    return out
+
+
+def resample(seq: Sequence, rate: float, *, kern=None, model=None) -> Sequence:
+    """``seq`` at ``rate`` Hz over its time span: ``q, qd, qdd, w`` by cubic interpolation,
+    contact labels nearest, ``tau`` recomputed by inverse dynamics (labelled sequences)."""
+    from scipy.interpolate import CubicSpline
+    import symgait
+    t = np.asarray(seq.time, float)
+    n = int(np.floor((t[-1] - t[0]) * rate + 1e-9)) + 1
+    tn = t[0] + np.arange(n) / rate
+    f = {k: CubicSpline(t, getattr(seq, k), axis=0)(tn) for k in ("q", "qd", "qdd")}
+    if seq.label_kind != "none":
+        w = CubicSpline(t, seq.w.reshape(len(seq), -1), axis=0)(tn).reshape((n,) + seq.w.shape[1:])
+        if kern is None:
+            kern = symgait.kernels(model if model is not None else seq.model)
+        tau = kern.inverse_dynamics(f["q"], f["qd"], f["qdd"], w, seq.p)
+    else:
+        w = np.full((n,) + seq.w.shape[1:], np.nan)
+        tau = np.full((n,) + seq.tau.shape[1:], np.nan)
+    idx = np.clip(np.searchsorted(t, tn), 1, len(t) - 1)
+    idx = np.where(np.abs(t[idx - 1] - tn) <= np.abs(t[idx] - tn), idx - 1, idx)
+    return _replace(seq, rate=float(rate), time=tn - tn[0] + t[0], w=w, tau=tau,
+                    contact=seq.contact[idx], **f)
+
+
+# --- label reduction ---------------------------------------------------------------------
+
+def split_sequence(seq: Sequence, chunk_frames: int) -> List[Sequence]:
+    """Contiguous chunks of about ``chunk_frames`` frames (equal sizes, ``name#k``)."""
+    T = len(seq)
+    n = max(1, int(round(T / max(1, int(chunk_frames)))))
+    out = []
+    for k, idx in enumerate(np.array_split(np.arange(T), n)):
+        s = slice(int(idx[0]), int(idx[-1]) + 1)
+        out.append(_replace(seq, name=f"{seq.name}#{k}", time=seq.time[s], q=seq.q[s],
+                            qd=seq.qd[s], qdd=seq.qdd[s], w=seq.w[s], tau=seq.tau[s],
+                            contact=seq.contact[s]))
+    return out
+
+
+def reduce_labels(seqs: Seq[Sequence], fraction: float, seed: int = 0, *,
+                  chunk_seconds: float = 1.0, min_chunk_frames: int = 0) -> List[Sequence]:
+    """Keep labels on ``fraction`` of the labelled frames.
+
+    Labelled sequences are cut into chunks of ``chunk_seconds`` (at least ``min_chunk_frames``
+    frames, e.g. the training window); a seeded random subset of the chunks, grown until it holds
+    the frame count closest to ``fraction`` of all labelled frames (at least one chunk when
+    ``fraction > 0``), keeps its labels; the others become ``label_kind="none"`` (``w``/``tau``
+    NaN).  Motion-only sequences pass through.  ``fraction >= 1`` returns the sequences
+    unchanged (uncut)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    seqs = list(seqs)
+    if fraction >= 1.0:
+        return seqs
+    chunks, passthrough = [], []
+    for s in seqs:
+        if s.label_kind == "none":
+            passthrough.append(s)
+        else:
+            n = max(int(round(chunk_seconds * s.rate)), int(min_chunk_frames), 1)
+            chunks += split_sequence(s, n)
+    total = sum(len(c) for c in chunks)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(chunks))
+    keep, acc = set(), 0
+    target = fraction * total
+    for i in order:
+        if fraction <= 0:
+            break
+        n = len(chunks[i])
+        if keep and abs(acc + n - target) >= abs(acc - target):
+            continue          # adding this chunk moves away from the target; try smaller ones
+        keep.add(int(i))
+        acc += n
+    out = [c if i in keep else without_labels(c) for i, c in enumerate(chunks)]
+    return out + passthrough
+
+
+def labelled_fraction(seqs: Seq[Sequence], exclude_motion_only: bool = True) -> float:
+    """Fraction of frames with labels (of the frames of sequences that came from labelled ones
+    when names carry ``#`` chunk suffixes; all frames otherwise)."""
+    lab = sum(len(s) for s in seqs if s.label_kind != "none")
+    tot = sum(len(s) for s in seqs if s.label_kind != "none" or not exclude_motion_only or "#" in s.name)
+    return lab / tot if tot else 0.0
+
+
+# --- noise ---------------------------------------------------------------------------------
+
+_MODELS: Dict[str, object] = {}
+
+
+def _model(model, seq: Sequence):
+    import symgait
+    if model is None:
+        model = seq.model
+    if isinstance(model, str):
+        if model not in _MODELS:
+            _MODELS[model] = symgait.load_model(model)
+        return _MODELS[model]
+    return model
+
+
+def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model=None, *,
+                     include_root: bool = False, cutoff: Optional[float] = None) -> List[Sequence]:
+    """Gaussian noise of ``sigma_deg`` degrees on the rotational joint coordinates of every frame
+    (:func:`symgait.data.augment.angle_noise`; root rotations only with ``include_root``), as in
+    the seed's robustness experiment.  Velocities and accelerations are recomputed from the noisy
+    coordinates with the pipeline's finite differences (:func:`symgait.io.derivatives`; with
+    ``cutoff`` Hz the noisy coordinates are low-passed first, as a user would), so ``q, qd, qdd``
+    stay consistent.  Labels (``w``, ``tau``, ``contact``) are unchanged: they are the truth of
+    the noise-free motion.  ``sigma_deg=0`` returns the sequences unchanged."""
+    from symgait.data.augment import angle_noise
+    from symgait.data.signals import filtered_kinematics
+    from symgait.io import derivatives
+
+    seqs = list(seqs)
+    if sigma_deg <= 0:
+        return seqs
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in seqs:
+        m = _model(model, s)
+        if tuple(m.coordinates) != tuple(s.coordinates):
+            raise ValueError(f"model {m.name} does not match sequence {s.name}'s coordinates")
+        q = angle_noise(m, s.q, sigma_deg, rng, include_root=include_root)
+        if cutoff:
+            q, qd, qdd = filtered_kinematics(q, s.rate, cutoff=cutoff)
+        else:
+            qd, qdd = derivatives(q, s.rate)
+        out.append(_replace(s, q=q, qd=qd, qdd=qdd))
+    return out
+
+
+def with_contact_label_noise(seqs: Seq[Sequence], fraction: float = 0.1, flip_prob: float = 0.5,
+                             seed: int = 0) -> List[Sequence]:
+    """Contact-label noise per the seed's protocol (:func:`symgait.data.augment.label_noise`):
+    per sequence, ``fraction`` of the labels (frames × contacts) chosen at random, each flipped
+    with probability ``flip_prob``.  Everything else unchanged."""
+    from symgait.data.augment import label_noise
+    rng = np.random.default_rng(seed)
+    return [_replace(s, contact=label_noise(s.contact, rng, fraction=fraction, flip_prob=flip_prob))
+            for s in seqs]
+
+
+# --- synthetic stand-in ----------------------------------------------------------------------
+
+def synthetic_set(model="planar", *, n_train: int = 3, n_test: int = 1, n_motion: int = 2,
+                  seconds: float = 3.0, rate: float = 100.0, seed: int = 0, cache=None) -> Dict[str, list]:
+    """The built-in synthetic gait set split like :func:`load_real` (``train``, ``test``,
+    ``motion_only`` with ``label_kind="none"``), for tiny runs without data."""
+    from symgait.data.synthetic import synthetic_gait
+    n = n_train + n_test + n_motion
+    seqs = synthetic_gait(model, n_sequences=n, seconds=seconds, rate=rate, seed=seed, cache=cache)
+    train, test = seqs[:n_train], seqs[n_train:n_train + n_test]
+    motion = [without_labels(s) for s in seqs[n_train + n_test:]]
+    info = [dict(name=s.name, role=r, frames=len(s), rate=s.rate, duration=float(s.time[-1]),
+                 label_kind=s.label_kind, mass=s.mass, height=s.height, notes=[])
+            for r, ss in (("train", train), ("test", test), ("motion_only", motion)) for s in ss]
+    return dict(train=train, test=test, motion_only=motion, info=info, skipped=[])

@@ -1,0 +1,193 @@
+"""Evaluate a trained model: the seed's errors (:mod:`training.metrics`) per sequence and pooled,
+a markdown table, GRF plots.
+
+    python -m training evaluate --checkpoint CKPT [--data synthetic|DIR] --out DIR
+
+``--data synthetic`` (default): the held-out sequences of the built-in synthetic set of the
+checkpoint's config; ``DIR``: the held-out real force-plate trials (:func:`training.data.load_real`).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from .metrics import gait_metrics, symmetry_metrics
+
+__all__ = ["evaluate", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
+           "eval_sequences", "REAL_RATE"]
+
+REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
+
+COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
+        ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
+
+
+def predict_all(bundle, sequences) -> List[dict]:
+    """``bundle.predict`` on every sequence (numpy float arrays)."""
+    out = []
+    for s in sequences:
+        p = bundle.predict(s)
+        out.append({k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")})
+    return out
+
+
+def evaluate(bundle, sequences, *, predictions: Optional[List[dict]] = None) -> Dict[str, object]:
+    """Metrics of ``bundle`` on ``sequences``.
+
+    Returns ``dict(per_sequence={name: metrics}, pooled=metrics, unlabelled={name: symmetry})``:
+    labelled sequences get εf/εm/ετ and rRMSE (+ ``f_swing``, the mean |predicted vertical
+    force| on frames the contact labels call swing); motion-only ones the left/right symmetry of
+    the predicted vertical force (:func:`training.metrics.symmetry_metrics`)."""
+    sequences = list(sequences)
+    preds = predictions if predictions is not None else predict_all(bundle, sequences)
+    per, uns, items = {}, {}, []
+    for s, p in zip(sequences, preds):
+        if s.label_kind == "none":
+            if p["w"].shape[1] == 2:
+                uns[s.name] = symmetry_metrics(p["w"], s.rate, s.contact, s.mass)
+            continue
+        m = gait_metrics(p, s, s.mass, s.contact)
+        m.update(label_kind=s.label_kind, mass=s.mass)
+        per[s.name] = m
+        items.append((p, s, s))
+    pooled = {}
+    if items:
+        pooled = gait_metrics([i[0] for i in items], [i[1] for i in items],
+                              [i[2].mass for i in items], [i[2].contact for i in items])
+    return dict(per_sequence=per, pooled=pooled, unlabelled=uns)
+
+
+def _fmt(v, digits=3):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}" if abs(v) < 100 else f"{v:.1f}"
+    return str(v)
+
+
+def markdown_table(rows: Dict[str, dict], cols=COLS, first: str = "sequence") -> str:
+    """A markdown table: one row per entry of ``rows`` (name → metrics), ``cols`` (key, header)."""
+    head = "| " + first + " | " + " | ".join(h for _, h in cols) + " |"
+    sep = "|---" * (len(cols) + 1) + "|"
+    lines = [head, sep]
+    for name, m in rows.items():
+        lines.append("| " + str(name) + " | " + " | ".join(
+            _fmt(m.get(k), 1 if k.split("_")[-1] in ("rf", "rm", "rt") else 3) for k, _ in cols) + " |")
+    return "\n".join(lines)
+
+
+def _clean(x):
+    """JSON-safe (NaN → None, numpy → python)."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    return x
+
+
+def write_json(path, obj) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(obj), indent=2))
+    return path
+
+
+def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plots: int = 8,
+                        log=print) -> Dict[str, object]:
+    """:func:`evaluate`, then ``metrics.json``, ``metrics.md`` (one row per labelled sequence and
+    the pooled row) and ``grf_<sequence>.png`` (at most ``max_plots``) in ``out_dir``."""
+    from .plots import plot_grf
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sequences = list(sequences)
+    preds = predict_all(bundle, sequences)
+    res = evaluate(bundle, sequences, predictions=preds)
+    cfg = getattr(bundle, "cfg", None)
+    res["model"] = getattr(cfg, "model", None)
+    res["variant"] = getattr(cfg, "variant", None)
+    rows = dict(res["per_sequence"])
+    if res["pooled"]:
+        rows["**pooled**"] = res["pooled"]
+    md = [f"# Evaluation{': ' + title if title else ''}", "",
+          f"variant `{res['variant']}`, model `{res['model']}`; errors per kg of body mass, "
+          "rRMSE = RMSE / label range per component, averaged (see training/metrics.py).", "",
+          markdown_table(rows, COLS + (("f_swing", "swing mean abs Fy (N/kg)"), ("frames", "frames")))]
+    if res["unlabelled"]:
+        md += ["", "Motion-only sequences (no labels): predicted vertical-force symmetry", "",
+               markdown_table(res["unlabelled"], (("corr_shifted", "corr R vs L shifted ½ cycle"),
+                                                  ("peak_ratio", "peak R/L"),
+                                                  ("swing_mean", "swing mean abs Fy (N/kg)"),
+                                                  ("period", "cycle (s)")))]
+    plots = []
+    for s, p in list(zip(sequences, preds))[:max_plots]:
+        f = out / f"grf_{s.name.replace('#', '_').replace('/', '_')}.png"
+        plot_grf(f, s, {str(res["variant"] or "prediction"): p["w"]},
+                 title=f"{s.name}: vertical GRF, {res['variant']} vs {s.label_kind} labels")
+        plots.append(f.name)
+    res["plots"] = plots
+    md += ["", *[f"![{p}]({p})" for p in plots], ""]
+    (out / "metrics.md").write_text("\n".join(md))
+    write_json(out / "metrics.json", res)
+    log(f"wrote {out / 'metrics.md'}, {out / 'metrics.json'} and {len(plots)} plots")
+    return res
+
+
+def eval_sequences(cfg, data: str = "synthetic", *, log=print) -> list:
+    """The held-out sequences for ``cfg``: the synthetic test split (``data="synthetic"``) or the
+    real test trials under the folder ``data``."""
+    if data in (None, "synthetic"):
+        try:                                    # the core's own split (training/__main__.py)
+            from .__main__ import load_data
+            return list(load_data(cfg, "synthetic", log=lambda *a: None)["test"])
+        except ImportError:
+            pass
+        from .data import synthetic_set
+        d = cfg.data
+        s = synthetic_set(cfg.model, n_train=d.n_sequences, n_test=d.n_test, n_motion=0,
+                          seconds=d.seconds, seed=d.seed)
+        return s["test"]
+    from .data import load_real
+    r = load_real(data, cfg.model, motion_only=False, rate=REAL_RATE, log=log)
+    return r["test"]
+
+
+def add_cli(subparsers):
+    p = subparsers.add_parser("evaluate", help="errors of a checkpoint on held-out data (metrics.md, plots)",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", required=True, help="checkpoint file (.pt) written by training")
+    p.add_argument("--data", default="synthetic", help="'synthetic' (default) or a data folder "
+                   "(the real force-plate test trials; e.g. ../shared/data)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(fn=_run)
+    return p
+
+
+def _run(a) -> int:
+    from .checkpoint import load
+    ck = Path(a.checkpoint)
+    if not ck.exists():
+        print(f"error: checkpoint {ck} not found")
+        return 2
+    if a.data not in (None, "synthetic") and not Path(a.data).is_dir():
+        print(f"error: data folder {a.data} not found")
+        return 2
+    bundle = load(ck, map_location="cpu")
+    seqs = eval_sequences(bundle.cfg, a.data)
+    if not seqs:
+        print("error: no held-out sequences to evaluate")
+        return 1
+    res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}")
+    pm = res["pooled"]
+    if pm:
+        print("pooled: " + ", ".join(f"{h} {_fmt(pm.get(k))}" for k, h in COLS))
+    return 0

@@ -1,0 +1,183 @@
+"""Ground reaction forces/moments and joint torques of any motion file with a trained model.
+
+    python -m training predict --checkpoint CKPT --motion FILE --mass M [--height H] --out CSV
+
+``FILE``: ``.trc``, ``.c3d``, ``.amc`` (``--skeleton`` .asf, default the subject's ``.asf`` beside
+it), ``.bvh`` or an OpenSim coordinates ``.mot``/``.sto``.  The motion is processed like training
+data (:func:`symgait.data.pipeline.process_trial`: retargeting to the checkpoint's model, 6 Hz
+low-pass; force plates and labels are ignored), then the network predicts.  The CSV has ``time``
+(s), per contact ``<contact>_Fx, _Fy, _Fz`` (N) and ``_Mx, _My, _Mz`` (N·m) — world frame
+(Y up), moments about the contact body's origin — then one column per actuated coordinate (joint
+torque, N·m); a first comment line states the units.  A plot of the vertical forces is written
+beside it (``--plot``, default ``<out>.png``).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["add_cli", "process_motion", "predict_motion", "write_prediction_csv", "read_prediction_csv"]
+
+MOTION_SUFFIXES = (".trc", ".c3d", ".amc", ".bvh", ".mot", ".sto")
+
+
+class PredictError(ValueError):
+    """Bad input to ``predict`` (the message says what to fix)."""
+
+
+def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
+                   cutoff: float = 6.0, kern=None):
+    """A :class:`~symgait.data.dataset.Sequence` of ``motion`` for ``model`` (labels unused:
+    no plates, the derived labels are dropped: ``label_kind="none"``)."""
+    import symgait
+    from symgait.data.pipeline import process_trial
+    from .data import resample, without_labels
+
+    motion = Path(motion)
+    if not motion.exists():
+        raise PredictError(f"motion file {motion} not found")
+    if motion.suffix.lower() not in MOTION_SUFFIXES:
+        raise PredictError(f"{motion.name}: unsupported motion format {motion.suffix!r} "
+                           f"(use one of {', '.join(MOTION_SUFFIXES)})")
+    if mass is None or not mass > 0:
+        raise PredictError("--mass (kg) is required and must be positive: the subject's body mass "
+                           "scales the model and the predicted forces")
+    if height is None or not height > 0:
+        raise PredictError("--height (m) must be positive")
+    if skeleton is not None and not Path(skeleton).exists():
+        raise PredictError(f"skeleton file {skeleton} not found")
+    if motion.suffix.lower() == ".amc" and skeleton is None:
+        asfs = sorted(motion.parent.glob("*.asf"))
+        stem = motion.stem.split("_")[0]
+        pick = [a for a in asfs if a.stem == stem] or asfs
+        if not pick:
+            raise PredictError(f"{motion.name}: no .asf skeleton beside it; pass --skeleton FILE.asf")
+        skeleton = pick[0]
+    if isinstance(model, str):
+        model = symgait.load_model(model)
+    kern = kern or symgait.kernels(model)
+    tr = process_trial(model, kern, motion, height=height, mass=mass, skeleton=skeleton,
+                       use_plates=False, cutoff=cutoff)
+    seq = without_labels(tr.sequence)
+    if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
+        seq = resample(seq, rate, kern=kern, model=model)
+    return seq, tr.notes
+
+
+def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None):
+    """(sequence, prediction dict(w, JT), notes)."""
+    model = bundle.cfg.model
+    seq, notes = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate)
+    p = bundle.predict(seq)
+    return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes
+
+
+def csv_header(contacts, actuated):
+    cols = ["time"]
+    for c in contacts:
+        cols += [f"{c}_F{a}" for a in "xyz"] + [f"{c}_M{a}" for a in "xyz"]
+    cols += list(actuated)
+    units = ["s"] + ["N", "N", "N", "N·m", "N·m", "N·m"] * len(contacts) + ["N·m"] * len(actuated)
+    return cols, units
+
+
+def write_prediction_csv(path, time, w, JT, contacts, actuated, *, meta: str = "") -> Path:
+    """CSV: a ``#`` comment line with units and conventions, the header, one row per frame."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = np.asarray(w, float)
+    JT = np.asarray(JT, float)
+    T = min(len(time), w.shape[0], JT.shape[0])
+    cols, units = csv_header(contacts, actuated)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        f.write("# units: " + ", ".join(f"{c} [{u}]" for c, u in zip(cols, units)) +
+                "; forces/moments in the world frame (Y up, X forward), moments about each contact "
+                "body's origin; joint torques per actuated coordinate" + (f"; {meta}" if meta else "")
+                + "\n")
+        wr = csv.writer(f)
+        wr.writerow(cols)
+        for i in range(T):
+            wr.writerow([f"{time[i]:.6f}"] + [f"{v:.6g}" for v in w[i].reshape(-1)] +
+                        [f"{v:.6g}" for v in JT[i]])
+    return path
+
+
+def read_prediction_csv(path):
+    """(columns, units (dict column → unit), data (T, ncols))."""
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+        cols = next(csv.reader([f.readline()]))
+        data = np.loadtxt(f, delimiter=",", ndmin=2)
+    units = {}
+    for part in first[len("# units: "):].split(";")[0].split(", "):
+        if "[" in part:
+            name, u = part.rsplit(" [", 1)
+            units[name] = u.rstrip("]")
+    return cols, units, data
+
+
+def add_cli(subparsers):
+    p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", required=True, help="checkpoint file written by training")
+    p.add_argument("--motion", required=True, help=".trc, .c3d, .amc, .bvh or OpenSim .mot")
+    p.add_argument("--mass", type=float, help="subject mass (kg; required)")
+    p.add_argument("--height", type=float, default=None,
+                   help="subject height (m; default 1.75 with a warning)")
+    p.add_argument("--skeleton", help=".asf for an .amc motion (default: the .asf beside it)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="resample the processed motion to this frame rate (Hz) before predicting "
+                   "(default: the rate the checkpoint was trained at when it records one)")
+    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--plot", help="plot PNG (default <out>.png; 'none' to skip)")
+    p.set_defaults(fn=_run)
+    return p
+
+
+def _trained_rate(bundle) -> Optional[float]:
+    for obj in (bundle, getattr(bundle, "cfg", None), getattr(getattr(bundle, "cfg", None), "data", None)):
+        r = getattr(obj, "rate", None)
+        if isinstance(r, (int, float)) and r > 0:
+            return float(r)
+    return None
+
+
+def _run(a) -> int:
+    from .checkpoint import load
+    from .plots import plot_grf
+    ck = Path(a.checkpoint)
+    if not ck.exists():
+        print(f"error: checkpoint {ck} not found")
+        return 2
+    if not Path(a.motion).exists():
+        print(f"error: motion file {a.motion} not found")
+        return 2
+    if a.mass is None:
+        print("error: --mass (kg) is required: the subject's body mass scales the model and the forces")
+        return 2
+    height = a.height
+    if height is None:
+        height = 1.75
+        print("warning: no --height given; assuming 1.75 m")
+    bundle = load(ck, map_location="cpu")
+    try:
+        seq, pred, notes = predict_motion(bundle, a.motion, mass=a.mass, height=height,
+                                          skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle))
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}")
+        return 2
+    for n in notes:
+        print(f"  {n}")
+    out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
+                               meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
+                               f"{a.mass:g} kg, {height:g} m")
+    print(f"wrote {out} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
+    plot = a.plot or str(Path(a.out).with_suffix(".png"))
+    if plot.lower() != "none":
+        plot_grf(plot, seq, {bundle.cfg.variant: pred["w"]},
+                 title=f"{Path(a.motion).name}: predicted vertical GRF ({bundle.cfg.variant})")
+        print(f"wrote {plot}")
+    return 0
