@@ -50,6 +50,7 @@ class LossConfig:
     layer_dtype: str = "float64"  # or "float32"
     w_q: float = 100.0          # weight of (q_sim - q)^2 (rad^2, m^2)
     w_qd: float = 1.0           # weight of (qd_sim - qd)^2
+    metric: str = "kinetic"     # "kinetic": errors weighted by M(q)/mass (see losses.py); "euclidean"
     clamp_per_kg: float = 60.0  # |predicted wrench / torque per kg| fed to the layers is clipped to this
     diverge_threshold: float = 1.0e3  # a simulated |state| above this marks the sample diverged (skipped)
 
@@ -99,7 +100,7 @@ class Config:
     def validate(self) -> "Config":
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
-        choices = {"loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
+        choices = {"loss.metric": ("kinetic", "euclidean"), "loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
                    "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto")}
         for key, ok in choices.items():
             sec, name = key.split(".")

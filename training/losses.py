@@ -10,7 +10,13 @@ and joint torques ``JT = m * jt_per_kg`` (N m), m the subject's mass.
   each observed state ``x_s = [q_s, qd_s]`` the forward layer integrates with the predicted
   ``JT_k, w_k`` held over frame k (clipped to ``clamp_per_kg * m``), giving ``q^_k, qd^_k`` for
   ``k = s+1..s+H``:
-  ``L_fwd = mean_{chunks, k, j} [ w_q (q^_kj - q_kj)^2 + w_qd (qd^_kj - qd_kj)^2 ]``.
+  ``L_fwd = mean_{chunks, k} [ w_q e_q + w_qd e_qd ]`` with, for ``loss.metric = "kinetic"``
+  (default), ``e_q = dq^T (M(q_s)/m) dq / n`` and ``e_qd = dqd^T (M(q_s)/m) dqd / n`` (``dq = q^_k - q_k``,
+  ``M`` the mass matrix at the chunk's start, held constant, n coordinates): the velocity term is
+  the kinetic energy of the error per kg, so a light segment's error counts as little as its
+  inertia. An unbalanced root moment of a measured trial (the residual) spins the pelvis, whose
+  effective inertia with the joint torques held is small: with the Euclidean metric
+  (``"euclidean"``: ``e = |d|^2 / n``) such errors dominate the loss.
   A chunk whose simulation diverges (NaN/inf or |x| > ``diverge_threshold``) is dropped from the
   mean and counted in ``skipped``; the rest are re-simulated without it.
 * Inverse (FI-net, cFI-net): residual ``r = ID_root(q, qd, qdd, w, p)`` of the observed motion with
@@ -98,6 +104,7 @@ class Losses:
         qo = torch.stack([q[:, s + 1:s + H + 1] for s in starts], 1).reshape(B * nch, H, n)
         qdo = torch.stack([qd[:, s + 1:s + H + 1] for s in starts], 1).reshape(B * nch, H, n)
         pc = p.repeat_interleave(nch, 0)
+        Mw = self._metric(x0[:, :n], pc, m.repeat_interleave(nch, 0))
         rates = batch["rate"].repeat_interleave(nch, 0)
         per = []
         idx_all = []
@@ -105,7 +112,7 @@ class Losses:
         for r in torch.unique(rates).tolist():
             idx = torch.nonzero(rates == r).flatten()
             lay = self.forward_layer(r)
-            args = (x0[idx], tau[idx], wc[idx], pc[idx], qo[idx], qdo[idx])
+            args = (x0[idx], tau[idx], wc[idx], pc[idx], qo[idx], qdo[idx], Mw[idx])
             l, good = self._simulate(lay, *args)
             if not bool(good.all()):
                 skipped += int((~good).sum())
@@ -126,7 +133,15 @@ class Losses:
             return (w_per_kg.sum() + jt_per_kg.sum()) * 0.0, skipped
         return per.mean().to(device=dev, dtype=odt), skipped
 
-    def _simulate(self, lay, x0, tau, w, p, qo, qdo):
+    def _metric(self, q0, p, mass):
+        """(N, n, n) weight of the state errors: M(q0)/mass (kinetic) or the identity (euclidean)."""
+        N, n = q0.shape
+        if self.cfg.loss.metric == "euclidean":
+            return torch.eye(n, dtype=q0.dtype).expand(N, n, n)
+        M = self.kernels.mass_matrix(q=q0.detach().numpy(), p=p.detach().numpy())
+        return torch.as_tensor(M, dtype=q0.dtype) / mass.detach()[:, None, None]
+
+    def _simulate(self, lay, x0, tau, w, p, qo, qdo, Mw):
         """Per-chunk losses (N,) and the mask of chunks that stayed finite and bounded."""
         L = self.cfg.loss
         n = qo.shape[-1]
@@ -135,13 +150,15 @@ class Losses:
         except InputError:
             if x0.shape[0] == 1:
                 return x0.new_zeros(1), torch.zeros(1, dtype=torch.bool)
-            parts = [self._simulate(lay, *(a[i:i + 1] for a in (x0, tau, w, p, qo, qdo)))
+            parts = [self._simulate(lay, *(a[i:i + 1] for a in (x0, tau, w, p, qo, qdo, Mw)))
                      for i in range(x0.shape[0])]
             return torch.cat([a for a, _ in parts]), torch.cat([g for _, g in parts])
         x = xs[:, 1:]
         good = torch.isfinite(x).all(-1).all(-1) & (x.detach().abs().amax((1, 2)) < L.diverge_threshold)
         dq, dqd = x[..., :n] - qo, x[..., n:] - qdo
-        l = (L.w_q * dq ** 2 + L.w_qd * dqd ** 2).mean((1, 2))
+        def quad(d):  # d (N, H, n) -> (N,) mean over the H frames of d^T Mw d / n
+            return torch.einsum("nhi,nij,nhj->nh", d, Mw, d).mean(1) / n
+        l = L.w_q * quad(dq) + L.w_qd * quad(dqd)
         return l, good
 
     def inverse_loss(self, batch, w_per_kg):
