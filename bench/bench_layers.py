@@ -76,27 +76,35 @@ class TorchDynamics:
         self.contacts = [c.frame for c in spec.contacts]
         self.gravity = torch.tensor(spec.gravity, dtype=torch.float64)
 
+    def to(self, device):
+        """Move the constant tensors to ``device`` once (bench/gpu.py runs this on a GPU); returns self."""
+        for fr in self.frames:
+            for key in ("axis", "rot", "ax_parent"):
+                fr[key] = fr[key].to(device)
+        self.gravity = self.gravity.to(device)
+        return self
+
     def _rot(self, fr, qj):
-        k = fr["axis"].to(qj.dtype)
-        K = torch.zeros(3, 3, dtype=qj.dtype)
+        k = fr["axis"].to(qj)
+        K = torch.zeros(3, 3, dtype=qj.dtype, device=qj.device)
         K[0, 1], K[0, 2], K[1, 0], K[1, 2], K[2, 0], K[2, 1] = -k[2], k[1], k[2], -k[0], -k[1], k[0]
         s, c = torch.sin(qj)[:, None, None], torch.cos(qj)[:, None, None]
-        R = torch.eye(3, dtype=qj.dtype) + s * K + (1 - c) * (K @ K)
-        return fr["rot"].to(qj.dtype) @ R
+        R = torch.eye(3, dtype=qj.dtype, device=qj.device) + s * K + (1 - c) * (K @ K)
+        return fr["rot"].to(qj) @ R
 
     def rnea(self, q, qd, qdd, w, p, gravity=True):
         """Generalized forces ID(q, qd, qdd, w, p): (B, n)."""
         B, dt = q.shape[0], q.dtype
-        zero = torch.zeros(B, 3, dtype=dt)
-        g = -self.gravity.to(dt).expand(B, 3) if gravity else zero
+        zero = torch.zeros(B, 3, dtype=dt, device=q.device)
+        g = -self.gravity.to(q).expand(B, 3) if gravity else zero
         E, rho, om, al, ac, Rw = {}, {}, {}, {}, {}, {}
         for i, fr in enumerate(self.frames):
             off = fr["offset"](p)
             if fr["kind"] == "R":
                 E[i], rho[i] = self._rot(fr, q[:, fr["coord"]]), off
             else:
-                E[i] = fr["rot"].to(dt).expand(B, 3, 3)
-                rho[i] = off + fr["ax_parent"].to(dt) * q[:, fr["coord"], None] if fr["kind"] == "P" else off
+                E[i] = fr["rot"].to(q).expand(B, 3, 3)
+                rho[i] = off + fr["ax_parent"].to(q) * q[:, fr["coord"], None] if fr["kind"] == "P" else off
             pi = fr["parent"]
             om_p, al_p, ac_p = (zero, zero, g) if pi < 0 else (om[pi], al[pi], ac[pi])
             a_lin = ac_p + _cross(al_p, rho[i]) + _cross(om_p, _cross(om_p, rho[i]))
@@ -104,7 +112,7 @@ class TorchDynamics:
             if fr["kind"] == "F":
                 om[i], al[i], ac[i] = om_r, al_r, a_i
             else:
-                s = fr["axis"].to(dt)
+                s = fr["axis"].to(q)
                 sqd = s * qd[:, fr["coord"], None]
                 sqdd = s * qdd[:, fr["coord"], None]
                 if fr["kind"] == "R":
@@ -127,7 +135,7 @@ class TorchDynamics:
         tau = [None] * self.n
         for i in reversed(range(len(self.frames))):
             fr = self.frames[i]
-            s = fr["axis"].to(dt)
+            s = fr["axis"].to(q)
             if fr["kind"] == "R":
                 tau[fr["coord"]] = no[i] @ s
             elif fr["kind"] == "P":
@@ -145,9 +153,10 @@ class TorchDynamics:
         if p.dim() == 1:
             p = p.expand(B, -1)
         h = self.rnea(q, qd, torch.zeros_like(q), w, p)
-        eye = torch.eye(n, dtype=q.dtype)
+        eye = torch.eye(n, dtype=q.dtype, device=q.device)
         qn = q.repeat_interleave(n, 0)
-        Mcols = self.rnea(qn, torch.zeros_like(qn), eye.repeat(B, 1), torch.zeros(B * n, w.shape[1], 6, dtype=q.dtype),
+        Mcols = self.rnea(qn, torch.zeros_like(qn), eye.repeat(B, 1),
+                          torch.zeros(B * n, w.shape[1], 6, dtype=q.dtype, device=q.device),
                           p.repeat_interleave(n, 0), gravity=False)
         M = Mcols.reshape(B, n, n).transpose(1, 2)
         L = torch.linalg.cholesky(0.5 * (M + M.transpose(1, 2)))
@@ -158,8 +167,9 @@ class TorchDynamics:
         n = self.n
         act = self.model.actuated_indices
         xs, x = [x0], x0
+        act = torch.tensor(act, device=x0.device)
         for k in range(tau_act.shape[1]):
-            tk = torch.zeros(x0.shape[0], n, dtype=x0.dtype).index_copy(1, torch.tensor(act), tau_act[:, k])
+            tk = x0.new_zeros(x0.shape[0], n).index_copy(1, act, tau_act[:, k])
             f = lambda x: torch.cat([x[:, n:], self.forward_dynamics(x[:, :n], x[:, n:], tk, w[:, k], p)], 1)  # noqa: E731
             k1 = f(x)
             k2 = f(x + dt / 2 * k1)
@@ -198,12 +208,14 @@ def fwd_bwd(fn, ins, G):
     return t1 - t0, t2 - t1, x.detach(), [t.grad for t in ts]
 
 
-def check_torch_version(model, k, td):
+def check_torch_version(model, k, td, device="cpu"):
+    """(max abs diff of inverse dynamics, max rel diff of forward dynamics) between ``td`` and the
+    kernels ``k`` (e.g. backend 'auto' for tensors on a GPU), on ``device``."""
     rng = np.random.default_rng(1)
     B, n, nc = 4, model.nq, model.n_contacts
-    q, qd, qdd, tau = (torch.from_numpy(rng.uniform(-0.5, 0.5, (B, n))) for _ in range(4))
-    w = torch.from_numpy(rng.normal(0, 30, (B, nc, 6)))
-    p = torch.from_numpy(model.parameters())
+    q, qd, qdd, tau = (torch.from_numpy(rng.uniform(-0.5, 0.5, (B, n))).to(device) for _ in range(4))
+    w = torch.from_numpy(rng.normal(0, 30, (B, nc, 6))).to(device)
+    p = torch.from_numpy(model.parameters()).to(device)
     pb = p.expand(B, -1)
     e_id = (td.rnea(q, qd, qdd, w, pb) - k.inverse_dynamics(q, qd, qdd, w, p)).abs().max().item()
     ref = k.forward_dynamics(q, qd, tau, w, p)

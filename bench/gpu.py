@@ -24,8 +24,13 @@ the script prints) and, with --json FILE, the raw figures:
 Numba's device-function compiler asks the current device for its compute capability, so static
 mode answers for it (a stand-in, in this script only). --chunks regenerates the model into a
 temporary directory with another statements-per-function limit (symgait.codegen.device_source.CHUNK).
-The layers' forward+backward benchmark (B in {64, 1024, 16384}, T = 50, beside plain PyTorch
-autograd on the same GPU) belongs to the layers issue.
+--layers (alone, or with --sections) runs the physics layers' section on backend="cuda":
+6. ``torch.autograd.gradcheck`` of ForwardDynamics (RK4 sensitivity, semi-implicit Euler adjoint)
+   and InverseDynamics (residual, joint torques) on CUDA tensors, float64, planar, tiny batches;
+7. ForwardDynamics forward+backward time on gait3d, RK4, T = 50 (``--layer-frames``), B in {64,
+   1024, 16384} (``--layer-batches``), both gradient modes, beside the same dynamics in plain
+   PyTorch with autograd (``TorchDynamics`` of bench/bench_layers.py) on the same GPU, with peak GPU
+   memory; a method that runs out of GPU memory is reported as such.
 """
 from __future__ import annotations
 
@@ -459,6 +464,174 @@ def launch_sweep(name, batch, reps, caps=(), dtype="float64"):
 
 
 SECTIONS = ("agree", "compile", "resources", "throughput", "sweep")
+LAYER_SECTION = "layers"
+
+
+# --- the physics layers on the GPU (--layers) -----------------------------------------------------
+def _bench_layers_module():
+    """bench/bench_layers.py (its plain-PyTorch TorchDynamics and its inputs), imported, not copied."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import bench_layers
+    return bench_layers
+
+
+def _sync(device):
+    import torch
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _is_oom(e) -> bool:
+    import torch
+    return isinstance(e, getattr(torch.cuda, "OutOfMemoryError", ())) or "out of memory" in str(e)
+
+
+def layers_gradcheck(device="cuda", model="planar", backend="cuda", frames=2, substeps=2):
+    """gradcheck (float64) of both layers on ``backend`` with inputs on ``device``: rows [layer, case, ok, s].
+    ``model``: a name or a Kernels object (the tests pass a small test model's)."""
+    import torch
+
+    import symgait
+    from symgait.layers import ForwardDynamics, InverseDynamics
+    from symgait.runtime import Kernels
+    m = model.model if isinstance(model, Kernels) else symgait.load_model(model)
+    model = model if isinstance(model, Kernels) else m
+    rng = np.random.default_rng(7)
+    n, na, nc = m.nq, m.n_actuated, m.n_contacts
+
+    def t(a):
+        return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(device).requires_grad_()
+    rows = []
+    for integrator, gradient, per_sample in (("rk4", "sensitivity", False), ("semi_implicit_euler", "adjoint", True)):
+        B, T = 1 + per_sample, frames
+        p = m.parameters()[None] * rng.uniform(0.95, 1.05, (B, 1)) if per_sample else m.parameters()
+        ins = [t(np.concatenate([rng.uniform(-0.3, 0.3, (B, n)), rng.uniform(-1, 1, (B, n))], 1)),
+               t(rng.uniform(-10, 10, (B, T, na))), t(rng.normal(0, 20, (B, T, nc, 6))), t(p)]
+        layer = ForwardDynamics(model, 0.01, substeps=substeps, integrator=integrator, gradient=gradient,
+                                backend=backend)
+        t0 = time.perf_counter()
+        ok = torch.autograd.gradcheck(layer, ins, eps=1e-6, atol=1e-6, rtol=1e-6, raise_exception=False)
+        rows.append(["ForwardDynamics", f"{integrator}, {gradient}, B={B}, T={T}, substeps={substeps}",
+                     "pass" if ok else "FAIL", f"{time.perf_counter() - t0:.1f}"])
+    inv = InverseDynamics(model, backend=backend)
+    B, T = 2, 2
+    q, qd, qdd = (t(rng.uniform(-1, 1, (B, T, n))) for _ in range(3))
+    w, p = t(rng.normal(0, 20, (B, T, nc, 6))), t(m.parameters())
+    for name, fn in (("residual", inv), ("joint_torques", inv.joint_torques)):
+        t0 = time.perf_counter()
+        ok = torch.autograd.gradcheck(fn, [q, qd, qdd, w, p], eps=1e-6, atol=1e-6, rtol=1e-6, raise_exception=False)
+        rows.append(["InverseDynamics", f"{name}, B={B}, T={T}", "pass" if ok else "FAIL",
+                     f"{time.perf_counter() - t0:.1f}"])
+    return rows
+
+
+def layer_benchmark(model="gait3d", batches=(64, 1024, 16384), frames=50, dt=0.005, repeat=3, torch_repeat=1,
+                    device="cuda", backend="cuda", torch_max_batch=None, log=None):
+    """Forward+backward of ForwardDynamics (RK4, 1 step per frame) in both gradient modes and of the plain-
+    PyTorch autograd version, per batch size: rows [B, method, forward s, backward s, total s, vs plain,
+    peak memory GiB] (wall-clock minima, synchronized), and a list of notes (agreement checks)."""
+    import torch
+
+    import symgait
+    from symgait.layers import ForwardDynamics
+    bl = _bench_layers_module()
+    m = symgait.load_model(model)
+    cuda_dev = torch.device(device).type == "cuda"
+    td = bl.TorchDynamics(m).to(device)
+    e_id, e_fd = bl.check_torch_version(m, symgait.kernels(m, backend="auto"), td, device)
+    notes = [f"plain-PyTorch dynamics vs kernels on {device}: inverse dynamics max abs diff {e_id:.1e}, forward "
+             f"dynamics max rel diff {e_fd:.1e}"]
+    layers = {mode: ForwardDynamics(m, dt, gradient=mode, backend=backend) for mode in ("sensitivity", "adjoint")}
+
+    def timed(fn, ins, G):
+        if cuda_dev:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(device)
+        _sync(device)
+        ts = [x.detach().clone().requires_grad_() for x in ins]
+        t0 = time.perf_counter()
+        x = fn(*ts)
+        _sync(device)
+        t1 = time.perf_counter()
+        (x * G).sum().backward()
+        _sync(device)
+        t2 = time.perf_counter()
+        peak = torch.cuda.max_memory_allocated(device) / 2**30 if cuda_dev else float("nan")
+        return t1 - t0, t2 - t1, peak, x.detach(), [t.grad for t in ts]
+
+    def best(fn, ins, G, reps):
+        runs = []
+        try:
+            for _ in range(reps):
+                runs.append(timed(fn, ins, G))
+        except Exception as e:  # out of GPU memory: report, free, go on
+            if not _is_oom(e):
+                raise
+            if cuda_dev:
+                torch.cuda.empty_cache()
+            return None
+        return min(runs, key=lambda r: r[0] + r[1])
+
+    rows = []
+    for B in batches:
+        ins = [x.to(device) for x in bl.inputs(m, B, frames)]
+        G = torch.from_numpy(np.random.default_rng(2).normal(size=(B, frames + 1, 2 * m.nq))).to(device)
+        small = [ins[0][:2], ins[1][:2, :1], ins[2][:2, :1], ins[3]]
+        res = {}
+        for mode, layer in layers.items():
+            timed(layer, small, G[:2, :2])  # compile / load the kernels before timing
+            res[mode] = best(layer, ins, G, repeat)
+        plain = None
+        if torch_max_batch is None or B <= torch_max_batch:
+            plain = best(lambda *a: td.rollout(*a, dt), ins, G, torch_repeat)
+        ref = plain[0] + plain[1] if plain else None
+        for name, r in (("ForwardDynamics sensitivity", res["sensitivity"]),
+                        ("ForwardDynamics adjoint", res["adjoint"]), ("plain PyTorch + autograd", plain)):
+            if r is None:
+                skipped = name.startswith("plain") and torch_max_batch is not None and B > torch_max_batch
+                rows.append([B, name, "-", "-", "skipped" if skipped else "out of memory", "-", "-"])
+                continue
+            ratio = f"{ref / (r[0] + r[1]):.1f}x" if ref else "-"
+            rows.append([B, name, f"{r[0]:.3f}", f"{r[1]:.3f}", f"{r[0] + r[1]:.3f}", ratio,
+                         "-" if r[2] != r[2] else f"{r[2]:.2f}"])
+        if res["sensitivity"] and res["adjoint"]:
+            agree = max(((a - b).abs().max() / a.abs().max().clamp(min=1)).item()
+                        for a, b in zip(res["sensitivity"][4], res["adjoint"][4]))
+            msg = f"B={B}: sensitivity vs adjoint gradients max rel diff {agree:.1e}"
+            if plain:
+                ex = (plain[3] - res["sensitivity"][3]).abs().max().item()
+                eg = max(((a - b).abs().max() / a.abs().max().clamp(min=1)).item()
+                         for a, b in zip(plain[4], res["sensitivity"][4]))
+                msg += f"; plain PyTorch vs layer: trajectory max abs diff {ex:.1e}, gradients max rel diff {eg:.1e}"
+            notes.append(msg)
+        if log:
+            log(table(LAYER_HEADER, [r for r in rows if r[0] == B]))
+        del ins, G
+    return rows, notes
+
+
+LAYER_HEADER = ["B", "method", "forward (s)", "backward (s)", "forward+backward (s)", "speed-up vs plain PyTorch",
+                "peak GPU memory (GiB)"]
+
+
+def run_layers(args, res):
+    import torch
+    if not torch.cuda.is_available():
+        sys.exit("--layers needs a CUDA build of PyTorch with a usable GPU (torch.cuda.is_available() is False)")
+    print("\n### Physics layers on backend='cuda': gradcheck (float64, planar, CUDA tensors)\n", flush=True)
+    res["layers_gradcheck"] = layers_gradcheck("cuda")
+    print(table(["layer", "case", "gradcheck", "s (incl. compile)"], res["layers_gradcheck"]), flush=True)
+    print(f"\n### ForwardDynamics forward+backward on the GPU: {args.layer_model}, RK4, 1 step/frame, "
+          f"T = {args.layer_frames}, dt = {args.layer_dt}, float64 (best of {args.repeat_layers}; plain PyTorch "
+          f"best of {args.torch_repeat})\n", flush=True)
+    rows, notes = layer_benchmark(args.layer_model, args.layer_batches, args.layer_frames, args.layer_dt,
+                                  args.repeat_layers, args.torch_repeat, "cuda", "cuda", args.torch_max_batch,
+                                  log=lambda t: print("(partial)\n" + t + "\n", flush=True))
+    res["layers"], res["layers_notes"] = rows, notes
+    print(table(LAYER_HEADER, rows))
+    print("\n" + "\n".join(notes), flush=True)
 
 
 def run_gpu(args):
@@ -477,7 +650,7 @@ def run_gpu(args):
     else:
         batches, reps, check_models = args.batches, args.repeat, args.check_models
         res_kernels, models = args.kernels, args.models
-    sections = args.sections or SECTIONS
+    sections = args.sections or (() if args.layers else SECTIONS)
     if "agree" in sections:
         print("### CUDA vs CPU (B = 64; error relative to max(1, |CPU|))\n")
         res["agreement"] = agreement(check_models)
@@ -504,6 +677,8 @@ def run_gpu(args):
               f"million evaluations / s\n")
         res["sweep"] = launch_sweep(models[0], big, reps, caps=[c for c in args.caps if c])
         print(table(["register cap", "work layout", "threads/block", "M eval/s"], res["sweep"]))
+    if args.layers:
+        run_layers(args, res)
     from symgait.runtime import cuda_arrays as ca
     print(f"\nruntime defaults: {ca.THREADS_PER_BLOCK} threads per block (halved down to "
           f"{ca.MIN_THREADS_PER_BLOCK} while blocks < SMs), work layout {ca.WORK_LAYOUT!r}, no register cap")
@@ -511,7 +686,7 @@ def run_gpu(args):
         Path(args.json).write_text(json.dumps(res, indent=1))
 
 
-def main(argv=None):
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=None,
                     help="throughput / compile / resources models (default gait3d fullbody; --static: all three)")
@@ -535,7 +710,22 @@ def main(argv=None):
                     help="--static: compile every _partN device function as a kernel of its own")
     ap.add_argument("--layout", choices=["rows", "interleaved"], default="rows", help="--static: work layout")
     ap.add_argument("--_static-worker", nargs=7, default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    ap.add_argument("--layers", action="store_true",
+                    help="the physics layers on the GPU: gradcheck, and forward+backward beside plain PyTorch "
+                         "(alone, or with the --sections given)")
+    ap.add_argument("--layer-model", default="gait3d")
+    ap.add_argument("--layer-batches", nargs="+", type=int, default=[64, 1024, 16384])
+    ap.add_argument("--layer-frames", type=int, default=50)
+    ap.add_argument("--layer-dt", type=float, default=0.005)
+    ap.add_argument("--repeat-layers", type=int, default=3)
+    ap.add_argument("--torch-repeat", type=int, default=1, help="--layers: repeats of the plain-PyTorch version")
+    ap.add_argument("--torch-max-batch", type=int, default=None,
+                    help="--layers: largest B for the plain-PyTorch version (default: all; out-of-memory is reported)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args._static_worker:
         name, gen, cc, kernels, dtypes, caps, layout = args._static_worker
         rows = static_worker(name, gen, tuple(int(x) for x in cc.split(".")), kernels.split(","),

@@ -27,7 +27,7 @@ def resolve_kernels(model, generated=None):
 
 
 def check_tensor(name: str, x, shape: tuple, meaning: str, ref=None):
-    """Check a floating CPU tensor of ``shape`` (entries: int, or a str label matching anything);
+    """Check a floating CPU or CUDA tensor of ``shape`` (entries: int, or a str label matching anything);
     with ``ref`` (name, tensor) its dtype and device must match the reference's. Returns ``x``."""
     if isinstance(x, np.ndarray):
         raise InputError(f"{name} is a numpy array; the layers take torch tensors (torch.from_numpy({name}))")
@@ -42,9 +42,10 @@ def check_tensor(name: str, x, shape: tuple, meaning: str, ref=None):
             raise InputError(f"{name} has dtype {x.dtype} but {rname} has {r.dtype}; pass all inputs in one dtype")
         if x.device != r.device:
             raise InputError(f"{name} is on {x.device} but {rname} is on {r.device}; put all inputs on one device")
-    if x.device.type != "cpu":
-        raise InputError(f"{name} is on {x.device}; the layers run the CPU kernels (backend 'cpu'): "
-                         f"move the inputs with .cpu()")
+    if x.device.type not in ("cpu", "cuda"):
+        raise InputError(f"{name} is on {x.device}; the layers run the CPU kernels (backend 'cpu') on CPU "
+                         f"tensors or the CUDA kernels (backend 'cuda') on CUDA tensors: move the inputs with "
+                         f".cpu() or .cuda()")
     want = tuple(shape)
     if x.dim() != len(want) or any(isinstance(s, int) and s != d for s, d in zip(want, x.shape)):
         shown = "(" + ", ".join(str(s) for s in want) + ")"
@@ -58,6 +59,17 @@ def check_finite(name: str, x):
         raise InputError(f"{name} contains NaN or inf (first at index {tuple(idx)})")
 
 
+def check_all_finite(named, one_sync: bool = False):
+    """:func:`check_finite` of each (name, tensor), in order. ``one_sync`` (the CUDA backend): the flags
+    are reduced on the device and copied back together, one host synchronization for all of them."""
+    named = list(named)
+    if one_sync and named:
+        flags = torch.stack([torch.isfinite(x).all() for _, x in named]).tolist()
+        named = [nx for nx, ok in zip(named, flags) if not ok]
+    for name, x in named:
+        check_finite(name, x)
+
+
 def params_tensor(model, p, ref_name: str, ref, batch: int, cache: dict | None = None):
     """p as a tensor of the reference's dtype: (n_p,) or (B, n_p); None -> the model's defaults.
     A numpy p (e.g. ``model.parameters()``) is converted (and then carries no gradient)."""
@@ -67,7 +79,7 @@ def params_tensor(model, p, ref_name: str, ref, batch: int, cache: dict | None =
     if isinstance(p, np.ndarray):
         if p.dtype not in (np.float32, np.float64):
             raise InputError(f"p has dtype {p.dtype}; build it with model.parameters(height=..., mass=...)")
-        p = torch.from_numpy(np.ascontiguousarray(p)).to(ref.dtype)
+        p = torch.from_numpy(np.ascontiguousarray(p)).to(device=ref.device, dtype=ref.dtype)
     if not isinstance(p, torch.Tensor):
         raise InputError(f"p must be a torch tensor or numpy array, got {type(p).__name__}")
     if p.dim() == 1:
@@ -76,8 +88,10 @@ def params_tensor(model, p, ref_name: str, ref, batch: int, cache: dict | None =
     else:
         check_tensor("p", p, (batch, n_p), f"the {n_p} model parameters per sample, or ({n_p},) shared",
                      (ref_name, ref))
-    check_finite("p", p)
-    arr = p.detach().numpy()
+    arr = p.detach().cpu().numpy()  # (a no-op on the CPU; on a GPU one small copy per call, not per stage)
+    if not np.isfinite(arr).all():
+        idx = np.argwhere(~np.isfinite(arr))[0].tolist()
+        raise InputError(f"p contains NaN or inf (first at index {tuple(idx)})")
     key = (arr.dtype.str, arr.shape, arr.tobytes())
     if cache is None or cache.get("p") != key:
         try:

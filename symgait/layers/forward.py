@@ -33,23 +33,28 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
-from ._common import check_finite, check_tensor, params_tensor, resolve_kernels
+from ._backend import NUMPY, TORCH, CudaKernels, check_backend, resolve_backend
+from ._common import check_all_finite, check_tensor, params_tensor, resolve_kernels
 
 INTEGRATORS = ("rk4", "semi_implicit_euler")
 GRADIENTS = ("sensitivity", "adjoint")
 
 
 class _Engine:
-    """The integrator and its two derivative sweeps, on numpy arrays (no autograd inside).
+    """The integrator and its two derivative sweeps, written once against an array namespace ``xp``
+    (:mod:`symgait.layers._backend`; no autograd inside):
 
-    The algebra runs in numpy on purpose: its batched matmuls and element-wise updates are small and
-    single-threaded there, whereas torch's intra-op thread pool, interleaved with the kernels'
-    launches, costs a synchronisation per operation (measured on a busy 2-core machine: 13 ms per
-    torch.bmm of (2,10,20)x(2,20,55) with 2 threads, 2 us in numpy).
+    * CPU (``xp = NUMPY``, ``kernels``: the CPU :class:`Kernels`): numpy arrays. The algebra runs in
+      numpy on purpose: its batched matmuls and element-wise updates are small and single-threaded
+      there, whereas torch's intra-op thread pool, interleaved with the kernels' launches, costs a
+      synchronisation per operation (measured on a busy 2-core machine: 13 ms per torch.bmm of
+      (2,10,20)x(2,20,55) with 2 threads, 2 us in numpy).
+    * CUDA (``xp = TORCH``, ``kernels``: :class:`~symgait.layers._backend.CudaKernels`): torch tensors
+      on the inputs' device, every operation queued on the current stream; no host copy per stage.
     """
 
-    def __init__(self, model, kernels, dt: float, substeps: int, integrator: str):
-        self.model, self.k = model, kernels
+    def __init__(self, model, kernels, dt: float, substeps: int, integrator: str, xp=NUMPY):
+        self.model, self.k, self.xp = model, kernels, xp
         self.n, self.na, self.nc, self.npar = model.nq, model.n_actuated, model.n_contacts, model.n_parameters
         self.act = np.asarray(model.actuated_indices, dtype=np.intp)
         self.dt, self.substeps, self.integrator = dt, substeps, integrator
@@ -58,8 +63,8 @@ class _Engine:
 
     # --- helpers -------------------------------------------------------------------------------
     def scatter(self, tau_act):
-        out = np.zeros((tau_act.shape[0], self.n), dtype=tau_act.dtype)
-        out[:, self.act] = tau_act
+        out = self.xp.zeros((tau_act.shape[0], self.n), tau_act)
+        out[:, self.xp.index(self.act, tau_act)] = tau_act
         return out
 
     def _kernel(self, name, *args, frame=None):
@@ -85,32 +90,32 @@ class _Engine:
     def _f(self, X, tau, w, p, frame):
         n = self.n
         qdd = self._kernel("forward_dynamics", X[:, :n], X[:, n:], tau, w, p, frame=frame)
-        return np.concatenate([X[:, n:], qdd], 1)
+        return self.xp.cat([X[:, n:], qdd], 1)
 
     def _df(self, X, D, tau, w, p, cols, frame):
         """K = f(X) and dK = (df/dX) D + df/d(inputs), for a stage state X with sensitivity D."""
-        n, B = self.n, X.shape[0]
+        n, B, xp = self.n, X.shape[0], self.xp
         r = self._kernel("forward_dynamics_derivatives", X[:, :n], X[:, n:], tau, w, p, frame=frame)
-        J = np.concatenate([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
-        dK = np.empty_like(D)
+        J = xp.cat([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
+        dK = xp.empty_like(D)
         dK[:, :n] = D[:, n:]
-        dK[:, n:] = np.matmul(J, D)
+        dK[:, n:] = xp.matmul(J, D)
         if "tau" in cols:
-            dK[:, n:, cols["tau"]] += r["tau"][:, :, self.act]
+            dK[:, n:, cols["tau"]] += r["tau"][:, :, xp.index(self.act, X)]
         if "w" in cols:
             dK[:, n:, cols["w"]] += r["w"].reshape(B, n, 6 * self.nc)
         if "p" in cols:
             dK[:, n:, cols["p"]] += r["p"]
-        return np.concatenate([X[:, n:], r["qdd"]], 1), dK
+        return xp.cat([X[:, n:], r["qdd"]], 1), dK
 
     def _vjp(self, X, kbar, tau, w, p, acc):
         """(df/dX)^T kbar; accumulates the input parts into ``acc``."""
         n = self.n
-        r = self.k.forward_dynamics_vjp(X[:, :n], X[:, n:], tau, w, p, np.ascontiguousarray(kbar[:, n:]))
+        r = self.k.forward_dynamics_vjp(X[:, :n], X[:, n:], tau, w, p, self.xp.contiguous(kbar[:, n:]))
         acc["tau"] += r["tau"]
         acc["w"] += r["w"]
         acc["p"] += r["p"]
-        return np.concatenate([r["q"], kbar[:, :n] + r["qd"]], 1)
+        return self.xp.cat([r["q"], kbar[:, :n] + r["qd"]], 1)
 
     # --- one integration step ----------------------------------------------------------------
     def step(self, x, tau, w, p, record=None, frame=None):
@@ -131,7 +136,7 @@ class _Engine:
             record[0] = x
         qdd = self._kernel("forward_dynamics", x[:, :n], x[:, n:], tau, w, p, frame=frame)
         qd1 = x[:, n:] + h * qdd
-        return np.concatenate([x[:, :n] + h * qd1, qd1], 1)
+        return self.xp.cat([x[:, :n] + h * qd1, qd1], 1)
 
     def step_sensitivity(self, x, D, tau, w, p, cols, frame=None):
         h, n = self.h, self.n
@@ -149,7 +154,7 @@ class _Engine:
         K, dK = self._df(x, D, tau, w, p, cols, frame)
         qd1 = x[:, n:] + h * K[:, n:]
         Dqd1 = D[:, n:] + h * dK[:, n:]
-        return np.concatenate([x[:, :n] + h * qd1, qd1], 1), np.concatenate([D[:, :n] + h * Dqd1, Dqd1], 1)
+        return self.xp.cat([x[:, :n] + h * qd1, qd1], 1), self.xp.cat([D[:, :n] + h * Dqd1, Dqd1], 1)
 
     def step_adjoint(self, lam, rec, tau, w, p, acc):
         """Adjoint of one step: lam = dL/dx_{+} -> dL/dx (inputs accumulate into ``acc``)."""
@@ -162,26 +167,26 @@ class _Engine:
             return lam + Xb1 + Xb2 + Xb3 + Xb4
         lq, lqd = lam[:, :n], lam[:, n:]
         gqd = lqd + h * lq  # dL/d qd_{+}, total
-        kbar = np.concatenate([np.zeros_like(gqd), h * gqd], 1)
+        kbar = self.xp.cat([self.xp.zeros_like(gqd), h * gqd], 1)
         Xb = self._vjp(rec[0], kbar, tau, w, p, acc)
-        return np.concatenate([lq + Xb[:, :n], gqd + Xb[:, n:]], 1)
+        return self.xp.cat([lq + Xb[:, :n], gqd + Xb[:, n:]], 1)
 
     # --- whole trajectory ----------------------------------------------------------------------
     def run(self, x0, tau, w, p, mode, needs):
-        """numpy in -> (xs (B, T+1, 2n), saved arrays for the backward sweep of ``mode``)."""
+        """Arrays of ``xp`` in -> (xs (B, T+1, 2n), saved arrays for the backward sweep of ``mode``)."""
         B, T = tau.shape[0], tau.shape[1]
-        n2, S = 2 * self.n, self.substeps
-        xs = np.empty((B, T + 1, n2), dtype=x0.dtype)
+        n2, S, xp = 2 * self.n, self.substeps, self.xp
+        xs = xp.empty((B, T + 1, n2), x0)
         xs[:, 0] = x0
         x = x0
         if mode == "sensitivity":
             cols = self.columns(needs)
             m = cols["_m"]
-            sens = np.empty((T, B, n2, m), dtype=x0.dtype)
-            D0 = np.zeros((B, n2, m), dtype=x0.dtype)
-            D0[:, :, :n2] = np.eye(n2, dtype=x0.dtype)
+            sens = xp.empty((T, B, n2, m), x0)
+            D0 = xp.zeros((B, n2, m), x0)
+            D0[:, :, :n2] = xp.eye(n2, x0)
         elif mode == "adjoint":
-            stages = np.empty((T, S, self.n_stages, B, n2), dtype=x0.dtype)
+            stages = xp.empty((T, S, self.n_stages, B, n2), x0)
         for k in range(T):
             tk, wk = self.scatter(tau[:, k]), w[:, k]
             if mode == "sensitivity":
@@ -193,9 +198,10 @@ class _Engine:
                 for s in range(S):
                     x = self.step(x, tk, wk, p, record=stages[k, s] if mode == "adjoint" else None, frame=k)
             xs[:, k + 1] = x
-        if not np.isfinite(x).all():  # (earlier frames are caught by the kernels' input checks)
-            raise InputError(f"the integration diverged in frame {T - 1} (the state became NaN or inf): reduce "
-                             f"dt, raise substeps or check the torques and wrenches")
+        if not xp.all_finite(x):  # CPU: earlier frames are caught by the kernels' input checks
+            bad = np.flatnonzero(xp.nonfinite_rows(xs[:, 1:]))  # CUDA: no checks per launch, found here
+            raise InputError(f"the integration diverged in frame {int(bad[0]) if bad.size else T - 1} (the state "
+                             f"became NaN or inf): reduce dt, raise substeps or check the torques and wrenches")
         if mode == "sensitivity":
             return xs, (sens,)
         if mode == "adjoint":
@@ -204,13 +210,13 @@ class _Engine:
 
     def backward_sensitivity(self, g, sens, needs):
         T, B, n2, m = sens.shape
-        cols = self.columns(needs)
-        gtau = np.zeros((B, T, self.na), dtype=g.dtype) if "tau" in cols else None
-        gw = np.zeros((B, T, self.nc, 6), dtype=g.dtype) if "w" in cols else None
-        gp = np.zeros((B, self.npar), dtype=g.dtype) if "p" in cols else None
+        cols, xp = self.columns(needs), self.xp
+        gtau = xp.zeros((B, T, self.na), g) if "tau" in cols else None
+        gw = xp.zeros((B, T, self.nc, 6), g) if "w" in cols else None
+        gp = xp.zeros((B, self.npar), g) if "p" in cols else None
         lam = g[:, T]
         for k in reversed(range(T)):
-            v = np.matmul(lam[:, None, :], sens[k])[:, 0]  # (B, m) = lam^T D_k
+            v = xp.matmul(lam[:, None, :], sens[k])[:, 0]  # (B, m) = lam^T D_k
             if gtau is not None:
                 gtau[:, k] = v[:, cols["tau"]]
             if gw is not None:
@@ -222,11 +228,11 @@ class _Engine:
 
     def backward_adjoint(self, g, stages, tau, w, p):
         T, S = stages.shape[0], stages.shape[1]
-        B = g.shape[0]
-        gtau = np.zeros((B, T, self.na), dtype=g.dtype)
-        gw = np.zeros((B, T, self.nc, 6), dtype=g.dtype)
-        acc = {"tau": np.zeros((B, self.n), dtype=g.dtype), "w": np.zeros((B, self.nc, 6), dtype=g.dtype),
-               "p": np.zeros((B, self.npar), dtype=g.dtype)}
+        B, xp = g.shape[0], self.xp
+        gtau = xp.zeros((B, T, self.na), g)
+        gw = xp.zeros((B, T, self.nc, 6), g)
+        acc = {"tau": xp.zeros((B, self.n), g), "w": xp.zeros((B, self.nc, 6), g), "p": xp.zeros((B, self.npar), g)}
+        act = xp.index(self.act, g)
         lam = g[:, T]
         for k in reversed(range(T)):
             tk, wk = self.scatter(tau[:, k]), w[:, k]
@@ -234,7 +240,7 @@ class _Engine:
             acc["w"][:] = 0
             for s in reversed(range(S)):
                 lam = self.step_adjoint(lam, stages[k, s], tk, wk, p, acc)
-            gtau[:, k] = acc["tau"][:, self.act]
+            gtau[:, k] = acc["tau"][:, act]
             gw[:, k] = acc["w"]
             lam = lam + g[:, k]
         return lam, gtau, gw, acc["p"]
@@ -245,8 +251,9 @@ class _ForwardDynamicsFn(torch.autograd.Function):
 
     @staticmethod
     def forward(x0, tau, w, p, engine, mode, needs):
-        xs, saved = engine.run(*(t.detach().numpy() for t in (x0, tau, w, p)), mode, needs)
-        return tuple(torch.from_numpy(a) for a in (xs,) + tuple(saved))
+        xp = engine.xp
+        xs, saved = engine.run(*(xp.from_torch(t) for t in (x0, tau, w, p)), mode, needs)
+        return tuple(xp.to_torch(a) for a in (xs,) + tuple(saved))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -261,17 +268,18 @@ class _ForwardDynamicsFn(torch.autograd.Function):
     def backward(ctx, gxs, *_):
         tau, w, p, *saved = ctx.saved_tensors
         eng, needs = ctx.engine, ctx.needs
+        xp = eng.xp
         if ctx.mode is None:  # pragma: no cover - no input needed a gradient
             return None, None, None, None, None, None, None
-        g = gxs.detach().contiguous().numpy()
+        g = xp.from_torch(gxs.detach().contiguous())
         if ctx.mode == "sensitivity":
-            gx0, gtau, gw, gp = eng.backward_sensitivity(g, saved[0].numpy(), needs)
+            gx0, gtau, gw, gp = eng.backward_sensitivity(g, xp.from_torch(saved[0]), needs)
         else:
-            gx0, gtau, gw, gp = eng.backward_adjoint(g, saved[0].numpy(), *(t.detach().numpy() for t in (tau, w, p)))
+            gx0, gtau, gw, gp = eng.backward_adjoint(g, xp.from_torch(saved[0]),
+                                                     *(xp.from_torch(t) for t in (tau, w, p)))
         if gp is not None and ctx.p_shared:
             gp = gp.sum(0)
-        gx0, gtau, gw, gp = (None if a is None else torch.from_numpy(np.ascontiguousarray(a))
-                             for a in (gx0, gtau, gw, gp))
+        gx0, gtau, gw, gp = (None if a is None else xp.to_torch_contiguous(a) for a in (gx0, gtau, gw, gp))
         return (gx0 if needs[0] else None, gtau if needs[1] else None, gw if needs[2] else None,
                 gp if needs[3] else None, None, None, None)
 
@@ -288,18 +296,23 @@ class ForwardDynamics(nn.Module):
             adjoint with reverse-mode kernel products; memory linear in T).
         generated: directory of the generated kernels when ``model`` is not a Kernels object and
             its code is not in ``generated/<model>/``.
+        backend: ``"auto"`` (default: ``"cuda"`` for CUDA tensors, else ``"cpu"``), ``"cpu"`` or
+            ``"cuda"`` (the generated CUDA kernels on the inputs' GPU, the algebra between launches
+            in torch on the same device; in Numba's CUDA simulator it takes CPU tensors). See
+            docs/layers.md.
 
     ``forward(x0, tau, w=None, p=None)``: x0 (B, 2n) = [q, qd]; tau (B, T, n_actuated) torques of
     ``model.actuated`` (the root and other unactuated coordinates get 0); w (B, T, n_contacts, 6)
     world force and world moment about each contact body's origin (None: zero); p (n_p,) or
     (B, n_p) (None or a numpy array: no gradient; None = the model's default subject) ->
-    x (B, T+1, 2n) with x[:, 0] = x0. Gradients flow to x0, tau, w and p; float32 or float64 CPU
-    tensors.
+    x (B, T+1, 2n) with x[:, 0] = x0. Gradients flow to x0, tau, w and p; float32 or float64
+    tensors, all on one device (CPU, or one GPU); outputs and gradients on that device.
     """
 
     def __init__(self, model, dt: float, substeps: int = 1, integrator: str = "rk4",
-                 gradient: str = "sensitivity", generated=None):
+                 gradient: str = "sensitivity", generated=None, *, backend: str = "auto"):
         super().__init__()
+        self.backend = check_backend(backend)
         if integrator not in INTEGRATORS:
             raise InputError(f"integrator must be one of {INTEGRATORS}, got {integrator!r}")
         if gradient not in GRADIENTS:
@@ -314,18 +327,28 @@ class ForwardDynamics(nn.Module):
             raise InputError(f"dt must be a positive finite number of seconds, got {dt!r}")
         self.model, self.kernels = resolve_kernels(model, generated)
         self.dt, self.substeps, self.integrator, self.gradient = dt, int(substeps), integrator, gradient
-        self._engine = _Engine(self.model, self.kernels, dt, int(substeps), integrator)
+        self._engine = _Engine(self.model, self.kernels, dt, int(substeps), integrator)  # CPU, numpy
+        self._cuda_engine = None
         self._p_cache = {}
 
     def extra_repr(self) -> str:
         return (f"model={self.model.name!r}, dt={self.dt}, substeps={self.substeps}, "
-                f"integrator={self.integrator!r}, gradient={self.gradient!r}")
+                f"integrator={self.integrator!r}, gradient={self.gradient!r}, backend={self.backend!r}")
+
+    def _engine_for(self, x0) -> _Engine:
+        if resolve_backend(self.backend, "x0", x0) == "cpu":
+            return self._engine
+        if self._cuda_engine is None:  # the CUDA launchers are imported (and compiled) on first use
+            self._cuda_engine = _Engine(self.model, CudaKernels(self.model, self.kernels._generated), self.dt,
+                                        self.substeps, self.integrator, xp=TORCH)
+        return self._cuda_engine
 
     def check_inputs(self, x0, tau, w=None, p=None):
         """Validate and normalise the inputs (raises :class:`symgait.InputError`); returns (x0, tau, w, p)."""
         m = self.model
         n, na, nc = m.nq, m.n_actuated, m.n_contacts
         check_tensor("x0", x0, ("B", 2 * n), f"initial state [q, qd] of the {n} coordinates")
+        backend = resolve_backend(self.backend, "x0", x0)
         B = x0.shape[0]
         if isinstance(tau, torch.Tensor) and tau.dim() == 3 and tau.shape[0] == B and tau.shape[2] == n and n != na:
             raise InputError(f"tau has {n} columns (all coordinates); pass the torques of the {na} actuated "
@@ -341,8 +364,7 @@ class ForwardDynamics(nn.Module):
             check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the "
                          f"contact body's origin) of the {nc} contacts {m.contacts}", ("x0", x0))
         p = params_tensor(m, p, "x0", x0, B, self._p_cache)
-        for name, t in (("x0", x0), ("tau", tau), ("w", w)):
-            check_finite(name, t)
+        check_all_finite((("x0", x0), ("tau", tau), ("w", w)), one_sync=backend == "cuda")
         return x0, tau, w, p
 
     def forward(self, x0, tau, w=None, p=None):
@@ -350,5 +372,5 @@ class ForwardDynamics(nn.Module):
         grad = torch.is_grad_enabled()
         needs = tuple(bool(grad and t.requires_grad) for t in (x0, tau, w, p))
         mode = self.gradient if any(needs) else None
-        out = _ForwardDynamicsFn.apply(x0, tau, w, p, self._engine, mode, needs)
+        out = _ForwardDynamicsFn.apply(x0, tau, w, p, self._engine_for(x0), mode, needs)
         return out[0]

@@ -9,12 +9,14 @@ q, qd, qdd, w and p (subject parameters such as segment lengths and masses).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
-from ._common import check_finite, check_tensor, params_tensor, resolve_kernels
+from ._backend import TORCH, CudaKernels, check_backend, resolve_backend
+from ._common import check_all_finite, check_tensor, params_tensor, resolve_kernels
 
 
 def _flat_p(p, B, T):
@@ -32,46 +34,48 @@ def _p_grad(gp, p, B, T):
 
 
 class _FrameFn(torch.autograd.Function):
-    """One kernel over B*T frames with a vjp kernel for its backward. ``what`` = 'residual' | 'torques'."""
+    """One kernel over B*T frames with a vjp kernel for its backward. ``what`` = 'residual' | 'torques';
+    ``kern``: the CPU :class:`Kernels` or the :class:`~symgait.layers._backend.CudaKernels`; ``act``:
+    index tensor of the actuated coordinates on the inputs' device."""
 
     @staticmethod
-    def forward(q, qd, qdd, w, p, layer, what):
+    def forward(q, qd, qdd, w, p, kern, act, what):
         B, T, n = q.shape
         args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
                 w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
         if what == "residual":
-            return layer.kernels.root_residual(*args).reshape(B, T, 6)
-        tau = layer.kernels.inverse_dynamics(*args)
-        return tau[:, layer._act].reshape(B, T, -1)
+            return kern.root_residual(*args).reshape(B, T, 6)
+        tau = kern.inverse_dynamics(*args)
+        return tau[:, act].reshape(B, T, -1)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        q, qd, qdd, w, p, layer, what = inputs
+        q, qd, qdd, w, p, kern, act, what = inputs
         ctx.save_for_backward(q, qd, qdd, w, p)
-        ctx.layer, ctx.what = layer, what
+        ctx.kern, ctx.act, ctx.what = kern, act, what
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         q, qd, qdd, w, p = ctx.saved_tensors
-        layer = ctx.layer
+        kern, act = ctx.kern, ctx.act
         B, T, n = q.shape
         args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
                 w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
         g = g.reshape(B * T, -1)
         if ctx.what == "residual":
-            r = layer.kernels.root_residual_vjp(*args, g.contiguous())
+            r = kern.root_residual_vjp(*args, g.contiguous())
         else:
             mu = g.new_zeros(B * T, n)
-            mu[:, layer._act] = g
-            r = layer.kernels.inverse_dynamics_vjp(*args, mu)
+            mu[:, act] = g
+            r = kern.inverse_dynamics_vjp(*args, mu)
         need = ctx.needs_input_grad
         out = [r["q"].reshape(B, T, n) if need[0] else None,
                r["qd"].reshape(B, T, n) if need[1] else None,
                r["qdd"].reshape(B, T, n) if need[2] else None,
                r["w"].reshape(w.shape) if need[3] else None,
                _p_grad(r["p"], p, B, T) if need[4] else None]
-        return (*out, None, None)
+        return (*out, None, None, None)
 
 
 class InverseDynamics(nn.Module):
@@ -83,24 +87,40 @@ class InverseDynamics(nn.Module):
 
     Shapes: q, qd, qdd (B, T, n); w (B, T, n_contacts, 6) world force and world moment about each
     contact body's origin (None: zero); p (n_p,) shared or (B, n_p) per sample (None or numpy:
-    no gradient; None = default subject). float32 or float64 CPU tensors. Gradients for all of
-    them (reverse-mode kernels; frames are independent).
+    no gradient; None = default subject). float32 or float64 tensors, all on one device (CPU, or one
+    GPU). Gradients for all of them (reverse-mode kernels; frames are independent).
+
+    ``backend``: ``"auto"`` (default: ``"cuda"`` for CUDA tensors, else ``"cpu"``), ``"cpu"`` or
+    ``"cuda"`` (the generated CUDA kernels on the inputs' GPU; in Numba's CUDA simulator it takes
+    CPU tensors). See docs/layers.md.
     """
 
-    def __init__(self, model, generated=None):
+    def __init__(self, model, generated=None, *, backend: str = "auto"):
         super().__init__()
+        self.backend = check_backend(backend)
         self.model, self.kernels = resolve_kernels(model, generated)
         self._act = torch.as_tensor(self.model.actuated_indices, dtype=torch.long)
+        self._act_np = np.asarray(self.model.actuated_indices, dtype=np.intp)
+        self._cuda_kernels = None
         self._p_cache = {}
 
     def extra_repr(self) -> str:
-        return f"model={self.model.name!r}"
+        return f"model={self.model.name!r}, backend={self.backend!r}"
+
+    def _kernels_for(self, q):
+        """(kernels, actuated index) for the backend that runs inputs like ``q``."""
+        if resolve_backend(self.backend, "q", q) == "cpu":
+            return self.kernels, self._act
+        if self._cuda_kernels is None:  # the CUDA launchers are imported (and compiled) on first use
+            self._cuda_kernels = CudaKernels(self.model, self.kernels._generated)
+        return self._cuda_kernels, TORCH.index(self._act_np, q)
 
     def check_inputs(self, q, qd, qdd, w=None, p=None):
         """Validate (raises :class:`symgait.InputError`); returns (q, qd, qdd, w, p)."""
         m = self.model
         n, nc = m.nq, m.n_contacts
         check_tensor("q", q, ("B", "T", n), f"coordinates {m.coordinates} for B samples and T frames")
+        backend = resolve_backend(self.backend, "q", q)
         B, T = q.shape[0], q.shape[1]
         if T == 0:
             raise InputError("q has T = 0 frames; pass at least one frame")
@@ -112,18 +132,17 @@ class InverseDynamics(nn.Module):
             check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the contact "
                          f"body's origin) of the {nc} contacts {m.contacts}", ("q", q))
         p = params_tensor(m, p, "q", q, B, self._p_cache)
-        for name, x in (("q", q), ("qd", qd), ("qdd", qdd), ("w", w)):
-            check_finite(name, x)
+        check_all_finite((("q", q), ("qd", qd), ("qdd", qdd), ("w", w)), one_sync=backend == "cuda")
         return q, qd, qdd, w, p
 
     def forward(self, q, qd, qdd, w=None, p=None):
         q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
-        return _FrameFn.apply(q, qd, qdd, w, p, self, "residual")
+        return _FrameFn.apply(q, qd, qdd, w, p, *self._kernels_for(q), "residual")
 
     def joint_torques(self, q, qd, qdd, w=None, p=None):
         """(B, T, n_actuated): inverse-dynamics generalized forces of the actuated coordinates."""
         q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
-        return _FrameFn.apply(q, qd, qdd, w, p, self, "torques")
+        return _FrameFn.apply(q, qd, qdd, w, p, *self._kernels_for(q), "torques")
 
 
 class _SafeNorm(torch.autograd.Function):
