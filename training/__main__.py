@@ -52,8 +52,12 @@ def load_data(cfg, data: str = "synthetic", log=print):
     p = Path(data)
     if not p.is_dir():
         raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
-    from .data import load_real  # written separately; imported lazily
-    return load_real(p, model)
+    from .data import load_real
+    from .evaluate import REAL_RATE
+    d = load_real(p, model, rate=REAL_RATE, include_motion_only=cfg.variant != "baseline", log=log)
+    if not d["train"] or not d["test"]:
+        raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
+    return d
 
 
 def _cmd_train(a) -> int:
@@ -66,14 +70,17 @@ def _cmd_train(a) -> int:
 
 
 def _cmd_main(a) -> int:
-    """The main job (to be completed): kernels, verification, training, evaluation."""
+    """The main job: the model's kernels (regenerated if stale, self-checked), a quick
+    ``symgait verify`` of the kernels and both layers, training (``main.yaml`` on the built-in
+    synthetic set; with ``--data DIR`` ``real.yaml`` on the real trials of ``DIR``), evaluation on
+    the held-out sequences: ``OUT/last.pt``, ``log.jsonl``, ``metrics.json``, ``metrics.md``, plots."""
     import symgait
     from symgait.codegen import generate
     from symgait.layers.verify import verify
     from symgait.runtime.selfcheck import selfcheck
     from .config import load_config
     from .trainer import train
-    cfg = load_config(a.config, a.set or [])
+    cfg = load_config(a.config or ("main" if a.data == "synthetic" else "real"), a.set or [])
     out = Path(a.out)
     t0 = time.perf_counter()
     generate(cfg.model)
@@ -84,7 +91,7 @@ def _cmd_main(a) -> int:
     if not rep.ok:
         print("layer verification failed", file=sys.stderr)
         return 1
-    d = load_data(cfg, "synthetic")
+    d = load_data(cfg, a.data)
     bundle = train(cfg, d["train"], out_dir=out, val_sequences=d["test"])
     print(f"checkpoint: {out / 'last.pt'}; log: {out / 'log.jsonl'} ({time.perf_counter() - t0:.0f} s)")
     try:
@@ -108,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="synthetic", help="'synthetic' or a data directory (training.data.load_real)")
     t.set_defaults(fn=_cmd_train)
     m = sub.add_parser("main", help="check kernels, verify layers, train main.yaml, evaluate")
-    m.add_argument("--config", default="main")
+    m.add_argument("--config", default=None, help="default: main (synthetic) or real (--data DIR)")
+    m.add_argument("--data", default="synthetic", help="'synthetic' (built in, no downloads) or a data "
+                   "directory such as ../shared/data")
     m.add_argument("--set", action="append", metavar="KEY=VALUE")
     m.add_argument("--out", default="runs/main")
     m.set_defaults(fn=_cmd_main)

@@ -60,12 +60,7 @@ def plot_grf(path, seq, predictions: Dict[str, np.ndarray], *, title: str = "",
         ax.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time (s)  — shaded: contact label")
     fig.suptitle(title or f"{seq.name}: vertical ground reaction force", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def read_log(path) -> list:
@@ -116,6 +111,11 @@ def plot_loss(path, log_path, *, keys: Optional[Seq[str]] = None, title: str = "
     if keys:
         ax.legend(fontsize=7)
     ax.set_title(title or Path(log_path).parent.name, fontsize=10)
+    return _save(fig, path)
+
+
+def _save(fig, path) -> Path:
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,24 +16,12 @@ from types import SimpleNamespace
 
 import pytest
 
-SIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-if not SIM:
-    try:
-        from numba import cuda as _cuda
-        _GPU = _cuda.is_available()
-    except Exception:  # pragma: no cover
-        _GPU = False
-    if not _GPU:
-        pytest.skip("CUDA tests need NUMBA_ENABLE_CUDASIM=1 set before numba is imported (no GPU here): "
-                    "NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0, as .ci/run does",
-                    allow_module_level=True)
+from cuda_guard import require_cuda_or_simulator  # noqa: E402
+
+SIM = require_cuda_or_simulator()
 
 torch = pytest.importorskip("torch")
 
-from numba.core import config as _nbconfig  # noqa: E402
-
-if SIM and not _nbconfig.ENABLE_CUDASIM:  # pragma: no cover - numba imported before the variable was set
-    pytest.skip("numba was imported before NUMBA_ENABLE_CUDASIM=1 took effect", allow_module_level=True)
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "layers"))

@@ -21,17 +21,9 @@ import sys
 import numpy as np
 import pytest
 
-SIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-if not SIM:
-    try:
-        from numba import cuda as _cuda
-        _GPU = _cuda.is_available()
-    except Exception:  # pragma: no cover
-        _GPU = False
-    if not _GPU:
-        pytest.skip("CUDA tests need NUMBA_ENABLE_CUDASIM=1 set before numba is imported (no GPU here): "
-                    "NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0, as .ci/run does",
-                    allow_module_level=True)
+from cuda_guard import require_cuda_or_simulator  # noqa: E402
+
+SIM = require_cuda_or_simulator()
 
 from numba.core import config as _nbconfig  # noqa: E402
 
