@@ -2,7 +2,9 @@
 checkpoint files.
 
 A checkpoint (``torch.save`` of a plain dict) holds ``cfg`` (dict), ``model`` (name or YAML path),
-``net`` (state dict), ``normalizer`` (state dict), ``n_features`` and optionally ``train_state``
+``net`` (state dict), ``normalizer`` (state dict), ``n_features``, ``rate`` (the frame rate of the
+training sequences, Hz: the temporal convolutions are in frames, so prediction needs sequences at
+that rate; None for older checkpoints) and optionally ``train_state``
 (optimizer, step, RNG states: for resuming) and ``history`` (logged records).
 """
 from __future__ import annotations
@@ -25,8 +27,10 @@ class Bundle:
     """A trained (or training) network with everything needed to predict from motion."""
 
     def __init__(self, cfg: Config, model_name: str, net: torch.nn.Module, normalizer: Normalizer,
-                 model=None, train_state: Optional[dict] = None, history: Optional[list] = None):
+                 model=None, train_state: Optional[dict] = None, history: Optional[list] = None,
+                 rate: Optional[float] = None):
         import symgait
+        self.rate = float(rate) if rate else None
         self.cfg, self.model_name = cfg, model_name
         self.model = model if model is not None else symgait.load_model(model_name)
         self.featurizer = Featurizer(self.model, contacts=cfg.variant == "cfinet")
@@ -44,7 +48,8 @@ class Bundle:
         lay = OutputLayout.for_model(model)
         norm = Normalizer.fit(feat, sequences, lay)
         net = build_network(cfg, model, feat.n_features)
-        return cls(cfg, cfg.model, net, norm, model=model)
+        rates = sorted({round(float(s.rate), 6) for s in sequences})
+        return cls(cfg, cfg.model, net, norm, model=model, rate=rates[0] if len(rates) == 1 else None)
 
     @property
     def device(self) -> torch.device:
@@ -84,6 +89,11 @@ class Bundle:
     def predict(self, seq) -> Dict[str, np.ndarray]:
         """Whole sequence -> ``w`` (T, nc, 6) world force (N) and moment (N m) about each contact
         body's origin, ``JT`` (T, n_act) joint torques (N m)."""
+        if self.rate and abs(float(seq.rate) - self.rate) > 1e-3 * self.rate:
+            from symgait.errors import InputError
+            raise InputError(f"sequence {seq.name!r} is at {seq.rate:g} Hz but this network was trained at "
+                             f"{self.rate:g} Hz (its convolutions count frames): resample it first, "
+                             f"training.data.resample(seq, {self.rate:g}) (predict --rate does this)")
         was = self.net.training
         self.net.eval()
         try:
@@ -100,6 +110,7 @@ class Bundle:
         return {"cfg": self.cfg.to_dict(), "model": self.model_name,
                 "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                 "normalizer": self.normalizer.state_dict(), "n_features": self.featurizer.n_features,
+                "rate": self.rate,
                 "train_state": train_state, "history": list(self.history)}
 
 
@@ -125,4 +136,4 @@ def load(path, map_location="cpu") -> Bundle:
     net.load_state_dict(d["net"])
     net.to(map_location if map_location is not None else "cpu")
     return Bundle(cfg, d["model"], net, Normalizer.from_state_dict(d["normalizer"]), model=model,
-                  train_state=d.get("train_state"), history=d.get("history"))
+                  train_state=d.get("train_state"), history=d.get("history"), rate=d.get("rate"))

@@ -257,3 +257,19 @@ def test_cfinet_predict_uses_contacts(tmp_path, weak, seqs):
     s2 = dataclasses.replace(s, contact=~s.contact)
     p2 = b.predict(s2)
     assert not np.allclose(p1["w"], p2["w"])
+
+
+def test_checkpoint_records_rate_and_predict_refuses_another(tmp_path, weak, seqs):
+    """The convolutions count frames: a sequence at another frame rate than the training one is
+    refused with the fix named, and accepted once resampled."""
+    from symgait.errors import InputError
+    from training.data import resample
+    cfg = tiny("train.steps=2")
+    bundle = train(cfg, weak, out_dir=tmp_path, log=lambda *a: None)
+    b = load(tmp_path / "last.pt")
+    assert b.rate == pytest.approx(seqs[0].rate) and bundle.rate == b.rate
+    other = resample(seqs[0], seqs[0].rate / 2)
+    with pytest.raises(InputError, match="resample"):
+        b.predict(other)
+    out = b.predict(resample(other, b.rate))
+    assert np.isfinite(out["w"]).all() and out["JT"].shape[1] == len(seqs[0].actuated)
