@@ -1,20 +1,22 @@
 """Fixtures for the training tests: the planar model, a few short synthetic sequences (cached)."""
 from __future__ import annotations
 
-import os
-
 import pytest
-
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
+    """One torch and one Numba thread per test (restored after): the 2-core CI machine runs two
+    workers. Never set NUMBA_NUM_THREADS here: once Numba's pool is up, a changed variable makes
+    every later launch in the worker raise."""
+    import numba
     import torch
-    n = torch.get_num_threads()
+    n, nb = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(1)
+    numba.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+    numba.set_num_threads(nb)
 
 
 @pytest.fixture(scope="session")
