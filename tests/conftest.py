@@ -10,6 +10,8 @@ def pytest_collection_modifyitems(config, items):
     """Run each model's tests in one pytest-xdist worker (``--dist loadgroup``), so that a model's
     kernels are compiled once, by one process, while other workers compile other models."""
     for item in items:
+        if item.get_closest_marker("xdist_group") is not None:  # a test's own choice wins
+            continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         names = [v for v in params.values() if isinstance(v, str) and v in MODEL_NAMES]
         item.add_marker(pytest.mark.xdist_group(names[0] if names else item.module.__name__))

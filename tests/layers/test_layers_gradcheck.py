@@ -89,6 +89,7 @@ def test_float32_matches_float64(layer_model, gradient):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("gait3d")  # with the other gait3d tests: its kernels compile once, in one worker
 @pytest.mark.parametrize("gradient", ["sensitivity", "adjoint"])
 def test_gait3d_gradcheck_small(layer_model, gradient):
     """gait3d (23 DOF, floating root): one small case, B=1, T=1, RK4 (compiling its derivative kernels
