@@ -273,3 +273,24 @@ def test_checkpoint_records_rate_and_predict_refuses_another(tmp_path, weak, seq
         b.predict(other)
     out = b.predict(resample(other, b.rate))
     assert np.isfinite(out["w"]).all() and out["JT"].shape[1] == len(seqs[0].actuated)
+
+
+def test_layers_in_float32_match_float64(planar, seqs):
+    """loss.layer_dtype: the float32 physics layers give the float64 losses and gradients to float32
+    accuracy (the network itself is float32 either way)."""
+    m, k = planar
+    b = window_batch(seqs, 12, 12)
+    w, jt = _labels_per_kg(b)
+    w = (0.9 * w).float().requires_grad_()
+    jt = (0.9 * jt).float().requires_grad_()
+    res = {}
+    for dt in ("float64", "float32"):
+        L = Losses(tiny("variant=finet", f"loss.layer_dtype={dt}"), m, k)
+        lf, _ = L.forward_loss(b, w, jt)
+        li = L.inverse_loss(b, w)
+        gw, gj = torch.autograd.grad(lf + li, (w, jt))
+        res[dt] = (float(lf.detach()), float(li.detach()), gw, gj)
+    a, c = res["float64"], res["float32"]
+    assert c[0] == pytest.approx(a[0], rel=1e-3) and c[1] == pytest.approx(a[1], rel=1e-3)
+    for x, y in zip(a[2:], c[2:]):
+        assert float((x - y).abs().max()) <= 1e-3 * float(x.abs().max())
