@@ -29,3 +29,21 @@ def require_cuda_or_simulator() -> bool:
     if SIM and not config.ENABLE_CUDASIM:  # pragma: no cover - numba imported before the variable was set
         pytest.skip("numba was imported before NUMBA_ENABLE_CUDASIM=1 took effect", allow_module_level=True)
     return SIM
+
+
+def input_error_without_simulator(statement: str) -> str:
+    """Run ``statement`` (symgait imported) in a fresh Python without the simulator variable and
+    return the text of the :class:`symgait.InputError` it raised; skips where a GPU is present
+    (then nothing is refused)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    code = (f"import symgait\nfrom symgait.layers import ForwardDynamics\n"
+            f"try:\n    {statement}\nexcept symgait.InputError as e:\n    print('InputError:', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    if "InputError" not in r.stdout:
+        pytest.skip("this machine has a GPU")
+    return r.stdout

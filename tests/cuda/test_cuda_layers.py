@@ -8,15 +8,13 @@ tests/layers/models and ``planar``; B <= 3, T <= 3 (every simulated CUDA thread 
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from cuda_guard import require_cuda_or_simulator  # noqa: E402
+from cuda_guard import input_error_without_simulator, require_cuda_or_simulator  # noqa: E402
 
 SIM = require_cuda_or_simulator()
 
@@ -293,16 +291,8 @@ def test_backend_errors(layer_model, monkeypatch):
 
 @pytest.mark.skipif(not SIM, reason="checks the message on a machine without a GPU")
 def test_layer_backend_cuda_without_gpu_is_refused():
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    code = ("import symgait\nfrom symgait.layers import ForwardDynamics\n"
-            "try:\n    ForwardDynamics('planar', 0.01, backend='cuda')\n"
-            "except symgait.InputError as e:\n    print('InputError:', e)\n")
-    r = subprocess.run([sys.executable, "-c", code], cwd=HERE.parents[1], env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr
-    if "InputError" not in r.stdout:
-        pytest.skip("this machine has a GPU")
-    assert "NUMBA_ENABLE_CUDASIM=1" in r.stdout and "backend='cpu'" in r.stdout
+    out = input_error_without_simulator("ForwardDynamics('planar', 0.01, backend='cuda')")
+    assert "NUMBA_ENABLE_CUDASIM=1" in out and "backend='cpu'" in out
 
 
 # --- bench/gpu.py's layer section: its code paths, tiny, in the simulator ---------------------------

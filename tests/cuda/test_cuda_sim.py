@@ -9,19 +9,15 @@ Without the variable they skip (unless a real GPU is present: then they run on i
 tolerance, since the GPU contracts multiply-adds and has its own sin/cos). The simulator interprets
 every CUDA thread in Python, so batches stay at a few samples.
 
-The physics layers' CUDA tests (backend="cuda" for the layers and their gradcheck) belong to the
-layers issue and will be added beside these.
+The physics layers' CUDA tests (backend="cuda" for the layers and their gradcheck) are in
+test_cuda_layers.py.
 """
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from cuda_guard import require_cuda_or_simulator  # noqa: E402
+from cuda_guard import input_error_without_simulator, require_cuda_or_simulator  # noqa: E402
 
 SIM = require_cuda_or_simulator()
 
@@ -236,15 +232,8 @@ def test_cupy_request_without_cupy_names_the_extra():
 
 @pytest.mark.skipif(not SIM, reason="checks the message on a machine without a GPU")
 def test_cuda_backend_without_gpu_or_simulator_is_refused():
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    code = ("import symgait\n"
-            "try:\n    symgait.kernels('planar', backend='cuda')\n"
-            "except symgait.InputError as e:\n    print('InputError:', e)\n")
-    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    if "InputError" not in r.stdout:
-        pytest.skip("this machine has a GPU")
-    assert "NUMBA_ENABLE_CUDASIM=1" in r.stdout and "backend='cpu'" in r.stdout
+    out = input_error_without_simulator("symgait.kernels('planar', backend='cuda')")
+    assert "NUMBA_ENABLE_CUDASIM=1" in out and "backend='cpu'" in out
 
 
 def test_generated_cuda_launchers_cover_the_manifest():
