@@ -24,10 +24,9 @@ def _plt():
 
 def _shade(ax, t, on, color):
     """Shade the runs where ``on`` is True."""
-    on = np.asarray(on, bool)
-    d = np.diff(np.r_[0, on.astype(int), 0])
+    from symgait.data.runs import true_runs
     dt = (t[1] - t[0]) if t.size > 1 else 0.0
-    for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]):
+    for a, b in true_runs(on):
         ax.axvspan(t[a] - dt / 2, t[b - 1] + dt / 2, color=color, alpha=0.12, lw=0)
 
 

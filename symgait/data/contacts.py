@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..io import read_external_loads, read_mot, resample, wrench_to_cop
+from .runs import remove_short_runs, true_runs
 
 __all__ = ["GroundReactions", "Plates", "reactions_from_external_loads", "reactions_from_mot",
            "reactions_from_c3d", "plates_from_mot", "plates_from_c3d", "assign_plates",
@@ -264,7 +265,7 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
         ok = loaded & (np.min(d, axis=1) < max_distance)
         owner = np.full(T, -1)
         if per_run:
-            for t0, t1 in _runs(loaded):
+            for t0, t1 in true_runs(loaded):
                 sel = ok[t0:t1]
                 if sel.any():
                     owner[t0:t1] = np.bincount(best[t0:t1][sel], minlength=len(names)).argmax()
@@ -284,11 +285,6 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
                 M[sel, ci] += plates.moment[sel, j]
     return GroundReactions(time=plates.time.copy(), contacts=names, force=F, moment=M,
                            source=plates.source)
-
-
-def _runs(x):
-    d = np.diff(np.r_[0, np.asarray(x, int), 0])
-    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
 
 
 def reactions_from_mot(model, path, *, xml=None, foot_points=None, t=None,
@@ -425,24 +421,5 @@ def labels_from_kinematics(points, rate: float, foot_points: Dict[str, Sequence[
         det[f"{c}_min_speed"] = np.nanmin(np.where(h < height, s, np.inf), axis=1)
     n = max(1, int(round(min_duration * rate)))
     for ci in range(len(names)):
-        lab[:, ci] = _remove_short_runs(lab[:, ci], n)
+        lab[:, ci] = remove_short_runs(lab[:, ci], n)
     return lab, det
-
-
-def _remove_short_runs(x: np.ndarray, n: int) -> np.ndarray:
-    x = x.copy()
-    if n <= 1 or x.size == 0:
-        return x
-    for val in (True, False):
-        i = 0
-        while i < x.size:
-            if x[i] == val:
-                j = i
-                while j < x.size and x[j] == val:
-                    j += 1
-                if j - i < n and i > 0 and j < x.size:  # interior short run: flip
-                    x[i:j] = not val
-                i = j
-            else:
-                i += 1
-    return x

@@ -33,6 +33,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from .markersets import ResolvedTargets
+from .runs import longest_true_run
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "fill_gaps_pchip", "valid_range", "scale_from_joint_centres", "root_coordinates",
            "single_thread", "SEGMENT_PAIRS", "stick_figure"]
@@ -490,17 +491,10 @@ def valid_range(positions, min_fraction: float = 0.8) -> slice:
     ok = np.all(np.isfinite(positions), axis=-1)
     m = ok.shape[1]
     good = ok.sum(1) >= max(3, int(np.ceil(min_fraction * m)))
-    best, start, cur = (0, 0), None, 0
-    for i, g in enumerate(np.r_[good, False]):
-        if g and start is None:
-            start = i
-        if not g and start is not None:
-            if i - start > best[1] - best[0]:
-                best = (start, i)
-            start = None
-    if best[1] == best[0]:
+    keep = longest_true_run(good)
+    if keep.stop == keep.start:
         raise ValueError(f"no frame has {100 * min_fraction:.0f} % of the {m} targets present")
-    return slice(best[0], best[1])
+    return keep
 
 
 def retarget(model, kern, source, *, height: float, mass: float, markerset=None,

@@ -14,6 +14,7 @@ import numpy as np
 from .contacts import (GroundReactions, foot_point_indices, labels_from_force,
                        labels_from_kinematics, reactions_from_c3d, reactions_from_mot)
 from .signals import filtered_kinematics
+from .runs import longest_true_run
 
 __all__ = ["Trial", "process_trial"]
 
@@ -29,18 +30,6 @@ class Trial:
     reactions: Optional[GroundReactions] = None
     derived: object = None
     notes: List[str] = field(default_factory=list)
-
-
-def _longest_run(ok) -> slice:
-    best, start = (0, 0), None
-    for i, g in enumerate(np.r_[ok, False]):
-        if g and start is None:
-            start = i
-        if not g and start is not None:
-            if i - start > best[1] - best[0]:
-                best = (start, i)
-            start = None
-    return slice(*best)
 
 
 def _c3d_with_plates(source):
@@ -133,7 +122,7 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
             notes.append(f"{int(uncovered.sum())} of {t.size} frames have a foot on the ground "
                          "(kinematics) but no plate force")
             if crop == "plates" or (crop == "auto" and uncovered.mean() > 0.05):
-                keep = _longest_run(~uncovered)
+                keep = longest_true_run(~uncovered)
                 notes.append(f"cropped to {t[keep.start]:.3f}-{t[keep.stop - 1]:.3f} s, where every "
                              "foot on the ground is on a plate (crop='none' keeps the trial)")
                 t, q, qd, qdd, w, labels, tau = (x[keep] for x in (t, q, qd, qdd, w, labels, tau))

@@ -25,6 +25,8 @@ from typing import List, Optional
 
 import numpy as np
 
+from .runs import true_runs
+
 __all__ = ["synthetic_gait", "gait_pattern", "KEYPOINTS"]
 
 # (phase, degrees) key points of the right side; heel strike at phase 0
@@ -84,12 +86,6 @@ def _stance(t, cadence, n_contacts):
     return lab[:, :n_contacts]
 
 
-def _runs(x):
-    """(start, stop) of the True runs of a boolean vector."""
-    d = np.diff(np.r_[0, x.astype(int), 0])
-    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
-
-
 def _balance(model, kern, p, q, qd, qdd, lab, a, rate):
     """Add a horizontal root motion δ(t) so that the centre of pressure of the required ground
     reaction follows heel → toe of the stance foot (weighted in double support).
@@ -120,7 +116,7 @@ def _balance(model, kern, p, q, qd, qdd, lab, a, rate):
         heel = P[:, pidx[f"heel_{side}"]] if f"heel_{side}" in pidx else P[np.arange(T), ids[np.argmin(P[:, ids, 0], 1)]]
         toe = P[:, pidx[f"toe_{side}"]] if f"toe_{side}" in pidx else P[np.arange(T), ids[np.argmax(P[:, ids, 0], 1)]]
         s = np.zeros(T)
-        for t0, t1 in _runs(lab[:, ci]):
+        for t0, t1 in true_runs(lab[:, ci]):
             s[t0:t1] = (np.arange(t1 - t0) + 0.5) / (t1 - t0)
         cop = heel + (0.1 + 0.75 * s)[:, None] * (toe - heel)
         target += a[:, ci, None] * cop
