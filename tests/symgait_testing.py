@@ -5,18 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import symgait
 from symgait.codegen import generate
+from symgait.data.dataset import default_data_dir
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DATA = REPO.parent / "shared" / "data"
+DATA = default_data_dir()  # ../shared/data beside the repository, or $SYMGAIT_DATA
 TEST_MODELS = HERE / "models"
 BUILTIN = ["planar", "gait3d", "fullbody"]
 MODEL_NAMES = set(BUILTIN) | {p.stem for p in TEST_MODELS.glob("*.yaml")}
 
 _CACHE = {}
+
+
+def data_file(rel: str = "") -> Path:
+    """Path of a file (or, with no argument, the folder) of the shared public data; skips the
+    test with the reason when it is absent."""
+    p = DATA / rel
+    if not p.exists():
+        pytest.skip(f"shared data {rel or 'folder'} not found under {DATA} "
+                    "(the public data set is not part of the repository; set SYMGAIT_DATA to its folder)")
+    return p
 
 
 def model_and_kernels(name: str, gen_root: Path):

@@ -47,14 +47,13 @@ Processed sequences are cached by :class:`symgait.data.dataset.SequenceCache` (s
 from __future__ import annotations
 
 import json
-import os
 import time as _time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
-from symgait.data.dataset import Sequence, SequenceCache
+from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
 
 __all__ = ["default_data_dir", "real_trials", "load_real", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
@@ -88,14 +87,6 @@ _TRIALS = [
      for i in range(1, 12)]
 
 _PROCESS_KEYS = ("forces", "external_loads", "height", "mass", "skeleton", "time_range", "markerset")
-
-
-def default_data_dir() -> Path:
-    """``$SYMGAIT_DATA`` or ``<repo>/../shared/data``."""
-    env = os.environ.get("SYMGAIT_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def real_trials(data_dir=None) -> List[dict]:

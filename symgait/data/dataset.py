@@ -29,7 +29,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence 
 
 import numpy as np
 
-__all__ = ["Sequence", "SequenceCache", "WindowDataset", "load_sequences", "LABEL_KINDS"]
+__all__ = ["Sequence", "SequenceCache", "WindowDataset", "load_sequences", "LABEL_KINDS",
+           "default_data_dir"]
 
 LABEL_KINDS = ("measured", "derived", "none")
 
@@ -123,6 +124,15 @@ class Sequence:
             meta[k] = tuple(meta[k])
         arrays["contact"] = arrays["contact"].astype(bool)
         return cls(**meta, **arrays)
+
+
+def default_data_dir() -> Path:
+    """Where the public data set lives: ``$SYMGAIT_DATA``, else ``../shared/data`` beside the
+    repository (it is never part of it)."""
+    env = os.environ.get("SYMGAIT_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def _file_key(path) -> dict:

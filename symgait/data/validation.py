@@ -185,8 +185,9 @@ def run_subject01(data_dir, which: str, *, cache_dir=None, log=None):
 def main(argv=None) -> int:
     """Print the four comparisons as Markdown (``python -m symgait.data.validation [DATA]``)."""
     import sys
+    from .dataset import default_data_dir
     args = list(sys.argv[1:] if argv is None else argv)
-    data = Path(args[0]) if args else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    data = Path(args[0]) if args else default_data_dir()
     for which in ("gait2354-osim", "gait2354-gait3d", "gait10dof-osim", "gait10dof-planar"):
         res, rows = run_subject01(data, which)
         print(f"\n### {which}\n")

@@ -7,14 +7,10 @@ OpenSim models and their kernels are generated once into ``SYMGAIT_CACHE`` (defa
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("SYMGAIT_DATA", REPO.parent / "shared" / "data"))
+from symgait_testing import data_file
 
 TRC = "opensim/gait2354_subject01_walk1/subject01_walk1.trc"
 GRF = "opensim/gait2354_subject01_walk1/subject01_walk1_grf.mot"
@@ -23,14 +19,6 @@ IK_MOT = "opensim/gait2354_subject01_walk1/subject01_walk1_ik.mot"
 WALK1 = "c3d_org/Walk1.c3d"
 GAITRAW = "c3d_org/gait-raw.c3d"
 AMC = "cmu/subject08/08_01.amc"
-
-
-def data_file(rel: str) -> Path:
-    p = DATA / rel
-    if not p.exists():
-        pytest.skip(f"shared data file {rel} not found under {DATA} "
-                    "(the public data set is not part of the repository)")
-    return p
 
 
 _K = {}

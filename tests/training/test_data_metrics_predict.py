@@ -6,7 +6,6 @@ reason where it is absent.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -15,18 +14,9 @@ import pytest
 
 from symgait.data.dataset import Sequence, SequenceCache
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("SYMGAIT_DATA", REPO.parent / "shared" / "data"))
+from symgait_testing import DATA, data_file as need_data
 
 pytestmark = pytest.mark.xdist_group("training_dmp")
-
-
-def need_data(rel: str = "") -> Path:
-    p = DATA / rel
-    if not p.exists():
-        pytest.skip(f"shared data {rel or 'folder'} not found under {DATA} "
-                    "(the public data set is not part of the repository)")
-    return p
 
 
 def fake_seq(name="s", T=200, rate=100.0, nq=10, nc=2, n_act=7, kind="derived", seed=0):
