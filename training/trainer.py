@@ -31,6 +31,7 @@ from .batch import collate, index_batch, is_labelled
 from .checkpoint import Bundle, save
 from .config import Config
 from .losses import Losses
+from .metrics import rmse
 
 __all__ = ["train", "collate", "init_distributed", "window_batch", "resolve_device"]
 
@@ -251,16 +252,12 @@ def _validate(bundle: Bundle, val, losses: Losses) -> Dict[str, float]:
         out = {f"val_{k}": float(v) for k, v in res.items() if k != "skipped"}
         lab = val["labelled"]
         if bool(lab.any()):
-            m = val["mass"][lab][:, None, None, None]
-            wt = val["w"][lab] / m
-            wp = o["w_per_kg"][lab].double().cpu()
-            d = (wp - wt)[..., :3]
-            ok = torch.isfinite(d)
-            out["val_rmse_grf_per_kg"] = float(torch.sqrt((d[ok] ** 2).mean()))
-            jt = val["JT"][lab] / val["mass"][lab][:, None, None]
-            dj = o["jt_per_kg"][lab].double().cpu() - jt
-            okj = torch.isfinite(dj)
-            out["val_rmse_jt_per_kg"] = float(torch.sqrt((dj[okj] ** 2).mean()))
+            m = val["mass"][lab].numpy()
+            wt = val["w"][lab].numpy() / m[:, None, None, None]
+            wp = o["w_per_kg"][lab].double().cpu().numpy()
+            out["val_rmse_grf_per_kg"] = rmse(wp[..., :3], wt[..., :3])
+            jt = val["JT"][lab].numpy() / m[:, None, None]
+            out["val_rmse_jt_per_kg"] = rmse(o["jt_per_kg"][lab].double().cpu().numpy(), jt)
     finally:
         net.train(was)
     return out
