@@ -70,6 +70,16 @@ def check_all_finite(named, one_sync: bool = False):
         check_finite(name, x)
 
 
+def contact_wrenches(model, w, B: int, T: int, ref_name: str, ref):
+    """w checked as (B, T, n_contacts, 6) like the reference; None -> zeros."""
+    nc = model.n_contacts
+    if w is None:
+        return ref.new_zeros(B, T, nc, 6)
+    check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the contact "
+                 f"body's origin) of the {nc} contacts {model.contacts}", (ref_name, ref))
+    return w
+
+
 def params_tensor(model, p, ref_name: str, ref, batch: int, cache: dict | None = None):
     """p as a tensor of the reference's dtype: (n_p,) or (B, n_p); None -> the model's defaults.
     A numpy p (e.g. ``model.parameters()``) is converted (and then carries no gradient)."""

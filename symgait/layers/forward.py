@@ -34,7 +34,7 @@ from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
 from ._backend import NUMPY, TORCH, CudaKernels, check_backend, resolve_backend
-from ._common import check_all_finite, check_tensor, params_tensor, resolve_kernels
+from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
 
 INTEGRATORS = ("rk4", "semi_implicit_euler")
 GRADIENTS = ("sensitivity", "adjoint")
@@ -346,7 +346,7 @@ class ForwardDynamics(nn.Module):
     def check_inputs(self, x0, tau, w=None, p=None):
         """Validate and normalise the inputs (raises :class:`symgait.InputError`); returns (x0, tau, w, p)."""
         m = self.model
-        n, na, nc = m.nq, m.n_actuated, m.n_contacts
+        n, na = m.nq, m.n_actuated
         check_tensor("x0", x0, ("B", 2 * n), f"initial state [q, qd] of the {n} coordinates")
         backend = resolve_backend(self.backend, "x0", x0)
         B = x0.shape[0]
@@ -358,11 +358,7 @@ class ForwardDynamics(nn.Module):
         T = tau.shape[1]
         if T == 0:
             raise InputError("tau has T = 0 frames; the forward layer needs at least one frame (T >= 1)")
-        if w is None:
-            w = x0.new_zeros(B, T, nc, 6)
-        else:
-            check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the "
-                         f"contact body's origin) of the {nc} contacts {m.contacts}", ("x0", x0))
+        w = contact_wrenches(m, w, B, T, "x0", x0)
         p = params_tensor(m, p, "x0", x0, B, self._p_cache)
         check_all_finite((("x0", x0), ("tau", tau), ("w", w)), one_sync=backend == "cuda")
         return x0, tau, w, p

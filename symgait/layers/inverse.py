@@ -16,7 +16,7 @@ from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
 from ._backend import TORCH, CudaKernels, check_backend, resolve_backend
-from ._common import check_all_finite, check_tensor, params_tensor, resolve_kernels
+from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
 
 
 def _flat_p(p, B, T):
@@ -118,7 +118,7 @@ class InverseDynamics(nn.Module):
     def check_inputs(self, q, qd, qdd, w=None, p=None):
         """Validate (raises :class:`symgait.InputError`); returns (q, qd, qdd, w, p)."""
         m = self.model
-        n, nc = m.nq, m.n_contacts
+        n = m.nq
         check_tensor("q", q, ("B", "T", n), f"coordinates {m.coordinates} for B samples and T frames")
         backend = resolve_backend(self.backend, "q", q)
         B, T = q.shape[0], q.shape[1]
@@ -126,11 +126,7 @@ class InverseDynamics(nn.Module):
             raise InputError("q has T = 0 frames; pass at least one frame")
         for name, x in (("qd", qd), ("qdd", qdd)):
             check_tensor(name, x, (B, T, n), f"like q: (B, T, n) for the {n} coordinates", ("q", q))
-        if w is None:
-            w = q.new_zeros(B, T, nc, 6)
-        else:
-            check_tensor("w", w, (B, T, nc, 6), f"contact wrenches (world force, world moment about the contact "
-                         f"body's origin) of the {nc} contacts {m.contacts}", ("q", q))
+        w = contact_wrenches(m, w, B, T, "q", q)
         p = params_tensor(m, p, "q", q, B, self._p_cache)
         check_all_finite((("q", q), ("qd", qd), ("qdd", qdd), ("w", w)), one_sync=backend == "cuda")
         return q, qd, qdd, w, p
