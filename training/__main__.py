@@ -26,7 +26,7 @@ def load_data(cfg, data: str = "synthetic", log=print):
     if data == "synthetic":
         from symgait.data.dataset import SequenceCache
         from symgait.data.synthetic import synthetic_gait
-        from .batch import strip_labels
+        from .data import without_labels
         from .trainer import init_distributed
         D = cfg.data
         rank, world = init_distributed(cfg.train.device if cfg.train.device != "auto" else "cpu")
@@ -45,7 +45,7 @@ def load_data(cfg, data: str = "synthetic", log=print):
             seqs = gen()
         tr, te = seqs[:D.n_sequences], seqs[D.n_sequences:]
         nl = len(tr) if D.n_labelled < 0 else min(D.n_labelled, len(tr))
-        tr = tr[:nl] + [strip_labels(s) for s in tr[nl:]]
+        tr = tr[:nl] + [without_labels(s) for s in tr[nl:]]
         if rank == 0:
             log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(te)} test")
         return {"train": tr, "test": te}

@@ -7,13 +7,12 @@
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, List, Sequence as Seq
 
 import numpy as np
 import torch
 
-__all__ = ["collate", "strip_labels", "sequence_batch", "index_batch", "is_labelled"]
+__all__ = ["collate", "sequence_batch", "index_batch", "is_labelled"]
 
 _KEYS = ("q", "qd", "qdd", "w", "JT", "contact", "p", "mass", "rate", "labelled")
 
@@ -59,7 +58,3 @@ def sequence_batch(seq) -> Dict[str, torch.Tensor]:
     return collate([d])
 
 
-def strip_labels(seq):
-    """A copy of ``seq`` without force labels (label_kind "none", w and tau NaN)."""
-    return dataclasses.replace(seq, w=np.full_like(seq.w, np.nan), tau=np.full_like(seq.tau, np.nan),
-                               label_kind="none")

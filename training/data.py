@@ -46,6 +46,7 @@ Processed sequences are cached by :class:`symgait.data.dataset.SequenceCache` (s
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time as _time
 from pathlib import Path
@@ -105,19 +106,8 @@ def real_trials(data_dir=None) -> List[dict]:
 def without_labels(seq: Sequence, name: Optional[str] = None) -> Sequence:
     """A copy of ``seq`` with ``label_kind="none"``: ``w`` and ``tau`` NaN (contact labels kept:
     they are kinematic information the networks may use)."""
-    return Sequence(name=name or seq.name, model=seq.model, rate=seq.rate, time=seq.time, q=seq.q,
-                    qd=seq.qd, qdd=seq.qdd, w=np.full_like(seq.w, np.nan),
-                    tau=np.full_like(seq.tau, np.nan), contact=seq.contact, p=seq.p, mass=seq.mass,
-                    height=seq.height, source=seq.source, label_kind="none",
-                    coordinates=seq.coordinates, contacts=seq.contacts, actuated=seq.actuated)
-
-
-def _replace(seq: Sequence, **kw) -> Sequence:
-    d = {k: getattr(seq, k) for k in ("name", "model", "rate", "time", "q", "qd", "qdd", "w", "tau",
-                                      "contact", "p", "mass", "height", "source", "label_kind",
-                                      "coordinates", "contacts", "actuated")}
-    d.update(kw)
-    return Sequence(**d)
+    return dataclasses.replace(seq, name=name or seq.name, w=np.full_like(seq.w, np.nan),
+                    tau=np.full_like(seq.tau, np.nan), label_kind="none")
 
 
 def labelled(seqs: Seq[Sequence]) -> List[Sequence]:
@@ -196,7 +186,7 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
             log(f"  skip {tr['name']}: processing failed: {reason}")
             out["skipped"].append(dict(name=tr["name"], reason=reason))
             continue
-        seq = _replace(seq, name=tr["name"])
+        seq = dataclasses.replace(seq, name=tr["name"])
         if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
             seq = resample(seq, rate, kern=kern, model=model)
         if tr["kind"] == "motion":
@@ -244,7 +234,7 @@ def resample(seq: Sequence, rate: float, *, kern=None, model=None) -> Sequence:
         tau = np.full((n,) + seq.tau.shape[1:], np.nan)
     idx = np.clip(np.searchsorted(t, tn), 1, len(t) - 1)
     idx = np.where(np.abs(t[idx - 1] - tn) <= np.abs(t[idx] - tn), idx - 1, idx)
-    return _replace(seq, rate=float(rate), time=tn - tn[0] + t[0], w=w, tau=tau,
+    return dataclasses.replace(seq, rate=float(rate), time=tn - tn[0] + t[0], w=w, tau=tau,
                     contact=seq.contact[idx], **f)
 
 
@@ -257,7 +247,7 @@ def split_sequence(seq: Sequence, chunk_frames: int) -> List[Sequence]:
     out = []
     for k, idx in enumerate(np.array_split(np.arange(T), n)):
         s = slice(int(idx[0]), int(idx[-1]) + 1)
-        out.append(_replace(seq, name=f"{seq.name}#{k}", time=seq.time[s], q=seq.q[s],
+        out.append(dataclasses.replace(seq, name=f"{seq.name}#{k}", time=seq.time[s], q=seq.q[s],
                             qd=seq.qd[s], qdd=seq.qdd[s], w=seq.w[s], tau=seq.tau[s],
                             contact=seq.contact[s]))
     return out
@@ -353,7 +343,7 @@ def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model
             q, qd, qdd = filtered_kinematics(q, s.rate, cutoff=cutoff)
         else:
             qd, qdd = derivatives(q, s.rate)
-        out.append(_replace(s, q=q, qd=qd, qdd=qdd))
+        out.append(dataclasses.replace(s, q=q, qd=qd, qdd=qdd))
     return out
 
 
@@ -364,7 +354,7 @@ def with_contact_label_noise(seqs: Seq[Sequence], fraction: float = 0.1, flip_pr
     with probability ``flip_prob``.  Everything else unchanged."""
     from symgait.data.augment import label_noise
     rng = np.random.default_rng(seed)
-    return [_replace(s, contact=label_noise(s.contact, rng, fraction=fraction, flip_prob=flip_prob))
+    return [dataclasses.replace(s, contact=label_noise(s.contact, rng, fraction=fraction, flip_prob=flip_prob))
             for s in seqs]
 
 

@@ -145,17 +145,9 @@ def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plot
 def eval_sequences(cfg, data: str = "synthetic", *, log=print) -> list:
     """The held-out sequences for ``cfg``: the synthetic test split (``data="synthetic"``) or the
     real test trials under the folder ``data``."""
-    if data in (None, "synthetic"):
-        try:                                    # the core's own split (training/__main__.py)
-            from .__main__ import load_data
-            return list(load_data(cfg, "synthetic", log=lambda *a: None)["test"])
-        except ImportError:
-            pass
-        from .data import synthetic_set
-        d = cfg.data
-        s = synthetic_set(cfg.model, n_train=d.n_sequences, n_test=d.n_test, n_motion=0,
-                          seconds=d.seconds, seed=d.seed)
-        return s["test"]
+    if data in (None, "synthetic"):  # the split the training command uses
+        from .__main__ import load_data
+        return list(load_data(cfg, "synthetic", log=lambda *a: None)["test"])
     from .data import load_real
     r = load_real(data, cfg.model, motion_only=False, rate=REAL_RATE, log=log)
     return r["test"]

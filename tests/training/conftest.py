@@ -38,5 +38,5 @@ def seqs(planar):
 @pytest.fixture()
 def weak(seqs):
     """One labelled and two motion-only training sequences."""
-    from training.batch import strip_labels
-    return [seqs[0]] + [strip_labels(s) for s in seqs[1:]]
+    from training.data import without_labels
+    return [seqs[0]] + [without_labels(s) for s in seqs[1:]]

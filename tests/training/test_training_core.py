@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.batch import collate, index_batch, strip_labels
+from training.batch import collate, index_batch
 from training.checkpoint import Bundle, load, save
 from training.config import Config, ConfigError, load_config
 from training.features import Featurizer
