@@ -3,7 +3,6 @@ from the layers and data packages: ``verify``, ``id``)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -15,8 +14,9 @@ def _cmd_generate(a):
 
 
 def _cmd_info(a):
+    from .errors import StaleKernelsError
     from .model import load_model
-    from .runtime.loader import generated_dir
+    from .runtime.loader import generated_dir, read_manifest
     m = load_model(a.model)
     print(f"model        {m.name}  ({m.spec.path})")
     print(f"DOF          {m.nq}  (actuated {m.n_actuated})")
@@ -29,17 +29,15 @@ def _cmd_info(a):
           f"mass {m.spec.subject.get('mass')} kg)")
     for name, v in zip(m.parameter_names, p):
         print(f"  {name:28s} {v:.6g}")
-    gdir = generated_dir(m, a.generated)
-    mpath = gdir / "manifest.json"
-    if mpath.exists():
-        man = json.loads(mpath.read_text())
-        stale = "" if man.get("model_sha256") == m.source_hash else "  (STALE: run symgait generate)"
-        print(f"generated    {gdir}{stale}")
-        print("operations per sample:")
-        for k, v in man["operations"].items():
-            print(f"  {k:32s} {v}")
-    else:
-        print(f"generated    none in {gdir}: run `symgait generate {a.model}`")
+    try:
+        gdir, man = read_manifest(m, a.generated)
+    except StaleKernelsError as e:
+        print(f"generated    {generated_dir(m, a.generated)}: {e}")
+        return 0
+    print(f"generated    {gdir}")
+    print("operations per sample:")
+    for k, v in man["operations"].items():
+        print(f"  {k:32s} {v}")
     return 0
 
 
@@ -70,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="derive a model's equations and write generated/<model>/")
     g.add_argument("model", help="built-in model name (planar, gait3d, fullbody) or path to a .yaml file")
-    g.add_argument("--out", help="output directory (default: generated/<model>)")
+    g.add_argument("--out", help="output directory (default: generated/<model> for a built-in model, "
+                   "else the user cache, see README)")
     g.set_defaults(fn=_cmd_generate)
     i = sub.add_parser("info", help="DOF, coordinates, parameters, operation counts")
     i.add_argument("model")
-    i.add_argument("--generated", help="directory of the generated code (default generated/<model>)")
+    i.add_argument("--generated", help="directory of the generated code (default: the model's, see README)")
     i.set_defaults(fn=_cmd_info)
     u = sub.add_parser("export-urdf", help="write the model as URDF for a subject")
     u.add_argument("model")
@@ -84,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.set_defaults(fn=_cmd_export_urdf)
     c = sub.add_parser("check", help="compile/load a model's kernels and check them against physics")
     c.add_argument("model", nargs="?", default="planar")
-    c.add_argument("--generated", help="directory of the generated code (default generated/<model>)")
+    c.add_argument("--generated", help="directory of the generated code (default: the model's, see README)")
     c.set_defaults(fn=_cmd_check)
     for hook in _extensions():
         hook(sub)

@@ -8,6 +8,7 @@ Unknown keys raise :class:`ConfigError` naming the valid keys of the section.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
@@ -15,10 +16,10 @@ from typing import Any, Dict, Iterable, Optional
 import yaml
 
 __all__ = ["Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
-           "load_config", "VARIANTS", "CONFIG_DIR"]
+           "load_config", "builtin_configs", "VARIANTS", "CONFIG_DIR"]
 
 VARIANTS = ("baseline", "fnet", "finet", "cfinet")
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+CONFIG_DIR = importlib.resources.files("training") / "configs"  # built-in configs (package data)
 
 
 class ConfigError(ValueError):
@@ -178,19 +179,22 @@ def _override(cfg: Config, item: str):
         raise ConfigError(f"in override {item!r}: {e}") from None
 
 
+def builtin_configs() -> list:
+    """Names of the built-in configs (``training/configs/*.yaml``)."""
+    return sorted(x.name[:-5] for x in CONFIG_DIR.iterdir() if x.name.endswith(".yaml"))
+
+
 def load_config(path=None, overrides: Iterable[str] = ()) -> Config:
     """Defaults, then the YAML file ``path`` (a path, or a name in ``training/configs`` such as
     ``"tiny"``), then ``overrides`` (``"section.key=value"``, values parsed as YAML)."""
     cfg = Config()
     if path is not None:
         p = Path(path)
-        if not p.exists() and (CONFIG_DIR / f"{path}.yaml").exists():
-            p = CONFIG_DIR / f"{path}.yaml"
-        if not p.exists():
-            raise ConfigError(f"config file {path} not found (built-in: "
-                              f"{', '.join(sorted(x.stem for x in CONFIG_DIR.glob('*.yaml')))})")
-        with open(p) as f:
-            d = yaml.safe_load(f) or {}
+        if not p.exists() and CONFIG_DIR.joinpath(f"{path}.yaml").is_file():
+            p = CONFIG_DIR.joinpath(f"{path}.yaml")
+        if not p.is_file():
+            raise ConfigError(f"config file {path} not found (built-in: {', '.join(builtin_configs())})")
+        d = yaml.safe_load(p.read_text()) or {}
         try:
             _merge(cfg, d, "")
         except ConfigError as e:

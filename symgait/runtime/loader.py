@@ -1,4 +1,12 @@
-"""Find, check and import a model's generated code (generated/<model>/)."""
+"""Find, check and import a model's generated code.
+
+Locations are :mod:`symgait.generated_files`'s (built-in models: the ``symgait_generated``
+package; other model files: the user cache; or an explicit ``generated`` directory). Before
+anything is imported, ``manifest.json`` must match the model file (its SHA-256), this symgait
+version, this SymPy's major.minor version and the SHA-256 of every generated source, so that an
+edited ``device.py`` is refused even where Numba's cache of the old code exists. The sources are
+hashed once per process and directory (again only if a file's size or mtime changes).
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -6,51 +14,101 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import StaleKernelsError
+import sympy as sp
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GENERATED_ROOT = REPO_ROOT / "generated"
+from ..errors import StaleKernelsError
+from ..generated_files import SOURCES, default_dir, generator_id, is_builtin, source_digests
+
+_VERIFIED: dict = {}  # directory -> (file stamps, manifest) of code whose fingerprint matched
 
 
 def generated_dir(model, generated: str | Path | None = None) -> Path:
-    return Path(generated) if generated is not None else GENERATED_ROOT / model.name
+    """The directory of ``model``'s generated code: ``generated``, or the default location."""
+    return Path(generated) if generated is not None else default_dir(model)
 
 
-def _generate_command(model, gdir: Path) -> str:
-    src = model.spec.path
-    builtin = Path(src).parent == REPO_ROOT / "symgait" / "models"
-    target = model.name if builtin else src
-    out = "" if gdir == GENERATED_ROOT / model.name else f" --out {gdir}"
+def generate_command(model, gdir: Path) -> str:
+    """The ``symgait generate`` command that (re)writes ``gdir`` for ``model``."""
+    target = model.name if is_builtin(model) else model.spec.path
+    out = "" if Path(gdir) == default_dir(model) else f" --out {gdir}"
     return f"symgait generate {target}{out}"
 
 
+def _stamps(gdir: Path) -> tuple:
+    out = []
+    for f in ("manifest.json",) + SOURCES:
+        try:
+            st = (gdir / f).stat()
+            out.append((f, st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            out.append((f, None, None))
+    return tuple(out)
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(str(version).split(".")[:2])
+
+
+def check_fingerprint(manifest: dict, gdir: Path, fix: str) -> None:
+    """Raise :class:`StaleKernelsError` unless ``gdir``'s sources, generator and SymPy version are the
+    ones ``manifest`` records (``fix``: the command that regenerates them)."""
+    if manifest.get("generator") != generator_id():
+        raise StaleKernelsError(f"the generated kernels in {gdir} were made by {manifest.get('generator')}, "
+                                f"this is {generator_id()}; run `{fix}`")
+    if _major_minor(manifest.get("sympy", "")) != _major_minor(sp.__version__):
+        raise StaleKernelsError(f"the generated kernels in {gdir} were made with SymPy {manifest.get('sympy')}, "
+                                f"this is SymPy {sp.__version__}; run `{fix}` (or install "
+                                f"sympy=={_major_minor(manifest.get('sympy', ''))}.*)")
+    recorded = manifest.get("sources")
+    if not isinstance(recorded, dict):
+        raise StaleKernelsError(f"{gdir / 'manifest.json'} records no source hashes (an older generator); "
+                                f"run `{fix}`")
+    actual = source_digests(gdir)
+    for f in SOURCES:
+        if f not in actual:
+            raise StaleKernelsError(f"{gdir} has no {f}; run `{fix}`")
+        if actual[f] != recorded.get(f):
+            raise StaleKernelsError(f"{gdir / f} was changed after generation (its SHA-256 is not the one in "
+                                    f"manifest.json); generated code is not to be edited: run `{fix}`")
+
+
 def read_manifest(model, generated=None) -> tuple[Path, dict]:
+    """(directory, manifest) of ``model``'s generated code, after the checks above."""
     gdir = generated_dir(model, generated)
+    fix = generate_command(model, gdir)
     mpath = gdir / "manifest.json"
     if not mpath.exists():
-        raise StaleKernelsError(f"no generated kernels for model {model.name!r} in {gdir}; "
-                                f"run `{_generate_command(model, gdir)}`")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except json.JSONDecodeError as e:
-        raise StaleKernelsError(f"{mpath} is corrupt ({e}); run `{_generate_command(model, gdir)}`") from None
+        raise StaleKernelsError(f"no generated kernels for model {model.name!r} in {gdir}; run `{fix}`")
+    key = gdir.resolve()
+    stamps = _stamps(gdir)
+    hit = _VERIFIED.get(key)
+    if hit is not None and hit[0] == stamps:
+        manifest = hit[1]
+    else:
+        try:
+            manifest = json.loads(mpath.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StaleKernelsError(f"{mpath} is corrupt ({e}); run `{fix}`") from None
+        if not isinstance(manifest, dict):
+            raise StaleKernelsError(f"{mpath} is corrupt (not a JSON object); run `{fix}`")
     if manifest.get("model_sha256") != model.source_hash:
         raise StaleKernelsError(
             f"the generated kernels in {gdir} were made from a different version of {model.spec.path} "
-            f"(model file changed since generation); run `{_generate_command(model, gdir)}`")
+            f"(model file changed since generation); run `{fix}`")
+    if hit is None or hit[0] != stamps:
+        check_fingerprint(manifest, gdir, fix)
+        _VERIFIED[key] = (stamps, manifest)
     return gdir, manifest
 
 
 def import_backend(model, backend: str, generated=None):
-    """Import generated/<model>/<backend>.py as part of a package; returns (module, manifest)."""
+    """Import the generated ``<backend>.py`` of ``model`` as part of a package; returns (module, manifest)."""
     gdir, manifest = read_manifest(model, generated)
-    pkg = f"symgait_generated_{model.name}_{model.source_hash[:12]}"
+    pkg = f"symgait_generated_{model.name}_{model.source_hash[:12]}"  # Numba's cache records this name
     if pkg not in sys.modules:
         spec = importlib.util.spec_from_file_location(pkg, gdir / "__init__.py",
                                                       submodule_search_locations=[str(gdir)])
         mod = importlib.util.module_from_spec(spec)
         sys.modules[pkg] = mod
         spec.loader.exec_module(mod)
-    if not (gdir / f"{backend}.py").exists():
-        raise StaleKernelsError(f"{gdir} has no {backend}.py; run `{_generate_command(model, gdir)}`")
     return importlib.import_module(f"{pkg}.{backend}"), manifest
