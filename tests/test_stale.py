@@ -1,0 +1,141 @@
+"""Generated code that does not match its manifest is refused: edited sources (even with a warm Numba
+cache), another generator or SymPy version, a manifest without source hashes; a user model named
+like a built-in generates into the user cache and leaves the built-in code alone."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symgait
+from symgait.codegen import generate
+from symgait.errors import StaleKernelsError
+from symgait.generated_files import SOURCES, builtin_root, cache_dir, user_dir
+from symgait.runtime.loader import read_manifest
+from symgait_testing import REPO, TEST_MODELS
+
+MODEL = TEST_MODELS / "double_pendulum3d.yaml"
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """A small model generated once, one kernel compiled (Numba's cache written beside it)."""
+    out = tmp_path_factory.mktemp("stale") / "dp"
+    generate(MODEL, out=out, log=lambda *a: None)
+    m = symgait.load_model(MODEL)
+    M = symgait.kernels(m, generated=out).mass_matrix(np.zeros((1, m.nq)), m.parameters())
+    assert np.all(np.linalg.eigvalsh(M) > 0)  # a mass matrix is positive definite
+    assert any(out.glob("__pycache__/*.nbi"))
+    return m, out
+
+
+@pytest.fixture
+def copy(compiled, tmp_path):
+    """A fresh copy of the compiled directory (with its Numba cache) to tamper with."""
+    m, out = compiled
+    dst = tmp_path / "dp"
+    shutil.copytree(out, dst)
+    return m, dst
+
+
+def _edit_manifest(gdir, **fields):
+    man = json.loads((gdir / "manifest.json").read_text())
+    man.update(fields)
+    (gdir / "manifest.json").write_text(json.dumps(man, indent=1) + "\n")
+
+
+def test_untouched_copy_loads(copy):
+    m, gdir = copy
+    assert read_manifest(m, gdir)[0] == gdir
+    symgait.kernels(m, generated=gdir)
+
+
+@pytest.mark.parametrize("fname", SOURCES)
+def test_edited_source_is_refused(copy, fname):
+    m, gdir = copy
+    src = gdir / fname
+    src.write_text(src.read_text().replace("\n", "\n# edited\n", 1))
+    with pytest.raises(StaleKernelsError, match=f"{fname} was changed after generation.*symgait generate .* --out"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_edit_after_a_successful_load_is_refused(copy):
+    """The per-process memo of checked directories does not hide a later edit."""
+    m, gdir = copy
+    symgait.kernels(m, generated=gdir)
+    dev = gdir / "device.py"
+    dev.write_text(dev.read_text().replace(" + ", " - ", 1))
+    with pytest.raises(StaleKernelsError, match="device.py was changed after generation"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_missing_source_is_refused(copy):
+    m, gdir = copy
+    (gdir / "cuda.py").unlink()
+    with pytest.raises(StaleKernelsError, match="has no cuda.py.*symgait generate"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_other_generator_version_is_refused(copy):
+    m, gdir = copy
+    _edit_manifest(gdir, generator="symgait 0.0.1")
+    with pytest.raises(StaleKernelsError, match=f"made by symgait 0.0.1, this is symgait {symgait.__version__}.*"
+                                                "symgait generate"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_other_sympy_minor_version_is_refused(copy):
+    m, gdir = copy
+    major, minor = sp.__version__.split(".")[:2]
+    _edit_manifest(gdir, sympy=f"{major}.{int(minor) + 1}.0")
+    with pytest.raises(StaleKernelsError, match=f"SymPy {major}.{int(minor) + 1}.0, this is SymPy.*symgait generate"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_other_sympy_patch_version_is_accepted(copy):
+    m, gdir = copy
+    major, minor = sp.__version__.split(".")[:2]
+    _edit_manifest(gdir, sympy=f"{major}.{minor}.99")
+    symgait.kernels(m, generated=gdir)
+
+
+def test_manifest_without_source_hashes_is_refused(copy):
+    m, gdir = copy
+    man = json.loads((gdir / "manifest.json").read_text())
+    del man["sources"]
+    (gdir / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(StaleKernelsError, match="records no source hashes.*symgait generate"):
+        symgait.kernels(m, generated=gdir)
+
+
+def test_builtin_manifests_record_their_sources():
+    """The committed built-in code is what its manifest records (checked as the loader checks it)."""
+    for name in ("planar", "gait3d", "fullbody"):
+        read_manifest(symgait.load_model(name))
+
+
+def test_user_model_named_like_a_builtin_goes_to_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMGAIT_CACHE_DIR", str(tmp_path / "cache"))
+    builtin = REPO / "generated" / "planar"
+    assert builtin_root() / "planar" == builtin
+    before = {f: ((builtin / f).read_bytes(), (builtin / f).stat().st_mtime_ns) for f in SOURCES + ("manifest.json",)}
+    text = (REPO / "symgait" / "models" / "planar.yaml").read_text()
+    assert "\nname: planar" in text
+    user_file = tmp_path / "my_planar.yaml"
+    user_file.write_text(text.replace("\nname: planar", "\n# a user's copy\nname: planar", 1))
+    out = generate(user_file, log=lambda *a: None)
+    m = symgait.load_model(user_file)
+    assert m.name == "planar"
+    assert out == user_dir(m) and out.parent == cache_dir() / "generated" == tmp_path / "cache" / "generated"
+    assert out.name.startswith("planar-") and len(out.name) == len("planar-") + 12
+    after = {f: ((builtin / f).read_bytes(), (builtin / f).stat().st_mtime_ns) for f in before}
+    assert after == before
+    # the loader finds it there without being told, and names the user's file in its fix
+    gdir, man = read_manifest(m)
+    assert gdir == out and man["model_sha256"] == m.source_hash
+    user_file.write_text(user_file.read_text() + "\n# edited again\n")
+    with pytest.raises(StaleKernelsError, match=f"symgait generate {user_file.resolve()}`"):
+        read_manifest(symgait.load_model(user_file))
