@@ -2,7 +2,7 @@
 
 
 class SymgaitError(Exception):
-    """Base class of symgait's errors."""
+    """Base class of symgait's errors (also of :class:`symgait.io.DataFormatError`, for bad files)."""
 
 
 class ModelError(SymgaitError, ValueError):

@@ -119,3 +119,93 @@ def test_stale_generated_code_is_refused(tmp_path):
     path.write_text(src.replace("0.6 * mass", "0.65 * mass"))
     with pytest.raises(StaleKernelsError, match=f"model file changed since generation.*symgait generate {path} --out {out}"):
         symgait.kernels(symgait.load_model(path), generated=out)
+
+
+def test_per_sample_parameters_checked_in_every_row(gen_root):
+    """A bad row far beyond the first few thousand is refused by the kernels and by the layer."""
+    torch = pytest.importorskip("torch")
+    from symgait.layers import InverseDynamics
+    m, k = model_and_kernels("planar", gen_root)
+    B = 5000
+    P = np.tile(m.parameters(), (B, 1))
+    P[4500, m.parameter_names.index("pelvis_mass")] = -1.0
+    q = np.zeros((B, m.nq))
+    w = np.zeros((B, m.n_contacts, 6))
+    with pytest.raises(InputError, match="'pelvis' has mass -1 kg .*sample 4500"):
+        k.inverse_dynamics(q, q, q, w, P)
+    layer = InverseDynamics(k)
+    qt = torch.zeros(B, 1, m.nq, dtype=torch.float64)
+    with pytest.raises(InputError, match="'pelvis' has mass -1 kg .*sample 4500"):
+        layer(qt, qt, qt, None, torch.from_numpy(P))
+    P[4500] = m.parameters()
+    P[4999, m.parameter_names.index("thigh_r_length")] = 0.0
+    with pytest.raises(InputError, match="thigh_r_length=0 m .*sample 4999.*lengths must be > 0"):
+        k.mass_matrix(q, P)
+
+
+def test_subject_and_parameter_values(gen_root):
+    m, _ = model_and_kernels("planar", gen_root)
+    with pytest.raises(InputError, match="thigh_r_length=-0.4 m; lengths must be > 0"):
+        m.parameters(thigh_r_length=-0.4)
+    with pytest.raises(InputError, match="shank_l_length=0 m"):
+        m.parameters(shank_l_length=0.0)
+    with pytest.raises(InputError, match="mass='heavy' must be a number"):
+        m.parameters(mass="heavy")
+    with pytest.raises(InputError, match="height=180 m is not a plausible.*cm.*1.80 m"):
+        m.parameters(height=180)
+    with pytest.raises(InputError, match="mass=72600 kg is not a plausible.*72.6 kg"):
+        m.parameters(mass=72600)
+    assert m.parameters(height=1.8, mass=72.6)[m.parameter_names.index("pelvis_mass")] == pytest.approx(
+        0.1117 * 72.6)  # de Leva's pelvis fraction in planar.yaml
+
+
+def test_kernel_torch_inputs_refused(gen_root):
+    torch = pytest.importorskip("torch")
+    m, k = model_and_kernels("planar", gen_root)
+    p = torch.from_numpy(m.parameters())
+    z = torch.zeros(2, m.nq, dtype=torch.float64)
+    w = torch.zeros(2, m.n_contacts, 6, dtype=torch.float64)
+    with pytest.raises(InputError, match="q requires grad.*symgait.layers"):
+        k.inverse_dynamics(z.clone().requires_grad_(), z, z, w, p)
+    with torch.no_grad():  # no graph is expected: the values are used as they are
+        assert k.inverse_dynamics(z.clone().requires_grad_(), z, z, w, p).shape == (2, m.nq)
+    with pytest.raises(InputError, match=r"qd has dtype torch.bfloat16.*qd.double\(\)"):
+        k.inverse_dynamics(z, z.bfloat16(), z, w, p)
+
+
+def test_overflow_is_an_error(gen_root):
+    m, k = model_and_kernels("planar", gen_root)
+    q = np.zeros((3, m.nq))
+    qdd = q.copy()
+    qdd[2] = 1e308
+    with pytest.raises(InputError, match=r"overflowed .*sample 2.*\|qdd\| = 1e\+308"):
+        k.inverse_dynamics(q, q, qdd, np.zeros((3, m.n_contacts, 6)), m.parameters())
+    f32 = np.zeros((1, m.nq), np.float32)
+    big = f32.copy()
+    big[0, 3] = 1e20  # its square overflows float32
+    with pytest.raises(InputError, match=r"overflowed.*\|qd\| = 1e\+20 in float32.*float64"):
+        k.inverse_dynamics(f32, big, f32, np.zeros((1, m.n_contacts, 6), np.float32), m.parameters())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.update(subject="heavy"), "'subject' must map input names"),
+    (lambda d: d.update(subject={"height": "heavy", "mass": 70}), "subject input 'height' must be a positive"),
+    (lambda d: d.update(gravity="down"), "gravity must be three finite numbers.*'down'"),
+    (lambda d: d["bodies"][1]["joint"].update(axes=5), "'axes' must be a list of 2 axes.*got 5"),
+    (lambda d: d["bodies"][1]["joint"].update(coordinates=5), "'coordinates' must be a list"),
+    (lambda d: d["bodies"][1]["joint"].update(actuated="no"), "'actuated' must be true or false"),
+    (lambda d: d.update(contacts=5), "'contacts' must be a list"),
+    (lambda d: d.update(points="toe"), "'points' must be a list"),
+])
+def test_model_file_value_errors(mutate, message):
+    with pytest.raises(ModelError, match=message):
+        spec_with(mutate)
+
+
+def test_data_format_error_is_a_symgait_error(tmp_path):
+    from symgait.io import DataFormatError, read_trc
+    assert issubclass(DataFormatError, symgait.SymgaitError) and issubclass(DataFormatError, ValueError)
+    bad = tmp_path / "x.trc"
+    bad.write_text("not a trc file\n")
+    with pytest.raises(symgait.SymgaitError, match="x.trc"):
+        read_trc(bad)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from typing import Optional
 
+from ..errors import SymgaitError
+
 __all__ = ["DataFormatError"]
 
 
-class DataFormatError(ValueError):
+class DataFormatError(SymgaitError, ValueError):
     """A motion/model file is corrupt, truncated or not in the expected format.
 
     The message always names the file, where in it the problem is (line number

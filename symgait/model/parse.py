@@ -67,6 +67,15 @@ def _expr(value, where, symbols: dict, allow_subject=False):
     return e
 
 
+def _list(value, where, what) -> list:
+    """A YAML list (None -> [])."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ModelError(f"{where} must be a list of {what}, got {value!r}")
+    return value
+
+
 def _vec3(value, where, symbols):
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         raise ModelError(f"{where}: expected a list of 3 values, got {value!r}")
@@ -76,13 +85,23 @@ def _vec3(value, where, symbols):
 def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: str = "model") -> ModelSpec:
     name = str(doc.get("name", default_name))
     where0 = f"model {name!r} ({path})"
-    gravity = np.array(doc.get("gravity", [0.0, -9.80665, 0.0]), dtype=float)
-    if gravity.shape != (3,) or not np.all(np.isfinite(gravity)):
-        raise ModelError(f"{where0}: gravity must be three finite numbers (m/s^2)")
+    graw = doc.get("gravity", [0.0, -9.80665, 0.0])
+    try:
+        gravity = np.array(graw, dtype=float)
+    except (TypeError, ValueError):
+        gravity = None
+    if gravity is None or gravity.shape != (3,) or not np.all(np.isfinite(gravity)):
+        raise ModelError(f"{where0}: gravity must be three finite numbers (m/s^2), e.g. [0, -9.80665, 0]; "
+                         f"got {graw!r}")
 
     subject = doc.get("subject", {"height": 1.78, "mass": 93.5}) or {}
     if not isinstance(subject, dict):
-        raise ModelError(f"{where0}: 'subject' must map input names to default values")
+        raise ModelError(f"{where0}: 'subject' must map input names to default values, e.g. "
+                         f"{{height: 1.78, mass: 93.5}}; got {subject!r}")
+    for k, v in subject.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ModelError(f"{where0}: subject input {k!r} must be a positive number (height in m, mass "
+                             f"in kg), got {v!r}")
     subject = {str(k): float(v) for k, v in subject.items()}
     subj_syms = {k: sp.Symbol(k) for k in subject}
 
@@ -161,19 +180,25 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         if jt in ROOT_ONLY and not is_root:
             raise ModelError(f"{wb}: joint type {jt!r} is allowed only for the root body")
         ntr, nrot, default_axes = JOINT_TYPES[jt]
-        jcoords = [str(c) for c in (j.get("coordinates") or [])]
+        jcoords = _list(j.get("coordinates"), f"{wb}: joint 'coordinates'", "coordinate names")
+        jcoords = [str(c) for c in jcoords]
         if len(jcoords) != ntr + nrot:
             raise ModelError(f"{wb}: a {jt!r} joint needs {ntr + nrot} coordinate names, got {jcoords}")
         for c in jcoords:
             if c in coords:
                 raise ModelError(f"{wb}: coordinate {c!r} is used twice")
         axes_raw = j.get("axes", default_axes)
+        if not isinstance(axes_raw, (list, tuple)):
+            raise ModelError(f"{wb}: 'axes' must be a list of {ntr + nrot} axes (x, y, z, -x, ... or [ax, ay, az]) "
+                             f"for a {jt!r} joint, got {axes_raw!r}")
         if len(axes_raw) != ntr + nrot:
             raise ModelError(f"{wb}: 'axes' needs {ntr + nrot} entries for a {jt!r} joint, got {axes_raw}")
         axes = [parse_axis(a, f"{wb}: joint axes[{k}]") for k, a in enumerate(axes_raw)]
         offset = _vec3(j.get("offset", [0, 0, 0]), f"{wb}: joint offset", psym_map)
         rot = euler_xyz_deg(j.get("orientation", [0, 0, 0]), f"{wb}: joint orientation")
-        act = bool(j.get("actuated", not is_root))
+        act = j.get("actuated", not is_root)
+        if not isinstance(act, bool):
+            raise ModelError(f"{wb}: joint 'actuated' must be true or false, got {act!r}")
 
         if "mass" not in b:
             raise ModelError(f"{wb}: 'mass' is required (kg, > 0)")
@@ -215,14 +240,15 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         bodies.append(body)
 
     contacts = []
-    for i, c in enumerate(doc.get("contacts", []) or []):
+    for i, c in enumerate(_list(doc.get("contacts"), f"{where0}: 'contacts'", "mappings with 'name' and 'body'")):
         if not isinstance(c, dict) or "name" not in c or "body" not in c:
             raise ModelError(f"{where0}: contacts[{i}] needs 'name' and 'body'")
         if str(c["body"]) not in body_frame:
             raise ModelError(f"{where0}: contact {c['name']!r} is on body {c['body']!r}, which does not exist")
         contacts.append(Contact(name=str(c["name"]), body=str(c["body"]), frame=body_frame[str(c["body"])]))
     points = []
-    for i, c in enumerate(doc.get("points", []) or []):
+    for i, c in enumerate(_list(doc.get("points"), f"{where0}: 'points'",
+                                "mappings with 'name', 'body' and 'position'")):
         if not isinstance(c, dict) or "name" not in c or "body" not in c:
             raise ModelError(f"{where0}: points[{i}] needs 'name', 'body' and 'position'")
         if str(c["body"]) not in body_frame:

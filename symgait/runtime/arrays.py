@@ -21,7 +21,15 @@ def to_numpy(name: str, x):
             raise InputError(f"{name} is a torch tensor on {x.device}; the cpu backend needs CPU tensors "
                              f"(use backend='cuda' or .cpu())")
         if x.requires_grad:
+            import torch
+            if torch.is_grad_enabled():
+                raise InputError(f"{name} requires grad, but symgait.kernels(...) returns plain tensors without "
+                                 f"a graph; for autograd use the layers (symgait.layers.InverseDynamics / "
+                                 f"ForwardDynamics), or pass {name}.detach()")
             x = x.detach()
+        if str(x.dtype) not in ("torch.float32", "torch.float64"):
+            raise InputError(f"{name} has dtype {x.dtype}; kernels take torch.float32 or torch.float64 "
+                             f"(use {name}.double() or {name}.float())")
         return x.numpy(), "torch"
     if isinstance(x, np.ndarray):
         return x, "numpy"
@@ -79,6 +87,20 @@ def param_input(x, n_p: int, dtype, batch: int):
     if not np.all(np.isfinite(x)):
         raise InputError(NONFINITE_P)
     return np.ascontiguousarray(x, dtype=dtype)
+
+
+def check_outputs(kernel: str, outs: dict, inputs: dict) -> None:
+    """Raise :class:`InputError` if a kernel produced NaN or inf from finite inputs (an overflow: an
+    input too large for its dtype, e.g. qdd = 1e308 or 1e20 in float32), naming the largest input."""
+    for a, x in outs.items():
+        if not np.isfinite(x).all():
+            sample = int(np.argwhere(~np.isfinite(x))[0][0])
+            rows = {k: v[sample if len(v) > 1 else 0] for k, v in inputs.items()}
+            big = max(rows, key=lambda k: float(np.abs(rows[k]).max()))
+            peak = float(np.abs(rows[big]).max())
+            raise InputError(f"{kernel} overflowed to NaN or inf at sample {sample} (output {a}) from finite "
+                             f"inputs: the largest is |{big}| = {peak:.3g} in {x.dtype}; check the inputs' units "
+                             f"and magnitudes" + (" (or use float64)" if x.dtype == np.float32 else ""))
 
 
 def wrap(kind: str, x):

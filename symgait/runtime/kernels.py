@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .arrays import batch_input, param_input, to_numpy, wrap
+from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
 from .loader import import_backend
 
 _TRAILING = {  # per-sample input shapes (by argument name) given n, nc
@@ -79,6 +79,7 @@ class Kernels:
         call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
         call.append(np.empty((batch, sig["work"]), dtype=dtype))
         getattr(self.module, name)(*call)
+        check_outputs(name, outs, arrays)
         kind = "torch" if "torch" in kinds else "numpy"
         return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
 
