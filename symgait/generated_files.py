@@ -3,7 +3,7 @@
 - Built-in models (``symgait/models/*.yaml``): the package ``symgait_generated`` (the repository's
   ``generated/`` directory, shipped in the wheel), found through :mod:`importlib.resources`.
 - Any other model file: the user cache, ``<cache>/generated/<name>-<hash12>/``, where ``<cache>`` is
-  ``$SYMGAIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/symgait``, else ``~/.cache/symgait``, and
+  :func:`symgait.user_cache.cache_dir` (``$SYMGAIT_CACHE_DIR``, default ``~/.cache/symgait``) and
   ``<hash12>`` starts the SHA-256 of the model file's absolute path (two files with the same
   ``name`` never share a directory; a user file named like a built-in never touches the package).
 
@@ -14,24 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import os
 import re
 from pathlib import Path
 
 from .errors import StaleKernelsError
+from .user_cache import cache_dir
 
 BUILTIN_PACKAGE = "symgait_generated"
 SOURCES = ("__init__.py", "cpu.py", "cuda.py", "device.py")  # hashed into manifest.json
-CACHE_ENV = "SYMGAIT_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """symgait's user cache directory (see the module docstring)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "symgait"
-
 
 def builtin_root() -> Path:
     """Directory of the ``symgait_generated`` package (one sub-directory per built-in model)."""

@@ -14,7 +14,7 @@ Kinds are per sequence and never mixed: :class:`WindowDataset` can be restricted
 
 :class:`SequenceCache` stores sequences as ``.npz`` files keyed by a hash of their inputs
 (files' paths, sizes and mtimes, model, subject, options) under ``<cache>/sequences``
-(default ``~/.cache/symgait`` or ``$SYMGAIT_CACHE``).  :func:`load_sequences` builds (or loads)
+(default ``~/.cache/symgait`` or ``$SYMGAIT_CACHE_DIR``).  :func:`load_sequences` builds (or loads)
 sequences from trial files; :func:`symgait.data.synthetic.synthetic_gait` makes the built-in
 synthetic set that needs no data.
 """

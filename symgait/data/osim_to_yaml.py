@@ -40,7 +40,6 @@ several coordinates.  Muscles, markers, constraints and wrap objects are ignored
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -397,11 +396,10 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
 
 
 def default_cache_dir() -> Path:
-    """``$SYMGAIT_CACHE`` or ``~/.cache/symgait``: converted models and their generated kernels."""
-    env = os.environ.get("SYMGAIT_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "symgait"
+    """:func:`symgait.user_cache.cache_dir` (``$SYMGAIT_CACHE_DIR`` or ``~/.cache/symgait``): converted
+    models and their generated kernels."""
+    from ..user_cache import cache_dir
+    return cache_dir()
 
 
 def build_osim_model(path, *, cache_dir=None, log=None, **kwargs):

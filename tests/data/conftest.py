@@ -2,7 +2,7 @@
 
 Real data live outside the repository, at ``<repo>/../shared/data`` (``SYMGAIT_DATA`` to use
 another folder); tests that need a file skip with a clear reason when it is absent.  Converted
-OpenSim models and their kernels are generated once into ``SYMGAIT_CACHE`` (default
+OpenSim models and their kernels are generated once into ``$SYMGAIT_CACHE_DIR`` (default
 ``~/.cache/symgait``) and reused.
 """
 from __future__ import annotations
