@@ -351,6 +351,11 @@ def read_amc(path: "str | os.PathLike[str]", skeleton: Optional[Skeleton] = None
     """
     path = os.fspath(path)
     lines = _lines(path)
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 1))
+        ends_nl = size == 0 or fh.read(1) in (b"\n", b"\r")
     angle_unit = "deg"
     frames: List[int] = []
     rows: Dict[str, List[List[float]]] = {}
@@ -371,6 +376,18 @@ def read_amc(path: "str | os.PathLike[str]", skeleton: Optional[Skeleton] = None
             raise DataFormatError(path, f"frame {frames[-1]} lists different bones than frame "
                                   f"{frames[0]} (missing {missing}, extra {extra}); the file may "
                                   "be truncated", line=at_line)
+
+    # a file that does not end with a newline was cut mid-line: report errors on its last line as such
+    last = next((i for i in range(len(lines), 0, -1) if lines[i - 1].strip()), 0) if not ends_nl else -1
+
+    def truncated(i):
+        return i == last
+
+    def fail(problem, i, fld=None):
+        if truncated(i):
+            problem = (f"the file ends in the middle of a line ({lines[i - 1].strip()!r}): it is "
+                       "truncated; copy or download it again")
+        raise DataFormatError(path, problem, line=i, field=fld)
 
     for i, line in enumerate(lines, start=1):
         s = line.strip()
@@ -399,22 +416,23 @@ def read_amc(path: "str | os.PathLike[str]", skeleton: Optional[Skeleton] = None
             elif bone in skeleton.bones:
                 n = len(skeleton.bones[bone].dof)
             else:
-                raise DataFormatError(path, f"bone {bone!r} is not in the skeleton "
-                                      f"{skeleton.path or skeleton.name!r}; expected one of its "
-                                      f"{len(skeleton.bones)} bones", line=i, field=bone)
+                fail(f"bone {bone!r} is not in the skeleton {skeleton.path or skeleton.name!r}; "
+                     f"expected one of its {len(skeleton.bones)} bones", i, bone)
         else:
             n = counts.setdefault(bone, len(toks) - 1)
         if len(toks) - 1 != n:
-            raise DataFormatError(path, f"{len(toks) - 1} values for {bone!r}, expected {n}"
-                                  + (" (its dofs in the ASF)" if skeleton is not None else
-                                     " (as in the first frame)"), line=i, field=bone)
+            fail(f"{len(toks) - 1} values for {bone!r}, expected {n}"
+                 + (" (its dofs in the ASF)" if skeleton is not None else " (as in the first frame)"),
+                 i, bone)
         if bone in cur:
             raise DataFormatError(path, f"bone {bone!r} twice in frame {frames[-1]}", line=i,
                                   field=bone)
         try:
             vals = [float(t) for t in toks[1:]]
         except ValueError:
-            raise DataFormatError(path, f"non-numeric value in {s!r}", line=i, field=bone) from None
+            fail(f"non-numeric value in {s!r}", i, bone)
+        if not all(math.isfinite(v) for v in vals):
+            fail(f"non-finite value (NaN or inf) in {s!r}; expected finite angles/positions", i, bone)
         rows.setdefault(bone, []).append(vals)
         cur.add(bone)
     close_frame(cur_line)

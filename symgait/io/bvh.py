@@ -13,6 +13,7 @@ World frame: whatever the file uses (commonly Y up).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
@@ -126,10 +127,13 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
         for _ in range(n):
             ln, t = nxt(what=what)
             try:
-                vals.append(float(t))
+                v = float(t)
             except ValueError:
-                raise DataFormatError(path, f"{t!r} is not a number; expected {what}",
-                                      line=ln) from None
+                v = math.nan
+            if not math.isfinite(v):
+                raise DataFormatError(path, f"{t!r} is not a finite number; expected {what}",
+                                      line=ln)
+            vals.append(v)
         return vals
 
     joints: List[BVHJoint] = []
@@ -193,6 +197,9 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
     except ValueError:
         raise DataFormatError(path, f"{l1.strip()!r}; expected 'Frames: <count>'", line=li1) \
             from None
+    if nf < 1:
+        raise DataFormatError(path, f"'Frames: {nf}'; a BVH motion needs at least one frame",
+                              line=li1, field="Frames")
     try:
         if not l2.strip().startswith("Frame Time:"):
             raise ValueError
@@ -200,6 +207,9 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
     except ValueError:
         raise DataFormatError(path, f"{l2.strip()!r}; expected 'Frame Time: <seconds>'",
                               line=li2) from None
+    if not (math.isfinite(ft) and ft > 0):
+        raise DataFormatError(path, f"'Frame Time: {ft:g}'; expected the seconds per frame, > 0 "
+                              "(e.g. 0.008333 for 120 Hz)", line=li2, field="Frame Time")
     nch = sum(len(j.channels) for j in joints)
     data = []
     for li, l in rest[2:]:
@@ -208,9 +218,16 @@ def read_bvh(path: "str | os.PathLike[str]", length_unit: Union[float, str] = 1.
             raise DataFormatError(path, f"{len(parts)} values, expected {nch} (one per channel); "
                                   "the file may be truncated", line=li)
         try:
-            data.append([float(v) for v in parts])
+            row = [float(v) for v in parts]
         except ValueError:
             raise DataFormatError(path, "non-numeric value in motion line", line=li) from None
+        bad = [k for k, v in enumerate(row) if not math.isfinite(v)]
+        if bad:
+            jc = [(j.name, c) for j in joints for c in j.channels][bad[0]]
+            raise DataFormatError(path, f"{parts[bad[0]]!r} (not a finite number) in channel "
+                                  f"{jc[1]} of joint {jc[0]!r}; expected a finite value",
+                                  line=li, field=jc[0])
+        data.append(row)
     if len(data) != nf:
         raise DataFormatError(path, f"{len(data)} motion lines but 'Frames: {nf}'; the file may "
                               "be truncated", line=li1, field="Frames")

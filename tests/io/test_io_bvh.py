@@ -107,3 +107,23 @@ def test_bvh_errors(tmp_path):
     p.write_text(CHAIN.split("MOTION")[0])
     with pytest.raises(DataFormatError, match="no 'MOTION' line"):
         read_bvh(p)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("10 100 0 90", "10 nan 0 90", r"line 25, field 'hips': 'nan' \(not a finite number\) in channel "
+                                   r"Yposition"),
+    ("0 100 0 0 0 0 -90 0 0 0 90 0", "0 100 0 0 0 0 -90 0 0 0 inf 0", r"line 26, field 'ankle': 'inf'"),
+    ("OFFSET 0.0 -40.0 0.0", "OFFSET 0.0 nan 0.0", r"'nan' is not a finite number; expected"),
+    ("Frames: 3", "Frames: 0", r"field 'Frames': 'Frames: 0'; a BVH motion needs at least one frame"),
+    ("Frame Time: 0.0083333", "Frame Time: 0", r"field 'Frame Time': 'Frame Time: 0'; expected the "
+                                               r"seconds per frame, > 0"),
+    ("Frame Time: 0.0083333", "Frame Time: -0.01", r"'Frame Time: -0.01'"),
+])
+def test_bvh_values_refused(tmp_path, old, new, message):
+    p = tmp_path / "bad.bvh"
+    text = CHAIN.replace(old, new, 1)
+    if new.startswith("Frames: 0"):
+        text = text.split("Frames: 0")[0] + "Frames: 0\nFrame Time: 0.0083333\n"
+    p.write_text(text)
+    with pytest.raises(DataFormatError, match=r"bad\.bvh, .*" + message):
+        read_bvh(p)

@@ -128,3 +128,20 @@ def test_asf_and_xml_truncated(data, tmp_path):
     x.write_text(data(W1 + "subject01_walk1_grf.xml").read_text()[:900])
     with pytest.raises(DataFormatError, match=r"cut\.xml, line \d+: malformed XML"):
         read_external_loads(x)
+
+
+def test_amc_cut_mid_line_is_truncated(data, tmp_path):
+    sk = read_asf(data("cmu/subject08/08.asf"))
+    text = data("cmu/subject08/08_01.amc").read_text()
+    lines = text.splitlines()[:60]
+    k = next(i for i in range(59, 0, -1) if lines[i].startswith("lfemur"))
+    for cut in (lines[k][:2], lines[k][: len(lines[k]) // 2]):  # in the bone name, in the values
+        p = tmp_path / "cut.amc"
+        p.write_text("\n".join(lines[:k] + [cut]))
+        with pytest.raises(DataFormatError, match=rf"cut\.amc, line {k + 1}.*ends in the middle of a "
+                                                  r"line.*truncated"):
+            read_amc(p, sk)
+    lines[k] = lines[k].replace(lines[k].split()[1], "nan", 1)
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFormatError, match=rf"line {k + 1}, field 'lfemur': non-finite value"):
+        read_amc(p, sk)
