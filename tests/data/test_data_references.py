@@ -1,0 +1,38 @@
+"""Validation against Hamner & Delp (2013)'s Moco references and the physics floor
+(figures in docs/data.md), on one subject."""
+import numpy as np
+
+from symgait.data.references import gait3d_parameters_from_osim, moco_files, moco_validation
+from symgait.data.validation import SAGITTAL
+from symgait.io import read_mot
+
+
+def test_moco_reference_subject02(data, kern):
+    root = data("hamner2013_running/subject02").parents[1]
+    m, k = kern("gait3d")
+    r = moco_validation(m, k, root, "subject02")
+    by = {x.coordinate: x for x in r.rows}
+    assert set(by) == set(SAGITTAL)
+    # measured (docs/data.md): ankle 1.9 / 2.3 %, knee 8.9 / 11.7 %, hip 12.6 / 13.4 %
+    for c in ("ankle_angle_r", "ankle_angle_l"):
+        assert by[c].percent < 5.0, (c, by[c].percent)
+    for c in ("knee_angle_r", "knee_angle_l", "hip_flexion_r", "hip_flexion_l"):
+        assert by[c].percent < 15.0, (c, by[c].percent)
+    # the plates' total from the root residual (linear in w) equals the file's vertical sum
+    f = moco_files(root, "subject02")
+    g = read_mot(f["forces"])
+    fy = g.column("R_ground_force_vy") + g.column("L_ground_force_vy")
+    sel = (g.time >= 0.4) & (g.time <= 1.4)
+    assert abs(r.floor["peak_plates_bw"] - fy[sel].max() / (r.mass * 9.80665)) < 0.05
+    assert 0.5 < r.floor["rmse_n_per_kg"] < 5.0
+
+
+def test_subject_scale_from_osim(data, kern):
+    m, _ = kern("gait3d")
+    p, sc = gait3d_parameters_from_osim(m, data("hamner2013_running/subject02/model/"
+                                                "subject02_adjusted_scaled.osim"))
+    names = list(m.parameter_names)
+    masses = sum(p[i] for i, n in enumerate(names) if n.endswith("_mass"))
+    assert abs(masses - sc.mass) < 1e-9 and abs(sc.mass - 76.476) < 0.01
+    assert 1.5 < sc.height < 2.1
+    assert np.isclose(p[names.index("thigh_r_length")], sc.overrides["thigh_r_length"])
