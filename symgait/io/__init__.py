@@ -12,6 +12,8 @@ naming the file, the line/field and what was expected.
 * CMU Acclaim: :func:`read_asf`, :func:`read_amc`, :func:`forward_kinematics`,
   :func:`asf_to_opensim`.
 * BVH: :func:`read_bvh`, :func:`write_bvh`, :func:`bvh_forward_kinematics`.
+* Marker gaps: :func:`fill_gaps`, :func:`fill_marker_gaps` (a :class:`GapReport` says
+  what was filled and dropped); units: :func:`check_marker_units`.
 * Signals: :func:`lowpass`, :func:`derivatives`, :func:`resample`.
 * Ground reactions: :func:`cop_to_wrench`, :func:`wrench_to_cop`,
   :func:`transport_moment`.
@@ -32,6 +34,8 @@ from .opensim import (
 from .osim import Body, Coordinate, Joint, OsimModel, TransformAxis, read_osim
 from .osim_functions import evaluate
 from .signals import derivatives, lowpass, resample
+from .gaps import GapReport, MarkerGaps, fill_gaps, fill_marker_gaps
+from .units import check_marker_units, length_unit_scale
 from .wrench import cop_to_wrench, transport_moment, wrench_to_cop
 from .asf_amc import (
     Kinematics,
@@ -47,7 +51,8 @@ from .bvh import BVH, BVHJoint, bvh_forward_kinematics, read_bvh, write_bvh
 
 
 def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bool = True,
-             max_baseline: float = 100.0, cop_threshold: float = 20.0, antialias: bool = True):
+             max_baseline: float = 100.0, cop_threshold: float = 20.0, antialias: bool = True,
+             plates: bool = True, check_units: bool = True):
     """Read a C3D file (markers m, analogs, force plates N / m / N·m, lab frame).
 
     See :func:`symgait.io.c3d.read_c3d`; imported lazily so that ``symgait.io``
@@ -57,7 +62,8 @@ def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bo
 
     return _read_c3d(path, resample_plates_to_points=resample_plates_to_points,
                      zero_baseline=zero_baseline, max_baseline=max_baseline,
-                     cop_threshold=cop_threshold, antialias=antialias)
+                     cop_threshold=cop_threshold, antialias=antialias, plates=plates,
+                     check_units=check_units)
 
 
 __all__ = [
@@ -70,5 +76,7 @@ __all__ = [
     "asf_to_opensim", "asf_to_opensim_matrix",
     "BVH", "BVHJoint", "read_bvh", "write_bvh", "bvh_forward_kinematics",
     "lowpass", "derivatives", "resample",
+    "GapReport", "MarkerGaps", "fill_gaps", "fill_marker_gaps",
+    "check_marker_units", "length_unit_scale",
     "cop_to_wrench", "wrench_to_cop", "transport_moment",
 ]

@@ -36,24 +36,27 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, replace
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from .errors import DataFormatError
 from .signals import resample
+from .units import LENGTH_UNITS, check_marker_units
 
-__all__ = ["C3DData", "ForcePlate", "read_c3d"]
+__all__ = ["C3DData", "ForcePlate", "read_c3d", "OUTPUT_GROUPS"]
 
-_LENGTH = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "dm": 0.1, "in": 0.0254}
+# POINT parameters listing points that are model outputs (Plug-in-Gait angles, forces,
+# moments, powers), not marker positions
+OUTPUT_GROUPS = ("ANGLES", "FORCES", "MOMENTS", "POWERS", "SCALARS", "REACTIONS")
 
 
 def _length_scale(unit: str, path, field: str) -> float:
     u = (unit or "").strip().lower()
-    if u in _LENGTH:
-        return _LENGTH[u]
-    raise DataFormatError(path, f"unknown length unit {unit!r}; expected one of {sorted(_LENGTH)}",
-                          field=field)
+    if u in LENGTH_UNITS:
+        return LENGTH_UNITS[u]
+    raise DataFormatError(path, f"unknown length unit {unit!r}; expected one of "
+                          f"{sorted(LENGTH_UNITS)}", field=field)
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
@@ -114,7 +117,7 @@ class C3DData:
 
     Attributes
     ----------
-    marker_labels : tuple of str (POINT:LABELS, truncated to the points stored)
+    marker_labels : tuple of str (POINT:LABELS of the stored points, model outputs excluded)
     markers : (T, n, 3) m; NaN where ezc3d marks a point invalid
     point_rate : float Hz;  time : (T,) s (starts at first_frame / point_rate)
     point_units : str, the file's POINT:UNITS
@@ -123,6 +126,10 @@ class C3DData:
     analog_time : (Ta,) s
     plates : tuple of :class:`ForcePlate` (at the analog rate unless resampled)
     first_frame : int (0-based, from the header)
+    output_labels : tuple of str, points listed in POINT:ANGLES/FORCES/MOMENTS/POWERS/...
+        (model outputs such as Plug-in-Gait joint angles; not markers)
+    outputs : (T, k, 3) those points' values as stored (their own units, unconverted)
+    notes : tuple of str, what the reader tolerated or left out (for callers to print)
     """
 
     path: str
@@ -138,6 +145,9 @@ class C3DData:
     analog_time: np.ndarray
     plates: Tuple[ForcePlate, ...]
     first_frame: int = 0
+    output_labels: Tuple[str, ...] = ()
+    outputs: Optional[np.ndarray] = None
+    notes: Tuple[str, ...] = ()
 
     def marker(self, label: str) -> np.ndarray:
         """(T, 3) trajectory in metres."""
@@ -215,9 +225,50 @@ def _raw_header(path):
     return first, last, expected, size
 
 
+def _array(p, group, name, dtype=float) -> np.ndarray:
+    v = _param(p, group, name)
+    return np.zeros(0, dtype=dtype) if v is None else np.asarray(v, dtype=dtype)
+
+
+def _plates_declared(p) -> int:
+    """FORCE_PLATFORM:USED (stored as a scalar, a 1-D or a 2-D array by different writers)."""
+    used = _array(p, "FORCE_PLATFORM", "USED").ravel()
+    return int(used[0]) if used.size else 0
+
+
+def _check_plate_parameters(path, p, n_analog: int) -> None:
+    """Refuse force platforms whose output cannot be computed from the file."""
+    n = _plates_declared(p)
+    if n <= 0:
+        return
+    a_used = _array(p, "ANALOG", "USED").ravel()
+    if not a_used.size or int(a_used[0]) == 0 or n_analog == 0:
+        raise DataFormatError(path, f"{n} force platform(s) declared but ANALOG:USED = 0: the file "
+                              "stores no analog samples, so no forces; read it with plates=False "
+                              "for the markers alone", field="ANALOG:USED")
+    types = _array(p, "FORCE_PLATFORM", "TYPE", int).ravel()
+    origin = _array(p, "FORCE_PLATFORM", "ORIGIN")
+    for i in range(n):
+        if i >= types.size:
+            raise DataFormatError(path, f"FORCE_PLATFORM:USED = {n} but TYPE lists {types.size} "
+                                  "plates", field="FORCE_PLATFORM:TYPE")
+        if types[i] not in (1, 2, 3, 4):
+            raise DataFormatError(path, f"plate {i + 1} is of type {types[i]}; types 1-4 are "
+                                  "supported; read with plates=False for the markers alone",
+                                  field="FORCE_PLATFORM:TYPE")
+        if types[i] == 3 and origin.ndim == 2 and origin.shape[1] > i \
+                and not (abs(origin[0, i]) > 0 and abs(origin[1, i]) > 0):
+            raise DataFormatError(path, f"plate {i + 1} is of type 3 with sensor offsets a = "
+                                  f"{origin[0, i]:g}, b = {origin[1, i]:g} in FORCE_PLATFORM:ORIGIN; "
+                                  "without them its moments and centre of pressure are unknown; "
+                                  "read with plates=False for the markers alone",
+                                  field="FORCE_PLATFORM:ORIGIN")
+
+
 def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool = False,
              zero_baseline: bool = True, max_baseline: float = 100.0,
-             cop_threshold: float = 20.0, antialias: bool = True) -> C3DData:
+             cop_threshold: float = 20.0, antialias: bool = True, plates: bool = True,
+             check_units: bool = True) -> C3DData:
     """Read a C3D file: markers (m), analogs, force platforms (N, m, N·m), lab frame.
 
     Parameters
@@ -232,12 +283,28 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
         Skip zeroing (with a warning) when the baseline force exceeds this.
     cop_threshold : float, N
         Normal force below which the COP is undefined (see module docstring).
+    plates : bool
+        Compute the force platforms (False: markers and analogs only, ``plates == ()``).
+    check_units : bool
+        Refuse a POINT:UNITS that does not fit the markers' spread
+        (:func:`symgait.io.units.check_marker_units`).
+
+    Plates: types 1-4; FORCE_PLATFORM:USED as scalar or array; CAL_MATRIX applied
+    for type 4; a positive ORIGIN z (the surface above the transducer is stated with
+    the wrong sign by some writers) is negated; for type 3 only the z offset, since
+    its ORIGIN x, y are the sensor offsets a, b (> 0).  A file without a
+    FORCE_PLATFORM group gives ``plates == ()``.  Points listed in POINT:ANGLES,
+    FORCES, MOMENTS, POWERS, ... are model outputs: they are returned in
+    ``outputs``, not in ``markers``.
 
     Raises
     ------
     DataFormatError
-        The file cannot be parsed, or holds fewer frames than its header
-        announces (truncated file).
+        The file cannot be parsed, holds fewer frames than its header
+        announces (truncated file), declares plates while ANALOG:USED = 0, has a
+        plate of an unsupported type or a type-3 plate without sensor offsets
+        (each names ``plates=False``), or states a length unit its markers
+        contradict.
     """
     import ezc3d
 
@@ -248,22 +315,27 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     if raw is not None and raw[3] < raw[2]:
         raise DataFormatError(path, f"{raw[3]} bytes but the header (frames {raw[0]}-{raw[1]}) "
                               f"needs {raw[2]}; the file is truncated", field="data block")
-    plates_ok = True
+    notes: List[str] = []
     try:
-        c = ezc3d.c3d(path, extract_forceplat_data=True)
+        c = ezc3d.c3d(path, extract_forceplat_data=False)
     except (OSError, RuntimeError, ValueError, IndexError) as e:
-        msg = str(e)
-        try:  # retry without the platform module (unsupported plate type, bad params)
-            c = ezc3d.c3d(path, extract_forceplat_data=False)
-            plates_ok = False
-            warnings.warn(f"{path}: force platforms not extracted ({msg})", stacklevel=2)
-        except (OSError, RuntimeError, ValueError, IndexError) as e2:
-            raise DataFormatError(path, f"cannot be read as C3D ({e2}); expected a valid C3D "
-                                  "file (header, parameter and data blocks)") from None
+        raise DataFormatError(path, f"cannot be read as C3D ({e}); expected a valid C3D "
+                              "file (header, parameter and data blocks)") from None
     hdr = c["header"]
     p = c["parameters"]
     pts = np.asarray(c["data"]["points"], dtype=np.float64)   # (4, n, T)
     ana = np.asarray(c["data"]["analogs"], dtype=np.float64)  # (1, m, Ta)
+    platform = []
+    if plates and _plates_declared(p) > 0:
+        _check_plate_parameters(path, p, ana.shape[1])
+        try:
+            platform = ezc3d.c3d(path, extract_forceplat_data=True)["data"]["platform"]
+        except (OSError, RuntimeError, ValueError, IndexError) as e:
+            raise DataFormatError(path, f"force platforms cannot be computed ({e}); read with "
+                                  "plates=False for the markers alone",
+                                  field="FORCE_PLATFORM") from None
+    elif not plates and _plates_declared(p) > 0:
+        notes.append(f"{_plates_declared(p)} force platform(s) not read (plates=False)")
     n_pts = pts.shape[1]
     T = pts.shape[2]
     expected = int(hdr["points"]["last_frame"]) - int(hdr["points"]["first_frame"]) + 1
@@ -283,7 +355,18 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     ls = _length_scale(units, path, "POINT:UNITS")
     rate = float(np.asarray(_param(p, "POINT", "RATE", [hdr["points"]["frame_rate"]])).ravel()[0])
     first = int(hdr["points"]["first_frame"])
-    markers = np.ascontiguousarray(np.transpose(pts[:3], (2, 1, 0))) * ls
+    labels = _labels(p, "POINT", n_pts)
+    out_names = set()
+    for g in OUTPUT_GROUPS:
+        out_names.update(str(x).strip() for x in (_param(p, "POINT", g) or ()))
+    is_out = np.array([lab in out_names for lab in labels], dtype=bool)
+    allpts = np.ascontiguousarray(np.transpose(pts[:3], (2, 1, 0)))
+    markers = allpts[:, ~is_out] * ls
+    if is_out.any():
+        notes.append(f"{int(is_out.sum())} model-output points (POINT:ANGLES/FORCES/MOMENTS/"
+                     "POWERS...) kept apart from the markers")
+    if check_units:
+        check_marker_units(markers, units, path, field="POINT:UNITS")
     time = (first + np.arange(T)) / rate
     m = ana.shape[1]
     a_rate = float(np.asarray(_param(p, "ANALOG", "RATE", [hdr["analogs"]["frame_rate"]])
@@ -292,23 +375,25 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     a_time = first / rate + np.arange(analogs.shape[0]) / a_rate if m else np.zeros(0)
     a_units = tuple(str(u).strip() for u in (_param(p, "ANALOG", "UNITS", []) or [])[:m])
 
-    plates = []
-    if plates_ok and "platform" in c["data"]:
+    out_plates = []
+    if platform:
         zero = np.asarray(_param(p, "FORCE_PLATFORM", "ZERO", [0, 0]), dtype=int).ravel()
-        for i, pf in enumerate(c["data"]["platform"]):
-            plates.append(_plate(path, i, pf, p, a_rate, a_time, n_sub, zero,
-                                 zero_baseline, max_baseline, cop_threshold))
+        for i, pf in enumerate(platform):
+            out_plates.append(_plate(path, i, pf, p, a_rate, a_time, n_sub, zero,
+                                     zero_baseline, max_baseline, cop_threshold, notes))
         if resample_plates_to_points:
-            plates = [pl.resampled(time, antialias=antialias) for pl in plates]
-    return C3DData(path=path, marker_labels=_labels(p, "POINT", n_pts), markers=markers,
-                   point_rate=rate, point_units=units, time=time,
+            out_plates = [pl.resampled(time, antialias=antialias) for pl in out_plates]
+    return C3DData(path=path, marker_labels=tuple(l for l, o in zip(labels, is_out) if not o),
+                   markers=markers, point_rate=rate, point_units=units, time=time,
                    analog_labels=_labels(p, "ANALOG", m), analogs=analogs, analog_rate=a_rate,
-                   analog_units=a_units, analog_time=a_time, plates=tuple(plates),
-                   first_frame=first)
+                   analog_units=a_units, analog_time=a_time, plates=tuple(out_plates),
+                   first_frame=first,
+                   output_labels=tuple(l for l, o in zip(labels, is_out) if o),
+                   outputs=allpts[:, is_out], notes=tuple(notes))
 
 
 def _plate(path, i, pf, p, a_rate, a_time, n_sub, zero, zero_baseline, max_baseline,
-           threshold) -> ForcePlate:
+           threshold, notes) -> ForcePlate:
     types = np.asarray(_param(p, "FORCE_PLATFORM", "TYPE", []), dtype=int).ravel()
     ptype = int(types[i]) if i < types.size else 0
     pos_unit = str(pf.get("unit_position", "mm"))
@@ -328,6 +413,17 @@ def _plate(path, i, pf, p, a_rate, a_time, n_sub, zero, zero_baseline, max_basel
         raise DataFormatError(path, f"plate {i + 1} corners are degenerate: {corners.tolist()}",
                               field="FORCE_PLATFORM:CORNERS")
     nrm = nrm / np.linalg.norm(nrm)
+    plate_z = nrm.copy()                                  # the plate frame's z (ezc3d's)
+    if ptype == 3:
+        origin = _array(p, "FORCE_PLATFORM", "ORIGIN")
+        oz = origin[2, i] if origin.ndim == 2 and origin.shape[1] > i else 0.0
+        if oz > 0:
+            # ezc3d negates the whole ORIGIN when its z is positive; for type 3 x, y are the
+            # sensor offsets a, b > 0, so their moment terms come out negated: undo that,
+            # keeping the (negated) z offset: M = -M_ezc3d + 2 F x (plate_z * az0), az0 = -oz
+            M = -M + 2.0 * np.cross(F, plate_z * (-oz * pscale))
+            notes.append(f"plate {i + 1}: type 3 with positive ORIGIN z ({oz:g}); "
+                         "z offset negated, sensor offsets a, b kept")
     if nrm[np.argmax(np.abs(nrm))] < 0:
         nrm = -nrm
     zeroed = False
@@ -340,9 +436,10 @@ def _plate(path, i, pf, p, a_rate, a_time, n_sub, zero, zero_baseline, max_basel
                 M = M - m0
                 zeroed = True
             else:
-                warnings.warn(f"{path}: plate {i + 1} baseline over ZERO frames "
-                              f"{zero[0]}-{zero[1]} is {np.linalg.norm(f0):.0f} N "
-                              f"(> {max_baseline} N, plate loaded?); not zeroed", stacklevel=3)
+                msg = (f"plate {i + 1} baseline over ZERO frames {zero[0]}-{zero[1]} is "
+                       f"{np.linalg.norm(f0):.0f} N (> {max_baseline} N, plate loaded?); not zeroed")
+                warnings.warn(f"{path}: {msg}", stacklevel=3)
+                notes.append(msg)
     flipped = False
     fn = F @ nrm
     strong = np.abs(fn) > threshold

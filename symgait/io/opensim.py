@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import DataFormatError
 from .osim import read_osim  # noqa: F401  (re-exported: the .osim model parser)
+from .units import LENGTH_UNITS, check_marker_units, length_unit_scale
 
 __all__ = [
     "Table",
@@ -66,6 +67,9 @@ class Table:
         line, if it is a bare title, under ``"title"``.
     path : str or None
         Where the table was read from.
+    notes : tuple of str
+        What the reader tolerated (a stale legacy ``datarows``, padding columns), for
+        callers to print or log.
     """
 
     names: Tuple[str, ...]
@@ -74,6 +78,7 @@ class Table:
     in_degrees: bool = False
     header: Dict[str, str] = field(default_factory=dict)
     path: Optional[str] = None
+    notes: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.data.ndim != 2 or self.data.shape != (self.time.shape[0], len(self.names)):
@@ -262,13 +267,15 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
         if n != data.shape[0]:
             raise DataFormatError(path, f"header says {n} rows but {data.shape[0]} were read; "
                                   "the file may be truncated", field="nRows")
+    notes: List[str] = []
     if "datarows" in header and datarows_mismatch != "ignore":
         n = _parse_int(path, header["datarows"], "datarows", None)
         if n != data.shape[0]:
-            msg = f"{path}: legacy header 'datarows {n}' but {data.shape[0]} rows were read"
+            msg = f"legacy header 'datarows {n}' but {data.shape[0]} rows were read"
             if datarows_mismatch == "raise":
-                raise DataFormatError(path, msg.split(": ", 1)[1], field="datarows")
-            warnings.warn(msg, stacklevel=2)
+                raise DataFormatError(path, msg, field="datarows")
+            warnings.warn(f"{path}: {msg}", stacklevel=2)
+            notes.append(msg + "; used the rows")
 
     if labels[0].lower() == "time":
         time = data[:, 0].copy()
@@ -279,7 +286,7 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
                               line=j + 1, field=labels[0])
     in_deg = header.get("inDegrees", "no").strip().lower() in ("yes", "true", "1")
     return Table(names=names, data=values, time=time, in_degrees=in_deg, header=header,
-                 path=path)
+                 path=path, notes=tuple(notes))
 
 
 def read_mot(path: PathLike, **kwargs) -> Table:
@@ -295,16 +302,6 @@ def read_sto(path: PathLike, **kwargs) -> Table:
 # --------------------------------------------------------------------------- #
 # .trc markers
 # --------------------------------------------------------------------------- #
-_LENGTH_UNITS = {"mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3, "cm": 1e-2,
-                 "centimeters": 1e-2, "m": 1.0, "meters": 1.0, "metres": 1.0,
-                 "in": 0.0254, "inches": 0.0254}
-
-
-def length_unit_scale(unit: str) -> float:
-    """Metres per one ``unit`` ("mm", "cm", "m", "in"); KeyError if unknown."""
-    return _LENGTH_UNITS[unit.strip().lower()]
-
-
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class Markers:
     """Marker trajectories.
@@ -325,6 +322,9 @@ class Markers:
     frames : ndarray, shape (T,), int
         Frame numbers as stored (``Frame#``); ``arange(T)+1`` where absent.
     path : str or None
+    notes : tuple of str
+        What the reader tolerated (header variants, a stale ``NumFrames``), for callers
+        to print or log.
     """
 
     names: Tuple[str, ...]
@@ -334,6 +334,7 @@ class Markers:
     units: str = "m"
     frames: Optional[np.ndarray] = None
     path: Optional[str] = None
+    notes: Tuple[str, ...] = ()
 
     def index(self, name: str) -> int:
         try:
@@ -346,18 +347,55 @@ class Markers:
         return self.positions[:, self.index(name), :]
 
 
-def read_trc(path: PathLike) -> Markers:
+def _trc_header(path, keys: List[str], vals: List[str]) -> Tuple[Dict[str, str], List[str]]:
+    """Key -> value of TRC lines 2-3; tolerates empty fields (double tabs) in either line
+    and padding columns.  Returns the mapping and notes."""
+    notes: List[str] = []
+    pos = {k: v for k, v in zip(keys, vals) if k}
+    if all(pos.get(k, "") != "" for k in keys if k):
+        return pos, notes
+    # keys and values disagree about where the empty fields are: pair the non-empty ones
+    k2 = [k for k in keys if k]
+    v2 = [v for v in vals if v]
+    if len(v2) < len(k2):
+        raise DataFormatError(path, f"{len(v2)} header values for {len(k2)} keys {k2!r}; "
+                              "expected one value per key on line 3", line=3)
+    notes.append("header values separated by empty fields; paired the non-empty keys and values")
+    return dict(zip(k2, v2)), notes
+
+
+def _header_number(path, meta: Dict[str, str], key: str, kind=float):
+    v = meta[key]
+    try:
+        x = float(v)
+    except ValueError:
+        raise DataFormatError(path, f"header value {v!r} of {key} is not a number",
+                              line=3, field=key) from None
+    return int(x) if kind is int else x
+
+
+def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
     """Read a ``.trc`` marker file (tab-separated; positions converted to metres).
 
     Layout: line 1 ``PathFileType ...``; line 2 keys (``DataRate CameraRate
     NumFrames NumMarkers Units ...``); line 3 their values; line 4 ``Frame#``,
-    ``Time`` and one label per marker (every third column); line 5 ``X1 Y1 Z1
-    ...``; then one row per frame.  Empty fields (missing markers) become NaN.
+    ``Time`` and the marker labels; line 5 ``X1 Y1 Z1 ...``; then one row per
+    frame.  Empty fields (missing markers) become NaN.
+
+    Variants read: empty fields between header values or between labels (one
+    label per 2 or 3 columns), CRLF line ends, blank lines, a tab after the last
+    value, ``CameraRate`` without ``DataRate``, no ``NumFrames``/``NumMarkers``
+    (counted), units ``m``/``mm``/``cm``/``in`` with any case or padding.  A
+    ``NumFrames`` larger than the rows read is accepted (noted in
+    :attr:`Markers.notes`) when the rows start after frame 1, i.e. the file was
+    cut from a longer capture; from frame 1 it means a truncated file.
 
     Raises :class:`DataFormatError` when a row has fewer/more values than
     ``2 + 3*NumMarkers``, a value is not a number, the label count differs
-    from ``NumMarkers``, the row count differs from ``NumFrames``, or the units
-    are unknown.
+    from ``NumMarkers``, the rows are fewer than ``NumFrames`` from frame 1
+    (truncated), the unit is unknown or missing, or (``check_units``) the stated
+    unit does not fit the markers' spread (:func:`symgait.io.units.check_marker_units`:
+    mm stored under ``Units m`` and the reverse).
     """
     path = os.fspath(path)
     lines = _read_lines(path)
@@ -367,36 +405,43 @@ def read_trc(path: PathLike) -> Markers:
     if not lines[0].startswith("PathFileType"):
         raise DataFormatError(path, f"first line starts {lines[0][:20]!r}; expected 'PathFileType'",
                               line=1)
-    keys = _split_fields(lines[1])
-    vals = _split_fields(lines[2])
-    if len(vals) < len(keys):
-        raise DataFormatError(path, f"{len(vals)} header values for {len(keys)} keys {keys!r}",
-                              line=3)
-    meta = dict(zip(keys, vals))
-    for need in ("DataRate", "NumFrames", "NumMarkers", "Units"):
+    keys = [p.strip() for p in lines[1].split("\t")]
+    vals = [p.strip() for p in lines[2].split("\t")]
+    meta, notes = _trc_header(path, keys, vals)
+    if "DataRate" not in meta and "CameraRate" in meta:
+        meta["DataRate"] = meta["CameraRate"]
+        notes.append("no DataRate; used CameraRate")
+    for need in ("DataRate", "Units"):
         if need not in meta:
-            raise DataFormatError(path, f"header key {need!r} missing; expected it among {keys!r}",
-                                  line=2, field=need)
-    try:
-        rate = float(meta["DataRate"])
-        nframes = int(float(meta["NumFrames"]))
-        nmark = int(float(meta["NumMarkers"]))
-    except ValueError:
-        raise DataFormatError(path, f"non-numeric header values {vals!r}", line=3) from None
+            raise DataFormatError(path, f"header key {need!r} missing; expected it among "
+                                  f"{[k for k in keys if k]!r}", line=2, field=need)
+    rate = _header_number(path, meta, "DataRate")
+    if not (math.isfinite(rate) and rate > 0):
+        raise DataFormatError(path, f"DataRate {rate} Hz; expected a positive rate", line=3,
+                              field="DataRate")
     units = meta["Units"]
     try:
         scale = length_unit_scale(units)
     except KeyError:
         raise DataFormatError(path, f"unknown length unit {units!r}; expected one of "
-                              f"{sorted(_LENGTH_UNITS)}", line=3, field="Units") from None
-    lab = lines[3].rstrip("\r\n").split("\t")
-    if len(lab) < 2 or lab[0].strip() != "Frame#":
+                              f"{sorted(LENGTH_UNITS)}", line=3, field="Units") from None
+    lab = [s.strip() for s in lines[3].split("\t")]
+    if len(lab) < 2 or lab[0] != "Frame#":
         raise DataFormatError(path, f"label line starts {lines[3][:20]!r}; expected 'Frame#\\tTime'",
                               line=4)
-    names = tuple(s.strip() for s in lab[2::3] if s.strip())
-    if len(names) != nmark:
-        raise DataFormatError(path, f"{len(names)} marker labels but NumMarkers={nmark}", line=4,
-                              field="NumMarkers")
+    names = tuple(s for s in lab[2:] if s)
+    if "NumMarkers" in meta:
+        nmark = _header_number(path, meta, "NumMarkers", int)
+        if len(names) != nmark:
+            raise DataFormatError(path, f"{len(names)} marker labels but NumMarkers={nmark}",
+                                  line=4, field="NumMarkers")
+    else:
+        nmark = len(names)
+        notes.append(f"no NumMarkers; counted {nmark} labels")
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataFormatError(path, f"marker labels repeated: {dup}; expected unique labels",
+                              line=4)
     ncol = 2 + 3 * nmark
     frames, times, rows = [], [], []
     for li in range(5, len(lines)):
@@ -429,12 +474,24 @@ def read_trc(path: PathLike) -> Markers:
                     raise DataFormatError(path, f"value {v!r} is not a number", line=li + 1,
                                           field=fld) from None
             raise
-    if len(rows) != nframes:
-        raise DataFormatError(path, f"header says NumFrames={nframes} but {len(rows)} rows were "
-                              "read; the file may be truncated", field="NumFrames")
+    if not rows:
+        raise DataFormatError(path, "no data rows after the 5 header lines", line=len(lines))
+    if "NumFrames" in meta:
+        nframes = _header_number(path, meta, "NumFrames", int)
+        if len(rows) != nframes:
+            cut = frames[0] > 1 and len(rows) < nframes
+            if not cut:
+                raise DataFormatError(path, f"header says NumFrames={nframes} but {len(rows)} "
+                                      "rows were read; the file may be truncated",
+                                      field="NumFrames")
+            notes.append(f"NumFrames={nframes} but {len(rows)} rows (frames {frames[0]}-"
+                         f"{frames[-1]}): the header counts a longer capture; used the rows")
     pos = np.asarray(rows, dtype=np.float64).reshape(len(rows), nmark, 3) * scale
+    if check_units:
+        check_marker_units(pos, units, path, field="Units")
     return Markers(names=names, positions=pos, rate=rate, time=np.asarray(times),
-                   units=units, frames=np.asarray(frames, dtype=np.int64), path=path)
+                   units=units, frames=np.asarray(frames, dtype=np.int64), path=path,
+                   notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- #

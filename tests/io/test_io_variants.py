@@ -1,0 +1,268 @@
+"""File variants found across labs: TRC/MOT header layouts, stated units against the data's
+magnitude, marker gaps, C3D force-platform parameters (types 1-4, positive ORIGIN,
+ANALOG:USED = 0).  Synthetic files state what they hold; the real-data checks compare
+force plates with the markers of the same trial."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from symgait.io import DataFormatError, fill_gaps, fill_marker_gaps, read_mot, read_trc
+
+W1 = "opensim/gait2354_subject01_walk1/"
+
+
+def _trc_text(names, pos_mm, rate=100.0, units="mm", sep_header="\t", sep_labels="\t\t\t",
+              numframes=None, first=1, eol="\n", keys=None):
+    T = pos_mm.shape[0]
+    keys = keys or ["DataRate", "CameraRate", "NumFrames", "NumMarkers", "Units"]
+    vals = {"DataRate": f"{rate:g}", "CameraRate": f"{rate:g}",
+            "NumFrames": str(numframes if numframes is not None else T),
+            "NumMarkers": str(len(names)), "Units": units}
+    lines = ["PathFileType\t4\t(X/Y/Z)\tx.trc", "\t".join(keys),
+             sep_header.join(vals[k] for k in keys),
+             "Frame#\tTime\t" + sep_labels.join(names),
+             "\t\t" + "\t".join(f"{a}{i + 1}" for i in range(len(names)) for a in "XYZ"), ""]
+    for t in range(T):
+        row = [str(first + t), f"{t / rate:.4f}"] + [
+            "" if np.isnan(v) else f"{v:.6f}" for v in pos_mm[t].ravel()]
+        lines.append("\t".join(row) + "\t")
+    return eol.join(lines) + eol
+
+
+def _walker(T=50, rate=100.0):
+    """Three markers of a person walking at 1.2 m/s: pelvis (1 m up), knee, heel (mm)."""
+    t = np.arange(T) / rate
+    x = 1200.0 * t
+    base = np.array([[0.0, 1000.0, 0.0], [50.0, 500.0, 100.0], [-80.0, 60.0, 100.0]])
+    pos = base[None] + np.stack([x, 0 * x, 0 * x], 1)[:, None]
+    pos[:, 2, 1] += 40.0 * np.sin(2 * np.pi * t)
+    return ["PELV", "KNEE", "HEEL"], pos
+
+
+def test_trc_header_with_empty_fields_and_crlf(tmp_path):
+    """Double tabs between header values and between labels, CRLF line ends: the same
+    numbers as the plain layout (the header variant of OpenSim's example trials)."""
+    names, pos = _walker()
+    plain = tmp_path / "plain.trc"
+    plain.write_text(_trc_text(names, pos))
+    odd = tmp_path / "odd.trc"
+    odd.write_bytes(_trc_text(names, pos, sep_header="\t\t", sep_labels="\t\t",
+                              eol="\r\n").encode())
+    a, b = read_trc(plain), read_trc(odd)
+    assert b.names == a.names == tuple(names) and b.rate == 100.0
+    np.testing.assert_allclose(b.positions, pos * 1e-3, atol=1e-9)
+    np.testing.assert_array_equal(a.positions, b.positions)
+    assert any("empty fields" in n for n in b.notes) and a.notes == ()
+
+
+def test_trc_camera_rate_only_and_counts_missing(tmp_path):
+    names, pos = _walker(T=20, rate=60.0)
+    p = tmp_path / "cam.trc"
+    p.write_text(_trc_text(names, pos, rate=60.0, keys=["CameraRate", "Units"]))
+    m = read_trc(p)
+    assert m.rate == 60.0 and m.positions.shape == (20, 3, 3)
+    assert any("CameraRate" in n for n in m.notes)
+
+
+def test_trc_numframes_of_a_longer_capture(tmp_path):
+    """Rows starting after frame 1 with a larger NumFrames: a trimmed capture (as in
+    Hamner's subject10 runs), read with a note; from frame 1 it is a truncated file."""
+    names, pos = _walker(T=30)
+    p = tmp_path / "trim.trc"
+    p.write_text(_trc_text(names, pos, numframes=40, first=4))
+    m = read_trc(p)
+    assert m.positions.shape[0] == 30 and m.frames[0] == 4
+    assert any("NumFrames=40" in n for n in m.notes)
+    p.write_text(_trc_text(names, pos, numframes=40, first=1))
+    with pytest.raises(DataFormatError, match="NumFrames=40 but 30 rows"):
+        read_trc(p)
+
+
+@pytest.mark.parametrize("stated,factor,likely", [("m", 1.0, "'mm'"), ("mm", 1e-3, "'m'")])
+def test_trc_stated_unit_contradicted_by_magnitude(tmp_path, stated, factor, likely):
+    """mm values under `Units m` (pelvis at 1000 'm') and metres under `Units mm` are refused,
+    naming the likely unit; the same values under the right unit read."""
+    names, pos = _walker()
+    p = tmp_path / "u.trc"
+    p.write_text(_trc_text(names, pos * factor, units=stated))
+    with pytest.raises(DataFormatError, match=rf"states length unit '{stated}'.*likely {likely}"):
+        read_trc(p)
+    p.write_text(_trc_text(names, pos * factor, units=likely.strip("'")))
+    m = read_trc(p)
+    assert 0.9 < np.nanmax(m.positions[:, 0, 1]) < 1.1        # pelvis about 1 m up
+
+
+def test_trc_real_file_rescaled_is_refused(data, tmp_path):
+    """OpenSim's subject01_walk1.trc with its Units field changed from mm to m."""
+    text = data(W1 + "subject01_walk1.trc").read_text()
+    lines = text.split("\n")
+    lines[2] = lines[2].replace("\tmm\t", "\tm\t")
+    p = tmp_path / "as_m.trc"
+    p.write_text("\n".join(lines))
+    with pytest.raises(DataFormatError, match="look like millimetres"):
+        read_trc(p)
+
+
+def test_mot_header_versions_and_padding(tmp_path):
+    """version=1 with nRows/nColumns, version=2 without nRows, the legacy SIMM header, CRLF
+    and padding tabs: the same table."""
+    rows = [[0.0, 1.0, 2.0], [0.01, 1.5, 2.5], [0.02, 2.0, 3.0]]
+    body = "time\ta\tb\n" + "".join("\t".join(f"{v:g}" for v in r) + "\t\n" for r in rows)
+    heads = {
+        "v1": "walk\nversion=1\nnRows=3\nnColumns=3\ninDegrees=yes\nendheader\n",
+        "v2": "walk\nversion=2\ninDegrees=no\nendheader\n\n",
+        "simm": "name walk\ndatacolumns 3\ndatarows 3\nrange 0 0.02\nendheader\n",
+    }
+    tabs = []
+    for k, h in heads.items():
+        p = tmp_path / f"{k}.mot"
+        p.write_bytes((h + body).replace("\n", "\r\n" if k == "v2" else "\n").encode())
+        tabs.append(read_mot(p))
+    for t in tabs:
+        assert t.names == ("a", "b")
+        np.testing.assert_array_equal(t.data, np.asarray(rows)[:, 1:])
+        np.testing.assert_array_equal(t.time, np.asarray(rows)[:, 0])
+    assert tabs[0].in_degrees and not tabs[1].in_degrees
+
+
+def test_mot_stale_legacy_datarows_is_noted(data):
+    """OpenSim's subject02_running_grf.mot says `datarows 901` and holds 601 rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = read_mot(data("opensim/hamner_subject02_running/subject02_running_grf.mot"))
+    assert g.data.shape[0] == 601 and any("datarows 901" in n for n in g.notes)
+
+
+def test_trc_blank_line_and_two_column_labels(data):
+    """nimblephysics' WeirdFormatTests TRC: labels every 2nd column, a blank CR line after the
+    axis line, values in metres (61 markers, 100 Hz, 281 frames per MANIFEST.md)."""
+    m = read_trc(data("more/nimblephysics/data/osim/WeirdFormatTests/markers.trc"))
+    assert m.positions.shape == (281, 61, 3) and m.rate == 100.0 and m.units == "m"
+    assert m.names[:3] == ("LFHD", "RFHD", "LBHD")
+    head = m.marker("LFHD")[:, 1]
+    assert 1.4 < np.nanmedian(head) < 1.9                      # head markers, metres, Y up
+
+
+# --------------------------------------------------------------------------- gaps
+def test_fill_gaps_fills_short_keeps_long_and_drops_sparse():
+    rate = 100.0
+    T = 200
+    t = np.arange(T) / rate
+    true = np.stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t), t], 1)   # smooth, m
+    pos = np.repeat(true[:, None], 3, axis=1).copy()
+    pos[50:58, 0] = np.nan            # 8 frames = 0.08 s: filled
+    pos[100:130, 0] = np.nan          # 0.3 s: left
+    pos[:150, 2] = np.nan             # seen in 25 %: dropped
+    out, names, rep = fill_gaps(pos, rate, ["a", "b", "c"], max_gap=0.1, min_valid=0.5)
+    assert names == ("a", "b") and rep.dropped == ("c",) and rep.filled == ("a",)
+    a = rep.markers[0]
+    assert (a.gaps_filled, a.frames_filled, a.gaps_left) == (1, 8, 1)
+    assert a.longest_gap_s == pytest.approx(0.3)
+    # a 1 m, 1 Hz curve over 0.08 s: the cubic spline within 1 mm of the truth (measured 0.3)
+    assert np.max(np.abs(out[50:58, 0] - true[50:58])) < 1e-3
+    assert np.isnan(out[100:130, 0]).all()
+    np.testing.assert_array_equal(out[:, 1], true)
+    text = str(rep)
+    assert "c: dropped (seen in 25%" in text and "a: 1 gap(s), 8 frame(s) filled" in text
+
+
+def test_fill_gaps_linear_is_exact_on_a_line_and_never_extrapolates():
+    T = 30
+    pos = np.zeros((T, 1, 3))
+    pos[:, 0, 0] = np.arange(T) * 0.01
+    pos[10:14] = np.nan
+    pos[:3] = np.nan                  # leading gap: ends are not extrapolated
+    out, _, rep = fill_gaps(pos, 100.0, ["m"], method="linear")
+    np.testing.assert_allclose(out[10:14, 0, 0], np.arange(10, 14) * 0.01, atol=1e-12)
+    assert np.isnan(out[:3]).all() and rep.markers[0].frames_filled == 4
+
+
+def test_fill_marker_gaps_on_real_markers(data):
+    m = read_trc(data(W1 + "subject01_walk1.trc"))
+    pos = m.positions.copy()
+    pos[40:44, 0] = np.nan                                      # 4 frames at 60 Hz
+    gappy = type(m)(names=m.names, positions=pos, rate=m.rate, time=m.time, units=m.units)
+    filled, rep = fill_marker_gaps(gappy)
+    assert rep.filled == (m.names[0],)
+    # OpenSim's markers move smoothly: the filled samples within 5 mm of the recorded ones
+    assert np.max(np.abs(filled.positions[40:44, 0] - m.positions[40:44, 0])) < 5e-3
+
+
+def test_fill_gaps_rejects_bad_shapes():
+    with pytest.raises(DataFormatError, match="expected \\(T, n, 3\\)"):
+        fill_gaps(np.zeros((5, 2, 2)), 100.0, ["a", "b"])
+
+
+# --------------------------------------------------------------------------- C3D plates
+SAMPLE26 = "more/c3dio/tests/c3d_org_samples/sample_26/"
+
+
+def _horizontal_distance_to_segment(p, a, b, n):
+    proj = lambda v: v - (v @ n)[:, None] * n  # noqa: E731
+    p, a, b = proj(p), proj(a), proj(b)
+    ab = b - a
+    s = np.clip(((p - a) * ab).sum(1) / (ab * ab).sum(1), 0.0, 1.0)
+    return np.linalg.norm(p - (a + s[:, None] * ab), axis=1)
+
+
+@pytest.mark.parametrize("name", ["Capture0002.c3d", "Capture0003.c3d"])
+def test_type3_positive_origin_cop_under_the_foot(data, name):
+    """Qualisys type-3 (Kistler) plates stored with a positive ORIGIN z: the centre of pressure
+    must lie under the stance foot, i.e. near the line from its heel to its toe marker
+    (measured 4-10 mm median; taking the sign of the sensor offsets a, b from the positive
+    ORIGIN puts it 94-286 mm away)."""
+    pytest.importorskip("ezc3d")
+    from symgait.io import read_c3d
+
+    c = read_c3d(data(SAMPLE26 + name), resample_plates_to_points=True)
+    assert [pl.type for pl in c.plates] == [3, 3]
+    for pl in c.plates:
+        L = pl.loaded & (pl.vertical_force > 200.0)
+        assert L.sum() > 20
+        d = min(np.median(_horizontal_distance_to_segment(
+            pl.cop[L], c.marker(f"{s}_heel")[L], c.marker(f"{s}_toe")[L], pl.normal))
+            for s in "rl")
+        assert d < 0.03
+
+
+@pytest.mark.parametrize("rel", ["more/c3dio/tests/c3d_org_samples/sample_28/type1.C3D",
+                                 "more/BTKData/Input/C3DSamples/others/561xxa01_anonym.C3D"])
+def test_analog_used_zero_is_a_clear_error_and_markers_still_read(data, rel):
+    """Type-1 plates declared while ANALOG:USED = 0 (MANIFEST.md caveat): no forces exist in
+    the file, so reading plates is refused with the fix; plates=False reads the markers."""
+    pytest.importorskip("ezc3d")
+    from symgait.io import read_c3d
+
+    with pytest.raises(DataFormatError, match=r"ANALOG:USED = 0.*plates=False"):
+        read_c3d(data(rel))
+    c = read_c3d(data(rel), plates=False)
+    assert c.plates == () and c.markers.shape[1] >= 28
+    assert any("not read" in n for n in c.notes)
+
+
+def test_plug_in_gait_outputs_are_not_markers(data):
+    """gait-pig.c3d stores joint angles and moments as POINTs (listed in POINT:ANGLES,
+    MOMENTS, ...): they go to `outputs`, the markers keep only positions."""
+    pytest.importorskip("ezc3d")
+    from symgait.io import read_c3d
+
+    c = read_c3d(data("c3d_org/gait-pig.c3d"))
+    assert "A22:LKneeAngles" in c.output_labels and "A22:LKneeAngles" not in c.marker_labels
+    assert c.outputs.shape == (c.markers.shape[0], len(c.output_labels), 3)
+    assert "A22:RKNE" in c.marker_labels
+    # the skin markers are positions: between the floor and 1.2 m (Z up lab, lower body)
+    for lab in ("RASI", "LASI", "RKNE", "LKNE", "RANK", "LANK", "RTOE", "LTOE"):
+        z = c.marker("A22:" + lab)[:, 2]
+        assert -0.01 < np.nanmin(z) and np.nanmax(z) < 1.2, lab
+
+
+def test_c3d_units_m_file_reads(data):
+    """A C3D whose POINT:UNITS is m (Innovative Sports Training sample): plausible as stated."""
+    pytest.importorskip("ezc3d")
+    from symgait.io import read_c3d
+
+    c = read_c3d(data("more/c3dio/tests/c3d_org_samples/sample_00/Innovative Sports Training/"
+                      "Gait with EMG.c3d"))
+    assert c.point_units == "m" and 0.5 < np.nanmax(c.markers[..., 2]) < 2.2
