@@ -46,12 +46,36 @@ def _cmd_export_urdf(a):
     m = load_model(a.model)
     text = m.to_urdf(m.parameters(height=a.height, mass=a.mass))
     if a.out:
+        check_output_path(a.out)
         with open(a.out, "w") as f:
             f.write(text)
         print(f"wrote {a.out}")
     else:
         sys.stdout.write(text)
     return 0
+
+
+def check_output_path(path) -> None:
+    """Raise :class:`InputError` if ``path``'s folder does not exist (naming it)."""
+    from pathlib import Path
+    from .errors import InputError
+    parent = Path(path).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: the folder {parent} does not exist (create it first)")
+
+
+def report_error(prog: str, e: BaseException) -> int:
+    """Print a user error as ``<prog>: error: ...`` on stderr; returns the exit status (2)."""
+    if isinstance(e, OSError) and e.filename is not None:
+        msg = f"{e.filename}: {e.strerror or e}"
+    else:
+        msg = str(e)
+    print(f"{prog}: error: {msg}", file=sys.stderr)
+    return 2
+
+
+# what a command reports as a message (bad input, a bad or missing file) instead of a traceback
+USER_ERRORS = (OSError,)
 
 
 def _cmd_check(a):
@@ -113,9 +137,8 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     try:
         rc = a.fn(a)
-    except SymgaitError as e:
-        print(f"symgait: error: {e}", file=sys.stderr)
-        return 2
+    except (SymgaitError,) + USER_ERRORS as e:
+        return report_error("symgait", e)
     if getattr(a, "cmd", "") != "export-urdf":
         print(f"done in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return rc or 0

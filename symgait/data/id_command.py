@@ -1,13 +1,15 @@
 """``symgait id``: inverse dynamics of a trial.
 
-    symgait id --model MODEL --motion FILE [--forces FILE] --mass M --height H --out CSV
+    symgait id MOTION [--model MODEL] [--forces FILE] --mass M --height H --out CSV
 
 Retarget (TRC / C3D / ASF-AMC; an OpenSim coordinates ``.mot`` is mapped directly), low-pass
 (6 Hz default), inverse dynamics with the plate forces (``--forces`` OpenSim GRF ``.mot``, or the
 C3D's own plates); without forces the contact wrenches are derived (root residual distributed
 to the feet, zero by construction).  Writes a CSV with ``time`` and one column per model
 coordinate, named like the coordinate, in N·m/kg (N/kg for translations); the root's columns
-are the residuals.  Also writes a plot (``--plot``, default ``<out>.png``) and optionally a
+are the residuals.  Beside it, ``<out>.json`` (same stem) holds the trial's summary
+(:data:`symgait.data.pipeline.SUMMARY_FIELDS`: marker set, mean IK RMS and worst marker, frames,
+plates used, root-residual force and moment RMS per kg) and the processing notes.  Also writes a plot (``--plot``, default ``<out>.png``) and optionally a
 stick figure of the retargeting (``--stick``).
 
 Register with :func:`add_cli` (``symgait.cli`` calls it for the ``symgait`` program).
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_cli", "run", "write_csv", "plot_moments"]
+__all__ = ["add_cli", "run", "write_csv", "write_summary", "plot_moments"]
 
 
 def add_cli(subparsers):
@@ -28,8 +30,9 @@ def add_cli(subparsers):
     p = subparsers.add_parser("id", help="inverse dynamics of a trial (TRC, C3D, ASF/AMC, OpenSim .mot)",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="gait3d", help="built-in model (planar, gait3d, fullbody) or .yaml")
-    p.add_argument("--motion", required=True, help=".trc, .c3d, .amc (with its .asf), .bvh or "
+    p.add_argument("motion", nargs="?", help=".trc, .c3d, .amc (with its .asf), .bvh or "
                    "OpenSim coordinates .mot")
+    p.add_argument("--motion", dest="motion_option", metavar="MOTION", help="the same, as an option")
     p.add_argument("--forces", help="OpenSim GRF .mot (an ExternalLoads .xml naming it is used if "
                    "found beside it); a C3D's own plates are used without this option")
     p.add_argument("--external-loads", help="ExternalLoads .xml for --forces")
@@ -65,6 +68,15 @@ def write_csv(path, time, coordinates, tau, mass):
         wr.writerow(["time"] + list(coordinates))
         for t, row in zip(time, np.asarray(tau) / mass):
             wr.writerow([f"{t:.6f}"] + [f"{v:.6g}" for v in row])
+    return path
+
+
+def write_summary(path, summary: dict, notes=()) -> Path:
+    """JSON of a trial summary (:func:`symgait.data.pipeline.trial_summary`) and its notes."""
+    import json
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(summary, notes=list(notes)), indent=1) + "\n")
     return path
 
 
@@ -112,10 +124,23 @@ def plot_moments(path, seq, title=""):
     return path
 
 
+def motion_argument(a) -> str:
+    """The motion file, given as ``MOTION`` or ``--motion MOTION``."""
+    from ..errors import InputError
+    given = [m for m in (a.motion, getattr(a, "motion_option", None)) if m is not None]
+    if not given:
+        raise InputError("no motion file: give it as `symgait id MOTION --mass M --height H --out CSV`")
+    if len(given) == 2 and given[0] != given[1]:
+        raise InputError(f"two motion files ({given[0]} and --motion {given[1]}); give one")
+    return given[0]
+
+
 def run(a) -> int:
     import symgait
     from .ik import stick_figure
-    from .pipeline import process_trial
+    from .pipeline import process_trial, trial_summary
+
+    a.motion = motion_argument(a)
 
     model = symgait.load_model(a.model)
     kern = symgait.kernels(model, generated=getattr(a, "generated", None))
@@ -132,6 +157,8 @@ def run(a) -> int:
     print(f"labels: {seq.label_kind}; residual RMS per kg: " +
           ", ".join(f"{seq.coordinates[i]} {v:.3g}" for i, v in zip(root, rr)))
     print(f"wrote {out} ({len(seq)} frames x {len(seq.coordinates)} coordinates)")
+    js = write_summary(Path(a.out).with_suffix(".json"), trial_summary(kern, trial), trial.notes)
+    print(f"wrote {js}")
     plot = a.plot or str(Path(a.out).with_suffix(".png"))
     if plot.lower() != "none":
         plot_moments(plot, seq, title=f"{Path(a.motion).name} — {model.name}, {a.mass:g} kg, "

@@ -25,6 +25,8 @@ from typing import List, Tuple
 
 import numpy as np
 
+from ..io.errors import DataFormatError
+
 __all__ = ["Source", "load_source", "lab_to_opensim", "coordinates_from_mot", "MOTION_SUFFIXES"]
 
 MOTION_SUFFIXES = (".trc", ".c3d", ".amc", ".bvh", ".mot", ".sto")
@@ -137,8 +139,10 @@ def load_source(path, *, skeleton=None, forward=None, up=None, bvh_length_unit=0
         return Source(labels=names, positions=pos @ R.T, time=np.arange(pos.shape[0]) / rate,
                       rate=rate, kind="joint_centres", markerset="", R=R, origin=np.zeros(3),
                       path=str(path), notes=["BVH joint names vary: give a mapping file"])
-    raise ValueError(f"{path}: unsupported motion file type {suf!r}; expected one of "
-                     f"{MOTION_SUFFIXES}")
+    hint = ("; an .asf is a skeleton: give its .amc motion (the .asf beside it is found, or pass "
+            "skeleton= / --skeleton)") if suf == ".asf" else ""
+    raise DataFormatError(path, f"unsupported motion file type {suf!r}; expected one of "
+                                f"{MOTION_SUFFIXES}{hint}")
 
 
 def coordinates_from_mot(model, path, *, time_range=None) -> Tuple[np.ndarray, np.ndarray, List[str]]:
