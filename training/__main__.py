@@ -133,12 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
+    from symgait.cli import USER_ERRORS, report_error
+    from symgait.errors import SymgaitError
     from .config import ConfigError
     try:
         return int(a.fn(a) or 0)
     except ConfigError as e:
-        print(f"training: config error: {e}", file=sys.stderr)
+        print(f"python -m training: config error: {e}", file=sys.stderr)
         return 2
+    except (SymgaitError,) + USER_ERRORS as e:
+        return report_error("python -m training", e)
 
 
 if __name__ == "__main__":

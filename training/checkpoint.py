@@ -15,12 +15,20 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
+from symgait.errors import SymgaitError
+
 from .batch import sequence_batch
 from .config import Config
 from .features import Featurizer, Normalizer
 from .networks import OutputLayout, build_network
 
-__all__ = ["Bundle", "save", "load"]
+__all__ = ["Bundle", "CheckpointError", "save", "load"]
+
+_KEYS = ("cfg", "model", "net", "normalizer", "n_features")
+
+
+class CheckpointError(SymgaitError, ValueError):
+    """A file that is not a readable training checkpoint."""
 
 
 class Bundle:
@@ -128,7 +136,20 @@ def save(path, bundle_state) -> Path:
 
 def load(path, map_location="cpu") -> Bundle:
     """A :class:`Bundle` from a checkpoint (``.train_state`` holds the resume state, if saved)."""
-    d = torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        d = torch.load(path, map_location=map_location, weights_only=False)
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {path} not found") from None
+    except (IsADirectoryError, PermissionError) as e:
+        raise CheckpointError(f"checkpoint {path}: {e.strerror}") from None
+    except Exception as e:  # torch.load raises pickle, zip and runtime errors for a foreign file
+        raise CheckpointError(f"{path} is not a training checkpoint (torch.load: {type(e).__name__}: "
+                              f"{str(e)[:200]}); give the last.pt written by `python -m training train`") \
+            from None
+    missing = [k for k in _KEYS if not isinstance(d, dict) or k not in d]
+    if missing:
+        raise CheckpointError(f"{path} is not a training checkpoint (it lacks {missing}); give the last.pt "
+                              f"written by `python -m training train`")
     cfg = Config.from_dict(d["cfg"])
     import symgait
     model = symgait.load_model(d["model"])

@@ -19,12 +19,14 @@ from typing import Optional
 
 import numpy as np
 
+from symgait.errors import SymgaitError
+
 __all__ = ["add_cli", "process_motion", "predict_motion", "write_prediction_csv", "read_prediction_csv"]
 
 MOTION_SUFFIXES = (".trc", ".c3d", ".amc", ".bvh", ".mot", ".sto")
 
 
-class PredictError(ValueError):
+class PredictError(SymgaitError, ValueError):
     """Bad input to ``predict`` (the message says what to fix)."""
 
 
@@ -150,14 +152,14 @@ def _run(a) -> int:
     from .plots import plot_grf
     ck = Path(a.checkpoint)
     if not ck.exists():
-        print(f"error: checkpoint {ck} not found")
-        return 2
+        raise PredictError(f"checkpoint {ck} not found")
     if not Path(a.motion).exists():
-        print(f"error: motion file {a.motion} not found")
-        return 2
+        raise PredictError(f"motion file {a.motion} not found")
     if a.mass is None:
-        print("error: --mass (kg) is required: the subject's body mass scales the model and the forces")
-        return 2
+        raise PredictError("--mass (kg) is required: the subject's body mass scales the model and the forces")
+    if a.rate is not None and not (np.isfinite(a.rate) and a.rate > 0):
+        raise PredictError(f"--rate {a.rate:g}: give a positive frame rate in Hz (e.g. 60), or leave it out "
+                           f"for the checkpoint's training rate")
     height = a.height
     if height is None:
         height = 1.75
@@ -166,9 +168,10 @@ def _run(a) -> int:
     try:
         seq, pred, notes = predict_motion(bundle, a.motion, mass=a.mass, height=height,
                                           skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle))
-    except (ValueError, FileNotFoundError) as e:
-        print(f"error: {e}")
-        return 2
+    except ValueError as e:  # the data pipeline's messages (marker sets, walking direction, ...)
+        if isinstance(e, SymgaitError):
+            raise
+        raise PredictError(str(e)) from None
     for n in notes:
         print(f"  {n}")
     out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
