@@ -209,3 +209,33 @@ def test_data_format_error_is_a_symgait_error(tmp_path):
     bad.write_text("not a trc file\n")
     with pytest.raises(symgait.SymgaitError, match="x.trc"):
         read_trc(bad)
+
+
+def test_cli_reports_errors_without_traceback(tmp_path, capsys):
+    from symgait import cli
+    from symgait_testing import data_file
+
+    def run(*argv):
+        rc = cli.main(list(argv))
+        err = capsys.readouterr().err
+        assert rc == 2 and "Traceback" not in err
+        return err
+
+    assert "the folder /missing/dir does not exist" in run("export-urdf", "planar", "--out", "/missing/dir/x.urdf")
+    bad = tmp_path / "down.yaml"
+    bad.write_text(yaml.safe_dump(dict(BASE, gravity="down")))
+    assert "symgait: error: " in run("info", str(bad)) and "gravity must be three finite numbers" in run(
+        "export-urdf", str(bad))
+    common = ["--model", "planar", "--mass", "70", "--height", "1.8", "--out", str(tmp_path / "o.csv")]
+    assert "error: no motion file: give it as `symgait id MOTION" in run("id", *common)
+    assert f"{tmp_path / 'none.trc'}: No such file or directory" in run("id", str(tmp_path / "none.trc"), *common)
+    corrupt = tmp_path / "corrupt.trc"
+    corrupt.write_text("PathFileType\t4\n")
+    assert "corrupt.trc" in run("id", str(corrupt), *common)
+    asf = data_file("cmu/subject08/08.asf")
+    assert "an .asf is a skeleton: give its .amc motion" in run("id", str(asf), *common)
+    trc = data_file("opensim/gait2354_subject01_walk1/subject01_walk1.trc")
+    err = run("id", "--motion", str(trc), "--model", "planar", "--mass", "70", "--height", "180",
+              "--out", str(tmp_path / "o.csv"))
+    assert "height=180 m is not a plausible human height" in err and "cm" in err
+    assert not (tmp_path / "o.csv").exists()
