@@ -5,8 +5,8 @@ a trial.  :func:`fill_gaps` interpolates interior gaps up to ``max_gap`` seconds
 (default 0.1 s: about a tenth of a walking stride, shorter than a stance phase) from the
 marker's own valid samples, leaves longer gaps and the ends NaN, and drops markers valid
 in less than ``min_valid`` of the *active window* (the frames from the first to the last
-in which at least half of the markers are seen; capture volumes are often entered and
-left within a trial).  Nothing is printed: the returned :class:`GapReport` says what was
+in which at least half of the markers are seen, counting those seen anywhere in the trial;
+capture volumes are often entered and left within a trial).  Nothing is printed: the returned :class:`GapReport` says what was
 done, for the caller to print or store.
 """
 
@@ -91,10 +91,12 @@ def _runs(mask: np.ndarray) -> List[Tuple[int, int]]:
 
 def active_window(valid: np.ndarray, fraction: float = 0.5) -> Tuple[int, int]:
     """[start, stop) from the first to the last frame in which at least ``fraction`` of the
-    markers are valid (``valid`` (T, n) bool); (0, 0) when there is no such frame."""
-    if valid.size == 0:
+    markers seen anywhere in the trial are valid (``valid`` (T, n) bool); (0, 0) when no
+    marker is ever seen."""
+    seen = valid.any(axis=0) if valid.size else np.zeros(0, bool)
+    if not seen.any():
         return (0, 0)
-    good = np.flatnonzero(valid.mean(axis=1) >= fraction)
+    good = np.flatnonzero(valid[:, seen].mean(axis=1) >= fraction)
     if good.size == 0:
         return (0, 0)
     return int(good[0]), int(good[-1]) + 1
@@ -155,8 +157,9 @@ def fill_gaps(positions: np.ndarray, rate: float, names: Sequence[str], *,
         interior = [(a, b) for a, b in _runs(~v) if idx.size and a > idx[0] and b <= idx[-1]]
         longest = max((b - a for a, b in interior), default=0) / rate
         if frac < min_valid or idx.size < 2:
-            reason = (f"seen in {frac:.0%} of the active window, below {min_valid:.0%}"
-                      if idx.size >= 2 else "fewer than 2 valid samples")
+            reason = ("never seen" if idx.size == 0 else "fewer than 2 valid samples"
+                      if idx.size < 2 else
+                      f"seen in {frac:.0%} of the active window, below {min_valid:.0%}")
             report.append(MarkerGaps(name, frac, 0, 0, len(interior), longest, True, reason))
             continue
         short = [(a, b) for a, b in interior if b - a <= max_frames]
