@@ -5,6 +5,7 @@ import csv
 import numpy as np
 
 from symgait.data.id_command import add_cli
+from symgait.io import read_sto
 
 G = "opensim/gait2354_subject01_walk1/"
 
@@ -33,9 +34,18 @@ def test_id_trc_with_grf(data, kern, tmp_path):
     assert head == ["time"] + m.coordinates
     assert x.shape == (151, 1 + m.nq) and np.allclose(x[1:, 0] - x[:-1, 0], 1 / 60, atol=1e-3)
     col = dict(zip(head, x.T))
-    # normalised moments of walking (OpenSim's ID of this trial: ankle -1.9, knee +/-0.8 N·m/kg)
-    assert -2.5 < col["ankle_angle_r"].min() < -1.3
-    assert np.abs(col["knee_angle_r"]).max() < 1.5
+    # against OpenSim's inverse dynamics of the same trial (its own IK and scaled gait2354 model):
+    # RMSE in % of OpenSim's range over its 73 frames; measured 1.3-1.6 % (ankles), 4.7 % (right
+    # knee), 7.0-8.7 % (hips), 11.8 % (left knee: see docs/validation.md) with our IK and de Leva's
+    # segments; a sign error, a wrong mass or wrong forces gives tens of per cent
+    ref = read_sto(data(G + "inverse_dynamics.sto"))
+    bound = {"ankle_angle": 3.0, "knee_angle_r": 8.0, "knee_angle_l": 16.0, "hip_flexion": 12.0}
+    for c in ("hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l", "knee_angle_l",
+              "ankle_angle_l"):
+        want = ref.column(f"{c}_moment") / 72.6
+        got = np.interp(ref.time, col["time"], col[c])
+        pct = 100 * np.sqrt(np.mean((got - want) ** 2)) / np.ptp(want)
+        assert pct < next(b for k, b in bound.items() if c.startswith(k)), (c, pct)
     assert np.sqrt(np.mean(col["pelvis_ty"] ** 2)) < 1.0          # residual N/kg
     assert (tmp_path / "trc.png").stat().st_size > 10_000
     assert (tmp_path / "stick.png").stat().st_size > 10_000
