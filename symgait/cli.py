@@ -16,7 +16,7 @@ def _cmd_generate(a):
 def _cmd_info(a):
     from .errors import StaleKernelsError
     from .model import load_model
-    from .runtime.loader import generated_dir, read_manifest
+    from .runtime.loader import read_manifest
     m = load_model(a.model)
     print(f"model        {m.name}  ({m.spec.path})")
     print(f"DOF          {m.nq}  (actuated {m.n_actuated})")
@@ -32,7 +32,7 @@ def _cmd_info(a):
     try:
         gdir, man = read_manifest(m, a.generated)
     except StaleKernelsError as e:
-        print(f"generated    {generated_dir(m, a.generated)}: {e}")
+        print(f"generated    {e}")
         return 0
     print(f"generated    {gdir}")
     print("operations per sample:")

@@ -139,3 +139,14 @@ def test_user_model_named_like_a_builtin_goes_to_the_user_cache(tmp_path, monkey
     user_file.write_text(user_file.read_text() + "\n# edited again\n")
     with pytest.raises(StaleKernelsError, match=f"symgait generate {user_file.resolve()}`"):
         read_manifest(symgait.load_model(user_file))
+
+
+def test_info_reports_the_directory_and_a_refusal(copy, capsys):
+    from symgait.cli import main
+    m, gdir = copy
+    assert main(["info", str(MODEL), "--generated", str(gdir)]) == 0
+    out = capsys.readouterr().out
+    assert f"generated    {gdir}\n" in out and "inverse_dynamics " in out
+    _edit_manifest(gdir, generator="symgait 0.0.1")
+    assert main(["info", str(MODEL), "--generated", str(gdir)]) == 0
+    assert "made by symgait 0.0.1" in capsys.readouterr().out

@@ -72,6 +72,16 @@ def check_fingerprint(manifest: dict, gdir: Path, fix: str) -> None:
                                     f"manifest.json); generated code is not to be edited: run `{fix}`")
 
 
+def _load_manifest(mpath: Path, fix: str) -> dict:
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise StaleKernelsError(f"{mpath} is corrupt ({e}); run `{fix}`") from None
+    if not isinstance(manifest, dict):
+        raise StaleKernelsError(f"{mpath} is corrupt (not a JSON object); run `{fix}`")
+    return manifest
+
+
 def read_manifest(model, generated=None) -> tuple[Path, dict]:
     """(directory, manifest) of ``model``'s generated code, after the checks above."""
     gdir = generated_dir(model, generated)
@@ -79,23 +89,15 @@ def read_manifest(model, generated=None) -> tuple[Path, dict]:
     mpath = gdir / "manifest.json"
     if not mpath.exists():
         raise StaleKernelsError(f"no generated kernels for model {model.name!r} in {gdir}; run `{fix}`")
-    key = gdir.resolve()
-    stamps = _stamps(gdir)
+    key, stamps = gdir.resolve(), _stamps(gdir)
     hit = _VERIFIED.get(key)
-    if hit is not None and hit[0] == stamps:
-        manifest = hit[1]
-    else:
-        try:
-            manifest = json.loads(mpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise StaleKernelsError(f"{mpath} is corrupt ({e}); run `{fix}`") from None
-        if not isinstance(manifest, dict):
-            raise StaleKernelsError(f"{mpath} is corrupt (not a JSON object); run `{fix}`")
+    fresh = hit is None or hit[0] != stamps
+    manifest = _load_manifest(mpath, fix) if fresh else hit[1]
     if manifest.get("model_sha256") != model.source_hash:
         raise StaleKernelsError(
             f"the generated kernels in {gdir} were made from a different version of {model.spec.path} "
             f"(model file changed since generation); run `{fix}`")
-    if hit is None or hit[0] != stamps:
+    if fresh:
         check_fingerprint(manifest, gdir, fix)
         _VERIFIED[key] = (stamps, manifest)
     return gdir, manifest
