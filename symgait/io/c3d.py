@@ -289,8 +289,9 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
         Refuse a POINT:UNITS that does not fit the markers' spread
         (:func:`symgait.io.units.check_marker_units`).
 
-    Plates: types 1-4; FORCE_PLATFORM:USED as scalar or array; CAL_MATRIX applied
-    for type 4; a positive ORIGIN z (the surface above the transducer is stated with
+    Plates: types 1-4 (type 1: force, COP and free moment channels; the moment about
+    the centre is rebuilt as r x F + Tz); FORCE_PLATFORM:USED as scalar or array;
+    CAL_MATRIX applied for type 4; a positive ORIGIN z (the surface above the transducer is stated with
     the wrong sign by some writers) is negated; for type 3 only the z offset, since
     its ORIGIN x, y are the sensor offsets a, b (> 0).  A file without a
     FORCE_PLATFORM group gives ``plates == ()``.  Points listed in POINT:ANGLES,
@@ -414,6 +415,10 @@ def _plate(path, i, pf, p, a_rate, a_time, n_sub, zero, zero_baseline, max_basel
                               field="FORCE_PLATFORM:CORNERS")
     nrm = nrm / np.linalg.norm(nrm)
     plate_z = nrm.copy()                                  # the plate frame's z (ezc3d's)
+    if ptype == 1:
+        # ezc3d forms a type-1 moment as F x r - Tz (r: COP from the centre); the moment of
+        # the measured force about the centre is r x F + Tz, its negative
+        M = -M
     if ptype == 3:
         origin = _array(p, "FORCE_PLATFORM", "ORIGIN")
         oz = origin[2, i] if origin.ndim == 2 and origin.shape[1] > i else 0.0

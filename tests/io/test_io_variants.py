@@ -266,3 +266,74 @@ def test_c3d_units_m_file_reads(data):
     c = read_c3d(data("more/c3dio/tests/c3d_org_samples/sample_00/Innovative Sports Training/"
                       "Gait with EMG.c3d"))
     assert c.point_units == "m" and 0.5 < np.nanmax(c.markers[..., 2]) < 2.2
+
+
+def _plate_c3d(path, ptype, origin, *, used_2d=False, cal=None):
+    """A C3D with one force plate of ``ptype`` whose analog channels encode a known load on
+    the plate: force (50, 20, -700) N at (350, 150, 0) mm plus a vertical moment of -3 N·m
+    (lab Z up).  The corners make the plate frame x = X, y = -Y, z = -Z (z down, as AMTI);
+    the transducer origin lies 40 mm below the surface centre (300, 200, 0) mm."""
+    import ezc3d
+
+    T, nsub = 10, 4
+    c = ezc3d.c3d()
+    c["parameters"]["POINT"]["RATE"]["value"] = [100]
+    c["parameters"]["POINT"]["LABELS"]["value"] = ("a", "b", "c")
+    pts = np.zeros((4, 3, T))
+    pts[3] = 1.0
+    pts[:3, 0] = np.array([0.0, 0.0, 1000.0])[:, None]
+    pts[:3, 1] = np.array([500.0, 0.0, 0.0])[:, None]
+    pts[:3, 2] = np.array([0.0, 400.0, 900.0])[:, None]
+    c["data"]["points"] = pts
+    c.add_parameter("POINT", "UNITS", ["mm"])
+    F = np.array([50.0, 20.0, -700.0])                  # N, on the plate, lab
+    P = np.array([350.0, 150.0, 0.0])                   # mm
+    Tz = np.array([0.0, 0.0, -3000.0])                  # N·mm
+    corners = np.array([[600, 0, 0], [0, 0, 0], [0, 400, 0], [600, 400, 0.0]])
+    centre = corners.mean(0)
+    R = np.diag([1.0, -1.0, -1.0])                      # plate axes in the lab (columns)
+    if ptype == 1:
+        cop = R.T @ (P - centre)
+        raw = np.array([*(R.T @ F), cop[0], cop[1], (R.T @ Tz)[2]])
+    else:
+        o = centre + np.array([0.0, 0.0, -40.0])
+        raw = np.concatenate([R.T @ F, R.T @ (np.cross(P - o, F) + Tz)])
+        if cal is not None:
+            raw = np.linalg.solve(cal, raw)
+    c["parameters"]["ANALOG"]["RATE"]["value"] = [100 * nsub]
+    c["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(f"ch{i}" for i in range(6))
+    c["data"]["analogs"] = np.tile(raw[None, :, None], (1, 1, T * nsub))
+    ints = {"USED": np.array([[1]]) if used_2d else np.array([1]), "TYPE": np.array([ptype]),
+            "ZERO": np.array([0, 0]), "CHANNEL": np.arange(1, 7).reshape(6, 1)}
+    for k, v in ints.items():
+        c.add_parameter("FORCE_PLATFORM", k, v.astype(float))
+        c["parameters"]["FORCE_PLATFORM"][k]["value"] = v
+        c["parameters"]["FORCE_PLATFORM"][k]["type"] = 2          # C3D integer parameter
+    c.add_parameter("FORCE_PLATFORM", "CORNERS", corners.T.reshape(3, 4, 1))
+    c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.asarray(origin, float).reshape(3, 1))
+    if cal is not None:
+        c.add_parameter("FORCE_PLATFORM", "CAL_MATRIX", cal.reshape(6, 6, 1))
+    c.write(str(path))
+
+
+@pytest.mark.parametrize("ptype,origin,used_2d,cal", [
+    (1, (0, 0, 0), False, None),
+    (2, (0, 0, -40), False, None),
+    (2, (0, 0, 40), False, None),          # positive ORIGIN z: the same plate
+    (2, (0, 0, -40), True, None),          # FORCE_PLATFORM:USED stored as a 2-D array
+    (4, (0, 0, -40), False, np.diag([2.0, 3.0, 4.0, 5.0, 6.0, 7.0])),
+], ids=["type1", "type2", "type2-positive-origin", "type2-used-2d", "type4-cal-matrix"])
+def test_plate_types_recover_a_known_load(tmp_path, ptype, origin, used_2d, cal):
+    """The reaction on the subject is minus the load on the plate: force (-50, -20, 700) N,
+    centre of pressure (0.35, 0.15, 0) m, free moment +3 N·m about the upward normal."""
+    pytest.importorskip("ezc3d")
+    from symgait.io import read_c3d
+
+    p = tmp_path / f"plate{ptype}.c3d"
+    _plate_c3d(p, ptype, origin, used_2d=used_2d, cal=cal)
+    pl, = read_c3d(p).plates
+    assert pl.type == ptype and pl.sign_flipped
+    np.testing.assert_allclose(pl.force, np.tile([-50.0, -20.0, 700.0], (40, 1)), atol=1e-6)
+    np.testing.assert_allclose(pl.cop, np.tile([0.35, 0.15, 0.0], (40, 1)), atol=1e-6)
+    np.testing.assert_allclose(pl.free_moment, 3.0, atol=1e-6)
+    np.testing.assert_allclose(pl.normal, [0.0, 0.0, 1.0], atol=1e-12)
