@@ -6,7 +6,8 @@ are the C3D file's force platforms, or for a ``.trc``/coordinate file the ground
 table (``.mot``/``.sto`` with ``*force*v{x,y,z}`` columns) of the same trial: same name
 up to a suffix (``_grf``, ``_forces``, ``_ik``, ``_new``) in the same or a sibling folder,
 else the table an ExternalLoads ``.xml`` beside it names, else the only force table in the
-folder.  Inverse-dynamics results (``*_moment``/``*_force`` columns) are references, not
+folder; a coordinate file without one takes the force platforms of its C3D recording or
+the force table of the recording it was cut from (a Moco cycle of a run).  Inverse-dynamics results (``*_moment``/``*_force`` columns) are references, not
 trials.
 
 :func:`walk` reads every trial with the :mod:`symgait.io` readers and checks what it
@@ -144,6 +145,21 @@ def _pick_c3d(trial: Path, root: Path, files: Sequence[Path]) -> Optional[Tuple[
     return (hit[0], f"force platforms of {hit[0].name}") if len(hit) == 1 else None
 
 
+def _pick_within(trial: Path, root: Path, forces: Dict[Path, List[Path]]) -> Optional[Tuple[Path, str]]:
+    """The force table of the recording a processed cycle was cut from: a table under the
+    subject folder (three above the file) whose name, without underscores, is part of the
+    file's (``moco/run5/cycle1/subject01_run5_cycle1_mocoKinematics.sto`` ->
+    ``expData/Run_5_grf.mot``)."""
+    rel = trial.relative_to(root)
+    if len(rel.parts) < 5:
+        return None
+    top = trial.parents[3]
+    key = _key(trial.stem).replace("_", "")
+    hit = [p for d, ps in forces.items() if top in d.parents or d == top for p in ps
+           if _key(p.stem).replace("_", "") in key]
+    return (hit[0], f"cut from the recording of {hit[0].name}") if len(hit) == 1 else None
+
+
 def find_trials(root) -> Tuple[List[TrialFile], Dict[str, List[Path]]]:
     """All trials under ``root`` and the other motion-suffix files by role
     (``{"forces": [...], "reference": [...]}``; paths relative to ``root``)."""
@@ -170,7 +186,7 @@ def find_trials(root) -> Tuple[List[TrialFile], Dict[str, List[Path]]]:
             continue
         f, how = _pick_forces(p, root, by_dir)
         if f is None and r == "coordinates":
-            f, how = _pick_c3d(p, root, files) or (f, how)
+            f, how = _pick_c3d(p, root, files) or _pick_within(p, root, by_dir) or (f, how)
         if f is not None:
             used.add(f)
         trials.append(TrialFile(rel, r, _source(rel), f.relative_to(root) if f else None, how))
@@ -198,9 +214,9 @@ def _gap_summary(pos, rate, names) -> Tuple[str, int]:
     return f"{filled} filled, {len(rep.dropped)} dropped", len(kept)
 
 
-def _force_table_peak(path: Path) -> Tuple[int, float]:
-    """(force sets, peak total vertical force N) of a ground-reaction table (Y up) or of
-    a C3D file's force platforms."""
+def _force_table_peak(path: Path) -> Tuple[int, float, Tuple[float, float]]:
+    """(force sets, peak total vertical force N, time span s) of a ground-reaction table
+    (Y up) or of a C3D file's force platforms."""
     if path.suffix.lower() == ".c3d":
         from ..io import read_c3d
 
@@ -208,7 +224,8 @@ def _force_table_peak(path: Path) -> Tuple[int, float]:
         if not c.plates:
             raise DataFormatError(path, "no force platforms in the file", field="FORCE_PLATFORM")
         fz = np.sum([pl.vertical_force for pl in c.plates], axis=0)
-        return len(c.plates), float(np.nanmax(np.abs(fz)))
+        tp = c.plates[0].time
+        return len(c.plates), float(np.nanmax(np.abs(fz))), (float(tp[0]), float(tp[-1]))
     t = read_table(path)
     _check_time(path, t.time, "force table")
     vy = [i for i, n in enumerate(t.names) if "force" in n.lower() and n.lower().endswith("vy")]
@@ -219,7 +236,7 @@ def _force_table_peak(path: Path) -> Tuple[int, float]:
     if not np.isfinite(fy).any():
         raise DataFormatError(path, "vertical forces are all NaN", field=t.names[vy[0]])
     total = np.nansum(fy, axis=1)
-    return len(vy), float(np.nanmax(np.abs(total)))
+    return len(vy), float(np.nanmax(np.abs(total))), (float(t.time[0]), float(t.time[-1]))
 
 
 def _check_peak(path, peak: float) -> None:
@@ -244,12 +261,14 @@ def read_trial(root, trial: TrialFile) -> TrialResult:
             elif path.suffix.lower() == ".trc":
                 m = read_trc(path)
                 _check_time(path, m.time, "marker")
+                span = (float(m.time[0]), float(m.time[-1]))
                 res.rate, res.frames = m.rate, m.positions.shape[0]
                 res.gaps, res.channels = _gap_summary(m.positions, m.rate, m.names)
                 res.notes += list(m.notes)
             else:
                 t = read_table(path)
                 _check_time(path, t.time, "coordinate")
+                span = (float(t.time[0]), float(t.time[-1]))
                 res.channels, res.frames = len(t.names), t.data.shape[0]
                 res.rate = t.rate
                 res.notes += list(t.notes)
@@ -260,8 +279,12 @@ def read_trial(root, trial: TrialFile) -> TrialResult:
                 res.status, res.reason = "motion only", trial.forces_note
             else:
                 try:
-                    res.plates, res.peak_force = _force_table_peak(root / trial.forces)
+                    res.plates, res.peak_force, fspan = _force_table_peak(root / trial.forces)
                     _check_peak(root / trial.forces, res.peak_force)
+                    step = 1.0 / res.rate if res.rate > 0 else 0.0
+                    if fspan[0] > span[0] + step or fspan[1] < span[1] - step:
+                        res.notes.append(f"forces cover {fspan[0]:.3f}-{fspan[1]:.3f} s of the "
+                                         f"motion's {span[0]:.3f}-{span[1]:.3f} s")
                 except DataFormatError as e:
                     res.status, res.reason = "motion only", f"forces refused: {e.problem}"
     for w in caught:                    # reader warnings, without the machine's paths
