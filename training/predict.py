@@ -31,9 +31,10 @@ class PredictError(SymgaitError, ValueError):
 
 
 def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
-                   cutoff: float = 6.0, kern=None):
+                   cutoff: float = 6.0, kern=None, osim=None):
     """A :class:`~symgait.data.dataset.Sequence` of ``motion`` for ``model`` (labels unused:
-    no plates, the derived labels are dropped: ``label_kind="none"``)."""
+    no plates, the derived labels are dropped: ``label_kind="none"``); ``osim``: an OpenSim
+    model whose MarkerSet maps the markers (default: the built-in set matching the labels)."""
     import symgait
     from symgait.data.pipeline import process_trial
     from .data import resample, without_labels
@@ -49,6 +50,8 @@ def process_motion(model, motion, *, mass: float, height: float, skeleton=None, 
                            "scales the model and the predicted forces")
     if height is None or not height > 0:
         raise PredictError("--height (m) must be positive")
+    if osim is not None and not Path(osim).exists():
+        raise PredictError(f"OpenSim model {osim} not found")
     if skeleton is not None and not Path(skeleton).exists():
         raise PredictError(f"skeleton file {skeleton} not found")
     if motion.suffix.lower() == ".amc" and skeleton is None:
@@ -62,17 +65,18 @@ def process_motion(model, motion, *, mass: float, height: float, skeleton=None, 
         model = symgait.load_model(model)
     kern = kern or symgait.kernels(model)
     tr = process_trial(model, kern, motion, height=height, mass=mass, skeleton=skeleton,
-                       use_plates=False, cutoff=cutoff)
+                       use_plates=False, cutoff=cutoff, markerset=osim)
     seq = without_labels(tr.sequence)
     if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
         seq = resample(seq, rate, kern=kern, model=model)
     return seq, tr.notes
 
 
-def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None):
+def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None, osim=None):
     """(sequence, prediction dict(w, JT), notes)."""
     model = bundle.cfg.model
-    seq, notes = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate)
+    seq, notes = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate,
+                                osim=osim)
     p = bundle.predict(seq)
     return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes
 
@@ -130,6 +134,8 @@ def add_cli(subparsers):
     p.add_argument("--height", type=float, default=None,
                    help="subject height (m; default 1.75 with a warning)")
     p.add_argument("--skeleton", help=".asf for an .amc motion (default: the .asf beside it)")
+    p.add_argument("--osim", help="OpenSim model (.osim) whose MarkerSet maps the markers (default: "
+                   "the built-in marker set that matches the labels)")
     p.add_argument("--rate", type=float, default=None,
                    help="resample the processed motion to this frame rate (Hz) before predicting "
                    "(default: the rate the checkpoint was trained at when it records one)")
@@ -167,7 +173,8 @@ def _run(a) -> int:
     bundle = load(ck, map_location="cpu")
     try:
         seq, pred, notes = predict_motion(bundle, a.motion, mass=a.mass, height=height,
-                                          skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle))
+                                          skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle),
+                                          osim=a.osim)
     except ValueError as e:  # the data pipeline's messages (marker sets, walking direction, ...)
         if isinstance(e, SymgaitError):
             raise

@@ -46,8 +46,10 @@ def add_cli(subparsers):
     p.add_argument("--filter", choices=["butter", "opensim"], default="butter",
                    help="butter: zero-phase Butterworth + finite differences; opensim: OpenSim "
                    "InverseDynamicsTool's IIR filter + quintic spline")
-    p.add_argument("--markerset", help="built-in marker set (gait2354, helen_hayes, cmu) or a "
-                   "mapping file (YAML/JSON); default: detected")
+    p.add_argument("--markerset", help="built-in marker set (gait2354, helen_hayes, cmu, hamner, "
+                   "isb) or a mapping file (YAML/JSON); default: detected from the labels")
+    p.add_argument("--osim", help="OpenSim model (.osim) whose MarkerSet gives each marker's body "
+                   "and offset (the lab's scaled model)")
     p.add_argument("--skeleton", help=".asf for an .amc motion (default: <subject>.asf beside it)")
     p.add_argument("--no-plates", action="store_true", help="ignore C3D force plates (derive wrenches)")
     p.add_argument("--crop", choices=["auto", "plates", "none"], default="auto",
@@ -141,11 +143,14 @@ def run(a) -> int:
     from .pipeline import process_trial, trial_summary
 
     a.motion = motion_argument(a)
+    if a.osim and a.markerset:
+        from ..errors import InputError
+        raise InputError("give --osim or --markerset, not both")
 
     model = symgait.load_model(a.model)
     kern = symgait.kernels(model, generated=getattr(a, "generated", None))
     trial = process_trial(model, kern, a.motion, height=a.height, mass=a.mass, forces=a.forces,
-                          external_loads=a.external_loads, markerset=a.markerset,
+                          external_loads=a.external_loads, markerset=a.osim or a.markerset,
                           cutoff=a.cutoff, filter_method=a.filter, skeleton=a.skeleton,
                           use_plates=not a.no_plates, crop=a.crop)
     seq = trial.sequence

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .ik_report import DEFAULT_MAX_RMS
 from .markersets import ResolvedTargets
 from .runs import longest_true_run
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "fill_gaps_pchip", "valid_range", "scale_from_joint_centres", "root_coordinates",
-           "single_thread", "SEGMENT_PAIRS", "stick_figure"]
+           "single_thread", "SEGMENT_PAIRS", "stick_figure", "choose_markerset", "DEFAULT_MAX_RMS"]
 
 
 # Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
@@ -105,6 +107,7 @@ class IKResult:
     p: np.ndarray
     notes: List[str] = field(default_factory=list)
     offset: np.ndarray = field(default_factory=lambda: np.zeros(3))  # added to the source (m)
+    report: object = None   # IKReport (symgait.data.ik_report), set by retarget
 
     @property
     def rate(self) -> float:
@@ -112,7 +115,8 @@ class IKResult:
 
     def summary(self) -> str:
         worst = sorted(self.target_rms.items(), key=lambda kv: -kv[1])[:3]
-        return (f"IK: {self.q.shape[0]} frames, {len(self.targets.names)} targets, RMS "
+        ms = f"marker set {self.targets.markerset}, " if self.targets.markerset else ""
+        return (f"IK: {ms}{self.q.shape[0]} frames, {len(self.targets.names)} targets, RMS "
                 f"{1000 * np.nanmean(self.rms):.1f} mm mean / {1000 * np.nanmax(self.rms):.1f} mm worst "
                 f"frame; largest per-target RMS: "
                 + ", ".join(f"{n} {1000 * v:.1f} mm" for n, v in worst))
@@ -497,11 +501,83 @@ def valid_range(positions, min_fraction: float = 0.8) -> slice:
     return keep
 
 
-def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
+def choose_markerset(model, labels, markerset=None, osim=None):
+    """``(MarkerSet, reason)`` for a trial's ``labels``: the MarkerSet of OpenSim model ``osim``
+    (an .osim path, :func:`~symgait.data.osim_markerset.markerset_from_osim`), else
+    ``markerset`` (a built-in name, a mapping file, an .osim path or a
+    :class:`~symgait.data.markersets.MarkerSet`), else the built-in set that matches the labels
+    best (:func:`~symgait.data.markersets.detect`; ValueError naming the fixes when none does)."""
+    from .markersets import MarkerSet, detect, load_markerset
+    from .osim_markerset import markerset_from_osim
+
+    if osim is None and isinstance(markerset, (str, Path)) and str(markerset).lower().endswith(".osim"):
+        osim, markerset = markerset, None
+    if osim is not None:
+        ms = markerset_from_osim(osim, model.bodies)
+        return ms, f"MarkerSet of {Path(osim).name} ({len(ms.entries)} markers on {model.name} bodies)"
+    if markerset is not None:
+        ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
+        return ms, "given"
+    d = detect(labels)
+    return d.markerset, "detected from the labels: " + d.reason
+
+
+def _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs):
+    """Mean IK RMS on ``frames`` (of the kept range) with the left/right labels exchanged (None
+    when the trial has no left/right pairs)."""
+    from .ik_report import swap_sides
+    from .markersets import resolve
+    sw = swap_sides(list(labels))
+    if sw == list(labels):
+        return None
+    tg = resolve(ms, sw, pos, model, p)
+    tg.positions = tg.positions[keep][frames]
+    r = solve_ik(model, kern, p, tg, mode="sequential", **ik_kwargs)
+    return float(np.nanmean(r.rms))
+
+
+def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_rms, ik_kwargs):
+    """The :class:`~symgait.data.ik_report.IKFitError` for a fit above ``max_rms``."""
+    from .ik_report import IKFitError, unit_ratio
+    tg = res.targets
+    mp = tg.A @ kern.points(np.zeros((1, model.nq)), p)[0]
+    ratio = unit_ratio(tg.positions, mp)
+    head = (f"IK RMS {report.ik_rms_mm:.0f} mm (mean over {report.frames} frames) is above the "
+            f"{report.threshold_mm:.0f} mm threshold for marker set {ms.name} ({choice})")
+    if ratio > 20 or ratio < 0.05:
+        unit = ("millimetres read as metres" if ratio > 500 else "centimetres read as metres"
+                if ratio > 20 else "metres read as millimetres" if ratio < 0.002 else "a wrong unit")
+        cause = (f"likely cause: units — the markers span {ratio:.3g} x the model's size "
+                 f"({unit}?); fix the file's Units field or convert the positions to metres")
+    else:
+        n = res.q.shape[0]
+        frames = np.unique(np.linspace(0, n - 1, min(n, 12)).round().astype(int))
+        sw = _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs)
+        base = float(np.nanmean(res.rms[frames]))
+        if sw is not None and sw < 0.6 * base and sw <= max_rms:
+            cause = (f"likely cause: left/right labels swapped — with L/R exchanged the RMS is "
+                     f"{1000 * sw:.0f} mm instead of {1000 * base:.0f} mm; relabel the markers")
+        else:
+            worst = sorted(report.marker_rms_mm.items(), key=lambda kv: -kv[1])[:4]
+            cause = ("likely cause: a wrong marker set or mislabelled markers (worst: "
+                     + ", ".join(f"{k} {v:.0f} mm" for k, v in worst)
+                     + "); give the lab's OpenSim model (--osim), a mapping file (--markerset), or "
+                       "register the markers (symgait.data.registration)"
+                     + ("" if sw is None else f"; L/R exchanged gives {1000 * sw:.0f} mm"))
+    return IKFitError(f"{head}: {cause}. Raise max_rms (--max-ik-rms) only if the fit is known to "
+                      "be this poor.", report)
+
+
+def retarget(model, kern, source, *, height: float, mass: float, markerset=None, osim=None,
              scale_segments: str = "auto", mode: str = "batched", fill_gaps: float = 0.25,
-             trim: bool = True, min_fraction: float = 0.8, **ik_kwargs):
+             trim: bool = True, min_fraction: float = 0.8, max_rms=DEFAULT_MAX_RMS,
+             choice: Optional[str] = None, **ik_kwargs):
     """Scale ``model`` to the subject and fit it to a :class:`~symgait.data.motion.Source`.
 
+    Marker set: :func:`choose_markerset` (``osim`` = an OpenSim model whose MarkerSet gives
+    each marker's body and offset; else ``markerset``; else the best built-in match to the
+    labels — the choice and why are in the result's ``report`` and notes; ``choice`` overrides
+    the reason reported).
     Subject scaling: ``model.parameters(height=, mass=)`` (de Leva for the built-in models);
     with ``scale_segments="auto"`` thigh and shank lengths are then set from the measured
     joint-centre distances when the source has hip, knee and ankle centres (CMU skeletons,
@@ -512,18 +588,24 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     longest run of frames where ``min_fraction`` of the targets are present
     (:func:`valid_range`; the result's ``time`` says which frames were kept).
 
+    Every fit gets an :class:`~symgait.data.ik_report.IKReport` (``result.report``); a mean
+    RMS above ``max_rms`` (m, default 40 mm; None: no check) raises
+    :class:`~symgait.data.ik_report.IKFitError` naming the likely cause (units, left/right
+    labels swapped, wrong marker set).
+
     Returns ``(IKResult, p, targets)``; ``IKResult.offset`` is the shift applied to the source
     (apply it to force-plate data too).
     """
+    from .ik_report import ik_report
     from .markersets import resolve
 
-    ms = markerset or source.markerset
-    if not ms:
-        raise ValueError(f"{source.path}: no marker set: pass markerset= (a built-in name or a "
-                         "mapping file)")
+    if markerset is None and osim is None and not source.labels:
+        raise ValueError(f"{source.path}: no labels: pass markerset= (a built-in name or a mapping file)")
+    ms, why = choose_markerset(model, source.labels, markerset, osim)
+    choice = why if choice is None else choice
     pos = source.positions
     axes = _root_translation_axes(model)
-    notes = []
+    notes = [f"marker set {ms.name}: {choice}"]
     offset = np.zeros(3)
     if not any(abs(a[2]) > 0.5 for a in axes):
         zc = float(np.nanmean(pos[..., 2]))
@@ -532,9 +614,11 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
         offset[2] = -zc
         notes.append(f"model {model.name} has no lateral root translation: source shifted by "
                      f"{-zc:+.3f} m along Z")
-    targets = resolve(ms, source.labels, pos, model)
+    p = model.parameters(height=height, mass=mass)
+    targets = resolve(ms, source.labels, pos, model, p)
     time = np.asarray(source.time, float)
     rate = float(source.rate)
+    keep = slice(0, targets.positions.shape[0])
     if fill_gaps and fill_gaps > 0:
         targets.positions, nfill = fill_gaps_pchip(targets.positions, rate, max_gap=fill_gaps)
         if nfill:
@@ -546,14 +630,21 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
                          f"kept (>= {100 * min_fraction:.0f} % of the targets present)")
             targets.positions = targets.positions[keep]
             time = time[keep]
-    p = model.parameters(height=height, mass=mass)
     if scale_segments == "auto":
         ov = scale_from_joint_centres(model, kern, p, targets)
         if ov:
             p = model.parameters(height=height, mass=mass, **ov)
             notes.append("segment lengths from joint centres: " +
                          ", ".join(f"{k} {v:.3f} m" for k, v in ov.items()))
+            if any(b is not None for b in targets.bodies):   # body-fixed rows follow the new p
+                positions = targets.positions
+                targets = resolve(ms, source.labels, pos, model, p)
+                targets.positions = positions
     res = solve_ik(model, kern, p, targets, time, mode=mode, **ik_kwargs)
     res.notes = notes + res.notes
     res.offset = offset
+    res.report = ik_report(res, choice, max_rms)
+    if not res.report.passed:
+        raise _ik_failure(model, kern, p, ms, choice, source.labels, pos, keep, res, res.report,
+                          max_rms, ik_kwargs)
     return res, p, targets

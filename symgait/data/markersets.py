@@ -67,15 +67,24 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import marker_conventions
+
 __all__ = ["Entry", "MarkerSet", "MARKERSETS", "load_markerset", "detect_markerset",
-           "strip_prefix", "ResolvedTargets", "resolve"]
+           "Detection", "detect", "rank_markersets", "strip_prefix", "ResolvedTargets", "resolve",
+           "body_markerset", "body_rows", "MIN_MATCHED"]
 
 
 @dataclass(frozen=True)
 class Entry:
+    """``source`` labels → ``point`` (a model point expression) or, with ``body``, the point at
+    ``offset`` in that body's frame, in units of its reference length
+    (:mod:`symgait.data.body_markers`) or, with ``scaled=False``, in metres."""
     source: str
     point: str
     weight: float = 1.0
+    body: Optional[str] = None
+    offset: Optional[Tuple[float, float, float]] = None
+    scaled: bool = True   # offset in reference lengths (False: metres at the subject's scale)
 
     @property
     def source_labels(self) -> List[str]:
@@ -168,7 +177,24 @@ CMU = MarkerSet(
      "matches (reduced weights)", "the CMU root and spine bone ends are not used (no matching "
      "model point)"])
 
-MARKERSETS: Dict[str, MarkerSet] = {"gait2354": GAIT2354, "helen_hayes": HELEN_HAYES, "cmu": CMU}
+
+
+def body_markerset(name: str, table, notes: Sequence[str] = ()) -> MarkerSet:
+    """A :class:`MarkerSet` of body-fixed entries from ``{label: (body, offset, weight)}``
+    (offsets in units of the body's reference length, see :mod:`symgait.data.body_markers`)."""
+    return MarkerSet(name, [Entry(lab, "", float(w), body=b, offset=tuple(float(v) for v in off))
+                            for lab, (b, off, w) in table.items()], list(notes))
+
+
+HAMNER = body_markerset("hamner", marker_conventions.HAMNER, [
+    "Hamner & Delp 2013 cluster markers, offsets from the subjects' scaled OpenSim models "
+    "(symgait.data.marker_conventions)"])
+ISB = body_markerset("isb", marker_conventions.ISB, [
+    "ISB anatomical landmarks (Schreiber & Moissenet 2019), offsets from the subjects' scaled "
+    "OpenSim models (symgait.data.marker_conventions)"])
+
+MARKERSETS: Dict[str, MarkerSet] = {"gait2354": GAIT2354, "helen_hayes": HELEN_HAYES, "cmu": CMU,
+                                    "hamner": HAMNER, "isb": ISB}
 
 
 def load_markerset(name_or_path) -> MarkerSet:
@@ -196,9 +222,16 @@ def load_markerset(name_or_path) -> MarkerSet:
             entries.append(Entry(str(src), v, 1.0))
         elif isinstance(v, dict) and "point" in v:
             entries.append(Entry(str(src), str(v["point"]), float(v.get("weight", 1.0))))
+        elif isinstance(v, dict) and "body" in v and "offset" in v:
+            off = v["offset"]
+            if not (isinstance(off, (list, tuple)) and len(off) == 3):
+                raise ValueError(f"{path}: marker {src!r}: offset must be 3 numbers (metres in the "
+                                 "body frame)")
+            entries.append(Entry(str(src), "", float(v.get("weight", 1.0)), body=str(v["body"]),
+                                 offset=tuple(float(x) for x in off), scaled=False))
         else:
-            raise ValueError(f"{path}: marker {src!r}: expected a point name or "
-                             "{point: NAME, weight: W}")
+            raise ValueError(f"{path}: marker {src!r}: expected a point name, "
+                             "{point: NAME, weight: W} or {body: BODY, offset: [x, y, z], weight: W}")
     return MarkerSet(str(doc.get("name", path.stem)), entries, list(doc.get("notes", [])))
 
 
@@ -207,28 +240,70 @@ def strip_prefix(label: str) -> str:
     return label.split(":")[-1].strip()
 
 
-def detect_markerset(labels: Sequence[str]) -> MarkerSet:
-    """The built-in set whose labels overlap most with ``labels`` (prefixes stripped)."""
+MIN_MATCHED = 4   # fewer matched labels than this: no built-in set applies
+
+
+@dataclass
+class Detection:
+    """Result of :func:`rank_markersets`: the chosen set, how many trial labels it maps, the
+    fraction of its own labels present (``coverage``), the runner-up and a one-line ``reason``."""
+    markerset: MarkerSet
+    matched: int
+    coverage: float
+    runner_up: Optional[str]
+    reason: str
+
+
+def rank_markersets(labels: Sequence[str], candidates: Optional[Dict[str, MarkerSet]] = None
+                    ) -> List[Tuple[str, int, float]]:
+    """``[(name, matched labels, coverage)]`` of the built-in sets, best first: most trial
+    labels mapped, ties broken by the larger fraction of the set's labels present."""
     labs = {strip_prefix(x) for x in labels}
-    best, score = None, 0
-    for ms in MARKERSETS.values():
-        s = len(ms.labels() & labs)
-        if s > score:
-            best, score = ms, s
-    if best is None or score < 3:
-        raise ValueError(f"no built-in marker set matches these labels ({sorted(labs)[:12]}...); "
-                         "give a mapping file (see symgait.data.markersets)")
-    return best
+    out = []
+    for name, ms in (candidates or MARKERSETS).items():
+        own = ms.labels()
+        n = len(own & labs)
+        out.append((name, n, n / max(1, len(own))))
+    return sorted(out, key=lambda r: (-r[1], -r[2]))
+
+
+def detect(labels: Sequence[str], candidates: Optional[Dict[str, MarkerSet]] = None) -> Detection:
+    """The built-in set that best matches ``labels`` (see :func:`rank_markersets`).  Raises
+    ``ValueError`` naming the fixes when fewer than :data:`MIN_MATCHED` labels match."""
+    ranked = rank_markersets(labels, candidates)
+    name, n, cov = ranked[0]
+    if n < MIN_MATCHED:
+        labs = sorted({strip_prefix(x) for x in labels})
+        raise ValueError(f"no built-in marker set matches these labels (best: {name!r}, {n} of "
+                         f"{len(labs)} labels; {labs[:12]}...): give the lab's OpenSim model "
+                         "(--osim model.osim), a mapping file (see symgait.data.markersets), or "
+                         "register the markers (symgait.data.registration)")
+    second = ranked[1] if len(ranked) > 1 else None
+    reason = f"{name}: {n} labels matched ({100 * cov:.0f} % of the set)"
+    if second is not None and second[1] == n:
+        reason += f"; tie with {second[0]} on labels, chosen by coverage ({100 * second[2]:.0f} %)"
+    elif second is not None and second[1] > 0:
+        reason += f"; next {second[0]} ({second[1]})"
+    return Detection((candidates or MARKERSETS)[name], n, cov, None if second is None else second[0],
+                     reason)
+
+
+def detect_markerset(labels: Sequence[str]) -> MarkerSet:
+    """The built-in set whose labels overlap most with ``labels`` (prefixes stripped); see
+    :func:`detect`."""
+    return detect(labels).markerset
 
 
 @dataclass
 class ResolvedTargets:
     """A marker set applied to one trial and one model.
 
-    ``names`` (m) entry sources; ``points`` (m) model point expressions used; ``positions``
-    (T, m, 3) source positions (NaN where missing); ``A`` (m, n_points) rows averaging model
-    points; ``weights`` (m,); ``unused_labels``: trial labels not mapped; ``missing_points``:
-    entries whose model points the model lacks.
+    ``names`` (m) entry sources; ``points`` (m) model point expressions used (``body@(x, y, z)``
+    for body-fixed markers, metres); ``positions`` (T, m, 3) source positions (NaN where
+    missing); ``A`` (m, n_points) rows combining model points; ``weights`` (m,);
+    ``unused_labels``: trial labels not mapped; ``missing_points``: entries the model cannot
+    carry; ``markerset`` the set's name; ``bodies`` (m) the body of body-fixed entries (None for
+    point entries).
     """
     names: List[str]
     points: List[str]
@@ -237,6 +312,8 @@ class ResolvedTargets:
     weights: np.ndarray
     unused_labels: List[str]
     missing_points: List[str]
+    markerset: str = ""
+    bodies: List[Optional[str]] = field(default_factory=list)
 
 
 def _model_expr(expr: str, point_index: Dict[str, int]) -> Optional[Dict[int, float]]:
@@ -247,8 +324,26 @@ def _model_expr(expr: str, point_index: Dict[str, int]) -> Optional[Dict[int, fl
     return None
 
 
-def resolve(markerset, labels: Sequence[str], positions: np.ndarray, model) -> ResolvedTargets:
-    """Apply ``markerset`` to a trial (``labels``, ``positions`` (T, n, 3)) for ``model``."""
+def body_rows(model, p, entries: Sequence[Entry]):
+    """``[(row, body, offset m) or None]`` for body-fixed ``entries`` on ``model`` at ``p``
+    (None where the model lacks the body)."""
+    from .body_markers import affine_row, body_anchors, model_tree, reference_lengths
+    anchors = body_anchors(model, p)
+    L = reference_lengths(*model_tree(model, p)[:2])
+    out = []
+    for e in entries:
+        if e.body not in anchors or (e.scaled and e.body not in L):
+            out.append(None)
+            continue
+        off = np.asarray(e.offset, float) * (L[e.body] if e.scaled else 1.0)
+        row, b, c = affine_row(model, p, e.body, off, anchors)
+        out.append((row, e.body, off))
+    return out
+
+
+def resolve(markerset, labels: Sequence[str], positions: np.ndarray, model, p=None) -> ResolvedTargets:
+    """Apply ``markerset`` to a trial (``labels``, ``positions`` (T, n, 3)) for ``model``;
+    body-fixed entries are placed at parameters ``p`` (default ``model.parameters()``)."""
     ms = load_markerset(markerset)
     labs = [strip_prefix(x) for x in labels]
     first = {}
@@ -256,23 +351,35 @@ def resolve(markerset, labels: Sequence[str], positions: np.ndarray, model) -> R
         if lab not in first and not np.all(np.isnan(positions[:, i])):
             first[lab] = i
     pidx = {n: i for i, n in enumerate(model.points)}
+    present = [e for e in ms.entries if all(s in first for s in e.source_labels)]
+    body_e = [e for e in present if e.body is not None]
+    brows = dict(zip(map(id, body_e), body_rows(model, model.parameters() if p is None else p, body_e))) \
+        if body_e else {}
     taken = set()
-    names, pts, rows, w, cols, missing = [], [], [], [], [], []
+    names, pts, rows, w, cols, missing, bodies = [], [], [], [], [], [], []
     used = set()
-    for e in ms.entries:
-        if not all(s in first for s in e.source_labels):
-            continue
-        m = _model_expr(e.point, pidx)
-        if m is None:
-            missing.append(f"{e.source} -> {e.point}")
-            continue
-        key = tuple(sorted(m))
+    for e in present:
+        if e.body is not None:
+            br = brows[id(e)]
+            if br is None:
+                missing.append(f"{e.source} -> body {e.body}")
+                continue
+            row, body, off = br
+            key = ("body", e.source)
+            expr = f"{body}@({off[0]:.4f}, {off[1]:.4f}, {off[2]:.4f})"
+        else:
+            m = _model_expr(e.point, pidx)
+            if m is None:
+                missing.append(f"{e.source} -> {e.point}")
+                continue
+            key = tuple(sorted(m))
+            row = np.zeros(len(model.points))
+            for k, v in m.items():
+                row[k] = v
+            body, expr = None, e.point
         if key in taken:
             continue
         taken.add(key)
-        row = np.zeros(len(model.points))
-        for k, v in m.items():
-            row[k] = v
         src = np.nanmean(np.stack([positions[:, first[s]] for s in e.source_labels], 0), 0) \
             if len(e.source_labels) > 1 else positions[:, first[e.source_labels[0]]]
         if len(e.source_labels) > 1:  # a mean is missing where any of its labels is
@@ -280,14 +387,16 @@ def resolve(markerset, labels: Sequence[str], positions: np.ndarray, model) -> R
             src = src.copy()
             src[bad] = np.nan
         names.append(e.source)
-        pts.append(e.point)
+        pts.append(expr)
         rows.append(row)
         w.append(e.weight)
         cols.append(src)
+        bodies.append(body)
         used |= set(e.source_labels)
     if not names:
         raise ValueError(f"marker set {ms.name!r} matches none of the trial's labels for model "
                          f"{model.name!r}")
     return ResolvedTargets(names=names, points=pts, positions=np.stack(cols, 1), A=np.stack(rows),
                            weights=np.asarray(w, float),
-                           unused_labels=sorted(set(labs) - used), missing_points=missing)
+                           unused_labels=sorted(set(labs) - used), missing_points=missing,
+                           markerset=ms.name, bodies=bodies)

@@ -87,7 +87,7 @@ def test_user_mapping_file(data, kern, tmp_path):
     assert len(tg.names) == 11 and np.count_nonzero(tg.A[-1]) == 2
     with pytest.raises(FileNotFoundError):
         load_markerset(tmp_path / "nope.yaml")
-    assert set(MARKERSETS) == {"gait2354", "helen_hayes", "cmu"}
+    assert set(MARKERSETS) == {"gait2354", "helen_hayes", "cmu", "hamner", "isb"}
 
 
 @pytest.mark.parametrize("model", ["gait3d", "planar"])
