@@ -56,7 +56,7 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
     """
     from .dataset import Sequence
     from .derived import derive_labels
-    from .ik import retarget
+    from .marker_fit import fit_trial_markers
     from .motion import coordinates_from_mot, load_source
 
     motion = Path(motion)
@@ -72,8 +72,9 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
     else:
         src = load_source(motion, skeleton=skeleton)
         notes += src.notes
-        ik, p, _ = retarget(model, kern, src, height=height, mass=mass, markerset=markerset,
-                            scale_segments=scale_segments)
+        ik, _ = fit_trial_markers(model, src, height=height, mass=mass, markerset=markerset,
+                                  kern=kern, scale_segments=scale_segments)
+        p = ik.p
         notes += ik.notes
         notes.append(ik.summary())
         q_raw, t, rate = ik.q, ik.time, ik.rate

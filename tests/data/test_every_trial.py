@@ -10,7 +10,6 @@ more/MANIFEST.md and from physics (body weight)."""
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from symgait.data.inventory import (SECTION, find_trials, markdown_table, read_trial,

@@ -57,6 +57,18 @@ def test_trc_header_with_empty_fields_and_crlf(tmp_path):
     assert any("empty fields" in n for n in b.notes) and a.notes == ()
 
 
+def test_trc_real_file_with_double_tab_header(data, tmp_path):
+    """OpenSim's subject01_walk1.trc with its header values (line 3) separated by empty
+    fields, as some OpenSim example trials are: read as the original."""
+    lines = data(W1 + "subject01_walk1.trc").read_text().split("\n")
+    lines[2] = lines[2].replace("\t", "\t\t")
+    p = tmp_path / "double_tab.trc"
+    p.write_text("\n".join(lines))
+    a, b = read_trc(data(W1 + "subject01_walk1.trc")), read_trc(p)
+    assert b.rate == a.rate == 60.0 and b.names == a.names
+    np.testing.assert_array_equal(b.positions, a.positions)
+
+
 def test_trc_camera_rate_only_and_counts_missing(tmp_path):
     names, pos = _walker(T=20, rate=60.0)
     p = tmp_path / "cam.trc"
