@@ -16,7 +16,11 @@ from .contacts import (GroundReactions, foot_point_indices, labels_from_force,
 from .signals import filtered_kinematics
 from .runs import longest_true_run
 
-__all__ = ["Trial", "process_trial"]
+__all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
+
+# the machine-readable summary of a processed trial (``symgait id``'s JSON, the dataset report)
+SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames", "plates_used",
+                  "residual_force_rms_per_kg", "residual_moment_rms_per_kg")
 
 
 @dataclass
@@ -30,6 +34,36 @@ class Trial:
     reactions: Optional[GroundReactions] = None
     derived: object = None
     notes: List[str] = field(default_factory=list)
+    plates_used: int = 0
+
+
+def _force_sets_in_mot(path) -> int:
+    """Force sets (``*force_vx`` columns) of an OpenSim GRF ``.mot``."""
+    from ..io import read_mot
+    return sum(1 for n in read_mot(path).names if n.endswith("force_vx"))
+
+
+def trial_summary(kern, trial: Trial) -> dict:
+    """:data:`SUMMARY_FIELDS` of a processed trial: marker set and IK fit (``None`` for coordinate
+    files), frames, force plates (or force sets) used, and the RMS over frames of the norms of the
+    root residual's force and moment per kg (:func:`symgait.data.consistency.residual_rms`)."""
+    from .consistency import residual_rms
+    s = trial.sequence
+    ik = trial.ik
+    markerset, rms_mm, worst = None, None, None
+    if ik is not None:
+        rep = getattr(ik, "report", None)
+        if rep is not None:
+            markerset, rms_mm, worst = rep.markerset, float(rep.ik_rms_mm), rep.ik_worst_marker
+        else:
+            markerset = ik.targets.markerset
+            rms_mm = 1000.0 * float(np.nanmean(ik.rms))
+            worst = max(ik.target_rms, key=ik.target_rms.get) if ik.target_rms else None
+    res = kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p)
+    f, m = residual_rms(res, s.mass)
+    return dict(markerset=markerset, ik_rms_mm=None if rms_mm is None else round(rms_mm, 2),
+                ik_worst_marker=worst, frames=len(s), plates_used=int(trial.plates_used),
+                residual_force_rms_per_kg=round(f, 4), residual_moment_rms_per_kg=round(m, 4))
 
 
 def _c3d_with_plates(source):
@@ -104,6 +138,11 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                                     source=reactions.source)
         notes.append(f"forces: {len(c3d.plates)} C3D force plates, assigned to feet by proximity")
     derived = None
+    plates_used = 0
+    if forces is not None:
+        plates_used = _force_sets_in_mot(forces)
+    elif reactions is not None:
+        plates_used = len(src.c3d.plates)
     if reactions is not None:
         origins = kern.contact_points(q, p)
         w = reactions.wrenches(origins)
@@ -138,4 +177,5 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                    p=np.asarray(p, float), mass=float(mass), height=float(height),
                    source=str(motion), label_kind=kind, coordinates=tuple(model.coordinates),
                    contacts=tuple(model.contacts), actuated=tuple(model.actuated))
-    return Trial(sequence=seq, ik=ik, reactions=reactions, derived=derived, notes=notes)
+    return Trial(sequence=seq, ik=ik, reactions=reactions, derived=derived, notes=notes,
+                 plates_used=plates_used)

@@ -1,6 +1,7 @@
 """``symgait id`` end to end, one trial per format (TRC + GRF .mot, C3D with plates, ASF/AMC)."""
 import argparse
 import csv
+import json
 
 import numpy as np
 
@@ -48,6 +49,13 @@ def test_id_trc_with_grf(data, kern, tmp_path):
         assert pct < next(b for k, b in bound.items() if c.startswith(k)), (c, pct)
     assert np.sqrt(np.mean(col["pelvis_ty"] ** 2)) < 1.0          # residual N/kg
     assert (tmp_path / "trc.png").stat().st_size > 10_000
+    js = json.loads((tmp_path / "trc.json").read_text())
+    assert js["frames"] == 151 and js["plates_used"] == 2
+    assert js["markerset"] and js["ik_worst_marker"] and 5.0 < js["ik_rms_mm"] < 40.0
+    # the force residual is the CSV's pelvis_t* columns' norm (root axes are world axes)
+    res = np.sqrt(np.mean(col["pelvis_tx"] ** 2 + col["pelvis_ty"] ** 2 + col["pelvis_tz"] ** 2))
+    assert abs(js["residual_force_rms_per_kg"] - res) < 1e-3 * max(res, 1.0)
+    assert 0.0 < js["residual_moment_rms_per_kg"] < 2.0
     assert (tmp_path / "stick.png").stat().st_size > 10_000
 
 
@@ -62,6 +70,8 @@ def test_id_c3d_plates(data, tmp_path):
     assert -2.5 < min(col["ankle_angle_r"].min(), col["ankle_angle_l"].min()) < -0.8
     assert np.sqrt(np.mean(col["pelvis_ty"] ** 2)) < 2.5
     assert (tmp_path / "w.png").exists()
+    js = json.loads((tmp_path / "walk1.json").read_text())
+    assert js["plates_used"] == 2 and js["frames"] == len(x)
 
 
 def test_id_amc_derived(data, tmp_path):
