@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--set", action="append", metavar="KEY=VALUE")
     m.add_argument("--out", default="runs/main")
     m.set_defaults(fn=_cmd_main)
-    for name in ("training.evaluate", "training.predict", "training.experiments"):
+    for name in ("training.evaluate", "training.predict", "training.experiments", "training.dataset"):
         try:
             mod = importlib.import_module(name)
         except ImportError:

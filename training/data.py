@@ -56,7 +56,7 @@ import numpy as np
 
 from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
 
-__all__ = ["default_data_dir", "real_trials", "load_real", "without_labels", "reduce_labels",
+__all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
            "synthetic_set", "DEFAULT_TEST", "G"]
 
@@ -159,6 +159,10 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
     d = Path(data_dir) if data_dir is not None else default_data_dir()
     if not d.is_dir():
         raise FileNotFoundError(f"data folder {d} not found (set SYMGAIT_DATA or pass data_dir)")
+    from .dataset import INDEX
+    if (d / INDEX).exists():        # a folder built by ``python -m training dataset``
+        return load_dataset(d, rate=rate, include_motion_only=include_motion_only,
+                            motion_only=motion_only, log=log, kern=kern)
     if isinstance(model, str):
         model = symgait.load_model(model)
     cache = cache if cache is not None else SequenceCache()
@@ -212,6 +216,61 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
     out["seconds"] = round(_time.perf_counter() - t_all, 2)
     if not out["test"] and trials is None:
         log("  warning: no held-out test trial could be loaded")
+    return out
+
+
+def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0) -> set:
+    """The test subjects: a seeded random ``test_fraction`` of the distinct subjects (at least
+    one when there are two or more), so that no subject is in both training and test."""
+    subs = sorted(set(subjects))
+    if len(subs) < 2:
+        return set()
+    rng = np.random.default_rng(seed)
+    n = min(len(subs) - 1, max(1, int(round(test_fraction * len(subs)))))
+    return {subs[i] for i in rng.permutation(len(subs))[:n]}
+
+
+def load_dataset(out_dir, *, test_subjects: Optional[Seq[str]] = None, test_fraction: float = 0.2,
+                 seed: int = 0, rate: Optional[float] = None, include_motion_only: bool = False,
+                 motion_only: bool = True, log: Callable = print, kern=None) -> Dict[str, object]:
+    """A dataset built by ``python -m training dataset`` (:mod:`training.dataset`), split by
+    subject: ``dict(train, test, motion_only, info, skipped, subjects)`` like :func:`load_real`.
+
+    ``test_subjects``: subject ids held out (default :func:`subject_split` of the labelled
+    subjects); a subject's every sequence goes to one side only.  ``info`` rows carry the
+    index's fields (subject, activity, speed, source, fitted parameters ...)."""
+    import symgait
+    from .dataset import INDEX
+    d = Path(out_dir)
+    idx = json.loads((d / INDEX).read_text())
+    rows = [r for r in idx["rows"] if r["status"] == "usable"]
+    lab_subjects = [r["subject"] for r in rows if r.get("role") == "labelled"]
+    test = set(test_subjects) if test_subjects is not None else subject_split(lab_subjects,
+                                                                              test_fraction, seed)
+    out = dict(train=[], test=[], motion_only=[], info=[], subjects=dict(test=sorted(test)),
+               skipped=[dict(name=r["name"], reason=r["reason"]) for r in idx["rows"]
+                        if r["status"] != "usable"])
+    for r in rows:
+        if r.get("role") != "labelled" and not motion_only:
+            continue
+        seq = Sequence.load(d / r["file"])
+        if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
+            if kern is None:
+                kern = symgait.kernels(seq.model)
+            seq = resample(seq, rate, kern=kern)
+        if r.get("role") != "labelled":
+            seq, role = without_labels(seq), "motion_only"
+            if r["subject"] in test:
+                continue            # never train on a test subject's motion either
+        else:
+            role = "test" if r["subject"] in test else "train"
+        out[role].append(seq)
+        out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3)))
+    if include_motion_only:
+        out["train"] = out["train"] + out["motion_only"]
+    out["subjects"]["train"] = sorted({i["subject"] for i in out["info"] if i["role"] != "test"})
+    log(f"  dataset {d}: {len(out['train'])} training, {len(out['test'])} test sequences; test "
+        f"subjects {sorted(test)}")
     return out
 
 

@@ -1,0 +1,67 @@
+"""``python -m training dataset`` on a tiny slice of the shared data (2 trials, 60 frames), the
+cached rebuild, and the subject-wise loader (training.data.load_dataset)."""
+import json
+
+import numpy as np
+import pytest
+
+from symgait.data.pipeline import SUMMARY_FIELDS
+from training.data import load_dataset, load_real
+from training.dataset import build, discover
+
+pytestmark = pytest.mark.xdist_group("gait3d")
+
+TRIALS = ["subject01_walk1", "08_01"]
+
+
+def test_discover_every_trial_has_a_subject_or_a_reason(data):
+    ts = discover(data())
+    assert len({t["name"] for t in ts}) == len(ts)
+    for t in ts:
+        assert t["subject"] and (t["refuse"] or (t["mass"] and t["height"])), t
+    by = {t["name"]: t for t in ts}
+    # one person, two folders: the same subject id (a split never separates them)
+    assert by["subject02_running"]["subject"] == by["subject02_Run_5"]["subject"]
+    assert by["gait10dof_subject01_walk"]["refuse"]
+    assert sum(t["source"] == "hamner2013_running" and not t["refuse"] for t in ts) == 16
+    assert sum(t["source"] == "schreiber2019_walking" and not t["refuse"] for t in ts) == 28
+
+
+def test_build_tiny_slice_and_cached_rebuild(data, kern, tmp_path):
+    m, k = kern("gait3d")
+    out = tmp_path / "ds"
+    rep = build(data(), out, jobs=2, trials=TRIALS, max_frames=60, progress=False, log=lambda *a: None)
+    rows = {r["name"]: r for r in rep["rows"]}
+    assert set(rows) == set(TRIALS) and rep["usable"] == 2
+    for r in rows.values():
+        for f in SUMMARY_FIELDS + ("subject", "activity", "mass", "height", "source", "convention"):
+            assert f in r, f
+        assert r["frames"] == 60
+    walk = rows["subject01_walk1"]
+    assert walk["role"] == "labelled" and walk["plates_used"] == 2 and walk["subject"] == "opensim:subject01"
+    assert rows["08_01"]["role"] == "motion_only"
+    # the fit: total mass unchanged, residual not larger, stored sequence consistent with it
+    names = rep["parameter_names"]
+    mi = [i for i, n in enumerate(names) if n.endswith("_mass")]
+    p0, p1 = np.array(walk["p_start"]), np.array(walk["p_fitted"])
+    assert abs(p1[mi].sum() - p0[mi].sum()) < 1e-9
+    assert walk["residual_force_rms_per_kg_fitted"] <= walk["residual_force_rms_per_kg"] + 1e-12
+    from symgait.data.dataset import Sequence
+    s = Sequence.load(out / walk["file"])
+    assert np.allclose(s.p, p1)
+    assert np.allclose(k.inverse_dynamics(s.q, s.qd, s.qdd, s.w, s.p), s.tau)
+    # the plates' total force does not depend on the parameters (wrenches moved, not changed)
+    r0 = k.root_residual(s.q, s.qd, s.qdd, np.zeros_like(s.w), s.p)
+    F = r0[:, :3] - k.root_residual(s.q, s.qd, s.qdd, s.w, s.p)[:, :3]
+    assert np.allclose(F, s.w[..., :3].sum(1), atol=1e-8)
+    assert (out / "report.md").read_text().count("subject01_walk1") >= 1
+    assert json.loads((out / "report.json").read_text())["usable"] == 2
+    # rebuild: served from the cache
+    rep2 = build(data(), out, jobs=2, trials=TRIALS, max_frames=60, progress=False, log=lambda *a: None)
+    assert all(r.get("cached") for r in rep2["rows"]) and all(r.get("fit_cached", True) for r in rep2["rows"])
+    # the loader: by subject, never one person on both sides
+    d = load_dataset(out, test_subjects=["opensim:subject01"], log=lambda *a: None)
+    assert [s.name for s in d["test"]] == ["subject01_walk1"] and d["train"] == []
+    assert [s.name for s in d["motion_only"]] == ["08_01"] and d["motion_only"][0].label_kind == "none"
+    d2 = load_real(out, log=lambda *a: None)              # a built folder is read as a dataset
+    assert sorted(s.name for s in d2["test"] + d2["train"]) == ["subject01_walk1"]

@@ -1,0 +1,498 @@
+"""``python -m training dataset --data DIR --out OUT``: every usable trial of the shared data as
+training sequences, with a report.
+
+Steps:
+
+1. :func:`discover` lists the trials of ``DIR`` (OpenSim examples, c3d.org samples, CMU subject
+   08, Hamner & Delp 2013 running, Schreiber & Moissenet 2019 walking, ``more/`` through its
+   ``MANIFEST.md``) with an explicit subject id, activity, speed where known, mass and height
+   (and where each came from), or a refusal reason (duplicates of other trials, static trials,
+   no body mass).
+2. Each trial runs through :func:`symgait.data.pipeline.process_trial` (``gait3d``) in a pool of
+   processes (``--jobs``, default 2), cached under ``OUT/cache`` by a SHA-256 of the trial's
+   files' contents and the options: a rebuild only reads the cache.  A trial whose processing
+   fails is refused with the error's message.
+3. Per subject, the measured trials' segment parameters are fitted to their root residual
+   (:func:`symgait.data.consistency.fit_parameters`, also cached); the sequences are stored with
+   the fitted parameters (contact wrenches moved to the new contact origins, generalized forces
+   recomputed).
+4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.data.dataset.Sequence`),
+   ``OUT/index.json`` (one row per trial: the fields of ``symgait id``'s JSON,
+   :data:`symgait.data.pipeline.SUMMARY_FIELDS`, plus subject, activity, speed, mass, height,
+   source, convention, residual before/after the fit, fitted parameters, or the refusal),
+   ``OUT/report.md`` and ``OUT/report.json``.
+
+:func:`training.data.load_dataset` reads ``OUT`` and splits by subject.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["discover", "build", "add_cli", "INDEX", "CACHE_VERSION"]
+
+INDEX = "index.json"
+CACHE_VERSION = 1          # bump when the processing changes what a cached trial holds
+_MODEL = "gait3d"
+_HEIGHT_ASSUMED = 1.75
+
+
+def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
+           height=None, activity="walking", speed=None, mass_from="", height_from="",
+           refuse=None, markerset=None, kind="force") -> dict:
+    return dict(name=name, subject=subject, source=source, motion=str(motion),
+                forces=None if forces is None else str(forces),
+                external_loads=None if external_loads is None else str(external_loads),
+                mass=mass, height=height, activity=activity, speed=speed, mass_from=mass_from,
+                height_from=height_from, refuse=refuse, markerset=markerset, kind=kind)
+
+
+def _opensim(d: Path) -> List[dict]:
+    o = d / "opensim"
+    g = o / "gait2354_subject01_walk1"
+    h = o / "hamner_subject02_running"
+    return [
+        _trial("subject01_walk1", "opensim:subject01", "opensim", g / "subject01_walk1.trc",
+               forces=g / "subject01_walk1_grf.mot", external_loads=g / "subject01_walk1_grf.xml",
+               mass=72.6, height=1.803, activity="walking (treadmill)",
+               mass_from="subject01_Setup_Scale.xml", height_from="subject01_Setup_Scale.xml"),
+        _trial("gait10dof_subject01_walk", "opensim:subject01", "opensim",
+               o / "gait10dof_subject01_walk" / "subject01_walk_IK.mot",
+               refuse="the same trial as opensim/gait2354_subject01_walk1 (same markers and plates)"),
+        # Hamner's subject02 (README: probably the same person as hamner2013 subject02)
+        _trial("subject02_running", "hamner2013:subject02", "opensim", h / "subject02_running.trc",
+               forces=h / "subject02_running_grf.mot", external_loads=h / "External_Loads.xml",
+               mass=65.9, height=1.83, activity="running (treadmill)",
+               mass_from="Setup_Scale.xml", height_from="Setup_Scale.xml"),
+    ]
+
+
+def _c3d_org(d: Path) -> List[dict]:
+    c = d / "c3d_org"
+    return [
+        _trial("Walk1", "c3d_org:Walk1", "c3d_org", c / "Walk1.c3d", mass=88.0,
+               height=_HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
+               height_from="assumed"),
+        _trial("gait-raw", "c3d_org:gait-raw", "c3d_org", c / "gait-raw.c3d", mass=62.0,
+               height=_HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
+               height_from="assumed"),
+        _trial("gait-pig", "c3d_org:gait-raw", "c3d_org", c / "gait-pig.c3d",
+               refuse="the same trial as c3d_org/gait-raw.c3d after Plug-in-Gait processing"),
+        _trial("Eb015pr", "c3d_org:Eb015pr", "c3d_org", c / "Eb015pr.c3d",
+               refuse="no body mass in the file or its readme"),
+    ]
+
+
+def _cmu(d: Path) -> List[dict]:
+    c = d / "cmu" / "subject08"
+    return [_trial(f"08_{i:02d}", "cmu:08", "cmu", c / f"08_{i:02d}.amc", mass=65.0, height=1.65,
+                   mass_from="assumed", height_from="assumed", kind="motion")
+            for i in range(1, 12) if (c / f"08_{i:02d}.amc").exists()]
+
+
+def _deepmimic(d: Path) -> List[dict]:
+    c = d / "deepmimic"
+    return [_trial(p.stem, "deepmimic", "deepmimic", p, refuse="retargeted, looped and smoothed "
+                   "animation clips (smoke tests only), not measured motion")
+            for p in sorted(c.glob("humanoid3d_*.txt"))]
+
+
+def _hamner(d: Path) -> List[dict]:
+    import symgait
+    from symgait.data.references import gait3d_parameters_from_osim
+    root = d / "hamner2013_running"
+    out = []
+    model = None
+    for s in sorted(p.name for p in root.glob("subject*") if p.is_dir()):
+        osim = root / s / "model" / f"{s}_adjusted_scaled.osim"
+        mass = height = None
+        if osim.exists():
+            model = model or symgait.load_model(_MODEL)
+            _, sc = gait3d_parameters_from_osim(model, osim)
+            mass, height = round(sc.mass, 3), round(sc.height, 3)
+        for run, speed in (("Run_3", 3.0), ("Run_5", 5.0)):
+            e = root / s / "expData"
+            out.append(_trial(f"{s}_{run}", f"hamner2013:{s}", "hamner2013_running", e / f"{run}.trc",
+                              forces=e / f"{run}_grf.mot", external_loads=e / f"{run}_grf.xml",
+                              mass=mass, height=height, activity="running (treadmill)", speed=speed,
+                              mass_from="scaled .osim (total mass)",
+                              height_from="estimated from the scaled .osim's leg length",
+                              refuse=None if mass else f"{osim} not found (no body mass)"))
+    return out
+
+
+def _schreiber(d: Path) -> List[dict]:
+    root = d / "schreiber2019_walking"
+    anth = {}
+    if (root / "anthropometrics.csv").exists():
+        with open(root / "anthropometrics.csv") as f:
+            for r in csv.DictReader(f):
+                anth[r["subjectID"]] = (float(r["mass"]), float(r["height"]))
+    out = []
+    for s in sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        mass, height = anth.get(s, (None, None))
+        for c in sorted((root / s / "dynamic").glob("*.c3d")):
+            cond = c.stem.split("_")[1] if "_" in c.stem else ""
+            out.append(_trial(c.stem, f"schreiber2019:{s}", "schreiber2019_walking", c, mass=mass,
+                              height=height, activity="walking (overground)",
+                              speed={"C4": "self-selected", "C5": "fast"}.get(cond),
+                              mass_from="anthropometrics.csv", height_from="anthropometrics.csv",
+                              refuse=None if mass else f"subject {s} not in anthropometrics.csv"))
+        for c in sorted((root / s / "static").glob("*.c3d")):
+            out.append(_trial(c.stem, f"schreiber2019:{s}", "schreiber2019_walking", c,
+                              refuse="static standing trial"))
+    return out
+
+
+_MOTION_EXT = (".trc", ".c3d")
+
+
+def _manifest_rows(path: Path) -> List[List[str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| ") and not line.startswith("| file") and not line.startswith("|---"):
+            rows.append([c.strip() for c in line.strip().strip("|").split(" | ")])
+    return rows
+
+
+def _subject_key(text: str, motion: str) -> str:
+    """A subject id from the MANIFEST's subject column; the file's own id where the column
+    names nobody (unknown, unnamed, only a mass): such trials never share a subject."""
+    t = re.sub(r"\(.*?\)", "", text.split(",")[0]).strip().strip('"')
+    k = re.sub(r"[^A-Za-z0-9]+", "_", t).strip("_").lower()
+    if not k or k in ("unknown", "unnamed") or re.fullmatch(r"\d+(_\d+)?_kg", k):
+        return "file:" + motion
+    return k
+
+
+def _more(d: Path) -> List[dict]:
+    root = d / "more"
+    man = root / "MANIFEST.md"
+    if not man.exists():
+        return []
+    out = []
+    for r in _manifest_rows(man):
+        if len(r) < 9:
+            continue
+        files = [f.strip() for f in r[0].split("<br>")]
+        activity, subject = r[5], r[6]
+        motion = next((f for f in files if f.lower().endswith(_MOTION_EXT)), None)
+        if motion is None:
+            continue
+        forces = next((f for f in files if f.lower().endswith((".mot", ".sto"))
+                       and not f.lower().endswith(("_ik.mot", "ik_solution.mot"))
+                       and re.search(r"grf|force|ground", Path(f).name, re.I)), None)
+        xml = next((f for f in files if f.lower().endswith(".xml")), None)
+        m = re.search(r"(\d+(?:\.\d+)?)\s*kg", subject)
+        h = re.search(r"(\d\.\d+)\s*m\b", subject)
+        mass = float(m.group(1)) if m else None
+        name = Path(motion).stem
+        refuse = None
+        if "static" in activity.lower():
+            refuse = "static calibration trial"
+        elif mass is None:
+            refuse = "no body mass in the file or MANIFEST.md"
+        speed = re.search(r"(\d+(?:\.\d+)?)\s*m/s", activity)
+        out.append(_trial(name, "more:" + _subject_key(subject, motion), "more/" + motion.split("/")[0],
+                          root / motion, forces=None if forces is None else root / forces,
+                          external_loads=None if xml is None else root / xml, mass=mass,
+                          height=float(h.group(1)) if h else _HEIGHT_ASSUMED,
+                          activity=activity, speed=float(speed.group(1)) if speed else None,
+                          mass_from="MANIFEST.md" if m else "", refuse=refuse,
+                          height_from="MANIFEST.md" if h else "assumed"))
+    # unique names
+    seen: Dict[str, int] = {}
+    for t in out:
+        k = t["name"]
+        seen[k] = seen.get(k, 0) + 1
+        if seen[k] > 1:
+            t["name"] = f"{k}~{seen[k]}"
+    return out
+
+
+def discover(data_dir) -> List[dict]:
+    """Every trial of the shared data folder (see the module docstring), as dicts."""
+    d = Path(data_dir)
+    out = []
+    for f in (_opensim, _c3d_org, _cmu, _deepmimic, _hamner, _schreiber, _more):
+        out += f(d)
+    for t in out:
+        if t["refuse"] is None and not Path(t["motion"]).exists():
+            t["refuse"] = f"file not found: {t['motion']}"
+    return out
+
+
+# --- processing ----------------------------------------------------------------------------
+
+def _file_hash(path, _memo={}) -> str:
+    p = str(path)
+    st = os.stat(p)
+    k = (p, st.st_size, st.st_mtime_ns)
+    if k not in _memo:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _memo[k] = h.hexdigest()
+    return _memo[k]
+
+
+def _trial_key(t: dict, options: dict, model_hash: str) -> str:
+    files = {k: _file_hash(t[k]) for k in ("motion", "forces", "external_loads")
+             if t.get(k) and Path(t[k]).exists()}
+    blob = json.dumps(dict(files=files, mass=t["mass"], height=t["height"], markerset=t["markerset"],
+                           kind=t["kind"], options=options, model=model_hash, v=CACHE_VERSION),
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+_WORKER: Dict[str, object] = {}
+
+
+def _process(args) -> dict:
+    """Worker: process one trial into ``cache/<key>.npz`` + ``.json`` (or a refusal)."""
+    t, key, cache_dir, options = args
+    import symgait
+    from symgait.data.pipeline import process_trial, trial_summary
+    t0 = time.perf_counter()
+    out = dict(key=key)
+    try:
+        if "kern" not in _WORKER:
+            _WORKER["model"] = symgait.load_model(_MODEL)
+            _WORKER["kern"] = symgait.kernels(_WORKER["model"])
+        model, kern = _WORKER["model"], _WORKER["kern"]
+        kw = {k: t[k] for k in ("forces", "external_loads", "markerset") if t.get(k)}
+        tr = process_trial(model, kern, t["motion"], height=t["height"], mass=t["mass"], **kw,
+                           **options)
+        tr.sequence.save(Path(cache_dir) / f"{key}.npz")
+        out.update(status="usable", summary=trial_summary(kern, tr), notes=list(tr.notes),
+                   label_kind=tr.sequence.label_kind)
+    except Exception as e:  # noqa: BLE001 — a refusal with the reason, the build goes on
+        msg = str(e).strip().splitlines()
+        out.update(status="refused", reason=f"{type(e).__name__}: {msg[0] if msg else ''}"[:400])
+    out["seconds"] = round(time.perf_counter() - t0, 2)
+    (Path(cache_dir) / f"{key}.json").write_text(json.dumps(out))
+    return out
+
+
+def _moved_wrenches(kern, seq, p_new):
+    """``seq.w`` (about the contact origins at ``seq.p``) about the origins at ``p_new``."""
+    o0 = kern.contact_points(seq.q, seq.p)
+    o1 = kern.contact_points(seq.q, p_new)
+    w = seq.w.copy()
+    w[..., 3:] = seq.w[..., 3:] - np.cross(o1 - o0, seq.w[..., :3])
+    return w
+
+
+def _fit_subject(kern, seqs, mass, cache_dir, keys):
+    """Fitted factors for one subject's measured sequences (cached by their keys)."""
+    from symgait.data.consistency import FitTrial, fit_parameters
+    fkey = hashlib.sha256(("fit" + "".join(sorted(keys))).encode()).hexdigest()[:24]
+    path = Path(cache_dir) / f"fit-{fkey}.json"
+    if path.exists():
+        return json.loads(path.read_text()), True
+    fit = fit_parameters(kern, [FitTrial(s.q, s.qd, s.qdd, s.w, p_w=s.p, name=s.name) for s in seqs],
+                         mass)
+    res = dict(factors=fit.factors.tolist(), before=fit.before, after=fit.after,
+               iterations=fit.iterations, seconds=round(fit.seconds, 2))
+    path.write_text(json.dumps(res))
+    return res, False
+
+
+def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] = None,
+          max_frames: Optional[int] = None, fit: bool = True, progress: bool = True,
+          log=print) -> dict:
+    """Build the dataset (module docstring).  ``trials``: only these names (tests);
+    ``max_frames``: cut each processed sequence to its first frames (tests).  Returns the
+    report dict (also written to ``OUT/report.json``)."""
+    import dataclasses
+    import symgait
+    from symgait.data.dataset import Sequence
+    from symgait.data.consistency import residual_rms
+
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    cache = out / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    model = symgait.load_model(_MODEL)
+    options = dict(cutoff=6.0)
+    specs = discover(data_dir)
+    if trials is not None:
+        specs = [t for t in specs if t["name"] in trials]
+    todo, results = [], {}
+    for t in specs:
+        if t["refuse"]:
+            continue
+        t["key"] = _trial_key(t, options, model.source_hash)
+        cj = cache / f"{t['key']}.json"
+        if cj.exists() and (cache / f"{t['key']}.npz").exists() or \
+                cj.exists() and json.loads(cj.read_text()).get("status") == "refused":
+            r = json.loads(cj.read_text())
+            r["cached"] = True
+            results[t["key"]] = r
+        else:
+            todo.append(t)
+    if todo:
+        args = [(t, t["key"], str(cache), options) for t in todo]
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(args), desc="trials", unit="trial")
+        if jobs > 1 and len(args) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
+                futs = [ex.submit(_process, a) for a in args]
+                for f in as_completed(futs):
+                    r = f.result()
+                    results[r["key"]] = dict(r, cached=False)
+                    bar and bar.update(1)
+        else:
+            for a in args:
+                r = _process(a)
+                results[r["key"]] = dict(r, cached=False)
+                bar and bar.update(1)
+        bar and bar.close()
+    kern = symgait.kernels(model)
+    rows, seqs = [], {}
+    for t in specs:
+        row = {k: t[k] for k in ("name", "subject", "source", "activity", "speed", "mass", "height",
+                                 "mass_from", "height_from")}
+        row["files"] = {k: t[k] for k in ("motion", "forces", "external_loads") if t.get(k)}
+        if t["refuse"]:
+            row.update(status="refused", reason=t["refuse"])
+            rows.append(row)
+            continue
+        r = results[t["key"]]
+        row.update(status=r["status"], cached=r.get("cached", False), seconds=r.get("seconds"))
+        if r["status"] != "usable":
+            row["reason"] = r["reason"]
+            rows.append(row)
+            continue
+        s = Sequence.load(cache / f"{t['key']}.npz")
+        if max_frames:
+            n = min(len(s), int(max_frames))
+            s = dataclasses.replace(s, time=s.time[:n], q=s.q[:n], qd=s.qd[:n], qdd=s.qdd[:n],
+                                    w=s.w[:n], tau=s.tau[:n], contact=s.contact[:n])
+        s = dataclasses.replace(s, name=t["name"])
+        summ = dict(r["summary"], frames=len(s))
+        row.update(summ, convention=summ["markerset"] or "OpenSim coordinates",
+                   label_kind=s.label_kind, role="labelled" if t["kind"] == "force" and
+                   s.label_kind == "measured" else "motion_only", notes=r.get("notes", []),
+                   p_start=s.p.tolist())
+        fb, mb = residual_rms(kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p), s.mass)
+        row.update(residual_force_rms_per_kg=round(fb, 4), residual_moment_rms_per_kg=round(mb, 4))
+        if row["role"] == "motion_only" and s.label_kind == "measured":
+            row["role"] = "labelled"
+        seqs[t["name"]] = (s, row, t["key"])
+        rows.append(row)
+    # per-subject consistency fit
+    by_subject: Dict[str, list] = {}
+    for name, (s, row, key) in seqs.items():
+        if row["role"] == "labelled":
+            by_subject.setdefault(row["subject"], []).append(name)
+    for subj, names in sorted(by_subject.items()):
+        if not fit:
+            continue
+        ss = [seqs[n][0] for n in names]
+        try:
+            res, cached = _fit_subject(kern, ss, ss[0].mass, cache, [seqs[n][2] + str(max_frames)
+                                                                    for n in names])
+        except Exception as e:  # noqa: BLE001
+            for n in names:
+                seqs[n][1]["fit_error"] = f"{type(e).__name__}: {e}"
+            continue
+        x = np.asarray(res["factors"])
+        for n in names:
+            s, row, key = seqs[n]
+            p_new = s.p * x
+            w = _moved_wrenches(kern, s, p_new)
+            tau = kern.inverse_dynamics(s.q, s.qd, s.qdd, w, p_new)
+            s = dataclasses.replace(s, p=p_new, w=w, tau=tau)
+            fa, ma = residual_rms(kern.root_residual(s.q, s.qd, s.qdd, w, p_new), s.mass)
+            row.update(residual_force_rms_per_kg_fitted=round(fa, 4),
+                       residual_moment_rms_per_kg_fitted=round(ma, 4), p_fitted=p_new.tolist(),
+                       fit_seconds=res["seconds"], fit_cached=cached)
+            seqs[n] = (s, row, key)
+    seq_dir = out / "sequences"
+    for name, (s, row, key) in seqs.items():
+        rel = Path("sequences") / re.sub(r"[^A-Za-z0-9_.-]+", "_", row["subject"]) / f"{name}.npz"
+        s.save(out / rel)
+        row["file"] = str(rel)
+    report = dict(model=_MODEL, parameter_names=list(model.parameter_names), data=str(data_dir),
+                  seconds=round(time.perf_counter() - t_start, 1), rows=rows,
+                  usable=sum(r["status"] == "usable" for r in rows),
+                  refused=sum(r["status"] == "refused" for r in rows))
+    (out / INDEX).write_text(json.dumps(report, indent=1))
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "report.md").write_text(report_markdown(report))
+    log(f"{report['usable']} usable, {report['refused']} refused trials; {len(by_subject)} subjects "
+        f"with measured forces; {report['seconds']:.1f} s; wrote {out / INDEX}, {out / 'report.md'}")
+    return report
+
+
+def _fmt(v, f="{:.2f}"):
+    return "–" if v is None else f.format(v)
+
+
+def report_markdown(report: dict) -> str:
+    """The report as Markdown: usable trials (with the residuals before/after the fit), refused
+    trials with the reason, and the median residual force per source."""
+    rows = report["rows"]
+    out = [f"# Dataset report ({report['model']})", "",
+           f"{report['usable']} usable and {report['refused']} refused trials, built in "
+           f"{report['seconds']:.0f} s.  Residuals: RMS over frames of the root residual's force "
+           "(N/kg) and moment (N·m/kg) norms, before → after the per-subject consistency fit.", "",
+           "| trial | subject | activity | convention | IK RMS (mm) | worst marker | frames | plates | "
+           "force res. | moment res. |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "usable":
+            continue
+        f = f"{_fmt(r['residual_force_rms_per_kg'])} → {_fmt(r.get('residual_force_rms_per_kg_fitted'))}"
+        m = f"{_fmt(r['residual_moment_rms_per_kg'])} → {_fmt(r.get('residual_moment_rms_per_kg_fitted'))}"
+        out.append(f"| {r['name']} | {r['subject']} | {r['activity']} | {r['convention']} | "
+                   f"{_fmt(r['ik_rms_mm'], '{:.1f}')} | {r['ik_worst_marker'] or '–'} | {r['frames']} | "
+                   f"{r['plates_used']} | {f} | {m} |")
+    out += ["", "## Median residual force per source (N/kg, labelled trials)", "",
+            "| source | trials | before | after the fit |", "|---|---|---|---|"]
+    srcs = sorted({r["source"] for r in rows if r.get("role") == "labelled"})
+    for s in srcs:
+        rr = [r for r in rows if r.get("role") == "labelled" and r["source"] == s]
+        b = np.median([r["residual_force_rms_per_kg"] for r in rr])
+        a = [r["residual_force_rms_per_kg_fitted"] for r in rr if "residual_force_rms_per_kg_fitted" in r]
+        out.append(f"| {s} | {len(rr)} | {b:.2f} | {_fmt(np.median(a) if a else None)} |")
+    out += ["", "## Refused", "", "| trial | source | reason |", "|---|---|---|"]
+    for r in rows:
+        if r["status"] == "refused":
+            out.append(f"| {r['name']} | {r['source']} | {r['reason'].replace('|', '/')} |")
+    return "\n".join(out) + "\n"
+
+
+def add_cli(subparsers):
+    """``python -m training dataset``."""
+    p = subparsers.add_parser("dataset", help="build the training dataset of every usable trial "
+                              "(sequences, index.json, report.md)", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
+    p.add_argument("--out", required=True, help="output folder (sequences/, index.json, report.md, cache/)")
+    p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
+    p.add_argument("--trials", nargs="*", help="only these trial names")
+    p.add_argument("--no-fit", action="store_true", help="skip the per-subject consistency fit")
+    p.set_defaults(fn=_cmd)
+    return p
+
+
+def _cmd(a) -> int:
+    from symgait.data.dataset import default_data_dir
+    data = Path(a.data) if a.data else default_data_dir()
+    if not data.is_dir():
+        raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
+    build(data, a.out, jobs=a.jobs, trials=a.trials, fit=not a.no_fit)
+    return 0
