@@ -43,6 +43,9 @@ INDEX = "index.json"
 CACHE_VERSION = 1          # bump when the processing changes what a cached trial holds
 _MODEL = "gait3d"
 _HEIGHT_ASSUMED = 1.75
+_MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
+_MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-implied vertical force)"
+_MASS_RANGE = (20.0, 200.0)
 
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
@@ -87,7 +90,7 @@ def _c3d_org(d: Path) -> List[dict]:
         _trial("gait-pig", "c3d_org:gait-raw", "c3d_org", c / "gait-pig.c3d",
                refuse="the same trial as c3d_org/gait-raw.c3d after Plug-in-Gait processing"),
         _trial("Eb015pr", "c3d_org:Eb015pr", "c3d_org", c / "Eb015pr.c3d",
-               refuse="no body mass in the file or its readme"),
+               mass_from=_MASS_FROM_PLATES, height=_HEIGHT_ASSUMED, height_from="assumed"),
     ]
 
 
@@ -198,15 +201,15 @@ def _more(d: Path) -> List[dict]:
         refuse = None
         if "static" in activity.lower():
             refuse = "static calibration trial"
-        elif mass is None:
-            refuse = "no body mass in the file or MANIFEST.md"
+        elif mass is None and forces is None and not motion.lower().endswith(".c3d"):
+            refuse = "no body mass in the files or MANIFEST.md, and no forces to estimate it from"
         speed = re.search(r"(\d+(?:\.\d+)?)\s*m/s", activity)
         out.append(_trial(name, "more:" + _subject_key(subject, motion), "more/" + motion.split("/")[0],
                           root / motion, forces=None if forces is None else root / forces,
                           external_loads=None if xml is None else root / xml, mass=mass,
                           height=float(h.group(1)) if h else _HEIGHT_ASSUMED,
                           activity=activity, speed=float(speed.group(1)) if speed else None,
-                          mass_from="MANIFEST.md" if m else "", refuse=refuse,
+                          mass_from="MANIFEST.md" if m else _MASS_FROM_PLATES, refuse=refuse,
                           height_from="MANIFEST.md" if h else "assumed"))
     # unique names
     seen: Dict[str, int] = {}
@@ -270,8 +273,11 @@ def _process(args) -> dict:
             _WORKER["kern"] = symgait.kernels(_WORKER["model"])
         model, kern = _WORKER["model"], _WORKER["kern"]
         kw = {k: t[k] for k in ("forces", "external_loads", "markerset") if t.get(k)}
-        tr = process_trial(model, kern, t["motion"], height=t["height"], mass=t["mass"], **kw,
-                           **options)
+        tr = process_trial(model, kern, t["motion"], height=t["height"],
+                           mass=t["mass"] or _MASS_NOMINAL, **kw, **options)
+        if not t["mass"]:
+            tr.sequence = _with_plate_mass(model, kern, tr.sequence)
+            tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {_MASS_FROM_PLATES}")
         tr.sequence.save(Path(cache_dir) / f"{key}.npz")
         out.update(status="usable", summary=trial_summary(kern, tr), notes=list(tr.notes),
                    label_kind=tr.sequence.label_kind)
@@ -281,6 +287,32 @@ def _process(args) -> dict:
     out["seconds"] = round(time.perf_counter() - t0, 2)
     (Path(cache_dir) / f"{key}.json").write_text(json.dumps(out))
     return out
+
+
+def plate_mass(kern, seq) -> float:
+    """Body mass (kg) that makes the motion-implied vertical force (the root residual at w = 0,
+    linear in the mass when every segment mass is a fraction of it) best match the plates'
+    vertical total over the sequence (least squares)."""
+    r1 = kern.root_residual(seq.q, seq.qd, seq.qdd, np.zeros_like(seq.w), seq.p)[:, 1] / seq.mass
+    F = seq.w[..., 1].sum(1)
+    return float(r1 @ F / (r1 @ r1))
+
+
+def _with_plate_mass(model, kern, seq):
+    """``seq`` processed at a nominal mass, rescaled to the mass its plates imply."""
+    import dataclasses
+    from symgait.errors import InputError
+    if seq.label_kind != "measured":
+        raise InputError("no body mass given and no force plates to estimate it from")
+    m = plate_mass(kern, seq)
+    if not _MASS_RANGE[0] <= m <= _MASS_RANGE[1]:
+        raise InputError(f"no body mass given; the plates imply {m:.1f} kg, outside "
+                         f"{_MASS_RANGE[0]:g}-{_MASS_RANGE[1]:g} kg (plates not covering the feet?)")
+    p = seq.p.copy()
+    mi = [i for i, n in enumerate(model.parameter_names) if n.endswith("_mass")]
+    p[mi] *= m / seq.mass
+    tau = kern.inverse_dynamics(seq.q, seq.qd, seq.qdd, seq.w, p)
+    return dataclasses.replace(seq, mass=m, p=p, tau=tau)
 
 
 def _moved_wrenches(kern, seq, p_new):
@@ -383,6 +415,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
             s = dataclasses.replace(s, time=s.time[:n], q=s.q[:n], qd=s.qd[:n], qdd=s.qdd[:n],
                                     w=s.w[:n], tau=s.tau[:n], contact=s.contact[:n])
         s = dataclasses.replace(s, name=t["name"])
+        row["mass"] = round(float(s.mass), 3)
         summ = dict(r["summary"], frames=len(s))
         row.update(summ, convention=summ["markerset"] or "OpenSim coordinates",
                    label_kind=s.label_kind, role="labelled" if t["kind"] == "force" and

@@ -38,9 +38,11 @@ class Trial:
 
 
 def _force_sets_in_mot(path) -> int:
-    """Force sets (``*force_vx`` columns) of an OpenSim GRF ``.mot``."""
+    """Force sets (``*force*vx`` columns: ``ground_force_vx``, ``R_ground_force_vx``,
+    ``ground_force_r_vx``, ``ground_force_1_vx``) of an OpenSim GRF ``.mot``."""
+    import re
     from ..io import read_mot
-    return sum(1 for n in read_mot(path).names if n.endswith("force_vx"))
+    return sum(1 for n in read_mot(path).names if re.search(r"force.*vx$", n))
 
 
 def trial_summary(kern, trial: Trial) -> dict:
