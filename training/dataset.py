@@ -37,7 +37,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["discover", "build", "add_cli", "INDEX", "CACHE_VERSION"]
+__all__ = ["discover", "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
+           "INDEX", "CACHE_VERSION", "DOCS_SECTION"]
 
 INDEX = "index.json"
 CACHE_VERSION = 1          # bump when the processing changes what a cached trial holds
@@ -461,6 +462,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
         s.save(out / rel)
         row["file"] = str(rel)
     report = dict(model=_MODEL, parameter_names=list(model.parameter_names), data=str(data_dir),
+                  jobs=jobs,
                   seconds=round(time.perf_counter() - t_start, 1), rows=rows,
                   usable=sum(r["status"] == "usable" for r in rows),
                   refused=sum(r["status"] == "refused" for r in rows))
@@ -470,6 +472,11 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
     log(f"{report['usable']} usable, {report['refused']} refused trials; {len(by_subject)} subjects "
         f"with measured forces; {report['seconds']:.1f} s; wrote {out / INDEX}, {out / 'report.md'}")
     return report
+
+
+def _activity(text: str) -> str:
+    t = text.lower()
+    return "running" if any(k in t for k in ("run", "jog", "sprint")) else "walking"
 
 
 def _fmt(v, f="{:.2f}"):
@@ -509,6 +516,46 @@ def report_markdown(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+DOCS_SECTION = "## Dataset build and consistency fit"
+
+
+def docs_section(report: dict, note: str = "") -> str:
+    """The ``docs/data.md`` section: per source, trials usable / refused, median residual force
+    and moment before / after the per-subject fit, and the build time."""
+    rows = report["rows"]
+    out = [DOCS_SECTION, "",
+           "Written by `python -m training dataset ... --docs docs/data.md`.  Per source: usable and "
+           "refused trials; over the labelled trials the median root-residual force (N/kg) and moment "
+           "(N·m/kg) RMS before → after the per-subject consistency fit "
+           "(`symgait.data.consistency`: segment masses ×[0.75, 1.25] with the total fixed, lengths "
+           "×[0.95, 1.05], bounded Gauss-Newton on the generated root-residual VJP).", ""]
+    if note:
+        out += [note, ""]
+    out += ["| source | usable | refused | labelled | force before → after | moment before → after | fit (s/subject) |",
+            "|---|---|---|---|---|---|---|"]
+    for src in sorted({r["source"] for r in rows}):
+        rr = [r for r in rows if r["source"] == src]
+        lab = [r for r in rr if r.get("role") == "labelled" and "residual_force_rms_per_kg_fitted" in r]
+        def med(k):
+            return np.median([r[k] for r in lab]) if lab else None
+        fs = [r["fit_seconds"] for r in lab if "fit_seconds" in r]
+        out.append(f"| {src} | {sum(r['status'] == 'usable' for r in rr)} | "
+                   f"{sum(r['status'] == 'refused' for r in rr)} | {len(lab)} | "
+                   f"{_fmt(med('residual_force_rms_per_kg'))} → {_fmt(med('residual_force_rms_per_kg_fitted'))} | "
+                   f"{_fmt(med('residual_moment_rms_per_kg'))} → {_fmt(med('residual_moment_rms_per_kg_fitted'))} | "
+                   f"{_fmt(np.median(fs) if fs else None, '{:.1f}')} |")
+    out += ["", "Physics floor per activity (docs/data.md, \"Physics floor\"): the residual force before "
+            "the fit of every labelled trial, median (min–max) in N/kg:", ""]
+    for act in ("walking", "running"):
+        v = [r["residual_force_rms_per_kg"] for r in rows if r.get("role") == "labelled"
+             and _activity(r["activity"]) == act]
+        if v:
+            out.append(f"* {act}: {np.median(v):.2f} ({min(v):.2f}–{max(v):.2f}) over {len(v)} trials")
+    out += ["", f"{report['usable']} usable, {report['refused']} refused; built in "
+            f"{report['seconds']:.0f} s with {report.get('jobs', 2)} processes."]
+    return "\n".join(out) + "\n"
+
+
 def add_cli(subparsers):
     """``python -m training dataset``."""
     p = subparsers.add_parser("dataset", help="build the training dataset of every usable trial "
@@ -518,6 +565,8 @@ def add_cli(subparsers):
     p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     p.add_argument("--trials", nargs="*", help="only these trial names")
     p.add_argument("--no-fit", action="store_true", help="skip the per-subject consistency fit")
+    p.add_argument("--docs", help="Markdown file whose section '" + DOCS_SECTION[3:] + "' is "
+                   "(re)written from the report, e.g. docs/data.md")
     p.set_defaults(fn=_cmd)
     return p
 
@@ -527,5 +576,9 @@ def _cmd(a) -> int:
     data = Path(a.data) if a.data else default_data_dir()
     if not data.is_dir():
         raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
-    build(data, a.out, jobs=a.jobs, trials=a.trials, fit=not a.no_fit)
+    rep = build(data, a.out, jobs=a.jobs, trials=a.trials, fit=not a.no_fit)
+    if a.docs:
+        from symgait.data.references import write_sections
+        write_sections(a.docs, {DOCS_SECTION: docs_section(rep)})
+        print(f"wrote {a.docs}")
     return 0
