@@ -160,3 +160,20 @@ def test_points_against_pinocchio_frames(setup):
             assert rel_err(cp[b, c], data.oMi[jid].translation) < TOL
             Jp = pin.getJointJacobian(pm, data, jid, pin.LOCAL_WORLD_ALIGNED)
             assert rel_err(J[b, c], P.rows_out(Jp)) < TOL
+
+
+def test_root_residual_is_the_root_joint_wrench(setup):
+    """The root residual is the wrench that the root joint transmits to the root body: Pinocchio's
+    rnea force of the joint carrying the root body (its local frame, origin at the body's origin),
+    rotated into the world."""
+    m, k, p, P = setup
+    pm, data = P.m, P.data
+    q, qd, qdd, _, w = random_state(m, N_STATES, seed=6)
+    res = k.root_residual(q, qd, qdd, w, p)
+    jid = pm.getJointId(m.spec.bodies[0].coordinates[-1])
+    for b in range(N_STATES):
+        pin.rnea(pm, data, P.vec_in(q[b]), P.vec_in(qd[b]), P.vec_in(qdd[b]), pin_fext(P, m, q[b], w[b]))
+        pin.forwardKinematics(pm, data, P.vec_in(q[b]))  # rnea leaves data.oMi as it was
+        R = data.oMi[jid].rotation
+        f = data.f[jid]
+        assert rel_err(res[b], np.concatenate([R @ f.linear, R @ f.angular])) < TOL
