@@ -267,14 +267,15 @@ def _initial_pose(prob: _Problem, y0, m0, n_headings: int = 8):
 
 def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str = "batched",
              stride: int = 5, prior: float = 1e-5, root_prior: float = 0.0, max_iter: int = 40,
-             q0=None, limits=None, limit_weight: float = 0.1) -> IKResult:
+             q0=None, limits=None, limit_weight: float = 0.1, q_init=None) -> IKResult:
     """Fit ``model`` at parameters ``p`` to ``targets`` (see the module docstring).
 
     ``limits``: soft coordinate ranges (:func:`coordinate_limits`; ``False`` for none),
     weighted by ``limit_weight`` per rad² of excess.
     ``time`` (T,) s (default frame index / 1).  ``q0`` (nq,) optional start for the first
-    frame.  Frames where fewer than 3 targets are present keep the previous frame's solution
-    (noted).
+    frame.  ``q_init`` (T, nq): start every frame there and solve all frames in one batch (no
+    sweep; for refits near a known solution).  Frames where fewer than 3 targets are present
+    keep the previous frame's solution (noted).
     """
     Y = np.asarray(targets.positions, float)
     T = Y.shape[0]
@@ -289,10 +290,18 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
     if not good.any():
         raise ValueError("no frame has 3 or more targets present")
     first = int(np.argmax(good))
+    if q_init is not None:
+        q_init = np.asarray(q_init, float)
+        if q_init.shape != (T, model.nq):
+            raise ValueError(f"q_init must be ({T}, {model.nq}), got {q_init.shape}")
+        mode = "init"
     with single_thread(True):
-        qs = _initial_pose(prob, Yz[first], mask[first]) if q0 is None else np.asarray(q0, float)
+        qs = None if mode == "init" else \
+            _initial_pose(prob, Yz[first], mask[first]) if q0 is None else np.asarray(q0, float)
         if mode == "sequential":
             keys = np.arange(T)
+        elif mode == "init":
+            keys = np.zeros(0, int)
         elif mode == "batched":
             keys = np.unique(np.r_[np.arange(first, T, max(1, stride)), T - 1])
         else:
@@ -315,7 +324,14 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
             solved[t] = qt[0]
             its[t] = it[0]
     kk = np.array(sorted(solved))
-    if mode == "batched" and kk.size:
+    if mode == "init":
+        idx = np.nonzero(good)[0]
+        with single_thread(idx.size < 64):
+            Qr, itr = _lm(prob, q_init[idx], Yz[idx], mask[idx], max_iter=max_iter)
+        q[idx] = _wrap(Qr, prob.rot, q_init[idx])
+        its[idx] = itr
+        kk = idx
+    elif mode == "batched" and kk.size:
         Q0 = np.stack([np.interp(np.arange(T), kk, np.array([solved[k] for k in kk])[:, j])
                        for j in range(model.nq)], 1)
         rest = np.array([t for t in range(T) if t not in solved and good[t]], int)

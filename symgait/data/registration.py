@@ -81,13 +81,14 @@ def _assign(local, mask, max_scatter):
 
 
 def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, frames, iterations,
-         max_scatter):
+         max_scatter, q_start=None):
     from .ik import solve_ik
     ms0 = MarkerSet("known", list(known_entries))
     tg = resolve(ms0, labels, positions, model, p)
     tg.positions = tg.positions[frames]
-    ik = solve_ik(model, kern, p, tg, mode="sequential")
+    ik = solve_ik(model, kern, p, tg, mode="sequential", q_init=q_start)
     q = ik.q
+    q_known = q
     idx = {lab: i for i, lab in enumerate(labels)}
     cols = unknown + [idx[e.source] for e in refine]
     Yu = positions[frames][:, cols]
@@ -113,15 +114,15 @@ def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, fram
         ms = MarkerSet("registered", fixed + extra)
         tg = resolve(ms, labels, positions, model, p)
         tg.positions = tg.positions[frames]
-        ik = solve_ik(model, kern, p, tg, mode="sequential", q0=q[0])
+        ik = solve_ik(model, kern, p, tg, q_init=q)
         q = ik.q
         hist.append(float(1000 * np.nanmean(ik.rms)))
-    return ms, assign, rejected, hist
+    return ms, assign, rejected, hist, q_known
 
 
 def register_markers(model, kern, labels: Sequence[str], positions, *, height: float, mass: float,
-                     known=None, refine="auto", unknown: bool = True, frames: int = 20,
-                     iterations: int = 3, max_scatter: float = 0.015, fit_height: bool = True,
+                     known=None, refine="auto", unknown: bool = True, frames: int = 15,
+                     iterations: int = 2, max_scatter: float = 0.015, fit_height: bool = True,
                      height_range: float = 0.12) -> Optional[Registration]:
     """Register the labels of a trial (``labels``, ``positions`` (T, n, 3) m, OpenSim axes) that
     ``known`` (a marker set; default: the best built-in match) does not map, and re-fit the
@@ -147,6 +148,7 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     if ok.size == 0:
         raise ValueError("registration: no frame has 3 or more known markers")
     fr = ok[np.unique(np.linspace(0, ok.size - 1, min(frames, ok.size)).round().astype(int))]
+    r0 = None
     if isinstance(refine, str) and refine == "auto":
         from .ik import solve_ik
         t0 = resolve(ms, labs, positions, model, model.parameters(height=height, mass=mass))
@@ -161,10 +163,14 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     notes = [f"known markers from {ms.name}: {len(tg.names)}; to register: {len(unknown)}"
              + (f"; offsets re-fitted: {', '.join(e.source for e in refine_e)}" if refine_e else "")]
 
-    def run(h):
+    start = {} if r0 is None else {"q": r0.q}
+
+    def run(h):   # later heights start from the first one's poses
         p = model.parameters(height=h, mass=mass)
-        return (p,) + _fit(model, kern, p, known_entries, unknown, refine_e, labs, positions, fr,
-                           iterations, max_scatter)
+        out = _fit(model, kern, p, known_entries, unknown, refine_e, labs, positions, fr,
+                   iterations, max_scatter, start.get("q"))
+        start.setdefault("q", out[-1])
+        return (p,) + out[:-1]
 
     if fit_height and (unknown or refine_e):
         g = (np.sqrt(5) - 1) / 2
