@@ -1,4 +1,4 @@
-"""Core benchmark (issue 2): derivation, compile and per-sample kernel times beside Pinocchio.
+"""Core benchmark: derivation, compile and per-sample kernel times beside Pinocchio.
 
     python bench/bench_core.py [--models planar gait3d fullbody] [--batch 4096] [--skip-compile]
 

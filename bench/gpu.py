@@ -1,4 +1,4 @@
-"""GPU check and benchmark of backend="cuda" (issue 4): agreement with the CPU backend, compile time,
+"""GPU check and benchmark of backend="cuda": agreement with the CPU backend, compile time,
 forward-dynamics-derivative throughput, registers / spills / occupancy, launch configuration.
 
     python bench/gpu.py                       # on a machine with an NVIDIA GPU (all sections)

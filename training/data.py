@@ -379,7 +379,7 @@ def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model
                      include_root: bool = False, cutoff: Optional[float] = None) -> List[Sequence]:
     """Gaussian noise of ``sigma_deg`` degrees on the rotational joint coordinates of every frame
     (:func:`symgait.data.augment.angle_noise`; root rotations only with ``include_root``), as in
-    the seed's robustness experiment.  Velocities and accelerations are recomputed from the noisy
+    Zell et al. (2020)'s robustness experiment.  Velocities and accelerations are recomputed from the noisy
     coordinates with the pipeline's finite differences (:func:`symgait.io.derivatives`; with
     ``cutoff`` Hz the noisy coordinates are low-passed first, as a user would), so ``q, qd, qdd``
     stay consistent.  Labels (``w``, ``tau``, ``contact``) are unchanged: they are the truth of
@@ -408,7 +408,7 @@ def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model
 
 def with_contact_label_noise(seqs: Seq[Sequence], fraction: float = 0.1, flip_prob: float = 0.5,
                              seed: int = 0) -> List[Sequence]:
-    """Contact-label noise per the seed's protocol (:func:`symgait.data.augment.label_noise`):
+    """Contact-label noise per Zell et al. (2020)'s protocol (:func:`symgait.data.augment.label_noise`):
     per sequence, ``fraction`` of the labels (frames × contacts) chosen at random, each flipped
     with probability ``flip_prob``.  Everything else unchanged."""
     from symgait.data.augment import label_noise

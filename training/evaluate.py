@@ -1,4 +1,4 @@
-"""Evaluate a trained model: the seed's errors (:mod:`training.metrics`) per sequence and pooled,
+"""Evaluate a trained model: Zell et al. (2020)'s errors (:mod:`training.metrics`) per sequence and pooled,
 a markdown table, GRF plots.
 
     python -m training evaluate --checkpoint CKPT [--data synthetic|DIR] --out DIR

@@ -1,4 +1,4 @@
-"""The seed's experiments on our data: angle noise (table B2), reduced labels, domain transfer.
+"""The experiments of Zell et al. (2020) on our data: angle noise (table B2), reduced labels, domain transfer.
 
     python -m training experiment {noise,reduced,transfer} [--data DIR] --out DIR
                                   [--config CFG] [--set key=value ...] [--tiny]
@@ -9,14 +9,14 @@ trained model lives in a sub-folder (``runs/<name>``: checkpoint, ``log.jsonl``,
 * ``noise``: Gaussian noise σ ∈ {0.3, 0.6, 1.1, 2.3}° on the joint angles of the training and
   test motion (:func:`training.data.with_angle_noise`; cFI-net also gets contact-label noise:
   10 % of the labels chosen, each flipped with probability 50 %), F-net and cFI-net; columns as
-  the seed's table B2 with its F-net figures beside ours.
+  Zell et al. (2020)'s table B2 with its F-net figures beside ours.
 * ``reduced``: labels kept on 100/50/25/10 % of the labelled training frames
   (:func:`training.data.reduce_labels`, 1 s chunks), the rest motion-only; baseline vs F-net.
 * ``transfer``: labels from all force-plate trials, CMU motion-only walking in training; the
   vertical GRF predicted on a held-out CMU trial by baseline and F-net (plot), with the left/right
   symmetry of the prediction (correlation of the right foot's force with the left's shifted by
   half a gait cycle, peak ratio) and the mean |Fy| where the kinematic contact label says the
-  foot is in the air (the seed's appendix C).
+  foot is in the air (Zell et al. (2020), appendix C).
 
 Data: ``--data DIR`` (default ``../shared/data`` / ``$SYMGAIT_DATA``): the real trials of
 :func:`training.data.load_real` resampled to 60 Hz (test: the held-out walking trials).
@@ -40,10 +40,10 @@ __all__ = ["add_cli", "run_experiment", "noise_experiment", "reduced_experiment"
 
 SIGMAS = (0.3, 0.6, 1.1, 2.3)
 FRACTIONS = (1.0, 0.5, 0.25, 0.1)
-SEED_NOTE = ("Seed (Zell, Rosenhahn & Wandt, ECCV 2020, table B2), F-net: σ = 0.3° → εf 0.626 N/kg "
+SEED_NOTE = ("Zell, Rosenhahn & Wandt (ECCV 2020, table B2), F-net: σ = 0.3° → εf 0.626 N/kg "
              "(rRMSE 14.9 %), εm 0.058 N·m/kg (22.4 %), ετ 0.062 N·m/kg; σ = 2.3° → 1.096 / 0.073 / "
-             "0.092.  cFI-net: figures not available here; the seed reports it slightly less robust "
-             "on GRF than F-net.  The seed's data (its own force-plate set) differ from ours.")
+             "0.092.  cFI-net: figures not available here; Zell et al. report it slightly less robust "
+             "on GRF than F-net.  Their data (their own force-plate set) differ from ours.")
 
 
 # --- data and config ---------------------------------------------------------------------------
@@ -138,8 +138,8 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
                          title=f"{tev[0].name}, σ = {sigma:g}°: {v} vs labels")
             log(f"  {label}: " + ", ".join(f"{h} {_fmt(m.get(k))}" for k, h in COLS))
     _plot_curves(out / "noise.png", res, "sigma", "angle noise σ (°)", "variant")
-    cols = COLS + (("seed_ef", "seed εf"), ("seed_rf", "seed rRMSE f"), ("seed_em", "seed εm"),
-                   ("seed_rm", "seed rRMSE m"), ("seed_et", "seed ετ"))
+    cols = COLS + (("seed_ef", "paper εf"), ("seed_rf", "paper rRMSE f"), ("seed_em", "paper εm"),
+                   ("seed_rm", "paper rRMSE m"), ("seed_et", "paper ετ"))
     md = ["# Angle-noise robustness (seed table B2)", "",
           "Gaussian noise on the joint angles (root rotations excluded) of training and test motion; "
           "velocities/accelerations recomputed from the noisy angles; labels noise-free. cFI-net "
@@ -277,7 +277,7 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
 
 
 def add_cli(subparsers):
-    p = subparsers.add_parser("experiment", help="the seed's experiments: noise, reduced, transfer",
+    p = subparsers.add_parser("experiment", help="the experiments of Zell et al. (2020): noise, reduced, transfer",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("name", choices=sorted(EXPERIMENTS))
     p.add_argument("--data", default=None, help="data folder (default ../shared/data or $SYMGAIT_DATA)")

@@ -1,4 +1,4 @@
-"""Error measures of the seed (Zell, Rosenhahn & Wandt, ECCV 2020, table B2).
+"""Error measures of Zell, Rosenhahn & Wandt, "Weakly-supervised Learning of Human Dynamics" (ECCV 2020, table B2).
 
 * ``εf`` — ground reaction forces (GRF), N/kg;  ``εm`` — ground reaction moments (GRM), N·m/kg;
   ``ετ`` — joint torques (JT), N·m/kg.  Each is the RMSE over frames and components (every
@@ -8,9 +8,9 @@
   label over the evaluated frames), averaged over the components whose range is not ~0 (a
   contact that never touches the ground, a locked joint).
 
-Choices (the seed does not spell out every detail): ranges per component rather than one range
+Choices (the paper does not spell out every detail): ranges per component rather than one range
 over all components — with one pooled range the vertical force (≈ 11 N/kg peak-to-peak in
-walking) would set it, and the seed's own figures (εf 0.626 N/kg at 14.9 % → a mean range of
+walking) would set it, and the paper's own figures (εf 0.626 N/kg at 14.9 % → a mean range of
 4.2 N/kg; εm 0.058 N·m/kg at 22.4 % → 0.26 N·m/kg) fit the average over components (vertical,
 anterior-posterior and medio-lateral ranges ≈ 11, 4, 1.5 N/kg) far better.  Over several
 sequences the frames are pooled (each error divided by its own subject's mass; ranges taken over
@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["rmse", "rrmse", "gait_metrics", "pooled_metrics", "symmetry_metrics",
            "swing_force", "labels_of", "SEED_B2", "QUANTITIES"]
 
-# Seed's table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
+# Zell et al. (2020), table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
 SEED_B2 = {
     0.3: dict(ef=0.626, rf=14.9, em=0.058, rm=22.4, et=0.062, rt=None),
     2.3: dict(ef=1.096, rf=None, em=0.073, rm=None, et=0.092, rt=None),
@@ -176,7 +176,7 @@ def _period(x, rate, lo=0.6, hi=2.0) -> Optional[float]:
 def symmetry_metrics(w, rate, contact=None, mass: float = 1.0, period: Optional[float] = None
                      ) -> Dict[str, float]:
     """Left/right symmetry of the vertical force of a two-contact model (contacts 0 = right,
-    1 = left, the built-in models' order), as in the seed's appendix C transfer check.
+    1 = left, the built-in models' order), as in Zell et al. (2020)'s appendix C transfer check.
 
     ``period``: gait cycle (s); estimated from the autocorrelation of the summed vertical force
     (its dominant period is a step = half a cycle) when not given.  Returns ``corr_shifted``

@@ -1,4 +1,4 @@
-"""Figures: predicted vs true vertical ground reaction force (as the seed's fig. 1), loss curves.
+"""Figures: predicted vs true vertical ground reaction force (as Zell et al. (2020), fig. 1), loss curves.
 
 All functions write a PNG (matplotlib, Agg backend) and return its path.
 """

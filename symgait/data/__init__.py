@@ -1,4 +1,4 @@
-"""Motion data in, consistent dynamics out (issue 5): retargeting, signals, contact wrenches and
+"""Motion data in, consistent dynamics out: retargeting, signals, contact wrenches and
 labels, derived labels, augmentation, datasets, the ``symgait id`` command and the OpenSim
 converter/validation.
 

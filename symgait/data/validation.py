@@ -1,4 +1,4 @@
-"""Validation against OpenSim's inverse dynamics (issue 5, item 9).
+"""Validation against OpenSim's inverse dynamics.
 
 :func:`inverse_dynamics_from_coordinates` reproduces OpenSim's InverseDynamicsTool on a symgait
 model: coordinates from an IK ``.mot`` (degrees → radians for rotations), OpenSim's coordinate
