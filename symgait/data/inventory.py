@@ -11,7 +11,8 @@ the force table of the recording it was cut from (a Moco cycle of a run).  Inver
 trials.
 
 :func:`walk` reads every trial with the :mod:`symgait.io` readers and checks what it
-read (finite markers, increasing time, a force peak below 10 kN): a trial is ``usable``,
+read (finite markers, increasing time, a force peak below 10 kN, each loaded C3D plate's
+centre of pressure under a marker near the floor): a trial is ``usable``,
 ``motion only`` (its forces are refused, with the reason) or ``refused`` (the
 :class:`~symgait.io.DataFormatError` message).  Any other exception is a bug and
 propagates.  ``python -m symgait.data.inventory`` rewrites the "Every trial" section of
@@ -34,10 +35,15 @@ import numpy as np
 from ..io import DataFormatError, fill_gaps, read_external_loads, read_table, read_trc
 
 __all__ = ["TrialFile", "TrialResult", "find_trials", "read_trial", "walk", "classify_table",
-           "markdown_table", "update_docs", "SECTION", "MAX_FORCE"]
+           "markdown_table", "update_docs", "cop_marker_distance", "SECTION", "MAX_FORCE",
+           "MAX_COP_DISTANCE"]
 
 SECTION = "## Every trial"
 MAX_FORCE = 10_000.0            # N: no human ground reaction reaches this (sprint peaks ~5 kN)
+# m: a loaded plate's centre of pressure lies under the foot; across the shared C3D files the
+# median distance to the nearest marker within 0.2 m of the plate is 8-117 mm for plates a
+# foot stands on, 0.34-3 m for misplaced or noise-only plates
+MAX_COP_DISTANCE = 0.25
 MOTION_SUFFIXES = (".c3d", ".trc", ".mot", ".sto")
 _TRIAL_SUFFIX = re.compile(r"(_grf|_forces|_ik|_new|_mocokinematics|_id|_ik_solution)$")
 
@@ -327,8 +333,42 @@ def _read_c3d_trial(path: Path, res: TrialResult) -> None:
     res.peak_force = float(np.nanmax(np.abs(fz))) if fz.size else float("nan")
     try:
         _check_peak(path, res.peak_force)
+        _check_cop(path, c)
     except DataFormatError as e:
         res.status, res.reason = "motion only", f"forces refused: {e.problem}"
+
+
+def _check_cop(path, c) -> None:
+    for pl in c.plates:
+        d = cop_marker_distance(c, pl)
+        if d is not None and d > MAX_COP_DISTANCE:
+            raise DataFormatError(
+                path, f"plate {pl.index + 1} is loaded but its centre of pressure lies {d:.2f} m "
+                f"(median) from the nearest marker near the floor (> {MAX_COP_DISTANCE} m): "
+                "plate noise or a plate position (FORCE_PLATFORM:CORNERS/ORIGIN) that does not "
+                "match the markers", field="FORCE_PLATFORM")
+
+
+def cop_marker_distance(c3d, plate, *, min_force: float = 50.0, height: float = 0.2) -> Optional[float]:
+    """Median over the marker frames where ``plate`` carries more than ``min_force`` N (and a
+    fifth of its peak) of the horizontal distance (m) from its centre of pressure to the
+    nearest marker less than ``height`` m above its surface; None if it is never loaded,
+    nan if no marker is that low then."""
+    idx = np.clip(np.searchsorted(plate.time, c3d.time), 0, plate.time.size - 1)
+    fz = plate.vertical_force[idx]
+    if not (fz > min_force).any():
+        return None
+    L = fz > max(min_force, 0.2 * float(fz.max()))
+    n = plate.normal
+    mk = c3d.markers[L]
+    d = mk - plate.cop[idx][L][:, None, :]
+    d = d - (d @ n)[..., None] * n
+    with np.errstate(invalid="ignore"):
+        dist = np.where((mk - plate.centre) @ n < height, np.linalg.norm(d, axis=2), np.nan)
+    ok = np.isfinite(dist).any(axis=1)
+    if not ok.any():
+        return float("nan")
+    return float(np.median(np.nanmin(dist[ok], axis=1)))
 
 
 def walk(root, trials: Optional[Iterable[TrialFile]] = None, progress=None) -> List[TrialResult]:

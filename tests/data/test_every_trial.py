@@ -38,6 +38,10 @@ SLICE = {
         ("motion only", 17, 50, 159, 0, "type 3 with sensor offsets a = 0"),
     "more/c3dio/tests/c3d_org_samples/sample_11/evart.c3d":
         ("motion only", 22, 60, 243, 0, "FORCE_PLATFORM:CHANNEL"),
+    "more/c3dio/tests/c3d_org_samples/sample_10/TYPE-3.c3d":        # noisy plates 3, 4
+        ("motion only", 21, 60, 515, 4, "plate 3 is loaded but its centre of pressure lies"),
+    "hamner2013_running/subject02/moco/run5/cycle1/subject02_run5_cycle1_mocoKinematics.sto":
+        ("usable", 37, 202.1, 133, 2, ""),
     "opensim/gait10dof_subject01_walk/subject01_walk_IK.mot":
         ("motion only", 10, 60, 151, 0, "names subject01_walk_grf.mot"),
 }
@@ -76,6 +80,18 @@ def test_trial_slice(found, rel):
     assert why in r.reason
     if status != "usable":
         assert r.reason, "a trial that is not usable must say why"
+
+
+def test_loaded_plates_lie_under_a_foot(data):
+    """Walk1.c3d (c3d.org, type-4 plates): each loaded plate's centre of pressure within 5 cm
+    of a marker near the floor (measured 20 and 14 mm)."""
+    pytest.importorskip("ezc3d")
+    from symgait.data.inventory import cop_marker_distance
+    from symgait.io import read_c3d
+
+    c = read_c3d(data("c3d_org/Walk1.c3d"))
+    d = [cop_marker_distance(c, pl) for pl in c.plates]
+    assert all(x is not None and x < 0.05 for x in d), d
 
 
 def test_walking_force_peak_is_body_weight_like(found):
