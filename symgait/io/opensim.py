@@ -384,14 +384,14 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
 
     Variants read: empty fields between header values or between labels (one
     label per 2 or 3 columns), CRLF line ends, blank lines, a tab after the last
-    value, ``CameraRate`` without ``DataRate``, no ``NumFrames``/``NumMarkers``
-    (counted), units ``m``/``mm``/``cm``/``in`` with any case or padding.  A
+    value, rows that stop before their last (missing) markers, ``CameraRate`` without
+    ``DataRate``, no ``NumFrames``/``NumMarkers`` (counted), units ``m``/``mm``/``cm``/``in`` with any case or padding.  A
     ``NumFrames`` larger than the rows read is accepted (noted in
     :attr:`Markers.notes`) when the rows start after frame 1, i.e. the file was
     cut from a longer capture; from frame 1 it means a truncated file.
 
-    Raises :class:`DataFormatError` when a row has fewer/more values than
-    ``2 + 3*NumMarkers``, a value is not a number, the label count differs
+    Raises :class:`DataFormatError` when a row has more values than ``2 + 3*NumMarkers``
+    or fewer by other than whole X/Y/Z triples, a value is not a number, the label count differs
     from ``NumMarkers``, the rows are fewer than ``NumFrames`` from frame 1
     (truncated), the unit is unknown or missing, or (``check_units``) the stated
     unit does not fit the markers' spread (:func:`symgait.io.units.check_marker_units`:
@@ -444,6 +444,7 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
                               line=4)
     ncol = 2 + 3 * nmark
     frames, times, rows = [], [], []
+    short = 0
     for li in range(5, len(lines)):
         line = lines[li]
         if not line.strip():
@@ -455,6 +456,9 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
         # drop trailing empties beyond the expected columns (some writers pad)
         while len(parts) > ncol and parts[-1] == "":
             parts.pop()
+        if 2 <= len(parts) < ncol and (ncol - len(parts)) % 3 == 0:
+            short += 1                  # writers that omit the trailing missing markers
+            parts += [""] * (ncol - len(parts))
         if len(parts) != ncol:
             raise DataFormatError(
                 path, f"row has {len(parts)} fields, expected {ncol} (Frame#, Time and X/Y/Z of "
@@ -476,6 +480,9 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
             raise
     if not rows:
         raise DataFormatError(path, "no data rows after the 5 header lines", line=len(lines))
+    if short:
+        notes.append(f"{short} row(s) end before the last markers (whole X/Y/Z triples "
+                     "missing); those markers are NaN there")
     if "NumFrames" in meta:
         nframes = _header_number(path, meta, "NumFrames", int)
         if len(rows) != nframes:

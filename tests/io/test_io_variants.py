@@ -69,6 +69,25 @@ def test_trc_real_file_with_double_tab_header(data, tmp_path):
     np.testing.assert_array_equal(b.positions, a.positions)
 
 
+def test_trc_rows_ending_before_missing_markers(tmp_path):
+    """A writer that omits the trailing missing markers of a row: those are NaN, the rest
+    as stored; a row short by a part of a triple is still an error naming the line."""
+    names, pos = _walker(T=10)
+    lines = _trc_text(names, pos).split("\n")
+    lines[8] = "\t".join(lines[8].split("\t")[:5])          # frame 3: only PELV
+    p = tmp_path / "short.trc"
+    p.write_text("\n".join(lines))
+    m = read_trc(p)
+    assert np.isnan(m.positions[2, 1:]).all()
+    np.testing.assert_allclose(m.positions[2, 0], pos[2, 0] * 1e-3)
+    assert any("end before the last markers" in n for n in m.notes)
+    lines[8] = "\t".join(lines[8].split("\t")[:4])
+    p.write_text("\n".join(lines))
+    with pytest.raises(DataFormatError, match="row has 4 fields, expected 11") as e:
+        read_trc(p)
+    assert e.value.line == 9
+
+
 def test_trc_camera_rate_only_and_counts_missing(tmp_path):
     names, pos = _walker(T=20, rate=60.0)
     p = tmp_path / "cam.trc"
