@@ -9,7 +9,7 @@ whose source labels all exist in the trial is used (e.g. ``SACR``, else ``LPSI+R
 ``V.Sacral``).  Labels are matched case-sensitively after removing a ``Subject:`` prefix
 (Vicon's ``A22:RASI``).
 
-Built-in sets (:data:`MARKERSETS`):
+Built-in sets (:data:`MARKERSETS`), point-based:
 
 * ``gait2354`` — OpenSim gait2354's experimental markers (``subject01_walk1.trc``): the built-in
   models carry these names, so the map is the identity for every model point.  TRC markers the
@@ -50,6 +50,23 @@ Built-in sets (:data:`MARKERSETS`):
   CMU ``root`` (between the hip centres, at a subject-specific height in the pelvis) and the
   spine bone ends (``lowerback`` ends ~8 cm above the model's lumbar joint).
 
+* ``hamner`` — Hamner & Delp 2013 running markers (pelvis ``RASI``/``RPSI``, thigh and shank
+  clusters ``RTH1-3``/``RTB1-3``, foot ``RCAL``/``RTOE``/``RMT5``, trunk ``C7``/``CLAV``/``RACR``);
+* ``isb`` — ISB anatomical landmarks of Schreiber & Moissenet 2019 (``R_IAS``, ``R_IPS``,
+  ``R_FLE``/``R_FME``, ``R_FAL``/``R_TAM``, ``R_FCC``, ``R_FM1/2/5``, ``CV7``, ``SJN``, ``SXS`` ...).
+
+  Both are *body-fixed* sets: each label sits at an offset in a body's frame (in units of the
+  body's reference length, so it scales with the subject), the median over the subjects' scaled
+  OpenSim models (:mod:`symgait.data.marker_conventions`); the IK carries them as affine
+  combinations of model points (:mod:`symgait.data.body_markers`).  Cluster placements differ
+  between subjects: :func:`~symgait.data.marker_fit.fit_trial_markers` re-fits the offsets of
+  the markers that fit worse than 20 mm (:mod:`symgait.data.registration`).
+
+:func:`detect` picks the built-in set that maps most of a trial's labels (ties: the larger
+fraction of the set present; fewer than :data:`MIN_MATCHED` labels: an error naming the fixes)
+and says why.  An OpenSim model's MarkerSet is another body-fixed set
+(:func:`~symgait.data.osim_markerset.markerset_from_osim`, ``--osim``).
+
 User maps: :func:`load_markerset` reads a YAML/JSON file::
 
     name: my-lab
@@ -57,6 +74,7 @@ User maps: :func:`load_markerset` reads a YAML/JSON file::
       RASI: R.ASIS                          # label: point
       LPSI+RPSI: V.Sacral                   # mean of labels
       RTHI: {point: R.Thigh.Upper, weight: 0.3}
+      RTH9: {body: femur_r, offset: [0.05, -0.2, 0.07]}   # metres in the body's frame
 """
 from __future__ import annotations
 

@@ -198,3 +198,24 @@ def test_ik_threshold_names_the_cause(data, kern):
     sw.labels = swap_sides(sw.labels)                            # left/right labels exchanged
     with pytest.raises(IKFitError, match="left/right labels swapped"):
         retarget(m, k, sw, height=1.803, mass=72.6)
+
+
+def test_user_map_body_entry(tmp_path, kern):
+    m, k = kern("gait3d")
+    f = tmp_path / "map.yaml"
+    f.write_text("name: mine\nmarkers:\n  RASI: R.ASIS\n  RTH9: {body: femur_r, offset: [0.05, -0.2, 0.07], weight: 0.5}\n")
+    from symgait.data.markersets import load_markerset
+    ms = load_markerset(f)
+    e = ms.entries[1]
+    assert e.body == "femur_r" and not e.scaled and e.weight == 0.5
+    p = m.parameters(height=1.7, mass=70)
+    tg = resolve(ms, ["RASI", "RTH9"], np.zeros((2, 2, 3)), m, p)
+    assert tg.bodies == [None, "femur_r"] and tg.points[1] == "femur_r@(0.0500, -0.2000, 0.0700)"
+    # at q = 0 every body frame is aligned with the world: the point is the hip centre + offset
+    P = k.points(np.zeros((1, m.nq)), p)[0]
+    hip = P[m.points.index("hip_r_center")]
+    assert np.allclose(tg.A[1] @ P, hip + [0.05, -0.2, 0.07], atol=1e-12)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("markers:\n  X: {body: femur_r, offset: [1, 2]}\n")
+    with pytest.raises(ValueError, match="3 numbers"):
+        load_markerset(bad)
