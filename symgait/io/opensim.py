@@ -231,10 +231,13 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
         raise DataFormatError(path, f"empty column label in {labels!r}; expected one label per "
                               "tab-separated column", line=j + 1)
     k = len(labels)
+    notes: List[str] = []
     for key in ("nColumns", "datacolumns"):
         if key in header:
             n = _parse_int(path, header[key], key, None)
-            if n != k:
+            if n == k - 1:
+                notes.append(f"{key}={n} counts the columns without time")
+            elif n != k:
                 raise DataFormatError(path, f"header says {n} columns but the label line has {k}",
                                       line=j + 1, field=key)
 
@@ -267,7 +270,6 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
         if n != data.shape[0]:
             raise DataFormatError(path, f"header says {n} rows but {data.shape[0]} were read; "
                                   "the file may be truncated", field="nRows")
-    notes: List[str] = []
     if "datarows" in header and datarows_mismatch != "ignore":
         n = _parse_int(path, header["datarows"], "datarows", None)
         if n != data.shape[0]:

@@ -156,6 +156,13 @@ def test_mot_header_versions_and_padding(tmp_path):
         np.testing.assert_array_equal(t.data, np.asarray(rows)[:, 1:])
         np.testing.assert_array_equal(t.time, np.asarray(rows)[:, 0])
     assert tabs[0].in_degrees and not tabs[1].in_degrees
+    # nColumns without the time column is a known variant; another count is an error
+    p = tmp_path / "ncol.mot"
+    p.write_text("nColumns=2\nendheader\n" + body)
+    assert any("without time" in n for n in read_mot(p).notes)
+    p.write_text("nColumns=5\nendheader\n" + body)
+    with pytest.raises(DataFormatError, match="header says 5 columns but the label line has 3"):
+        read_mot(p)
 
 
 def test_mot_stale_legacy_datarows_is_noted(data):
