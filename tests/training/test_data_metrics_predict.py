@@ -233,8 +233,14 @@ def test_evaluate_and_report(tiny_bundle, tmp_path):
     res = evaluate_and_report(bundle, d["test"] + d["motion_only"], tmp_path, log=lambda *a: None)
     name = d["test"][0].name
     assert set(res["per_sequence"]) == {name}
-    for k in ("ef", "rf", "em", "rm", "et", "rt"):
-        assert np.isfinite(res["pooled"][k])
+    s = d["test"][0]
+    pred = bundle.predict(s)
+    for k, (a, b) in {"ef": (pred["w"][..., :3], s.w[..., :3]), "em": (pred["w"][..., 3:], s.w[..., 3:]),
+                      "et": (pred["JT"], s.tau[:, [s.coordinates.index(c) for c in s.actuated]])}.items():
+        want = np.sqrt(np.mean(((np.asarray(a) - b) / s.mass) ** 2))  # the RMSE per kg, by hand
+        assert res["pooled"][k] == pytest.approx(want, rel=1e-6), k
+    for k in ("rf", "rm", "rt"):
+        assert res["pooled"][k] > 0
     assert d["motion_only"][0].name in res["unlabelled"]
     j = json.loads((tmp_path / "metrics.json").read_text())
     assert j["pooled"]["ef"] == pytest.approx(res["pooled"]["ef"])
@@ -247,13 +253,18 @@ def test_plots(tiny_bundle, tmp_path):
     from training.plots import plot_grf, plot_loss
     bundle, out, d = tiny_bundle
     s = d["test"][0]
+    from matplotlib.image import imread
+    from training.plots import read_log
     p = plot_grf(tmp_path / "g.png", s, {"a": bundle.predict(s)["w"], "b": s.w * 0.9})
-    assert p.stat().st_size > 5000
+    img = imread(p)
+    assert img.shape[:2] == (round(90 * (2.3 * len(s.contacts) + 0.6)), 810)  # one panel per contact, 90 dpi
+    assert img[..., :3].std() > 0.05                                            # not blank
     log = tmp_path / "log.jsonl"
     log.write_text('{"step": 1, "total": 2.0, "sup": 1.0}\nnot json\n{"step": 2, "total": 1.0, "sup": 0.5}\n')
-    assert plot_loss(tmp_path / "l.png", log).stat().st_size > 5000
+    assert [r["step"] for r in read_log(log)] == [1, 2]                          # the bad line skipped
+    assert imread(plot_loss(tmp_path / "l.png", log)).shape[:2] == (360, 630)
     if (out / "log.jsonl").exists():
-        assert plot_loss(tmp_path / "l2.png", out / "log.jsonl").stat().st_size > 5000
+        assert imread(plot_loss(tmp_path / "l2.png", out / "log.jsonl"))[..., :3].std() > 0.05
 
 
 def write_mot(path, seq):
