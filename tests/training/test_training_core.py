@@ -169,9 +169,14 @@ def test_supervised_loss_masks_unlabelled(planar, seqs, weak):
     b = window_batch(weak, 12, 12)
     assert b["labelled"].any() and (~b["labelled"]).any()
     o = bundle.outputs(b)
+    o["y_n"].retain_grad()
     r = Losses(cfg, m, k)(b, o)
-    assert torch.isfinite(r["total"])
-    r["total"].backward()
+    lab = b["labelled"]
+    d = (o["y_n"] - o["target_n"])[lab]
+    assert torch.allclose(r["sup"], (d[torch.isfinite(d)] ** 2).mean())  # the masked MSE, by hand
+    r["sup"].backward()
+    g = o["y_n"].grad
+    assert bool((g[~lab] == 0).all()) and bool((g[lab] != 0).any())        # no gradient from unlabelled windows
     assert all(bool(torch.isfinite(p.grad).all()) for p in bundle.net.parameters())
 
 
