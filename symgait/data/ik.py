@@ -558,8 +558,9 @@ def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_
     tg = res.targets
     mp = tg.A @ kern.points(np.zeros((1, model.nq)), p)[0]
     ratio = unit_ratio(tg.positions, mp)
-    head = (f"IK RMS {report.ik_rms_mm:.0f} mm (mean over {report.frames} frames) is above the "
-            f"{report.threshold_mm:.0f} mm threshold for marker set {ms.name} ({choice})")
+    head = (f"IK RMS {report.checked_rms_mm:.0f} mm ({report.checked_on}, mean over {report.frames} "
+            f"frames) is above the {report.threshold_mm:.0f} mm threshold for marker set {ms.name} "
+            f"({choice})")
     if ratio > 20 or ratio < 0.05:
         unit = ("millimetres read as metres" if ratio > 500 else "centimetres read as metres"
                 if ratio > 20 else "metres read as millimetres" if ratio < 0.002 else "a wrong unit")
@@ -569,8 +570,8 @@ def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_
         n = res.q.shape[0]
         frames = np.unique(np.linspace(0, n - 1, min(n, 12)).round().astype(int))
         sw = _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs)
-        base = float(np.nanmean(res.rms[frames]))
-        if sw is not None and sw < 0.6 * base and sw <= max_rms:
+        base = float(np.nanmean(res.rms[frames]))   # 3-D RMS on both sides of the comparison
+        if sw is not None and sw < 0.6 * base:
             cause = (f"likely cause: left/right labels swapped — with L/R exchanged the RMS is "
                      f"{1000 * sw:.0f} mm instead of {1000 * base:.0f} mm; relabel the markers")
         else:
@@ -623,7 +624,8 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     axes = _root_translation_axes(model)
     notes = [f"marker set {ms.name}: {choice}"]
     offset = np.zeros(3)
-    if not any(abs(a[2]) > 0.5 for a in axes):
+    planar = not any(abs(a[2]) > 0.5 for a in axes)
+    if planar:
         zc = float(np.nanmean(pos[..., 2]))
         pos = pos.copy()
         pos[..., 2] -= zc
@@ -659,7 +661,7 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     res = solve_ik(model, kern, p, targets, time, mode=mode, **ik_kwargs)
     res.notes = notes + res.notes
     res.offset = offset
-    res.report = ik_report(res, choice, max_rms)
+    res.report = ik_report(res, choice, max_rms, planar=planar)
     if not res.report.passed:
         raise _ik_failure(model, kern, p, ms, choice, source.labels, pos, keep, res, res.report,
                           max_rms, ik_kwargs)

@@ -31,8 +31,10 @@ class IKReport:
     """Per trial: ``markerset`` (name) and why it was chosen (``choice``), ``frames``,
     ``marker_rms_mm`` per target, ``ik_rms_mm`` (mean over frames of the per-frame RMS),
     ``worst_frame`` (index into the fitted frames), ``worst_frame_time`` (s),
-    ``worst_frame_rms_mm``, ``ik_worst_marker`` and its RMS, ``threshold_mm``, ``unused_labels``,
-    ``assignment`` (registered markers: label → body and offset), ``notes``."""
+    ``worst_frame_rms_mm``, ``ik_worst_marker`` and its RMS, ``threshold_mm``, the RMS the
+    threshold is checked on (``checked_rms_mm``: 3-D, or the sagittal X-Y plane for a model
+    without lateral motion, ``checked_on``), ``unused_labels``, ``assignment`` (registered
+    markers: label → body and offset), ``notes``."""
     markerset: str
     choice: str
     frames: int
@@ -44,13 +46,15 @@ class IKReport:
     ik_worst_marker: str
     ik_worst_marker_rms_mm: float
     threshold_mm: Optional[float]
+    checked_rms_mm: float = float("nan")
+    checked_on: str = "3-D"
     unused_labels: List[str] = field(default_factory=list)
     assignment: Dict[str, dict] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return self.threshold_mm is None or self.ik_rms_mm <= self.threshold_mm
+        return self.threshold_mm is None or self.checked_rms_mm <= self.threshold_mm
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,10 +73,18 @@ class IKReport:
 
 
 def ik_report(ik, choice: str = "", threshold: Optional[float] = DEFAULT_MAX_RMS,
-              assignment: Optional[Dict[str, dict]] = None) -> IKReport:
-    """:class:`IKReport` of an :class:`~symgait.data.ik.IKResult` (``threshold`` in m)."""
+              assignment: Optional[Dict[str, dict]] = None, planar: bool = False) -> IKReport:
+    """:class:`IKReport` of an :class:`~symgait.data.ik.IKResult` (``threshold`` in m).
+    ``planar``: the model moves in the X-Y plane only, so the threshold is checked on the
+    in-plane error (its out-of-plane error is the markers' lateral motion, not a misfit)."""
     rms = np.asarray(ik.rms, float)
     ok = np.isfinite(rms)
+    if planar:
+        e = np.asarray(ik.fitted, float)[..., :2] - np.asarray(ik.targets.positions, float)[..., :2]
+        with np.errstate(invalid="ignore"):
+            checked = float(1000 * np.nanmean(np.sqrt(np.nanmean(np.sum(e ** 2, -1), 1))))
+    else:
+        checked = float(1000 * np.nanmean(rms)) if ok.any() else float("nan")
     wf = int(np.nanargmax(rms)) if ok.any() else 0
     mr = {n: 1000.0 * v for n, v in ik.target_rms.items() if np.isfinite(v)}
     wm = max(mr, key=mr.get) if mr else ""
@@ -82,6 +94,7 @@ def ik_report(ik, choice: str = "", threshold: Optional[float] = DEFAULT_MAX_RMS
                     worst_frame_rms_mm=float(1000 * rms[wf]) if rms.size else float("nan"),
                     ik_worst_marker=wm, ik_worst_marker_rms_mm=float(mr.get(wm, float("nan"))),
                     threshold_mm=None if threshold is None else 1000.0 * float(threshold),
+                    checked_rms_mm=checked, checked_on="sagittal plane" if planar else "3-D",
                     unused_labels=list(ik.targets.unused_labels), assignment=dict(assignment or {}),
                     notes=list(ik.notes))
 

@@ -219,3 +219,16 @@ def test_user_map_body_entry(tmp_path, kern):
     bad.write_text("markers:\n  X: {body: femur_r, offset: [1, 2]}\n")
     with pytest.raises(ValueError, match="3 numbers"):
         load_markerset(bad)
+
+
+def test_planar_models_checked_in_their_plane(data, kern):
+    """A sagittal model cannot follow the markers' lateral motion: its fit is checked on the
+    in-plane (X-Y) error, which is never larger than the 3-D one."""
+    m, k = kern("planar")
+    src = _slice(load_source(data("cmu/subject08/08_01.amc")), 0, 40)
+    ik, p, tg = retarget(m, k, src, height=1.65, mass=65)
+    rep = ik.report
+    assert rep.checked_on == "sagittal plane" and rep.passed
+    assert rep.checked_rms_mm <= rep.ik_rms_mm
+    e = ik.fitted[..., :2] - tg.positions[..., :2]
+    assert np.isclose(rep.checked_rms_mm, 1000 * np.mean(np.sqrt(np.mean(np.sum(e ** 2, -1), 1))))
