@@ -419,13 +419,12 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
         row["mass"] = round(float(s.mass), 3)
         summ = dict(r["summary"], frames=len(s))
         row.update(summ, convention=summ["markerset"] or "OpenSim coordinates",
-                   label_kind=s.label_kind, role="labelled" if t["kind"] == "force" and
-                   s.label_kind == "measured" else "motion_only", notes=r.get("notes", []),
+                   label_kind=s.label_kind,
+                   role="labelled" if s.label_kind == "measured" else "motion_only",
+                   notes=r.get("notes", []),
                    p_start=s.p.tolist())
         fb, mb = residual_rms(kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p), s.mass)
         row.update(residual_force_rms_per_kg=round(fb, 4), residual_moment_rms_per_kg=round(mb, 4))
-        if row["role"] == "motion_only" and s.label_kind == "measured":
-            row["role"] = "labelled"
         seqs[t["name"]] = (s, row, t["key"])
         rows.append(row)
     # per-subject consistency fit
@@ -456,7 +455,6 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
                        residual_moment_rms_per_kg_fitted=round(ma, 4), p_fitted=p_new.tolist(),
                        fit_seconds=res["seconds"], fit_cached=cached)
             seqs[n] = (s, row, key)
-    seq_dir = out / "sequences"
     for name, (s, row, key) in seqs.items():
         rel = Path("sequences") / re.sub(r"[^A-Za-z0-9_.-]+", "_", row["subject"]) / f"{name}.npz"
         s.save(out / rel)

@@ -17,7 +17,7 @@ from the subject's height and mass): masses ×[0.75, 1.25], lengths ×[0.95, 1.0
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
