@@ -44,6 +44,11 @@ class Bundle:
         self.featurizer = Featurizer(self.model, contacts=cfg.variant == "cfinet")
         self.layout = OutputLayout.for_model(self.model)
         self.net, self.normalizer = net, normalizer
+        self.physics = None
+        if cfg.variant == "pcnet":
+            from .pcnet import PhysicsConsistent
+            dt = torch.float64 if cfg.loss.layer_dtype == "float64" else torch.float32
+            self.physics = PhysicsConsistent(self.model, self.featurizer, dt)
         self.train_state = train_state
         self.history = history or []
 
@@ -77,9 +82,14 @@ class Bundle:
         x = self.normalizer.normalize_features(f.float())
         y_n = net(x)
         psi = self.featurizer.heading(q)
-        y = self.normalizer.denormalize_outputs(y_n)
-        wh, jt = self.layout.split(y)
-        w = self.featurizer.to_world(wh, psi.to(wh.dtype))
+        if self.physics is not None:  # pcnet: wrenches distribute the motion's total force
+            w, jt = self.physics(batch, y_n, psi)
+            y_n = self.normalizer.normalize_targets(
+                self.layout.join(self.featurizer.to_heading(w, psi.to(w.dtype)), jt))
+        else:
+            y = self.normalizer.denormalize_outputs(y_n)
+            wh, jt = self.layout.split(y)
+            w = self.featurizer.to_world(wh, psi.to(wh.dtype))
         out = {"y_n": y_n, "w_per_kg": w, "jt_per_kg": jt, "psi": psi}
         if "w" in batch and "JT" in batch:
             m = batch["mass"].to(dev, torch.float64)

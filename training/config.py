@@ -18,7 +18,7 @@ import yaml
 __all__ = ["Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
            "load_config", "builtin_configs", "VARIANTS", "CONFIG_DIR"]
 
-VARIANTS = ("baseline", "fnet", "finet", "cfinet")
+VARIANTS = ("baseline", "fnet", "finet", "cfinet", "pcnet")
 CONFIG_DIR = importlib.resources.files("training") / "configs"  # built-in configs (package data)
 
 
@@ -37,6 +37,7 @@ class DataConfig:
     n_labelled: int = 2         # training sequences that keep their force labels (-1: all)
     seed: int = 0
     labelled_fraction: float = 0.5  # share of each batch drawn from labelled windows (<0: uniform)
+    mirror: bool = True         # add the sagittal mirror image of every training window (symgait.data.augment)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class LossConfig:
     w_sup: float = 1.0          # supervised MSE (normalised per channel, per kg)
     w_fwd: float = 1.0          # forward-dynamics loss
     w_inv: float = 0.1          # inverse-dynamics residual loss (finet, cfinet)
+    pcnet_fwd: bool = False     # pcnet: add the forward loss (w_fwd) to the supervised one
     horizon: int = 8            # frames simulated from each observed state (0: whole window)
     substeps: int = 1
     integrator: str = "semi_implicit_euler"   # or "rk4"
@@ -77,12 +79,13 @@ class TrainConfig:
     ckpt_every: int = 200
     num_threads: int = 1        # torch and numba threads per process (0: leave as is)
     val_windows: int = 64       # windows of the validation set evaluated at each log step
+    patience: int = 0           # stop after this many validations without a better best.pt (0: never)
 
 
 @dataclass
 class Config:
     model: str = "planar"
-    variant: str = "fnet"       # baseline | fnet | finet | cfinet
+    variant: str = "fnet"       # baseline | fnet | finet | cfinet | pcnet
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     net: NetConfig = field(default_factory=NetConfig)

@@ -23,7 +23,9 @@ and joint torques ``JT = m * jt_per_kg`` (N m), m the subject's mass.
   the predicted wrenches, restricted to the root's degrees of freedom (planar root: F_x, F_y, M_z),
   ``L_inv = mean_{b,t} (|r_F| + |r_M|) / m_b`` (:func:`symgait.layers.inverse_loss`).
 
-``L = w_sup L_sup + w_fwd L_fwd [+ w_inv L_inv]``; baseline: ``L_sup`` only.
+``L = w_sup L_sup + w_fwd L_fwd [+ w_inv L_inv]``; baseline: ``L_sup`` only; pcnet
+(:mod:`training.pcnet`): ``L_sup`` on its constructed wrenches and torques, ``+ w_fwd L_fwd`` with
+``loss.pcnet_fwd`` (its root force residual is zero by construction, so no inverse term).
 The physics layers run on CPU in ``loss.layer_dtype``; the network's outputs are moved there
 (autograd follows ``.to()``).
 """
@@ -31,16 +33,17 @@ from __future__ import annotations
 
 from typing import Dict
 
-import numpy as np
 import torch
 
 from symgait.errors import InputError
 from symgait.layers import ForwardDynamics, InverseDynamics, inverse_loss
 
+from .pcnet import root_dof_mask
+
 __all__ = ["Losses", "supervised_loss", "VARIANT_TERMS"]
 
 VARIANT_TERMS = {"baseline": ("sup",), "fnet": ("sup", "fwd"), "finet": ("sup", "fwd", "inv"),
-                 "cfinet": ("sup", "fwd", "inv")}
+                 "cfinet": ("sup", "fwd", "inv"), "pcnet": ("sup",)}  # pcnet: + "fwd" with loss.pcnet_fwd
 
 
 def supervised_loss(pred_n, target_n, labelled):
@@ -63,12 +66,10 @@ class Losses:
         self._fwd = {}
         self.inv = InverseDynamics(self.kernels)
         self.terms = VARIANT_TERMS[cfg.variant]
-        mask = torch.ones(6, dtype=self.dtype)
-        b = model.spec.bodies[0]
-        if b.joint_type == "planar":  # only the components along the root's DOF vanish
-            axes = [np.asarray(a, float) for a in b.joint_axes]
-            mask = torch.tensor(np.r_[np.abs(axes[0]) + np.abs(axes[1]), np.abs(axes[2])] > 0.5, dtype=self.dtype)
-        self.residual_mask = mask
+        if cfg.variant == "pcnet" and cfg.loss.pcnet_fwd:
+            self.terms = self.terms + ("fwd",)
+        # only the components along the root's DOF vanish
+        self.residual_mask = torch.as_tensor(root_dof_mask(model), dtype=self.dtype)
         self.skipped = 0
 
     def forward_layer(self, rate: float) -> ForwardDynamics:

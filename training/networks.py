@@ -69,8 +69,12 @@ class TemporalConvNet(nn.Module):
 
 
 def build_network(cfg, model, n_features: int) -> nn.Module:
-    """The configured network for ``model``: ``n_features`` inputs, nc*6 + n_act outputs."""
-    lay = OutputLayout.for_model(model)
+    """The configured network for ``model``: ``n_features`` inputs, nc*6 + n_act outputs (``pcnet``:
+    nc*6, the distribution of the motion's total force, see :mod:`training.pcnet`)."""
+    n_out = OutputLayout.for_model(model).n_out
+    if cfg.variant == "pcnet":
+        from .pcnet import N_CHANNELS
+        n_out = N_CHANNELS * model.n_contacts
     n = cfg.net
-    return TemporalConvNet(n_features, lay.n_out, hidden=n.hidden, layers=n.layers,
+    return TemporalConvNet(n_features, n_out, hidden=n.hidden, layers=n.layers,
                            kernel_size=n.kernel_size, dropout=n.dropout)

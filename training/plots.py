@@ -85,7 +85,7 @@ def plot_loss(path, log_path, *, keys: Optional[Seq[str]] = None, title: str = "
     plt = _plt()
     rows = [r for r in read_log(log_path) if "step" in r]
     skip = {"step", "time", "seconds", "elapsed", "lr", "epoch", "wall", "bad_steps", "steps_per_s",
-            "skipped"}
+            "skipped", "best_step"}
     if keys is None:
         keys = []
         for r in rows:

@@ -8,6 +8,13 @@
   kernels are per-sample deterministic). ``resume=True`` restores network, optimizer, step, RNG
   states and the log accumulators from ``out_dir/last.pt``: the continued run reproduces the
   uninterrupted one.
+* ``data.mirror``: every training window is added a second time as its sagittal mirror image
+  (:func:`symgait.data.augment.mirror_map`: motion, wrenches, torques, contact labels and
+  parameters; skipped with a note for a model that is not left/right symmetric).
+* Validation (``val_sequences``) at every log step; the network with the best validation score
+  (``val_rmse_grf_per_kg`` where the validation set has labels, else ``val_total``) is written to
+  ``best.pt`` beside ``last.pt``; with ``train.patience`` > 0 training stops after that many
+  validations without improvement. ``loss.png`` (the curves of ``log.jsonl``) is written at the end.
 * A step whose gradient is non-finite is skipped (counted in ``bad_steps``); diverged forward
   simulations are dropped inside the loss (``skipped``).
 * DDP: under ``torchrun`` (``WORLD_SIZE`` > 1) the process group is initialised (gloo on CPU, nccl on
@@ -33,7 +40,8 @@ from .config import Config
 from .losses import Losses
 from .metrics import rmse
 
-__all__ = ["train", "collate", "init_distributed", "window_batch", "resolve_device"]
+__all__ = ["train", "collate", "init_distributed", "window_batch", "resolve_device", "mirrored_window",
+           "val_score"]
 
 
 def init_distributed(device: str = "cpu"):
@@ -58,8 +66,21 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def window_batch(sequences, window: int, stride: int, kinds=None) -> Dict[str, torch.Tensor]:
-    """All windows of the sequences collated into one batch (with each window's frame rate)."""
+def mirrored_window(d: dict, mirror, actuated) -> dict:
+    """A window dict's sagittal mirror image (``mirror``: :class:`symgait.data.augment.Mirror`;
+    ``actuated``: indices of ``JT``'s coordinates, a set closed under mirroring)."""
+    out = mirror.sample(d)
+    if d.get("JT") is not None:
+        jt = np.asarray(d["JT"], float)
+        full = np.zeros(jt.shape[:-1] + (len(mirror.perm),))
+        full[..., actuated] = jt
+        out["JT"] = mirror.coordinates(full)[..., actuated]
+    return out
+
+
+def window_batch(sequences, window: int, stride: int, kinds=None, mirror=None) -> Dict[str, torch.Tensor]:
+    """All windows of the sequences collated into one batch (with each window's frame rate);
+    with ``mirror`` (a :class:`symgait.data.augment.Mirror`) each window's mirror image is added."""
     from symgait.data.dataset import WindowDataset
     ds = WindowDataset(sequences, window, stride, kinds=kinds)
     items = []
@@ -67,6 +88,8 @@ def window_batch(sequences, window: int, stride: int, kinds=None) -> Dict[str, t
         d = ds[k]
         d["rate"] = ds.sequences[i].rate
         items.append(d)
+        if mirror is not None:
+            items.append(mirrored_window(d, mirror, mirror.model.actuated_indices))
     if not items:
         raise ValueError(f"no window of {window} frames in {len(ds.sequences)} sequences "
                          f"(lengths {[len(s) for s in ds.sequences]}): lower data.window")
@@ -127,7 +150,14 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     kinds = None
     if cfg.variant == "baseline":
         kinds = ("measured", "derived")
-    data = window_batch(sequences, cfg.data.window, cfg.data.stride, kinds=kinds)
+    mirror = None
+    if cfg.data.mirror:
+        from symgait.data.augment import mirror_map
+        try:
+            mirror = mirror_map(model)
+        except ValueError as e:
+            say(f"no mirroring augmentation: {e}")
+    data = window_batch(sequences, cfg.data.window, cfg.data.stride, kinds=kinds, mirror=mirror)
     labelled = data["labelled"].numpy()
     lab_idx, unl_idx = np.nonzero(labelled)[0], np.nonzero(~labelled)[0]
     if not len(lab_idx) and cfg.variant == "baseline":
@@ -143,6 +173,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     acc: Dict[str, float] = {}
     bad_steps = 0
     ckpt = out / "last.pt" if out is not None else None
+    best = {"score": math.inf, "step": 0, "stale": 0}
     if resume:
         if ckpt is None or not ckpt.exists():
             raise FileNotFoundError(f"resume=True but there is no checkpoint {ckpt}")
@@ -155,6 +186,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
         step, acc, bad_steps = ts["step"], ts["acc"], ts["bad_steps"]
         losses.skipped = ts["skipped"]
         history = list(d.get("history") or [])
+        best = dict(ts.get("best", best))
         _set_rng_state(rng, ts["rng"])
         say(f"resumed from {ckpt} at step {step}")
     run_net = net
@@ -175,7 +207,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
             return
         bundle.history = history
         ts = {"optimizer": opt.state_dict(), "step": step, "acc": dict(acc), "bad_steps": bad_steps,
-              "skipped": losses.skipped, "rng": _rng_state(rng)}
+              "skipped": losses.skipped, "rng": _rng_state(rng), "best": dict(best)}
         save(ckpt, bundle.state(train_state=ts))
 
     say(f"training {cfg.variant} on {cfg.model}: {len(sequences)} sequences, {len(labelled)} windows "
@@ -186,6 +218,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     t_last, n_last = time.perf_counter(), 0
     net.train()
     while step < T.steps:
+        stop = False
         idx = _sample(rng, lab_idx, unl_idx, T.batch_size, cfg.data.labelled_fraction)
         b = index_batch(data, idx[rank::world])
         o = bundle.outputs(b, net=run_net)
@@ -222,6 +255,21 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
                 rec["skipped"] = rec["skipped"] * nn_  # total chunks skipped since the last record
             if val is not None and main:
                 rec.update(_validate(bundle, val, val_losses))
+                score = val_score(rec)
+                if score < best["score"]:
+                    best.update(score=score, step=step, stale=0)
+                    if out is not None:
+                        bundle.history = history + [rec]
+                        save(out / "best.pt", bundle.state())
+                else:
+                    best["stale"] += 1
+                    stop = 0 < T.patience <= best["stale"]
+                rec["best_step"] = best["step"]
+            if world > 1:
+                import torch.distributed as dist
+                flag = torch.tensor([float(stop)])
+                dist.broadcast(flag, 0)
+                stop = bool(flag.item())
             history.append(rec)
             if main:
                 say(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
@@ -230,15 +278,32 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
                         f.write(json.dumps(rec) + "\n")
             acc = {}
             t_last, n_last = time.perf_counter(), 0
-        if step % T.ckpt_every == 0 or step == T.steps:
+        if step % T.ckpt_every == 0 or step == T.steps or stop:
             checkpoint()
+        if stop:
+            say(f"early stop at step {step}: no better validation score for {T.patience} evaluations "
+                f"(best at step {best['step']}: {best['score']:.4g}, {out / 'best.pt' if out else 'not saved'})")
+            break
     bar.close()
+    if out is not None and main and history:
+        try:
+            from .plots import plot_loss
+            plot_loss(out / "loss.png", out / "log.jsonl", title=cfg.variant)
+        except ImportError as e:  # no matplotlib: the run itself is complete
+            say(f"no loss plot: {type(e).__name__}: {e}")
     bundle.history = history
     bundle.net = net
     if world > 1:
         import torch.distributed as dist
         dist.barrier()
     return bundle
+
+
+def val_score(rec: dict) -> float:
+    """The validation score that selects ``best.pt`` (lower is better): ``val_rmse_grf_per_kg``
+    where the validation set has labels, else ``val_total``."""
+    v = rec.get("val_rmse_grf_per_kg", rec.get("val_total", math.inf))
+    return float(v) if v is not None and math.isfinite(v) else math.inf
 
 
 @torch.no_grad()
