@@ -153,7 +153,8 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
     with ``motion_only=False``).  ``info``: one dict per loaded trial (name, role, frames, rate,
     duration, label kind, mass, height, notes).  ``trials``: restrict to these names.  A trial
     whose files are missing or whose processing fails is skipped, with the reason logged and in
-    ``skipped``.
+    ``skipped``.  A folder built by ``python -m training dataset`` (it holds ``index.json``) is
+    read by :func:`load_dataset` instead (split by subject).
     """
     import symgait
     d = Path(data_dir) if data_dir is not None else default_data_dir()
