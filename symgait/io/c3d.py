@@ -317,11 +317,16 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
         raise DataFormatError(path, f"{raw[3]} bytes but the header (frames {raw[0]}-{raw[1]}) "
                               f"needs {raw[2]}; the file is truncated", field="data block")
     notes: List[str] = []
+    plate_error = None
     try:
-        c = ezc3d.c3d(path, extract_forceplat_data=False)
+        c = ezc3d.c3d(path, extract_forceplat_data=plates)
     except (OSError, RuntimeError, ValueError, IndexError) as e:
-        raise DataFormatError(path, f"cannot be read as C3D ({e}); expected a valid C3D "
-                              "file (header, parameter and data blocks)") from None
+        plate_error = str(e)
+        try:  # parse without the platform module to tell a bad file from bad plate parameters
+            c = ezc3d.c3d(path, extract_forceplat_data=False)
+        except (OSError, RuntimeError, ValueError, IndexError) as e2:
+            raise DataFormatError(path, f"cannot be read as C3D ({e2}); expected a valid C3D "
+                                  "file (header, parameter and data blocks)") from None
     hdr = c["header"]
     p = c["parameters"]
     pts = np.asarray(c["data"]["points"], dtype=np.float64)   # (4, n, T)
@@ -329,12 +334,11 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     platform = []
     if plates and _plates_declared(p) > 0:
         _check_plate_parameters(path, p, ana.shape[1])
-        try:
-            platform = ezc3d.c3d(path, extract_forceplat_data=True)["data"]["platform"]
-        except (OSError, RuntimeError, ValueError, IndexError) as e:
-            raise DataFormatError(path, f"force platforms cannot be computed ({e}); read with "
-                                  "plates=False for the markers alone",
-                                  field="FORCE_PLATFORM") from None
+        if plate_error is not None:
+            raise DataFormatError(path, f"force platforms cannot be computed ({plate_error}); "
+                                  "read with plates=False for the markers alone",
+                                  field="FORCE_PLATFORM")
+        platform = c["data"].get("platform", [])
     elif not plates and _plates_declared(p) > 0:
         notes.append(f"{_plates_declared(p)} force platform(s) not read (plates=False)")
     n_pts = pts.shape[1]
