@@ -17,7 +17,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from .errors import DataFormatError
+from ..errors import InputError
 
 __all__ = ["MarkerGaps", "GapReport", "fill_gaps", "fill_marker_gaps", "active_window",
            "MAX_GAP_S", "MIN_VALID"]
@@ -133,12 +133,12 @@ def fill_gaps(positions: np.ndarray, rate: float, names: Sequence[str], *,
     pos = np.asarray(positions, dtype=np.float64)
     names = tuple(names)
     if pos.ndim != 3 or pos.shape[2] != 3 or pos.shape[1] != len(names):
-        raise DataFormatError(None, f"marker positions of shape {pos.shape} with {len(names)} "
-                              "names; expected (T, n, 3) with one name per marker")
+        raise InputError(f"marker positions of shape {pos.shape} with {len(names)} names; "
+                         "expected (T, n, 3) with one name per marker")
     if method not in _METHODS:
-        raise ValueError(f"method {method!r}; expected one of {_METHODS}")
+        raise InputError(f"method {method!r}; expected one of {_METHODS}")
     if not (rate > 0 and max_gap >= 0 and 0 <= min_valid <= 1):
-        raise ValueError(f"rate {rate}, max_gap {max_gap}, min_valid {min_valid}: expected "
+        raise InputError(f"rate {rate}, max_gap {max_gap}, min_valid {min_valid}: expected "
                          "rate > 0, max_gap >= 0, 0 <= min_valid <= 1")
     T, n = pos.shape[:2]
     valid = np.isfinite(pos).all(axis=2)

@@ -228,9 +228,15 @@ def test_fill_marker_gaps_on_real_markers(data):
     assert np.max(np.abs(filled.positions[40:44, 0] - m.positions[40:44, 0])) < 5e-3
 
 
-def test_fill_gaps_rejects_bad_shapes():
-    with pytest.raises(DataFormatError, match="expected \\(T, n, 3\\)"):
+def test_fill_gaps_rejects_bad_input():
+    from symgait.errors import InputError
+
+    with pytest.raises(InputError, match="expected \\(T, n, 3\\)"):
         fill_gaps(np.zeros((5, 2, 2)), 100.0, ["a", "b"])
+    with pytest.raises(InputError, match="rate > 0"):
+        fill_gaps(np.zeros((5, 2, 3)), 0.0, ["a", "b"])
+    with pytest.raises(InputError, match="method 'spline'"):
+        fill_gaps(np.zeros((5, 2, 3)), 100.0, ["a", "b"], method="spline")
 
 
 # --------------------------------------------------------------------------- C3D plates
