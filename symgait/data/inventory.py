@@ -406,7 +406,9 @@ def markdown_table(results: Sequence[TrialResult]) -> str:
         "usable, the forces are absent or refused (reason given); *refused*: the reader's "
         "`DataFormatError`. *channels*: markers kept after gap filling (short gaps filled up to "
         "0.1 s, markers seen in under half of the active window dropped) or coordinates; "
-        "*plates*: force platforms or force sets; *peak F*: largest total vertical force (N).",
+        "*plates*: force platforms or force sets; *peak F*: largest total vertical force (N). "
+        "Other formats in the folder are not walked here: CMU `.amc`/`.asf` (`read_amc`), "
+        "DeepMimic clips, GaitAnalysisToolKit's 2-D `rawdata.txt`.",
         "",
         f"{len(results)} trials: {n_use} usable, {n_mo} motion only, {n_ref} refused.", "",
         "| source | trials | usable | motion only | refused |", "|---|---|---|---|---|",
