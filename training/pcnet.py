@@ -20,8 +20,8 @@ kinematics' own error) and a contact with ``s_c -> 0`` carries nothing. The tota
 the motion is not imposed: the part that the centres of pressure and free moments cannot explain
 is left to the kinematics' error (it is what FI-net's inverse loss would penalise). Joint torques
 follow from inverse dynamics with the predicted wrenches, so torques, wrenches and motion are
-consistent by construction (the network predicts no torques). For a planar root the total force
-keeps only the components along its degrees of freedom (x, y).
+consistent by construction (the network predicts no torques). For a planar root the forces
+keep only the components along its degrees of freedom (x, y).
 """
 from __future__ import annotations
 
@@ -50,13 +50,13 @@ def root_dof_mask(model) -> np.ndarray:
     return np.ones(6, bool)
 
 
-def distribute(raw, force, origin, to_world):
+def distribute(raw, force, origin, to_world, force_mask=None):
     """The construction of the module docstring (differentiable in ``raw`` and ``force``).
 
     ``raw`` (..., nc, 6) network outputs [a, d_x, d_z, c_x, c_z, t]; ``force`` (..., 3) total
     external force per kg (world); ``origin`` (..., nc, 3) contact body origins (world, m);
-    ``to_world``: maps heading-frame 6-vectors (..., nc, 6) to the world frame.
-    Returns wrenches per kg (..., nc, 6)."""
+    ``to_world``: maps heading-frame 6-vectors (..., nc, 6) to the world frame; ``force_mask``
+    (3,): force components kept (None: all). Returns wrenches per kg (..., nc, 6)."""
     s = torch.softmax(raw[..., 0], -1)[..., None]                      # (..., nc, 1)
     z = torch.zeros_like(raw[..., 1])
     d_h = D_SCALE * torch.stack([raw[..., 1], z, raw[..., 2]], -1)
@@ -66,6 +66,8 @@ def distribute(raw, force, origin, to_world):
     d, r = dc[..., :3], dc[..., 3:]
     r = torch.cat([r[..., :1], (GROUND - origin[..., 1:2]).to(r), r[..., 2:]], -1)
     f = s * force[..., None, :] + s * (d - (s * d).sum(-2, keepdim=True))
+    if force_mask is not None:
+        f = f * force_mask.to(f)
     ey = torch.zeros(3, dtype=f.dtype, device=f.device)
     ey[1] = 1.0
     m = torch.linalg.cross(r, f) + (T_SCALE * raw[..., 5:6]) * ey
@@ -104,7 +106,7 @@ class PhysicsConsistent:
         q, qd, qdd, p, force, origin = self.motion_terms(batch)
         x = raw.to(device="cpu", dtype=self.dtype).reshape(*raw.shape[:-1], -1, N_CHANNELS)
         ps = psi.to(device="cpu", dtype=self.dtype)
-        w = distribute(x, force, origin, lambda v: self.featurizer.to_world(v, ps))
+        w = distribute(x, force, origin, lambda v: self.featurizer.to_world(v, ps), self.force_mask)
         m = batch["mass"].to(device="cpu", dtype=self.dtype)
         jt = self.inv.joint_torques(q, qd, qdd, w * m[:, None, None, None], p) / m[:, None, None]
         return w.to(device=dev, dtype=odt), jt.to(device=dev, dtype=odt)
