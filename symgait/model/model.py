@@ -135,7 +135,12 @@ class Model:
             raise InputError("p contains NaN or inf; build it with model.parameters(height=..., mass=...)")
         rows = p.reshape(-1, self.n_parameters)
         per_sample = p.ndim == 2
-        at = (lambda r: f" (sample {r} of p)") if per_sample else (lambda r: "")
+        if len(rows) > 1:  # runs of equal rows (a per-sequence p repeated over its frames) checked once
+            first = np.flatnonzero(np.r_[True, np.any(rows[1:] != rows[:-1], axis=1)])
+            rows = rows[first]
+        else:
+            first = np.zeros(1, dtype=np.intp)
+        at = (lambda r: f" (sample {first[r]} of p)") if per_sample else (lambda r: "")
         lengths = [i for i, n in enumerate(self.parameter_names) if n.endswith(LENGTH_SUFFIX)]
         if lengths:
             bad = np.argwhere(~(rows[:, lengths] > 0))
