@@ -232,3 +232,25 @@ def test_planar_models_checked_in_their_plane(data, kern):
     assert rep.checked_rms_mm <= rep.ik_rms_mm
     e = ik.fitted[..., :2] - tg.positions[..., :2]
     assert np.isclose(rep.checked_rms_mm, 1000 * np.mean(np.sqrt(np.mean(np.sum(e ** 2, -1), 1))))
+
+
+def test_detection_ties_and_coverage():
+    from symgait.data.markersets import rank_markersets
+    a = MarkerSet("a", [Entry(x, "R.ASIS") for x in ("P", "Q", "R", "S", "T", "U")])
+    b = MarkerSet("b", [Entry(x, "R.ASIS") for x in ("P", "Q", "R", "S")])
+    labels = ["P", "Q", "R", "S", "Z"]
+    assert [r[0] for r in rank_markersets(labels, {"a": a, "b": b})] == ["b", "a"]
+    d = detect(labels, {"a": a, "b": b})
+    assert d.markerset.name == "b" and d.runner_up == "a" and "tie with a" in d.reason
+
+
+def test_registration_of_renamed_real_markers(data, kern):
+    """Hamner cluster markers given unknown names are assigned back to their bodies."""
+    m, k = kern("gait3d")
+    src = _slice(load_source(data(HAMNER + "expData/Run_3.trc")), 0, 15)
+    hidden = {"RTH1": "U1", "RTH3": "U2", "RTB2": "U3", "LTB1": "U4"}
+    src.labels = [hidden.get(x, x) for x in src.labels]
+    ik, rep = fit_trial_markers(m, src, height=1.8, mass=65, kern=k, register=True)
+    bodies = {u: rep.assignment[u]["body"] for u in hidden.values()}
+    assert bodies == {"U1": "femur_r", "U2": "femur_r", "U3": "tibia_r", "U4": "tibia_l"}, rep.assignment
+    assert rep.ik_rms_mm < 20 and "registered" in rep.choice, rep.text()
