@@ -26,7 +26,6 @@ import numpy as np
 __all__ = ["BodyAnchors", "model_tree", "body_anchors", "reference_lengths", "affine_row",
            "body_poses", "side_template"]
 
-_ARM = ("humerus", "ulna", "radius", "hand")
 # distal joint that defines a body's reference length (first present), by name without side
 _DISTAL = {"femur": ("tibia",), "tibia": ("talus", "calcn"), "calcn": ("toes",),
            "humerus": ("ulna",), "ulna": ("hand", "radius")}

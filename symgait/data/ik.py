@@ -22,7 +22,10 @@ interpolation — the kernels are batched, so this is several times faster than 
 root-only fit from several headings (the pelvis pose from the points that move with the root).
 
 Reported: per-frame RMS (unweighted Euclidean distance over the targets present), per-target
-RMS over the trial and the maximum, in metres (:class:`IKResult`).
+RMS over the trial and the maximum, in metres (:class:`IKResult`).  :func:`retarget` chooses the
+marker set (:func:`choose_markerset`), attaches an :class:`~symgait.data.ik_report.IKReport` and
+refuses fits above 40 mm with the likely cause (:mod:`symgait.data.ik_report`); the one-call
+entry point with registration is :func:`symgait.data.marker_fit.fit_trial_markers`.
 """
 from __future__ import annotations
 

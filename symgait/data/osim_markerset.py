@@ -22,7 +22,7 @@ from ..io.osim_markers import read_osim_markers
 from .body_markers import reference_lengths, side_template
 from .markersets import Entry, MarkerSet
 
-__all__ = ["osim_tree", "markerset_from_osim", "TORSO_WEIGHT"]
+__all__ = ["osim_tree", "markerset_from_osim", "convention_table", "TORSO_WEIGHT"]
 
 TORSO_WEIGHT = 0.5
 _ARM = ("humerus", "ulna", "radius", "hand")
