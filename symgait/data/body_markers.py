@@ -99,11 +99,11 @@ def model_tree(model, p) -> Tuple[Dict[str, Dict[str, np.ndarray]], Dict[str, st
     return children, parents, rots, rigid
 
 
-_CACHE: Dict[Tuple[int, str], object] = {}
+_CACHE: Dict[Tuple[str, str], object] = {}
 
 
 def _lambdified(model, key, make):
-    k = (id(model.spec), key)
+    k = (model.source_hash, key)   # the model file's text decides its expressions
     if k not in _CACHE:
         _CACHE[k] = make()
     return _CACHE[k]

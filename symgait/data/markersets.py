@@ -86,6 +86,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import marker_conventions
+from .body_markers import affine_row, body_anchors, model_tree, reference_lengths
 
 __all__ = ["Entry", "MarkerSet", "MARKERSETS", "load_markerset", "detect_markerset",
            "Detection", "detect", "rank_markersets", "strip_prefix", "ResolvedTargets", "resolve",
@@ -345,7 +346,6 @@ def _model_expr(expr: str, point_index: Dict[str, int]) -> Optional[Dict[int, fl
 def body_rows(model, p, entries: Sequence[Entry]):
     """``[(row, body, offset m) or None]`` for body-fixed ``entries`` on ``model`` at ``p``
     (None where the model lacks the body)."""
-    from .body_markers import affine_row, body_anchors, model_tree, reference_lengths
     anchors = body_anchors(model, p)
     L = reference_lengths(*model_tree(model, p)[:2])
     out = []
