@@ -100,7 +100,9 @@ def check_outputs(kernel: str, outs: dict, inputs: dict) -> None:
             peak = float(np.abs(rows[big]).max())
             raise InputError(f"{kernel} overflowed to NaN or inf at sample {sample} (output {a}) from finite "
                              f"inputs: the largest is |{big}| = {peak:.3g} in {x.dtype}; check the inputs' units "
-                             f"and magnitudes" + (" (or use float64)" if x.dtype == np.float32 else ""))
+                             f"and magnitudes" + (" (or use float64)" if x.dtype == np.float32 else "")
+                             + ("; or the mass matrix is singular there (a floating root at gimbal lock, "
+                                "pelvis_list = ±90°)" if kernel.startswith("forward_dynamics") else ""))
 
 
 def wrap(kind: str, x):
