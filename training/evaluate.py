@@ -15,15 +15,19 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .metrics import gait_metrics, symmetry_metrics
+from .metrics import STANCE_N, gait_metrics, symmetry_metrics
 
 __all__ = ["evaluate", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
-           "eval_sequences", "REAL_RATE"]
+           "eval_sequences", "contact_origins", "REAL_RATE", "COLS", "EXT_COLS"]
 
 REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
 
 COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
+# the metrics beyond the seed's (training/metrics.py)
+EXT_COLS = (("f_bw", "εf (% BW)"), ("ef_v", "vertical εf (N/kg)"), ("cop_mm", "COP stance (mm)"),
+            ("e_free", "free moment (N·m/kg)"), ("em", "moment about foot origin (N·m/kg)"),
+            ("fy_bw", "mean total Fy, cycles (BW)"), ("fy_bw_true", "labels (BW)"))
 
 
 def predict_all(bundle, sequences) -> List[dict]:
@@ -35,29 +39,40 @@ def predict_all(bundle, sequences) -> List[dict]:
     return out
 
 
+def contact_origins(kernels, seq) -> np.ndarray:
+    """(T, nc, 3) world positions of the contact bodies' origins over ``seq``."""
+    p = np.broadcast_to(np.asarray(seq.p, float), (len(seq), len(seq.p))).copy()
+    return np.asarray(kernels.contact_points(np.asarray(seq.q, float), p))
+
+
 def evaluate(bundle, sequences, *, predictions: Optional[List[dict]] = None) -> Dict[str, object]:
     """Metrics of ``bundle`` on ``sequences``.
 
     Returns ``dict(per_sequence={name: metrics}, pooled=metrics, unlabelled={name: symmetry})``:
     labelled sequences get εf/εm/ετ and rRMSE (+ ``f_swing``, the mean |predicted vertical
-    force| on frames the contact labels call swing); motion-only ones the left/right symmetry of
+    force| on frames the contact labels call swing, and the extended metrics with the centre of
+    pressure: ``EXT_COLS``); motion-only ones the left/right symmetry of
     the predicted vertical force (:func:`training.metrics.symmetry_metrics`)."""
     sequences = list(sequences)
     preds = predictions if predictions is not None else predict_all(bundle, sequences)
-    per, uns, items = {}, {}, []
+    import symgait
+    kern = symgait.kernels(bundle.model)
+    per, uns, items, origins = {}, {}, [], []
     for s, p in zip(sequences, preds):
         if s.label_kind == "none":
             if p["w"].shape[1] == 2:
                 uns[s.name] = symmetry_metrics(p["w"], s.rate, s.contact, s.mass)
             continue
-        m = gait_metrics(p, s, s.mass, s.contact)
+        o = contact_origins(kern, s)
+        m = gait_metrics(p, s, s.mass, s.contact, o)
         m.update(label_kind=s.label_kind, mass=s.mass)
         per[s.name] = m
         items.append((p, s, s))
+        origins.append(o)
     pooled = {}
     if items:
         pooled = gait_metrics([i[0] for i in items], [i[1] for i in items],
-                              [i[2].mass for i in items], [i[2].contact for i in items])
+                              [i[2].mass for i in items], [i[2].contact for i in items], origins)
     return dict(per_sequence=per, pooled=pooled, unlabelled=uns)
 
 
@@ -121,7 +136,10 @@ def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plot
     md = [f"# Evaluation{': ' + title if title else ''}", "",
           f"variant `{res['variant']}`, model `{res['model']}`; errors per kg of body mass, "
           "rRMSE = RMSE / label range per component, averaged (see training/metrics.py).", "",
-          markdown_table(rows, COLS + (("f_swing", "swing mean abs Fy (N/kg)"), ("frames", "frames")))]
+          markdown_table(rows, COLS + (("f_swing", "swing mean abs Fy (N/kg)"), ("frames", "frames"))), "",
+          "Beyond the seed: GRF in % body weight, vertical force only, centre of pressure and free moment "
+          f"in stance (labelled Fy > {STANCE_N:g} N), mean total vertical force over whole cycles.", "",
+          markdown_table(rows, EXT_COLS)]
     if res["unlabelled"]:
         md += ["", "Motion-only sequences (no labels): predicted vertical-force symmetry", "",
                markdown_table(res["unlabelled"], (("corr_shifted", "corr R vs L shifted ½ cycle"),

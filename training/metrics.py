@@ -16,6 +16,19 @@ anterior-posterior and medio-lateral ranges ≈ 11, 4, 1.5 N/kg) far better.  Ov
 sequences the frames are pooled (each error divided by its own subject's mass; ranges taken over
 all pooled frames).  Moments are those of the model convention: world frame, about each contact
 body's origin.  NaN labels (unlabelled frames) are excluded element-wise.
+
+Beyond the seed (Y up, gravity ``G``; stance: the *labelled* vertical force above
+``STANCE_N`` = 20 N):
+
+* ``f_bw`` — εf in % of body weight (``100 εf / G``); ``ef_v`` — RMSE of the vertical force only (N/kg);
+* centre of pressure (:func:`centre_of_pressure`; the point on the ground ``y = GROUND`` where the
+  wrench is a force plus a moment about the vertical): ``cop_mm``, the RMSE of the horizontal
+  distance between predicted and labelled COP (mm) on stance frames where the predicted vertical
+  force also exceeds ``STANCE_N``; ``e_free``, the RMSE of the free moment (the moment about the
+  COP, vertical; N·m/kg) on the same frames, beside ``εm`` (moments about the foot origin);
+* ``fy_bw`` / ``fy_bw_true`` — the mean total vertical force (all contacts) over whole gait cycles
+  (:func:`whole_cycles`: from the first to the last labelled touchdown of the first contact),
+  in body weights (``1`` for a periodic gait).
 """
 from __future__ import annotations
 
@@ -25,7 +38,12 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 __all__ = ["rmse", "rrmse", "gait_metrics", "pooled_metrics", "symmetry_metrics",
-           "swing_force", "labels_of", "SEED_B2", "QUANTITIES"]
+           "swing_force", "labels_of", "centre_of_pressure", "stance", "whole_cycles", "SEED_B2",
+           "QUANTITIES", "G", "GROUND", "STANCE_N"]
+
+G = 9.80665        # m/s², standard gravity (body weight = mass * G)
+GROUND = 0.0       # m, height of the ground plane (world Y)
+STANCE_N = 20.0    # N, labelled vertical force above which a contact is in stance
 
 # Zell et al. (2020), table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
 SEED_B2 = {
@@ -77,13 +95,45 @@ def rrmse(pred, true, *, min_range: float = 1e-9) -> float:
     return float(100.0 * np.mean(r[ok] / rng[ok]))
 
 
+def centre_of_pressure(w, origin, ground: float = GROUND):
+    """Centre of pressure (..., 3) on the plane ``y = ground`` and free moment (...) (N·m, about
+    the vertical through it) of wrenches ``w`` (..., 6): force F and moment M about ``origin``
+    (..., 3). From ``M = r x F + T e_y`` with ``r = cop - origin``, ``r_y = ground - origin_y``:
+    ``r_x = (M_z + r_y F_x) / F_y``, ``r_z = (r_y F_z - M_x) / F_y``, ``T = M_y - r_z F_x + r_x F_z``.
+    NaN where ``F_y`` is 0."""
+    w, o = np.asarray(w, float), np.asarray(origin, float)
+    F, M = w[..., :3], w[..., 3:]
+    ry = ground - o[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fy = np.where(F[..., 1] != 0, F[..., 1], np.nan)
+        rx = (M[..., 2] + ry * F[..., 0]) / fy
+        rz = (ry * F[..., 2] - M[..., 0]) / fy
+    T = M[..., 1] - rz * F[..., 0] + rx * F[..., 2]
+    cop = o + np.stack([rx, ry + 0 * rx, rz], -1)
+    return cop, T
+
+
+def stance(w, threshold: float = STANCE_N) -> np.ndarray:
+    """(T, nc) bool: vertical force (N) above ``threshold`` (NaN: not in stance)."""
+    fy = np.asarray(w, float)[..., 1]
+    return np.where(np.isfinite(fy), fy, -np.inf) > threshold
+
+
+def whole_cycles(on) -> slice:
+    """Frames of the whole gait cycles of a contact's stance flags (T,): from its first to its last
+    touchdown (a rise of ``on``); all frames when there are fewer than two touchdowns."""
+    on = np.asarray(on, bool)
+    rises = np.nonzero(on[1:] & ~on[:-1])[0] + 1
+    return slice(int(rises[0]), int(rises[-1])) if len(rises) >= 2 else slice(0, len(on))
+
+
 def _parts(d: dict):
     """(GRF (T, nc, 3), GRM (T, nc, 3), JT (T, n_act)) from a dict with ``w`` and ``JT``."""
     w = np.asarray(d["w"], float)
     return w[..., :3], w[..., 3:], np.asarray(d["JT"], float)
 
 
-def gait_metrics(pred, true, mass, contacts=None) -> Dict[str, float]:
+def gait_metrics(pred, true, mass, contacts=None, origins=None) -> Dict[str, float]:
     """εf, εm, ετ (per kg) and their rRMSE (%) of one sequence, or of several pooled.
 
     ``pred``/``true``: dicts with ``w`` (T, nc, 6) and ``JT`` (T, n_act) in N, N·m (a
@@ -93,10 +143,13 @@ def gait_metrics(pred, true, mass, contacts=None) -> Dict[str, float]:
     frames where the label says the foot is off the ground, and ``f_stance`` rRMSE-free RMSE of
     the vertical force on contact frames.
 
-    Returns ``ef, rf, em, rm, et, rt`` (+ ``frames``; ``f_swing`` with contacts)."""
+    ``origins``: optional contact body origins (T, nc, 3) (or a list) for the centre-of-pressure
+    metrics. Returns ``ef, rf, em, rm, et, rt, f_bw, ef_v, fy_bw, fy_bw_true`` (+ ``frames``;
+    ``f_swing`` with contacts; ``cop_mm``, ``e_free`` with origins); see the module docstring."""
     if isinstance(pred, dict) or not isinstance(pred, (list, tuple)):
         pred, true, mass = [pred], [true], [mass]
         contacts = None if contacts is None else [contacts]
+        origins = None if origins is None else [origins]
     mass = list(mass)
     if not (len(pred) == len(true) == len(mass)):
         raise ValueError("pred, true and mass need one entry per sequence")
@@ -126,6 +179,45 @@ def gait_metrics(pred, true, mass, contacts=None) -> Dict[str, float]:
             vals.append(np.abs(fy[~c]))
         v = np.concatenate(vals) if vals else np.zeros(0)
         out["f_swing"] = float(v.mean()) if v.size else float("nan")
+    out.update(_extended(pred, true, mass, origins))
+    return out
+
+
+def _extended(pred, true, mass, origins) -> Dict[str, float]:
+    """% body weight, vertical-only, whole-cycle vertical force and centre-of-pressure metrics."""
+    out: Dict[str, float] = {}
+    fp, ft, sp, st, cyc_p, cyc_t = [], [], [], [], [], []
+    cop_d, free = [], []
+    for i, (p, t, m) in enumerate(zip(pred, true, mass)):
+        wp, wt = np.asarray(p["w"], float), np.asarray(labels_of(t)["w"], float)
+        fp.append(wp[..., 1].ravel() / m)
+        ft.append(wt[..., 1].ravel() / m)
+        on = stance(wt)
+        sl = whole_cycles(on[:, 0])
+        ok = np.isfinite(wt[sl, :, 1]).all(1)
+        cyc_p.append(wp[sl, :, 1].sum(1)[ok] / (m * G))
+        cyc_t.append(wt[sl, :, 1].sum(1)[ok] / (m * G))
+        if origins is not None:
+            o = np.asarray(origins[i], float)
+            cp, tp = centre_of_pressure(wp, o)
+            ct, tt = centre_of_pressure(wt, o)
+            both = on & stance(wp)
+            d = cp - ct
+            cop_d.append(np.hypot(d[..., 0], d[..., 2])[both])
+            free.append((tp - tt)[both] / m)
+    a, b = np.concatenate(fp), np.concatenate(ft)
+    out["ef_v"] = rmse(a, b) if a.size else float("nan")
+    ef_all = rmse(np.concatenate([np.asarray(p["w"], float)[..., :3].ravel() / m for p, m in zip(pred, mass)]),
+                  np.concatenate([np.asarray(labels_of(t)["w"], float)[..., :3].ravel() / m
+                                  for t, m in zip(true, mass)]))
+    out["f_bw"] = 100.0 * ef_all / G
+    cp_, ct_ = np.concatenate(cyc_p), np.concatenate(cyc_t)
+    out["fy_bw"] = float(cp_.mean()) if cp_.size else float("nan")
+    out["fy_bw_true"] = float(ct_.mean()) if ct_.size else float("nan")
+    if origins is not None:
+        d, f = np.concatenate(cop_d), np.concatenate(free)
+        out["cop_mm"] = float(1000.0 * np.sqrt(np.mean(d ** 2))) if d.size else float("nan")
+        out["e_free"] = float(np.sqrt(np.mean(f ** 2))) if f.size else float("nan")
     return out
 
 

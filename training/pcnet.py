@@ -10,7 +10,7 @@ motion needs. The network outputs, per contact c (6 channels, heading frame):
 * an internal horizontal force ``d_c = D_SCALE (d_x, 0, d_z)`` (N/kg): two loaded feet may push
   against each other (braking in front, propulsion behind) without changing the total;
 * the centre of pressure ``cop_c``: horizontal offset ``COP_BOUND tanh(c_x, c_z)`` (m) from the
-  contact body's origin ``o_c``, on the ground ``y = GROUND`` (the vertical offset is ``-o_c,y``);
+  contact body's origin ``o_c``, on the ground ``y = GROUND`` (:mod:`training.metrics`) (the vertical offset is ``-o_c,y``);
 * the free moment ``T_c = T_SCALE t_c`` (N m/kg) about the vertical.
 
 Wrenches per kg (world frame, moment about the contact body's origin, the model's convention):
@@ -30,13 +30,14 @@ import torch
 
 from symgait.layers import InverseDynamics
 
+from .metrics import GROUND
+
 __all__ = ["PhysicsConsistent", "distribute", "root_dof_mask", "COP_BOUND", "D_SCALE", "T_SCALE",
-           "GROUND", "N_CHANNELS"]
+           "N_CHANNELS"]
 
 COP_BOUND = 0.3     # m, |horizontal COP offset| from the contact body's origin, per axis
 D_SCALE = 2.0       # N/kg per unit output: internal horizontal force
 T_SCALE = 0.1       # N m/kg per unit output: free moment
-GROUND = 0.0        # m, height of the ground plane (world Y)
 N_CHANNELS = 6      # network outputs per contact
 
 

@@ -10,9 +10,9 @@ from typing import Dict, Optional, Sequence as Seq
 
 import numpy as np
 
-__all__ = ["plot_grf", "plot_loss", "read_log"]
+from .metrics import G
 
-G = 9.80665
+__all__ = ["plot_grf", "plot_loss", "read_log"]
 
 
 def _plt():

@@ -11,7 +11,8 @@ from training.batch import collate
 from training.checkpoint import Bundle, load
 from training.config import load_config
 from training.features import Featurizer
-from training.pcnet import COP_BOUND, D_SCALE, GROUND, T_SCALE, PhysicsConsistent, distribute
+from training.metrics import GROUND
+from training.pcnet import COP_BOUND, D_SCALE, T_SCALE, PhysicsConsistent, distribute
 from training.trainer import train
 
 
