@@ -522,7 +522,7 @@ def docs_section(report: dict, note: str = "") -> str:
     and moment before / after the per-subject fit, and the build time."""
     rows = report["rows"]
     out = [DOCS_SECTION, "",
-           "Written by `python -m training dataset ... --docs docs/data.md`.  Per source: usable and "
+           "Tables written by `python -m training dataset ... --docs docs/data.md`.  Per source: usable and "
            "refused trials; over the labelled trials the median root-residual force (N/kg) and moment "
            "(N·m/kg) RMS before → after the per-subject consistency fit "
            "(`symgait.data.consistency`: segment masses ×[0.75, 1.25] with the total fixed, lengths "
