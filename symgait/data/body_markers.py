@@ -23,7 +23,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["BodyAnchors", "model_tree", "body_anchors", "reference_lengths", "affine_row",
+__all__ = ["BodyAnchors", "model_tree", "point_locals", "body_anchors", "reference_lengths", "affine_row",
            "body_poses", "side_template"]
 
 # distal joint that defines a body's reference length (first present), by name without side
@@ -125,13 +125,19 @@ class BodyAnchors:
         return bool(np.linalg.svd(X, compute_uv=False)[-1] / np.sqrt(len(self.points)) > 0.005)
 
 
-def body_anchors(model, p) -> Dict[str, BodyAnchors]:
-    """:class:`BodyAnchors` of every body of ``model`` at ``p``."""
+def point_locals(model, p) -> np.ndarray:
+    """(n_points, 3) every model point's position in its own body's frame at ``p`` (m)."""
     import sympy as sp
     spec = model.spec
     f = _lambdified(model, "points", lambda: sp.lambdify([spec.parameter_symbols],
                                                         [list(q.position) for q in spec.points]))
-    loc = np.asarray(f(np.asarray(p, float)), float).reshape(len(spec.points), 3)
+    return np.asarray(f(np.asarray(p, float)), float).reshape(len(spec.points), 3)
+
+
+def body_anchors(model, p) -> Dict[str, BodyAnchors]:
+    """:class:`BodyAnchors` of every body of ``model`` at ``p``."""
+    spec = model.spec
+    loc = point_locals(model, p)
     children, parents, _, rigid = model_tree(model, p)
     out = {b.name: ([], []) for b in spec.bodies}
     for i, pt in enumerate(spec.points):

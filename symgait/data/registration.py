@@ -97,7 +97,8 @@ def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, fram
     nu = len(unknown)
     hist = [float(1000 * np.nanmean(ik.rms))]
     assign, rejected, ms = {}, {}, ms0
-    fixed = [e for e in known_entries if e not in refine]
+    refined = {e.source for e in refine}
+    fixed = [e for e in known_entries if e.source not in refined]
     for _ in range(iterations):
         local = _local_coordinates(model, kern, p, q, Yz)
         assign, rejected = _assign({b: C[:, :nu] for b, C in local.items()}, mask[:, :nu], max_scatter)
@@ -120,6 +121,25 @@ def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, fram
     return ms, assign, rejected, hist, q_known
 
 
+def _as_body_entries(model, p, entries):
+    """Body-fixed versions of ``entries``: a single-model-point entry becomes its point's body
+    and position (metres at ``p``); averaged points are left out."""
+    from .body_markers import point_locals
+    loc = point_locals(model, p)
+    pidx = {n: i for i, n in enumerate(model.points)}
+    out = []
+    for e in entries:
+        if e.body is not None:
+            out.append(e)
+            continue
+        name = next((a for a in e.point.split("|") if a in pidx), None)
+        if name is not None:
+            i = pidx[name]
+            out.append(Entry(e.source, "", e.weight, body=model.spec.points[i].body,
+                             offset=tuple(map(float, loc[i])), scaled=False))
+    return out
+
+
 def register_markers(model, kern, labels: Sequence[str], positions, *, height: float, mass: float,
                      known=None, refine="auto", unknown: bool = True, frames: int = 15,
                      iterations: int = 2, max_scatter: float = 0.015, fit_height: bool = True,
@@ -131,8 +151,8 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     spaced over the trial) the fit uses.  ``max_scatter`` (m): largest RMS scatter of a marker
     in its body's frame for it to be kept.  With ``fit_height`` the height factor in
     ``1 ± height_range`` that gives the lowest RMS is searched (golden section).
-    ``refine="auto"``: the body-fixed entries whose RMS in a first IK exceeds
-    :data:`REFINE_ABOVE`; ``unknown=False``: leave unmapped labels alone.  Returns None when
+    ``refine="auto"``: the body-fixed or single-model-point entries whose RMS in a first IK
+    exceeds :data:`REFINE_ABOVE` (a model point becomes a marker on its body); ``unknown=False``: leave unmapped labels alone.  Returns None when
     there is nothing to register or re-fit."""
     from .markersets import detect
 
@@ -154,9 +174,10 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
         t0 = resolve(ms, labs, positions, model, model.parameters(height=height, mass=mass))
         t0.positions = t0.positions[fr]
         r0 = solve_ik(model, kern, model.parameters(height=height, mass=mass), t0, mode="sequential")
-        refine = [n for n, b in zip(t0.names, t0.bodies)
-                  if b is not None and r0.target_rms.get(n, 0.0) > REFINE_ABOVE]
-    refine_e = [e for e in known_entries if e.source in set(refine) and e.body is not None]
+        refine = [n for n, b, row in zip(t0.names, t0.bodies, t0.A)
+                  if (b is not None or np.count_nonzero(row) == 1) and r0.target_rms.get(n, 0.0) > REFINE_ABOVE]
+    refine_e = _as_body_entries(model, model.parameters(height=height, mass=mass),
+                                [e for e in known_entries if e.source in set(refine)])
     if not unknown_i and not refine_e:
         return None
     unknown = unknown_i
