@@ -267,7 +267,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
                 rec["best_step"] = best["step"]
             if world > 1:
                 import torch.distributed as dist
-                flag = torch.tensor([float(stop)])
+                flag = torch.tensor([float(stop)], device=device if device.type == "cuda" else "cpu")
                 dist.broadcast(flag, 0)
                 stop = bool(flag.item())
             history.append(rec)
