@@ -13,7 +13,8 @@ Steps:
    files' contents and the options: a rebuild only reads the cache.  A trial whose processing
    fails is refused with the error's message.
 3. Per subject, the measured trials' segment parameters are fitted to their root residual
-   (:func:`symgait.data.consistency.fit_parameters`, also cached); the sequences are stored with
+   (:func:`symgait.data.consistency.fit_parameters`, also cached; a measured trial whose residual
+   force exceeds :data:`MAX_RESIDUAL_FORCE` is refused instead); the sequences are stored with
    the fitted parameters (contact wrenches moved to the new contact origins, generalized forces
    recomputed).
 4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.data.dataset.Sequence`),
@@ -38,7 +39,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 __all__ = ["discover", "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
-           "INDEX", "CACHE_VERSION", "DOCS_SECTION"]
+           "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE"]
 
 INDEX = "index.json"
 CACHE_VERSION = 1          # bump when the processing changes what a cached trial holds
@@ -47,6 +48,10 @@ _HEIGHT_ASSUMED = 1.75
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
 _MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-implied vertical force)"
 _MASS_RANGE = (20.0, 200.0)
+# N/kg: a measured trial whose root-residual force RMS exceeds this (about 0.6 body weights) has
+# forces that do not belong to its motion (a foot off the plates, plates assigned to the wrong
+# foot, a wrong body mass) and is refused
+MAX_RESIDUAL_FORCE = 6.0
 
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
@@ -425,6 +430,12 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
                    p_start=s.p.tolist())
         fb, mb = residual_rms(kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p), s.mass)
         row.update(residual_force_rms_per_kg=round(fb, 4), residual_moment_rms_per_kg=round(mb, 4))
+        if s.label_kind == "measured" and fb > MAX_RESIDUAL_FORCE:
+            row.update(status="refused", reason=f"root-residual force RMS {fb:.1f} N/kg is above "
+                       f"{MAX_RESIDUAL_FORCE:g} N/kg: the forces do not match the motion (a foot "
+                       "off the plates, plates assigned to the wrong foot, or a wrong body mass)")
+            rows.append(row)
+            continue
         seqs[t["name"]] = (s, row, t["key"])
         rows.append(row)
     # per-subject consistency fit
@@ -501,9 +512,9 @@ def report_markdown(report: dict) -> str:
                    f"{r['plates_used']} | {f} | {m} |")
     out += ["", "## Median residual force per source (N/kg, labelled trials)", "",
             "| source | trials | before | after the fit |", "|---|---|---|---|"]
-    srcs = sorted({r["source"] for r in rows if r.get("role") == "labelled"})
-    for s in srcs:
-        rr = [r for r in rows if r.get("role") == "labelled" and r["source"] == s]
+    lab = [r for r in rows if r["status"] == "usable" and r.get("role") == "labelled"]
+    for s in sorted({r["source"] for r in lab}):
+        rr = [r for r in lab if r["source"] == s]
         b = np.median([r["residual_force_rms_per_kg"] for r in rr])
         a = [r["residual_force_rms_per_kg_fitted"] for r in rr if "residual_force_rms_per_kg_fitted" in r]
         out.append(f"| {s} | {len(rr)} | {b:.2f} | {_fmt(np.median(a) if a else None)} |")
@@ -545,8 +556,8 @@ def docs_section(report: dict, note: str = "") -> str:
     out += ["", "Physics floor per activity (docs/data.md, \"Physics floor\"): the residual force before "
             "the fit of every labelled trial, median (min–max) in N/kg:", ""]
     for act in ("walking", "running"):
-        v = [r["residual_force_rms_per_kg"] for r in rows if r.get("role") == "labelled"
-             and _activity(r["activity"]) == act]
+        v = [r["residual_force_rms_per_kg"] for r in rows if r["status"] == "usable"
+             and r.get("role") == "labelled" and _activity(r["activity"]) == act]
         if v:
             out.append(f"* {act}: {np.median(v):.2f} ({min(v):.2f}–{max(v):.2f}) over {len(v)} trials")
     out += ["", f"{report['usable']} usable, {report['refused']} refused; built in "
@@ -574,7 +585,7 @@ def _cmd(a) -> int:
     data = Path(a.data) if a.data else default_data_dir()
     if not data.is_dir():
         raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
-    rep = build(data, a.out, jobs=a.jobs, trials=a.trials, fit=not a.no_fit)
+    rep = build(data, a.out, jobs=a.jobs, trials=a.trials or None, fit=not a.no_fit)
     if a.docs:
         from symgait.data.references import write_sections
         write_sections(a.docs, {DOCS_SECTION: docs_section(rep)})
