@@ -525,7 +525,9 @@ def choose_markerset(model, labels, markerset=None, osim=None):
     (an .osim path, :func:`~symgait.data.osim_markerset.markerset_from_osim`), else
     ``markerset`` (a built-in name, a mapping file, an .osim path or a
     :class:`~symgait.data.markersets.MarkerSet`), else the built-in set that matches the labels
-    best (:func:`~symgait.data.markersets.detect`; ValueError naming the fixes when none does)."""
+    best (:func:`~symgait.data.markersets.detect`), or descriptive anatomical names
+    (:mod:`symgait.data.anatomical_names`) when they match more labels; ValueError naming the
+    fixes when nothing does."""
     from .markersets import MarkerSet, detect, load_markerset
     from .osim_markerset import markerset_from_osim
 
@@ -537,7 +539,19 @@ def choose_markerset(model, labels, markerset=None, osim=None):
     if markerset is not None:
         ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
         return ms, "given"
-    d = detect(labels)
+    from .anatomical_names import anatomical_markerset
+    from .markersets import MIN_MATCHED, strip_prefix
+    try:
+        d, err = detect(labels), None
+    except ValueError as e:
+        d, err = None, e
+    an = anatomical_markerset(labels)
+    n_an = len(an.labels() & {strip_prefix(x) for x in labels})
+    if n_an >= MIN_MATCHED and (d is None or n_an > d.matched):
+        return an, (f"detected from the labels: anatomical names: {n_an} labels matched by name"
+                    + ("" if d is None else f" (best built-in {d.markerset.name}: {d.matched})"))
+    if d is None:
+        raise err
     return d.markerset, "detected from the labels: " + d.reason
 
 
@@ -621,7 +635,8 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
 
     if markerset is None and osim is None and not source.labels:
         raise ValueError(f"{source.path}: no labels: pass markerset= (a built-in name or a mapping file)")
-    ms, why = choose_markerset(model, source.labels, markerset, osim)
+    seen = [lab for i, lab in enumerate(source.labels) if np.isfinite(source.positions[:, i]).any()]
+    ms, why = choose_markerset(model, seen, markerset, osim)
     choice = why if choice is None else choice
     pos = source.positions
     axes = _root_translation_axes(model)

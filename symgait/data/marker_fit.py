@@ -60,7 +60,8 @@ def fit_trial_markers(model, markers, rate: Optional[float] = None, *, height: f
 
     src = _as_source(markers, rate)
     kern = symgait.kernels(model) if kern is None else kern
-    ms, choice = choose_markerset(model, src.labels, markerset, osim)
+    seen = [lab for i, lab in enumerate(src.labels) if np.isfinite(src.positions[:, i]).any()]
+    ms, choice = choose_markerset(model, seen, markerset, osim)
     reg = None
     tg = resolve(ms, src.labels, src.positions, model, model.parameters(height=height, mass=mass))
     labs = {strip_prefix(x) for x in src.labels}

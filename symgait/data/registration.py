@@ -129,6 +129,8 @@ def _as_body_entries(model, p, entries):
     pidx = {n: i for i, n in enumerate(model.points)}
     out = []
     for e in entries:
+        if len(e.source_labels) != 1:        # a mean of labels is no single marker to place
+            continue
         if e.body is not None:
             out.append(e)
             continue

@@ -254,3 +254,24 @@ def test_registration_of_renamed_real_markers(data, kern):
     bodies = {u: rep.assignment[u]["body"] for u in hidden.values()}
     assert bodies == {"U1": "femur_r", "U2": "femur_r", "U3": "tibia_r", "U4": "tibia_l"}, rep.assignment
     assert rep.ik_rms_mm < 20 and "registered" in rep.choice, rep.text()
+
+
+def test_anatomical_names_matched_by_spelling(kern):
+    from symgait.data.anatomical_names import anatomical_markerset, split_side
+    from symgait.data.ik import choose_markerset
+    assert split_side("L_Ankle_Lat") == ("L", "anklelat") and split_side("RAcromium") == ("R", "acromium")
+    assert split_side("r.ASIS") == ("R", "asis") and split_side("Rear")[0] is None
+    assert split_side("RASI") == ("R", "asi")          # a Plug-in-Gait code: not a landmark name
+    labels = ["L_ASIS", "R_ASIS", "L_PSIS", "R_PSIS", "l_knee", "R_Knee_Lateral", "LAnkleLat",
+              "R_MT_5", "R_5meta", "Sternum", "R_HJC", "RTHI"]
+    ms = anatomical_markerset(labels)
+    got = {e.source: e.point for e in ms.entries}
+    assert got == {"L_ASIS": "L.ASIS", "R_ASIS": "R.ASIS", "l_knee": "L.Knee.Lat",
+                   "R_Knee_Lateral": "R.Knee.Lat", "LAnkleLat": "L.Ankle.Lat", "R_MT_5": "R.Toe.Lat",
+                   "R_5meta": "R.Toe.Lat", "Sternum": "Sternum", "R_HJC": "hip_r_center",
+                   "L_PSIS+R_PSIS": "V.Sacral"}
+    m, _ = kern("gait3d")
+    ms2, why = choose_markerset(m, labels)
+    assert ms2.name == "anatomical" and "by name" in why
+    ms3, why3 = choose_markerset(m, ["RASI", "LASI", "RKNE", "LKNE", "RANK", "LANK", "RHEE", "LHEE"])
+    assert ms3.name == "helen_hayes"
