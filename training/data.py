@@ -162,7 +162,7 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
         raise FileNotFoundError(f"data folder {d} not found (set SYMGAIT_DATA or pass data_dir)")
     from .dataset import INDEX
     if (d / INDEX).exists():        # a folder built by ``python -m training dataset``
-        return load_dataset(d, rate=rate, include_motion_only=include_motion_only,
+        return load_dataset(d, model=model, rate=rate, include_motion_only=include_motion_only,
                             motion_only=motion_only, log=log, kern=kern)
     if isinstance(model, str):
         model = symgait.load_model(model)
@@ -231,19 +231,25 @@ def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0)
     return {subs[i] for i in rng.permutation(len(subs))[:n]}
 
 
-def load_dataset(out_dir, *, test_subjects: Optional[Seq[str]] = None, test_fraction: float = 0.2,
-                 seed: int = 0, rate: Optional[float] = None, include_motion_only: bool = False,
+def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = None,
+                 test_fraction: float = 0.2, seed: int = 0, rate: Optional[float] = None,
+                 include_motion_only: bool = False,
                  motion_only: bool = True, log: Callable = print, kern=None) -> Dict[str, object]:
     """A dataset built by ``python -m training dataset`` (:mod:`training.dataset`), split by
     subject: ``dict(train, test, motion_only, info, skipped, subjects)`` like :func:`load_real`.
 
     ``test_subjects``: subject ids held out (default :func:`subject_split` of the labelled
     subjects); a subject's every sequence goes to one side only.  ``info`` rows carry the
-    index's fields (subject, activity, speed, source, fitted parameters ...)."""
+    index's fields (subject, activity, speed, source, fitted parameters ...).  ``model`` (a name or
+    model), when given, must be the dataset's."""
     import symgait
     from .dataset import INDEX
     d = Path(out_dir)
     idx = json.loads((d / INDEX).read_text())
+    name = getattr(model, "name", model)
+    if name is not None and name != idx["model"]:
+        raise ValueError(f"{d} holds {idx['model']} sequences, not {name}: rebuild it for {name} or "
+                         f"train a {idx['model']} config")
     rows = [r for r in idx["rows"] if r["status"] == "usable"]
     lab_subjects = [r["subject"] for r in rows if r.get("role") == "labelled"]
     test = set(test_subjects) if test_subjects is not None else subject_split(lab_subjects,
