@@ -3,7 +3,8 @@
 ``R_5meta``, ``L_HJC`` ... (OpenCap, Camargo 2021, the Knee Grand Challenge, Motion Analysis
 and other labs' exports).
 
-A label is split into a side (``R``/``L``/``Right``/``Left`` before a separator or a capital)
+A label is split into a side (``R``/``L``/``Right``/``Left`` before a separator, an ``x``
+separator as in ``LxAsis``, or a capital)
 and a name, lower-cased without separators; the name is looked up in :data:`LANDMARKS`, which
 gives the built-in models' gait2354 point (``{S}`` = R/L, ``{s}`` = r/l) and a weight.  Both
 posterior iliac spines present → their mean is ``V.Sacral``.  Short Plug-in-Gait codes
@@ -43,7 +44,7 @@ for _names, _point, _w in (
 _UNSIDED = {"sternum": ("Sternum", 0.5), "tophead": ("Top.Head", 0.1), "headtop": ("Top.Head", 0.1)}
 _PSIS = ("psis", "postsupiliacspine")
 
-_SIDE = re.compile(r"^(right|left|r|l)(?:[_.\s:-]+|(?=[A-Z0-9]))(.+)$", re.IGNORECASE)
+_SIDE = re.compile(r"^(right|left|r|l)(?:[_.\s:-]+|x(?=[A-Z])|(?=[A-Z0-9]))(.+)$", re.IGNORECASE)
 
 
 def _key(name: str) -> str:

@@ -261,6 +261,7 @@ def test_anatomical_names_matched_by_spelling(kern):
     from symgait.data.ik import choose_markerset
     assert split_side("L_Ankle_Lat") == ("L", "anklelat") and split_side("RAcromium") == ("R", "acromium")
     assert split_side("r.ASIS") == ("R", "asis") and split_side("Rear")[0] is None
+    assert split_side("LxLatMal") == ("L", "latmal")
     assert split_side("RASI") == ("R", "asi")          # a Plug-in-Gait code: not a landmark name
     labels = ["L_ASIS", "R_ASIS", "L_PSIS", "R_PSIS", "l_knee", "R_Knee_Lateral", "LAnkleLat",
               "R_MT_5", "R_5meta", "Sternum", "R_HJC", "RTHI"]
