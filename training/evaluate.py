@@ -24,7 +24,7 @@ REAL_RATE = 60.0          # frame rate real trials are resampled to for training
 
 COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
-# the metrics beyond the seed's (training/metrics.py)
+# the metrics beyond the paper's (training/metrics.py)
 EXT_COLS = (("f_bw", "εf (% BW)"), ("ef_v", "vertical εf (N/kg)"), ("cop_mm", "COP stance (mm)"),
             ("e_free", "free moment (N·m/kg)"), ("em", "moment about foot origin (N·m/kg)"),
             ("fy_bw", "mean total Fy, cycles (BW)"), ("fy_bw_true", "labels (BW)"))

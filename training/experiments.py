@@ -33,14 +33,14 @@ from typing import Callable, Dict, Sequence as Seq
 import numpy as np
 
 from .evaluate import COLS, REAL_RATE, _fmt, evaluate, markdown_table, predict_all, write_json
-from .metrics import SEED_B2, symmetry_metrics
+from .metrics import PAPER_B2, symmetry_metrics
 
 __all__ = ["add_cli", "run_experiment", "noise_experiment", "reduced_experiment",
            "transfer_experiment", "get_data", "SIGMAS", "FRACTIONS"]
 
 SIGMAS = (0.3, 0.6, 1.1, 2.3)
 FRACTIONS = (1.0, 0.5, 0.25, 0.1)
-SEED_NOTE = ("Zell, Rosenhahn & Wandt (ECCV 2020, table B2), F-net: σ = 0.3° → εf 0.626 N/kg "
+PAPER_NOTE = ("Zell, Rosenhahn & Wandt (ECCV 2020, table B2), F-net: σ = 0.3° → εf 0.626 N/kg "
              "(rRMSE 14.9 %), εm 0.058 N·m/kg (22.4 %), ετ 0.062 N·m/kg; σ = 2.3° → 1.096 / 0.073 / "
              "0.092.  cFI-net: figures not available here; Zell et al. report it slightly less robust "
              "on GRF than F-net.  Their data (their own force-plate set) differ from ours.")
@@ -127,10 +127,10 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
             preds = predict_all(bundle, tev)
             ev = evaluate(bundle, tev, predictions=preds)
             m = ev["pooled"]
-            ref = SEED_B2.get(sigma, {}) if v == "fnet" else {}
+            ref = PAPER_B2.get(sigma, {}) if v == "fnet" else {}
             label = f"{v} σ={sigma:g}°"
-            rows[label] = _row(m, seed_ef=ref.get("ef"), seed_rf=ref.get("rf"), seed_em=ref.get("em"),
-                               seed_rm=ref.get("rm"), seed_et=ref.get("et"))
+            rows[label] = _row(m, paper_ef=ref.get("ef"), paper_rf=ref.get("rf"), paper_em=ref.get("em"),
+                               paper_rm=ref.get("rm"), paper_et=ref.get("et"))
             res.append(dict(variant=v, sigma=sigma, metrics=m, per_sequence=ev["per_sequence"],
                             seconds=round(sec, 1)))
             if tev:
@@ -138,13 +138,13 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
                          title=f"{tev[0].name}, σ = {sigma:g}°: {v} vs labels")
             log(f"  {label}: " + ", ".join(f"{h} {_fmt(m.get(k))}" for k, h in COLS))
     _plot_curves(out / "noise.png", res, "sigma", "angle noise σ (°)", "variant")
-    cols = COLS + (("seed_ef", "paper εf"), ("seed_rf", "paper rRMSE f"), ("seed_em", "paper εm"),
-                   ("seed_rm", "paper rRMSE m"), ("seed_et", "paper ετ"))
+    cols = COLS + (("paper_ef", "paper εf"), ("paper_rf", "paper rRMSE f"), ("paper_em", "paper εm"),
+                   ("paper_rm", "paper rRMSE m"), ("paper_et", "paper ετ"))
     md = ["# Angle-noise robustness (seed table B2)", "",
           "Gaussian noise on the joint angles (root rotations excluded) of training and test motion; "
           "velocities/accelerations recomputed from the noisy angles; labels noise-free. cFI-net "
           "also gets contact-label noise (10 % of labels chosen, flipped with p = 0.5).", "",
-          markdown_table(rows, cols, "run"), "", SEED_NOTE, "", "![noise](noise.png)", ""]
+          markdown_table(rows, cols, "run"), "", PAPER_NOTE, "", "![noise](noise.png)", ""]
     return dict(rows=rows, results=res, markdown="\n".join(md))
 
 

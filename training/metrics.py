@@ -17,7 +17,7 @@ sequences the frames are pooled (each error divided by its own subject's mass; r
 all pooled frames).  Moments are those of the model convention: world frame, about each contact
 body's origin.  NaN labels (unlabelled frames) are excluded element-wise.
 
-Beyond the seed (Y up, gravity ``G``; stance: the *labelled* vertical force above
+Beyond the paper's metrics (Y up, gravity ``G``; stance: the *labelled* vertical force above
 ``STANCE_N`` = 20 N):
 
 * ``f_bw`` — εf in % of body weight (``100 εf / G``); ``ef_v`` — RMSE of the vertical force only (N/kg);
@@ -38,7 +38,7 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 __all__ = ["rmse", "rrmse", "gait_metrics", "pooled_metrics", "symmetry_metrics",
-           "swing_force", "labels_of", "centre_of_pressure", "stance", "whole_cycles", "SEED_B2",
+           "swing_force", "labels_of", "centre_of_pressure", "stance", "whole_cycles", "PAPER_B2",
            "QUANTITIES", "G", "GROUND", "STANCE_N"]
 
 G = 9.80665        # m/s², standard gravity (body weight = mass * G)
@@ -46,7 +46,7 @@ GROUND = 0.0       # m, height of the ground plane (world Y)
 STANCE_N = 20.0    # N, labelled vertical force above which a contact is in stance
 
 # Zell et al. (2020), table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
-SEED_B2 = {
+PAPER_B2 = {
     0.3: dict(ef=0.626, rf=14.9, em=0.058, rm=22.4, et=0.062, rt=None),
     2.3: dict(ef=1.096, rf=None, em=0.073, rm=None, et=0.092, rt=None),
 }
