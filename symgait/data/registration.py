@@ -90,6 +90,7 @@ def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, fram
     q = ik.q
     q_known = q
     idx = {lab: i for i, lab in enumerate(labels)}
+    refine = [e for e in refine if e.source in idx]  # a mean of labels ("LPSI+RPSI") keeps its offset
     cols = unknown + [idx[e.source] for e in refine]
     Yu = positions[frames][:, cols]
     mask = np.all(np.isfinite(Yu), axis=-1)
