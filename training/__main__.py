@@ -18,9 +18,11 @@ __all__ = ["main", "build_parser", "load_data"]
 
 
 def load_data(cfg, data: str = "synthetic", log=print):
-    """``{"train": [...], "test": [...]}`` sequences: the synthetic set (``data.n_sequences`` training
-    sequences of which ``data.n_labelled`` keep their labels, ``data.n_test`` test ones) or
-    :func:`training.data.load_real` on a directory."""
+    """``{"train": [...], "val": [...], "test": [...]}`` sequences: the synthetic set
+    (``data.n_sequences`` training sequences of which ``data.n_labelled`` keep their labels,
+    ``data.n_val`` validation and ``data.n_test`` test ones) or :func:`training.data.load_real` on a
+    directory (a built dataset: validation subjects apart from the test subjects). The validation
+    set chooses ``best.pt`` and stops training early; the test set is only evaluated."""
     import symgait
     model = symgait.load_model(cfg.model)
     if data == "synthetic":
@@ -32,7 +34,7 @@ def load_data(cfg, data: str = "synthetic", log=print):
         rank, world = init_distributed(cfg.train.device if cfg.train.device != "auto" else "cpu")
 
         def gen():
-            return synthetic_gait(model, n_sequences=D.n_sequences + D.n_test, seconds=D.seconds,
+            return synthetic_gait(model, n_sequences=D.n_sequences + D.n_test + D.n_val, seconds=D.seconds,
                                   seed=D.seed, cache=SequenceCache())
         if world > 1:  # rank 0 fills the cache first (no concurrent writes of one file)
             import torch.distributed as dist
@@ -43,12 +45,14 @@ def load_data(cfg, data: str = "synthetic", log=print):
                 seqs = gen()
         else:
             seqs = gen()
-        tr, te = seqs[:D.n_sequences], seqs[D.n_sequences:]
+        n_tt = D.n_sequences + D.n_test
+        tr, te, va = seqs[:D.n_sequences], seqs[D.n_sequences:n_tt], seqs[n_tt:]
         nl = len(tr) if D.n_labelled < 0 else min(D.n_labelled, len(tr))
         tr = tr[:nl] + [without_labels(s) for s in tr[nl:]]
         if rank == 0:
-            log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(te)} test")
-        return {"train": tr, "test": te}
+            log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(va)} validation, "
+                f"{len(te)} test")
+        return {"train": tr, "val": va, "test": te}
     p = Path(data)
     if not p.is_dir():
         raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
@@ -65,7 +69,7 @@ def _cmd_train(a) -> int:
     from .trainer import train
     cfg = load_config(a.config, a.set or [])
     d = load_data(cfg, a.data)
-    train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("test") or None)
+    train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("val") or None)
     return 0
 
 
@@ -73,7 +77,7 @@ def _cmd_main(a) -> int:
     """The main job: the model's kernels (regenerated if stale, self-checked), a quick
     ``symgait verify`` of the kernels and both layers, training (``main.yaml`` on the built-in
     synthetic set; with ``--data DIR`` ``real.yaml`` on the real trials of ``DIR``), evaluation on
-    the held-out sequences: ``OUT/last.pt``, ``log.jsonl``, ``metrics.json``, ``metrics.md``, plots."""
+    the held-out sequences with the network of ``OUT/best.pt`` (chosen on the validation sequences): ``OUT/last.pt``, ``best.pt``, ``log.jsonl``, ``metrics.json``, ``metrics.md``, plots."""
     import symgait
     from symgait.codegen import generate
     from symgait.layers.verify import verify
@@ -92,8 +96,12 @@ def _cmd_main(a) -> int:
         print("layer verification failed", file=sys.stderr)
         return 1
     d = load_data(cfg, a.data)
-    bundle = train(cfg, d["train"], out_dir=out, val_sequences=d["test"])
-    print(f"checkpoint: {out / 'last.pt'}; log: {out / 'log.jsonl'} ({time.perf_counter() - t0:.0f} s)")
+    bundle = train(cfg, d["train"], out_dir=out, val_sequences=d.get("val") or None)
+    if (out / "best.pt").exists():  # the network chosen on the validation set, not the last one
+        from .checkpoint import load
+        bundle = load(out / "best.pt")
+    kept = "best.pt" if (out / "best.pt").exists() else "last.pt"
+    print(f"checkpoint: {out / kept}; log: {out / 'log.jsonl'} ({time.perf_counter() - t0:.0f} s)")
     try:
         ev = importlib.import_module("training.evaluate")
     except ImportError:

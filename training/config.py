@@ -33,6 +33,8 @@ class DataConfig:
     # built-in synthetic set (``--data synthetic``)
     n_sequences: int = 8        # training sequences
     n_test: int = 2             # held-out test sequences (all labelled)
+    n_val: int = 1              # validation sequences (labelled; best.pt, early stopping), apart from test
+    val_fraction: float = 0.2   # dataset: share of the training subjects held out for validation
     seconds: float = 4.0
     n_labelled: int = 2         # training sequences that keep their force labels (-1: all)
     seed: int = 0

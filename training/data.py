@@ -232,11 +232,13 @@ def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0)
 
 
 def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = None,
-                 test_fraction: float = 0.2, seed: int = 0, rate: Optional[float] = None,
+                 test_fraction: float = 0.2, val_fraction: float = 0.2, seed: int = 0,
+                 rate: Optional[float] = None,
                  include_motion_only: bool = False,
                  motion_only: bool = True, log: Callable = print, kern=None) -> Dict[str, object]:
     """A dataset built by ``python -m training dataset`` (:mod:`training.dataset`), split by
-    subject: ``dict(train, test, motion_only, info, skipped, subjects)`` like :func:`load_real`.
+    subject: ``dict(train, val, test, motion_only, info, skipped, subjects)`` like :func:`load_real`
+    (``val``: a ``val_fraction`` of the remaining labelled subjects, for best.pt and early stopping).
 
     ``test_subjects``: subject ids held out (default :func:`subject_split` of the labelled
     subjects); a subject's every sequence goes to one side only.  ``info`` rows carry the
@@ -254,7 +256,9 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     lab_subjects = [r["subject"] for r in rows if r.get("role") == "labelled"]
     test = set(test_subjects) if test_subjects is not None else subject_split(lab_subjects,
                                                                               test_fraction, seed)
-    out = dict(train=[], test=[], motion_only=[], info=[], subjects=dict(test=sorted(test)),
+    val = subject_split([x for x in lab_subjects if x not in test], val_fraction, seed + 1)
+    out = dict(train=[], val=[], test=[], motion_only=[], info=[],
+               subjects=dict(test=sorted(test), val=sorted(val)),
                skipped=[dict(name=r["name"], reason=r["reason"]) for r in idx["rows"]
                         if r["status"] != "usable"])
     for r in rows:
@@ -267,17 +271,17 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
             seq = resample(seq, rate, kern=kern)
         if r.get("role") != "labelled":
             seq, role = without_labels(seq), "motion_only"
-            if r["subject"] in test:
-                continue            # never train on a test subject's motion either
+            if r["subject"] in test or r["subject"] in val:
+                continue            # never train on a test or validation subject's motion either
         else:
-            role = "test" if r["subject"] in test else "train"
+            role = "test" if r["subject"] in test else "val" if r["subject"] in val else "train"
         out[role].append(seq)
         out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3)))
     if include_motion_only:
         out["train"] = out["train"] + out["motion_only"]
-    out["subjects"]["train"] = sorted({i["subject"] for i in out["info"] if i["role"] != "test"})
-    log(f"  dataset {d}: {len(out['train'])} training, {len(out['test'])} test sequences; test "
-        f"subjects {sorted(test)}")
+    out["subjects"]["train"] = sorted({i["subject"] for i in out["info"] if i["role"] not in ("test", "val")})
+    log(f"  dataset {d}: {len(out['train'])} training, {len(out['val'])} validation, {len(out['test'])} "
+        f"test sequences; validation subjects {sorted(val)}, test subjects {sorted(test)}")
     return out
 
 
