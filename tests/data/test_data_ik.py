@@ -1,5 +1,6 @@
 """Readers → retargeting (IK) on the shared real files: fit errors in mm, marker sets, stick
 figure, direct mapping of OpenSim coordinates."""
+import matplotlib.image as plt_image
 import numpy as np
 import pytest
 
@@ -32,7 +33,11 @@ def test_trc_gait2354_fit_and_agreement_with_opensim_ik(data, kern, tmp_path):
     for c in ("hip_flexion_r", "hip_flexion_l"):   # de Leva pelvis vs OpenSim's: ~7° tilt offset
         assert rms[c] < 10.0, (c, rms[c])
     png = stick_figure(m, k, ik, tmp_path / "stick.png", frames=[0, 75])
-    assert png.stat().st_size > 10_000
+    img = plt_image.imread(png)[..., :3]
+    assert img.shape[1] > img.shape[0] * 0.9          # two frames side by side, two views stacked
+    # both legs drawn (right red, left blue), fitted crosses (green) and source dots (black)
+    for rgb in ((0.839, 0.153, 0.157), (0.122, 0.467, 0.706), (0.173, 0.627, 0.173), (0.0, 0.0, 0.0)):
+        assert (np.abs(img - rgb).max(axis=-1) < 0.05).sum() > 200, rgb
 
 
 @pytest.mark.parametrize("model", ["gait3d", "planar"])
