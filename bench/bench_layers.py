@@ -282,14 +282,14 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="torch and numba threads for every method (default: leave as configured). On a "
                          "shared, loaded machine 1 is far faster and more reproducible")
-    ap.add_argument("--_mem", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--mem-child", dest="mem_child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     import numba
     if a.threads:
         torch.set_num_threads(a.threads)
         numba.set_num_threads(a.threads)
-    if a._mem:
-        mem_child(a.model, a._mem[0], int(a._mem[1]), int(a._mem[2]), a.dt)
+    if a.mem_child:
+        mem_child(a.model, a.mem_child[0], int(a.mem_child[1]), int(a.mem_child[2]), a.dt)
         return 0
     m = symgait.load_model(a.model)
     k = symgait.kernels(m)
@@ -343,7 +343,7 @@ def main(argv=None):
     print("|---|---|---|---|")
     for T2 in [int(t) for t in a.mem_frames.split(",") if t]:
         for mode in ("sensitivity", "adjoint"):
-            cmd = [sys.executable, __file__, "--model", a.model, "--dt", str(a.dt), "--_mem", mode, str(B), str(T2)]
+            cmd = [sys.executable, __file__, "--model", a.model, "--dt", str(a.dt), "--mem-child", mode, str(B), str(T2)]
             if a.threads:
                 cmd += ["--threads", str(a.threads)]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)

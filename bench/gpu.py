@@ -211,7 +211,7 @@ def run_static(args):
                 subprocess.run([sys.executable, "-c", code, name, str(chunk), gen], check=True, cwd=REPO)
             kernels = "parts" if args.parts else ",".join(args.kernels)
             env = dict(os.environ, SYMGAIT_BENCH_INLINE_ALL="1" if args.inline_all else "0")
-            r = subprocess.run([sys.executable, __file__, "--_static-worker", name, gen, args.cc,
+            r = subprocess.run([sys.executable, __file__, "--static-worker", name, gen, args.cc,
                                 kernels, ",".join(args.dtypes), ",".join(map(str, args.caps)), args.layout],
                                capture_output=True, text=True, cwd=REPO, env=env)
             if r.returncode != 0:
@@ -709,7 +709,7 @@ def parse_args(argv=None):
     ap.add_argument("--parts", action="store_true",
                     help="--static: compile every _partN device function as a kernel of its own")
     ap.add_argument("--layout", choices=["rows", "interleaved"], default="rows", help="--static: work layout")
-    ap.add_argument("--_static-worker", nargs=7, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--static-worker", dest="static_worker", nargs=7, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--layers", action="store_true",
                     help="the physics layers on the GPU: gradcheck, and forward+backward beside plain PyTorch "
                          "(alone, or with the --sections given)")
@@ -726,8 +726,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args._static_worker:
-        name, gen, cc, kernels, dtypes, caps, layout = args._static_worker
+    if args.static_worker:
+        name, gen, cc, kernels, dtypes, caps, layout = args.static_worker
         rows = static_worker(name, gen, tuple(int(x) for x in cc.split(".")), kernels.split(","),
                              dtypes.split(","), [int(c) for c in caps.split(",")], layout)
         print(json.dumps(rows))

@@ -18,7 +18,7 @@ import numpy as np
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
 
 __all__ = ["evaluate", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
-           "eval_sequences", "contact_origins", "REAL_RATE", "COLS", "EXT_COLS"]
+           "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
 
 REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
 
@@ -76,7 +76,8 @@ def evaluate(bundle, sequences, *, predictions: Optional[List[dict]] = None) -> 
     return dict(per_sequence=per, pooled=pooled, unlabelled=uns)
 
 
-def _fmt(v, digits=3):
+def format_value(v, digits=3):
+    """A table cell: "–" for None or non-finite, ``digits`` decimals below 100, else one."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     if isinstance(v, float):
@@ -91,7 +92,7 @@ def markdown_table(rows: Dict[str, dict], cols=COLS, first: str = "sequence") ->
     lines = [head, sep]
     for name, m in rows.items():
         lines.append("| " + str(name) + " | " + " | ".join(
-            _fmt(m.get(k), 1 if k.split("_")[-1] in ("rf", "rm", "rt") else 3) for k, _ in cols) + " |")
+            format_value(m.get(k), 1 if k.split("_")[-1] in ("rf", "rm", "rt") else 3) for k, _ in cols) + " |")
     return "\n".join(lines)
 
 
@@ -199,5 +200,5 @@ def _run(a) -> int:
     res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}")
     pm = res["pooled"]
     if pm:
-        print("pooled: " + ", ".join(f"{h} {_fmt(pm.get(k))}" for k, h in COLS))
+        print("pooled: " + ", ".join(f"{h} {format_value(pm.get(k))}" for k, h in COLS))
     return 0

@@ -32,7 +32,7 @@ from typing import Callable, Dict, Sequence as Seq
 
 import numpy as np
 
-from .evaluate import COLS, REAL_RATE, _fmt, evaluate, markdown_table, predict_all, write_json
+from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
 from .metrics import PAPER_B2, symmetry_metrics
 
 __all__ = ["add_cli", "run_experiment", "noise_experiment", "reduced_experiment",
@@ -136,7 +136,7 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
             if tev:
                 plot_grf(out / f"grf_{name}.png", tev[0], {v: preds[0]["w"]},
                          title=f"{tev[0].name}, σ = {sigma:g}°: {v} vs labels")
-            log(f"  {label}: " + ", ".join(f"{h} {_fmt(m.get(k))}" for k, h in COLS))
+            log(f"  {label}: " + ", ".join(f"{h} {format_value(m.get(k))}" for k, h in COLS))
     _plot_curves(out / "noise.png", res, "sigma", "angle noise σ (°)", "variant")
     cols = COLS + (("paper_ef", "paper εf"), ("paper_rf", "paper rRMSE f"), ("paper_em", "paper εm"),
                    ("paper_rm", "paper rRMSE m"), ("paper_et", "paper ετ"))
@@ -167,7 +167,7 @@ def reduced_experiment(cfg, data, out: Path, *, fractions=FRACTIONS, variants=("
             res.append(dict(variant=v, fraction=f, labelled_frames=n_lab, frames=n_tot, metrics=m,
                             per_sequence=ev["per_sequence"], seconds=round(sec, 1)))
             log(f"  {label} ({n_lab}/{n_tot} labelled frames): " +
-                ", ".join(f"{h} {_fmt(m.get(k))}" for k, h in COLS))
+                ", ".join(f"{h} {format_value(m.get(k))}" for k, h in COLS))
     _plot_curves(out / "reduced.png", res, "fraction", "labelled fraction", "variant")
     md = ["# Reduced labels", "",
           "Labels kept on a seeded random subset of 1 s chunks of the labelled training trials "
@@ -193,7 +193,7 @@ def transfer_experiment(cfg, data, out: Path, *, variants=("baseline", "fnet"), 
         sym = symmetry_metrics(w, target.rate, target.contact, target.mass) if w.shape[1] == 2 else {}
         rows[v] = dict(sym, mean_fy=float(w[..., 1].sum(1).mean() / (target.mass * 9.80665)))
         res.append(dict(variant=v, target=target.name, symmetry=sym, seconds=round(sec, 1)))
-        log(f"  {v} on {target.name}: " + ", ".join(f"{k} {_fmt(x)}" for k, x in rows[v].items()))
+        log(f"  {v} on {target.name}: " + ", ".join(f"{k} {format_value(x)}" for k, x in rows[v].items()))
     plot_grf(out / "transfer_grf.png", target, preds,
              title=f"{target.name} (motion only, held out): vertical GRF, " + " vs ".join(variants))
     cols = (("corr_shifted", "corr R vs L (½-cycle shift)"), ("peak_ratio", "peak R / L"),
