@@ -42,7 +42,7 @@ __all__ = ["discover", "build", "add_cli", "plate_mass", "docs_section", "report
            "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE"]
 
 INDEX = "index.json"
-CACHE_VERSION = 1          # bump when the processing changes what a cached trial holds
+CACHE_VERSION = 2          # bump when the processing changes what a cached trial holds
 _MODEL = "gait3d"
 _HEIGHT_ASSUMED = 1.75
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
@@ -228,7 +228,10 @@ def _more(d: Path) -> List[dict]:
 
 
 def discover(data_dir) -> List[dict]:
-    """Every trial of the shared data folder (see the module docstring), as dicts."""
+    """Every trial of the shared data folder (see the module docstring), as dicts.  A marker
+    trial's ``markerset`` is the subject's scaled OpenSim model stored with it
+    (:func:`symgait.data.marker_fit.subject_osim`), else None (the set is detected)."""
+    from symgait.data.marker_fit import subject_osim
     d = Path(data_dir)
     out = []
     for f in (_opensim, _c3d_org, _cmu, _deepmimic, _hamner, _schreiber, _more):
@@ -236,6 +239,10 @@ def discover(data_dir) -> List[dict]:
     for t in out:
         if t["refuse"] is None and not Path(t["motion"]).exists():
             t["refuse"] = f"file not found: {t['motion']}"
+        if t["refuse"] is None and t["markerset"] is None and \
+                t["motion"].lower().endswith(_MOTION_EXT):
+            osim = subject_osim(t["motion"], root=d)
+            t["markerset"] = None if osim is None else str(osim)
     return out
 
 
@@ -255,8 +262,8 @@ def _file_hash(path, _memo={}) -> str:
 
 
 def _trial_key(t: dict, options: dict, model_hash: str) -> str:
-    files = {k: _file_hash(t[k]) for k in ("motion", "forces", "external_loads")
-             if t.get(k) and Path(t[k]).exists()}
+    files = {k: _file_hash(t[k]) for k in ("motion", "forces", "external_loads", "markerset")
+             if t.get(k) and Path(t[k]).is_file()}
     blob = json.dumps(dict(files=files, mass=t["mass"], height=t["height"], markerset=t["markerset"],
                            kind=t["kind"], options=options, model=model_hash, v=CACHE_VERSION),
                       sort_keys=True)
@@ -279,8 +286,18 @@ def _process(args) -> dict:
             _WORKER["kern"] = symgait.kernels(_WORKER["model"])
         model, kern = _WORKER["model"], _WORKER["kern"]
         kw = {k: t[k] for k in ("forces", "external_loads", "markerset") if t.get(k)}
-        tr = process_trial(model, kern, t["motion"], height=t["height"],
-                           mass=t["mass"] or _MASS_NOMINAL, **kw, **options)
+        try:
+            tr = process_trial(model, kern, t["motion"], height=t["height"],
+                               mass=t["mass"] or _MASS_NOMINAL, **kw, **options)
+        except Exception as e:  # noqa: BLE001 — the subject's model failed: detect the set
+            if not str(t.get("markerset") or "").lower().endswith(".osim"):
+                raise
+            kw.pop("markerset")
+            tr = process_trial(model, kern, t["motion"], height=t["height"],
+                               mass=t["mass"] or _MASS_NOMINAL, **kw, **options)
+            first = str(e).strip().splitlines()
+            tr.notes.insert(0, f"MarkerSet of {Path(t['markerset']).name} failed "
+                            f"({type(e).__name__}: {first[0] if first else ''}); set detected")
         if not t["mass"]:
             tr.sequence = _with_plate_mass(model, kern, tr.sequence)
             tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {_MASS_FROM_PLATES}")

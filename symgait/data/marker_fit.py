@@ -6,11 +6,13 @@ build and the command-line tools use:
 The marker set is the OpenSim model's MarkerSet (``osim``), else ``markerset``, else the
 built-in set that matches the labels best; with ``register="auto"`` the labels it leaves
 unmapped are registered (:mod:`symgait.data.registration`) when it maps fewer than half of the
-trial's labels.  A mean IK RMS above ``max_rms`` (40 mm) raises
+trial's labels.  :func:`subject_osim` finds the subject's scaled OpenSim model stored with a
+trial (the dataset build passes it as ``osim``).  A mean IK RMS above ``max_rms`` (40 mm) raises
 :class:`~symgait.data.ik_report.IKFitError` naming the likely cause.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -20,9 +22,47 @@ from .ik_report import DEFAULT_MAX_RMS
 from .markersets import resolve, strip_prefix
 from .motion import Source
 
-__all__ = ["fit_trial_markers", "REGISTER_BELOW"]
+__all__ = ["fit_trial_markers", "subject_osim", "REGISTER_BELOW", "OSIM_MIN_MARKERS"]
 
 REGISTER_BELOW = 0.5   # register="auto": when the set maps less than this fraction of the labels
+OSIM_MIN_MARKERS = 4   # subject_osim: a model with fewer markers in its MarkerSet is not used
+
+
+def _osim_candidates(folder: Path) -> list:
+    """``.osim`` files in ``folder`` and its immediate subfolders with a MarkerSet of at least
+    :data:`OSIM_MIN_MARKERS` markers."""
+    from ..io.osim_markers import read_osim_markers
+    out = []
+    for f in sorted(list(folder.glob("*.osim")) + list(folder.glob("*/*.osim"))):
+        try:
+            n = len(read_osim_markers(f))
+        except Exception:  # noqa: BLE001 — an unreadable model is not a candidate
+            continue
+        if n >= OSIM_MIN_MARKERS:
+            out.append(f)
+    return out
+
+
+def subject_osim(motion, root=None) -> Optional[Path]:
+    """The subject's OpenSim model stored with a trial: looking in the motion file's folder, then
+    in its parent (the subject's folder: ``subjectNN/expData/Run_5.trc`` finds
+    ``subjectNN/model/*.osim``, ``<id>/dynamic/x.c3d`` finds ``<id>/scaling/*.osim``), each with
+    its immediate subfolders, never above ``root``; at the nearest level with a candidate (an
+    ``.osim`` with a MarkerSet), that model if it is the only one there, else None (several
+    models: which one is the subject's is not known)."""
+    m = Path(motion).resolve()
+    top = None if root is None else Path(root).resolve()
+    folder = m.parent
+    for _ in range(2):
+        if top is not None and folder != top and top not in folder.parents:
+            break
+        found = _osim_candidates(folder)
+        if found:
+            return found[0] if len(found) == 1 else None
+        if top is not None and folder == top:
+            break
+        folder = folder.parent
+    return None
 
 
 def _as_source(markers, rate) -> Source:
