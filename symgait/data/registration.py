@@ -80,6 +80,16 @@ def _assign(local, mask, max_scatter):
     return assign, rejected
 
 
+def _fit_frames(ok, n):
+    """``n`` consecutive frames from the middle of the longest run of usable frames ``ok``
+    (sorted frame indices): the fit's IK tracks frame to frame, and frames far apart (half a
+    stride in a run) start it from a pose far from the next one's."""
+    runs = np.split(ok, np.nonzero(np.diff(ok) != 1)[0] + 1)
+    run = max(runs, key=len)
+    i = max(0, (len(run) - n) // 2)
+    return run[i:i + n]
+
+
 def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, frames, iterations,
          max_scatter, q_start=None):
     from .ik import solve_ik
@@ -170,7 +180,7 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     ok = np.nonzero(np.isfinite(tg.positions).all(-1).sum(1) >= 3)[0]
     if ok.size == 0:
         raise ValueError("registration: no frame has 3 or more known markers")
-    fr = ok[np.unique(np.linspace(0, ok.size - 1, min(frames, ok.size)).round().astype(int))]
+    fr = _fit_frames(ok, frames)
     r0 = None
     if isinstance(refine, str) and refine == "auto":
         from .ik import solve_ik
