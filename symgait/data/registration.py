@@ -3,7 +3,7 @@ Werling et al. 2023): each unknown marker is assigned to the body it moves rigid
 offset in that body's frame is fitted, jointly with the subject's height scaling.
 
 1. The labels a marker set knows (a partial match of a built-in set, a map, an .osim) give a
-   first IK over a subset of frames.
+   first IK over a block of consecutive frames (the IK tracks from frame to frame).
 2. For every unknown marker and every body with usable anchors
    (:mod:`symgait.data.body_markers`), the marker's coordinates in that body's frame are
    computed per frame; the body where they stay most constant (smallest RMS scatter) is the
@@ -160,8 +160,8 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     """Register the labels of a trial (``labels``, ``positions`` (T, n, 3) m, OpenSim axes) that
     ``known`` (a marker set; default: the best built-in match) does not map, and re-fit the
     offsets of the body-fixed ``known`` entries named in ``refine`` (cluster markers, whose
-    placement varies between subjects) on their bodies.  ``frames``: how many frames (evenly
-    spaced over the trial) the fit uses.  ``max_scatter`` (m): largest RMS scatter of a marker
+    placement varies between subjects) on their bodies.  ``frames``: how many consecutive
+    frames (the middle of the longest run with 3 or more known markers) the fit uses.  ``max_scatter`` (m): largest RMS scatter of a marker
     in its body's frame for it to be kept.  With ``fit_height`` the height factor in
     ``1 ± height_range`` that gives the lowest RMS is searched (golden section).
     ``refine="auto"``: the body-fixed or single-model-point entries whose RMS in a first IK
