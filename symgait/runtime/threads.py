@@ -16,7 +16,9 @@ import importlib
 import os
 
 PREFERENCE = ("tbb", "omp", "workqueue")
-PARALLEL_MIN_OPS = 200_000  # ~0.1-0.3 ms of single-thread work: below it a launch costs more than it saves
+# a parallel launch cost 28-40 ms on 2 loaded cores (omp, bench/bench_threads.py, docs/benchmarks.md):
+# parallel paid from 2.2 M operations per batch (planar FD derivatives, B = 256), not at 1.9 M (ID, B = 4096)
+PARALLEL_MIN_OPS = 2_000_000
 _MODULES = {"tbb": "numba.np.ufunc.tbbpool", "omp": "numba.np.ufunc.omppool",
             "workqueue": "numba.np.ufunc.workqueue"}
 _selected: str | None = None
