@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_compile import measure_fresh
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -57,7 +59,7 @@ k.inverse_dynamics(q, qd, x, w, p); res["inverse_dynamics"] = time.perf_counter(
 t = time.perf_counter()
 k.forward_dynamics(q, qd, x, w, p); res["forward_dynamics"] = time.perf_counter() - t
 t = time.perf_counter()
-k.forward_dynamics_derivatives(q, qd, x, w, p); res["forward_dynamics_derivatives"] = time.perf_counter() - t
+k.forward_dynamics_derivatives(q, qd, x, w, p, parameters=False); res["forward_dynamics_derivatives"] = time.perf_counter() - t
 res["process"] = time.perf_counter() - t0
 print(json.dumps(res))
 '''
@@ -74,6 +76,7 @@ def run(models, batch, skip_compile):
     import pinocchio as pin
 
     import symgait
+    from symgait.runtime import threads
     rows = []
     info = []
     for name in models:
@@ -88,8 +91,8 @@ def run(models, batch, skip_compile):
         qdd = rng.uniform(-2, 2, (batch, n))
         w = rng.normal(0, 50, (batch, nc, 6))
         tau = k.inverse_dynamics(q, qd, qdd, w, p)
-        k.forward_dynamics(q[:2], qd[:2], tau[:2], w[:2], p)
-        k.forward_dynamics_derivatives(q[:2], qd[:2], tau[:2], w[:2], p)
+        k.forward_dynamics(q, qd, tau, w, p)
+        k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
         # Pinocchio on the exported URDF (same dynamics; checked to 1e-9 in tests/test_pinocchio.py)
         pm = pin.buildModelFromXML(m.to_urdf(p))
         pm.gravity.linear = np.array(m.gravity)
@@ -111,18 +114,19 @@ def run(models, batch, skip_compile):
         t_abad = median_time(pin_loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext)),
                              repeat=5) / ns
         res = {}
-        for threads in (1, numba.config.NUMBA_NUM_THREADS):
-            numba.set_num_threads(threads)
-            res[threads] = (
+        for nt in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(nt)
+            res[nt] = (
                 median_time(lambda: k.inverse_dynamics(q, qd, qdd, w, p)) / batch,
                 median_time(lambda: k.forward_dynamics(q, qd, tau, w, p)) / batch,
-                median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p), repeat=5) / batch,
+                median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
+                            repeat=5) / batch,
             )
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         allc = numba.config.NUMBA_NUM_THREADS
         for label, ours1, oursN, peer in (("ID vs rnea", res[1][0], res[allc][0], t_rnea),
                                           ("FD vs aba", res[1][1], res[allc][1], t_aba),
-                                          ("FD derivatives vs computeABADerivatives", res[1][2], res[allc][2], t_abad)):
+                                          ("FD derivatives (q, qd, tau, w) vs computeABADerivatives", res[1][2], res[allc][2], t_abad)):
             rows.append((name, n, label, ours1 * 1e6, oursN * 1e6, peer * 1e6, ours1 / peer))
         ops = man["operations"]
         entry = {"model": name, "nq": n, "ops_ID": ops["inverse_dynamics"], "ops_M": ops["mass_matrix"],
@@ -130,10 +134,11 @@ def run(models, batch, skip_compile):
                  "pin_overhead_us": t_overhead * 1e6}
         if not skip_compile:
             entry.update(compile_times(name))
+            entry["device"] = measure_fresh(Path(k.module.__file__).parent)
         info.append(entry)
     print(f"\nsymgait core benchmark — {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, numba {numba.__version__}, "
-          f"pinocchio {pin.__version__}, batch {batch}\n")
+          f"pinocchio {pin.__version__}, batch {batch}, threading layer {threads.layer()}\n")
     print("| model | nq | kernel vs Pinocchio | symgait 1 thread (µs/sample) | symgait all cores (µs/sample) "
           "| Pinocchio (µs/call) | ratio (1 thread / Pinocchio) |")
     print("|---|---|---|---|---|---|---|")
@@ -149,6 +154,10 @@ def run(models, batch, skip_compile):
         print(f"| {e['model']} | {e['ops_ID']} | {e['ops_M']} | {e['ops_dID']} | {e['ops_FDderiv']} | "
               f"{f.get('derive+write', float('nan')):.1f} | {fc} | {c.get('process', float('nan')):.2f} | "
               f"{e['pin_overhead_us']:.2f} |")
+    for e in info:
+        if "device" in e:
+            print(f"\nfirst compile of the device functions, {e['model']}, one thread, seconds (incremental, "
+                  f"manifest order): " + ", ".join(f"{k} {v}" for k, v in e["device"].items()))
 
 
 if __name__ == "__main__":

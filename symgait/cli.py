@@ -9,6 +9,15 @@ import time
 
 def _cmd_generate(a):
     from .codegen import generate
+    if a.all == (a.model is not None):
+        raise SystemExit("symgait generate: give a model or --all (every built-in model), not both")
+    if a.all:
+        if a.out:
+            raise SystemExit("symgait generate --all writes generated/<model>/ for each built-in model; drop --out")
+        from .model import BUILTIN_MODELS
+        for name in BUILTIN_MODELS:
+            generate(name)
+        return 0
     generate(a.model, out=a.out)
     return 0
 
@@ -35,6 +44,9 @@ def _cmd_info(a):
         print(f"generated    {e}")
         return 0
     print(f"generated    {gdir}")
+    from .runtime import threads
+    print(f"threads      Numba threading layer {threads.select()} (available: {', '.join(threads.available())}); "
+          f"batches below {threads.PARALLEL_MIN_OPS} operations run serially")
     print("operations per sample:")
     for k, v in man["operations"].items():
         print(f"  {k:32s} {v}")
@@ -91,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="symgait", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="derive a model's equations and write generated/<model>/")
-    g.add_argument("model", help="built-in model name (planar, gait3d, fullbody) or path to a .yaml file")
+    g.add_argument("model", nargs="?", help="built-in model name (planar, gait3d, fullbody) or path to a .yaml file")
+    g.add_argument("--all", action="store_true", help="regenerate every built-in model into generated/")
     g.add_argument("--out", help="output directory (default: generated/<model> for a built-in model, "
                    "else the user cache, see README)")
     g.set_defaults(fn=_cmd_generate)

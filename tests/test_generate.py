@@ -2,6 +2,7 @@
 deterministically under different hash seeds."""
 from __future__ import annotations
 
+import difflib
 import os
 import subprocess
 import sys
@@ -24,4 +25,16 @@ def test_regenerate_matches_committed(name, tmp_path):
         assert stage in r.stdout
     for f in FILES:
         committed = (REPO / "generated" / name / f).read_text()
-        assert (out / f).read_text() == committed, f"generated/{name}/{f} differs from a fresh `symgait generate`"
+        fresh = (out / f).read_text()
+        if fresh != committed:
+            diff = difflib.unified_diff(committed.splitlines(keepends=True), fresh.splitlines(keepends=True),
+                                        f"generated/{name}/{f} (committed)", f"{f} (fresh)", n=2)
+            text = "".join(list(diff)[:200])
+            pytest.fail(f"generated/{name}/{f} differs from a fresh `symgait generate` (regenerate with "
+                        f"`symgait generate --all`); first lines of the diff:\n{text}")
+
+
+def test_generate_all_refuses_a_model_too():
+    r = subprocess.run([sys.executable, "-m", "symgait.cli", "generate", "planar", "--all"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "not both" in r.stderr

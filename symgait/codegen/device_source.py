@@ -17,6 +17,9 @@ CHUNK = 2000  # statements per generated function: Numba's compile time grows fa
               # with the length of one function, so long kernels are split into parts that pass
               # their live values through the ``work`` array.
 _VAR = re.compile(r"\bx\d+\b")
+# kernels written here around the generated ones; their operation counts are totals of their callees
+COMPOSITE_KERNELS = ("forward_dynamics", "forward_dynamics_derivatives", "forward_dynamics_parameter_derivatives",
+                     "forward_dynamics_vjp")
 
 
 def _kernel_source(k: KernelDef, graph, printer: Printer) -> tuple[list[str], int, int]:
@@ -40,6 +43,10 @@ def _kernel_source(k: KernelDef, graph, printer: Printer) -> tuple[list[str], in
             seq.append(placed[j][1:])
             j += 1
     assert j == len(placed)
+    # temporaries numbered per function, so that a change of one kernel leaves the others' text alone
+    local = {name: f"x{i}" for i, (name, _) in enumerate(stmts)}
+    rename = lambda text: _VAR.sub(lambda mo: local[mo.group(0)], text)  # noqa: E731
+    seq = [(rename(t), rename(x)) for t, x in seq]
     allowed = {name for name, _ in k.inputs} | {name for name, _ in k.outputs}
     for m in set(re.findall(r"\b([a-z]+)\[\d+\]", " ".join(t for _, t in seq))):
         if m not in allowed:
@@ -90,9 +97,10 @@ def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str
     chunks.append(lsrc)
     nn = n * n
     inner = nn + 2 * n  # work of the forward-dynamics functions: H | zero/t | b/s | callee work
-    nwork["forward_dynamics"] = nwork["forward_dynamics_derivatives"] = nwork["forward_dynamics_vjp"] = (
-        inner + max(nwork[k] for k in ("mass_matrix", "inverse_dynamics", "inverse_dynamics_derivatives",
-                                       "inverse_dynamics_vjp")))
+    nwork["forward_dynamics"] = fdw = inner + max(nwork["mass_matrix"], nwork["inverse_dynamics"])
+    nwork["forward_dynamics_derivatives"] = max(fdw, inner + nwork["inverse_dynamics_derivatives"])
+    nwork["forward_dynamics_vjp"] = max(fdw, inner + nwork["inverse_dynamics_vjp"])
+    nwork["forward_dynamics_parameter_derivatives"] = n + max(fdw, nn + nwork["inverse_dynamics_parameter_derivatives"])
     chunks += [f'''
 def forward_dynamics(q, qd, tau, w, p, qdd, work):
     """qdd = M^-1 (tau + sum_c J_c^T w_c - h). Leaves the factorized M in work[:NQ*NQ]."""
@@ -111,13 +119,13 @@ def forward_dynamics(q, qd, tau, w, p, qdd, work):
     return
 
 
-def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, dp, work):
+def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work):
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
-    d w = -M^-1 dID/dw = M^-1 J^T, d p = -M^-1 dID/dp (row-major, qdd rows)."""
+    d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
     H = work[0:{nn}]
     t = work[{nn}:{nn + n}]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, dp, work[{inner}:])
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[{inner}:])
     for j in range({n}):
         ltdl_solve(H, dq, j, {n})
         ltdl_solve(H, dqd, j, {n})
@@ -128,15 +136,24 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, dp, w
         ltdl_solve(H, dw, j, {6 * nc})
     for k in range({n * 6 * nc}):
         dw[k] = -dw[k]
-    for j in range({npar}):
-        ltdl_solve(H, dp, j, {npar})
-    for k in range({n * npar}):
-        dp[k] = -dp[k]
     for k in range({nn}):
         dtau[k] = 0.0
     for j in range({n}):
         dtau[j*{n} + j] = 1.0
         ltdl_solve(H, dtau, j, {n})
+    return
+
+
+def forward_dynamics_parameter_derivatives(q, qd, tau, w, p, dp, work):
+    """d qdd/d p = -M^-1 dID/dp at qdd = FD(q, qd, tau, w, p) (row-major, qdd rows)."""
+    qdd = work[0:{n}]
+    forward_dynamics(q, qd, tau, w, p, qdd, work[{n}:])
+    H = work[{n}:{nn + n}]
+    inverse_dynamics_parameter_derivatives(q, qd, qdd, w, p, dp, work[{nn + n}:])
+    for j in range({npar}):
+        ltdl_solve(H, dp, j, {npar})
+    for k in range({n * npar}):
+        dp[k] = -dp[k]
     return
 
 
@@ -155,7 +172,9 @@ def forward_dynamics_vjp(q, qd, tau, w, p, g, qdd, gq, gqd, gtau, gw, gp, work):
     inverse_dynamics_vjp(q, qd, qdd, w, p, t, gq, gqd, s, gw, gp, work[{inner}:])
     return
 ''']
-    ops["forward_dynamics_derivatives"] = (ops["inverse_dynamics_derivatives"] + ops["mass_matrix"]
-                                            + ops["inverse_dynamics"] + ops["ltdl_factor"]
-                                            + ops["ltdl_solve"] * (3 * n + 6 * nc + npar + 1))
+    ops["forward_dynamics"] = fd = ops["mass_matrix"] + ops["inverse_dynamics"] + ops["ltdl_factor"] + ops["ltdl_solve"]
+    ops["forward_dynamics_vjp"] = fd + ops["inverse_dynamics_vjp"] + ops["ltdl_solve"]
+    ops["forward_dynamics_derivatives"] = fd + ops["inverse_dynamics_derivatives"] + ops["ltdl_solve"] * (3 * n + 6 * nc)
+    ops["forward_dynamics_parameter_derivatives"] = (fd + ops["inverse_dynamics_parameter_derivatives"]
+                                                      + ops["ltdl_solve"] * npar)
     return "\n".join(chunks).rstrip() + "\n", ops, nwork

@@ -16,7 +16,7 @@ from .. import __version__ as GENERATOR_VERSION
 from ..generated_files import default_dir, generator_id, source_digests
 from ..model import load_model
 from ..symbolic import derive
-from .device_source import device_source
+from .device_source import COMPOSITE_KERNELS, device_source
 from .launchers import cpu_source, cuda_source
 from .signatures import kernel_signatures
 
@@ -49,7 +49,7 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
     cpu = cpu_source(sigs, header, dev)
     gpu = cuda_source(sigs, header, dev)
     t3 = time.perf_counter()
-    log(f"[3/4] wrote source: {dev.count(chr(10))} lines, {sum(v for k, v in ops.items() if k != 'forward_dynamics_derivatives')} operations ({t3 - t2:.2f} s)")
+    log(f"[3/4] wrote source: {dev.count(chr(10))} lines, {sum(v for k, v in ops.items() if k not in COMPOSITE_KERNELS)} operations ({t3 - t2:.2f} s)")
     out_dir = Path(out) if out is not None else default_dir(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = {"device.py": dev, "cpu.py": cpu, "cuda.py": gpu,

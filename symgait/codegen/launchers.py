@@ -1,6 +1,7 @@
 """Batched launchers, written once per backend as a template and instantiated per model.
 
-CPU: ``numba.njit(parallel=True, cache=True)`` with ``prange`` over the samples; the device
+CPU: ``numba.njit(parallel=True, cache=True)`` with ``prange`` over the samples, and ``<name>_serial``,
+the same loop on the calling thread (small batches: :mod:`symgait.runtime.threads`); the device
 functions are compiled from the model's ``device.py`` by :func:`symgait.runtime.jit.compile_device`.
 The parameter vector ``p`` has a batch dimension of 1 (shared) or B (per sample).
 
@@ -33,6 +34,14 @@ def {name}({args}):
     nb = q.shape[0]
     shared_p = p.shape[0] == 1
     for b in numba.prange(nb):
+        _d_{name}({call})
+
+
+@numba.njit(cache=True)
+def {name}_serial({args}):
+    nb = q.shape[0]
+    shared_p = p.shape[0] == 1
+    for b in range(nb):
         _d_{name}({call})
 '''
 

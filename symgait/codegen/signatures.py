@@ -18,7 +18,8 @@ def kernel_signatures(n: int, nc: int, npar: int, npts: int, nwork: dict) -> dic
         "mass_matrix": {"inputs": QP, "outputs": [["M", n * n]]},
         "inverse_dynamics_derivatives": {
             "inputs": ID_IN,
-            "outputs": [["tau", n], ["dq", n * n], ["dqd", n * n], ["dw", n * 6 * nc], ["dp", n * npar]]},
+            "outputs": [["tau", n], ["dq", n * n], ["dqd", n * n], ["dw", n * 6 * nc]]},
+        "inverse_dynamics_parameter_derivatives": {"inputs": ID_IN, "outputs": [["dp", n * npar]]},
         "inverse_dynamics_vjp": {
             "inputs": ID_IN + [["mu", n]],
             "outputs": [["gq", n], ["gqd", n], ["gqdd", n], ["gw", 6 * nc], ["gp", npar]]},
@@ -32,8 +33,8 @@ def kernel_signatures(n: int, nc: int, npar: int, npts: int, nwork: dict) -> dic
         "forward_dynamics": {"inputs": FD_IN, "outputs": [["qdd", n]]},
         "forward_dynamics_derivatives": {
             "inputs": FD_IN,
-            "outputs": [["qdd", n], ["dq", n * n], ["dqd", n * n], ["dtau", n * n], ["dw", n * 6 * nc],
-                        ["dp", n * npar]]},
+            "outputs": [["qdd", n], ["dq", n * n], ["dqd", n * n], ["dtau", n * n], ["dw", n * 6 * nc]]},
+        "forward_dynamics_parameter_derivatives": {"inputs": FD_IN, "outputs": [["dp", n * npar]]},
         "forward_dynamics_vjp": {
             "inputs": FD_IN + [["g", n]],
             "outputs": [["qdd", n], ["gq", n], ["gqd", n], ["gtau", n], ["gw", 6 * nc], ["gp", npar]]},

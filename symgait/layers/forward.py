@@ -95,7 +95,7 @@ class _Engine:
     def _df(self, X, D, tau, w, p, cols, frame):
         """K = f(X) and dK = (df/dX) D + df/d(inputs), for a stage state X with sensitivity D."""
         n, B, xp = self.n, X.shape[0], self.xp
-        r = self._kernel("forward_dynamics_derivatives", X[:, :n], X[:, n:], tau, w, p, frame=frame)
+        r = self._kernel("forward_dynamics_derivatives", X[:, :n], X[:, n:], tau, w, p, "p" in cols, frame=frame)
         J = xp.cat([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
         dK = xp.empty_like(D)
         dK[:, :n] = D[:, n:]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, StaleKernelsError
+from . import threads
 from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
 from .loader import import_backend
 
@@ -30,6 +31,8 @@ class Kernels:
         self.backend = backend
         self._generated = generated
         self.module, self.manifest = import_backend(model, "cuda" if backend == "cuda" else "cpu", generated)
+        if backend != "cuda":
+            threads.select()
         self._cuda = self.module if backend == "cuda" else None
         self.check_parameters = check_parameters
         self._checked_p = None
@@ -50,13 +53,21 @@ class Kernels:
                 self.model.check_parameters(p)
                 self._checked_p = key
 
+    def signature(self, name: str) -> dict:
+        """The manifest's entry of kernel ``name`` (inputs, outputs, work size)."""
+        sig = self.manifest["kernels"].get(name)
+        if sig is None or name not in self.manifest.get("operations", {}):
+            raise StaleKernelsError(f"the generated kernels of model {self.model.name!r} have no {name!r} (generated "
+                                    f"by an older symgait); run `symgait generate {self.model.name}`")
+        return sig
+
     # --- generic call ------------------------------------------------------------------------
     def _call(self, name: str, args: dict, out_shapes: dict):
         if self.backend != "cpu":  # 'cuda', or 'auto' with an input on a GPU
             from . import cuda_arrays
             if self.backend == "cuda" or cuda_arrays.on_device(args.values()):
                 return cuda_arrays.call(self, name, args, out_shapes)
-        sig = self.manifest["kernels"][name]
+        sig = self.signature(name)
         n, nc = self._n, self._nc
         arrays, kinds = {}, set()
         q, kind = to_numpy("q", args["q"])
@@ -78,7 +89,8 @@ class Kernels:
         outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
         call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
         call.append(np.empty((batch, sig["work"]), dtype=dtype))
-        getattr(self.module, name)(*call)
+        launch = name if threads.parallel(batch, self.manifest["operations"][name]) else f"{name}_serial"
+        getattr(self.module, launch)(*call)
         check_outputs(name, outs, arrays)
         kind = "torch" if "torch" in kinds else "numpy"
         return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
@@ -97,21 +109,29 @@ class Kernels:
     def forward_dynamics(self, q, qd, tau, w, p):
         return self._call("forward_dynamics", dict(q=q, qd=qd, tau=tau, w=w, p=p), {"qdd": (self._n,)})["qdd"]
 
-    def inverse_dynamics_derivatives(self, q, qd, qdd, w, p):
-        """{'tau': ID, 'q','qd','qdd': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}."""
+    def inverse_dynamics_derivatives(self, q, qd, qdd, w, p, parameters: bool = True):
+        """{'tau': ID, 'q','qd','qdd': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}. ``parameters=False``
+        leaves out 'p' (its kernel, ``inverse_dynamics_parameter_derivatives``, is then not compiled)."""
         n, nc, npar = self._n, self._nc, self._np
-        r = self._call("inverse_dynamics_derivatives", dict(q=q, qd=qd, qdd=qdd, w=w, p=p),
-                       {"tau": (n,), "dq": (n, n), "dqd": (n, n), "dw": (n, nc, 6), "dp": (n, npar)})
-        return {"tau": r["tau"], "q": r["dq"], "qd": r["dqd"], "qdd": self.mass_matrix(q, p), "w": r["dw"],
-                "p": r["dp"]}
+        args = dict(q=q, qd=qd, qdd=qdd, w=w, p=p)
+        r = self._call("inverse_dynamics_derivatives", args,
+                       {"tau": (n,), "dq": (n, n), "dqd": (n, n), "dw": (n, nc, 6)})
+        out = {"tau": r["tau"], "q": r["dq"], "qd": r["dqd"], "qdd": self.mass_matrix(q, p), "w": r["dw"]}
+        if parameters:
+            out["p"] = self._call("inverse_dynamics_parameter_derivatives", args, {"dp": (n, npar)})["dp"]
+        return out
 
-    def forward_dynamics_derivatives(self, q, qd, tau, w, p):
-        """{'qdd': FD, 'q','qd','tau': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}."""
+    def forward_dynamics_derivatives(self, q, qd, tau, w, p, parameters: bool = True):
+        """{'qdd': FD, 'q','qd','tau': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}. ``parameters=False``
+        leaves out 'p' (its kernel, ``forward_dynamics_parameter_derivatives``, is then not compiled)."""
         n, nc, npar = self._n, self._nc, self._np
-        r = self._call("forward_dynamics_derivatives", dict(q=q, qd=qd, tau=tau, w=w, p=p),
-                       {"qdd": (n,), "dq": (n, n), "dqd": (n, n), "dtau": (n, n), "dw": (n, nc, 6),
-                        "dp": (n, npar)})
-        return {"qdd": r["qdd"], "q": r["dq"], "qd": r["dqd"], "tau": r["dtau"], "w": r["dw"], "p": r["dp"]}
+        args = dict(q=q, qd=qd, tau=tau, w=w, p=p)
+        r = self._call("forward_dynamics_derivatives", args,
+                       {"qdd": (n,), "dq": (n, n), "dqd": (n, n), "dtau": (n, n), "dw": (n, nc, 6)})
+        out = {"qdd": r["qdd"], "q": r["dq"], "qd": r["dqd"], "tau": r["dtau"], "w": r["dw"]}
+        if parameters:
+            out["p"] = self._call("forward_dynamics_parameter_derivatives", args, {"dp": (n, npar)})["dp"]
+        return out
 
     def inverse_dynamics_vjp(self, q, qd, qdd, w, p, mu):
         """mu^T dID/d(q, qd, qdd, w, p) without forming Jacobians: dict keyed 'q','qd','qdd','w','p'."""

@@ -9,6 +9,7 @@ hashed once per process and directory (again only if a file's size or mtime chan
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -106,7 +107,10 @@ def read_manifest(model, generated=None) -> tuple[Path, dict]:
 def import_backend(model, backend: str, generated=None):
     """Import the generated ``<backend>.py`` of ``model`` as part of a package; returns (module, manifest)."""
     gdir, manifest = read_manifest(model, generated)
-    pkg = f"symgait_generated_{model.name}_{model.source_hash[:12]}"  # Numba's cache records this name
+    # one package per model version and directory: the same model generated into two places (a test's
+    # copy, a user cache) is imported, and compiled, from the directory asked for
+    where = hashlib.sha256(str(gdir.resolve()).encode()).hexdigest()[:8]
+    pkg = f"symgait_generated_{model.name}_{model.source_hash[:12]}_{where}"
     if pkg not in sys.modules:
         spec = importlib.util.spec_from_file_location(pkg, gdir / "__init__.py",
                                                       submodule_search_locations=[str(gdir)])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..model.spec import ModelSpec
+from .crba import mass_matrix as crba_mass_matrix
 from .graph import Graph
 from .rnea import Dynamics, build
 from .spatial import matvec, num
@@ -33,6 +34,13 @@ def _jacobian_outputs(g: Graph, exprs, tan, directions, array, ncols, transpose=
     return out
 
 
+def _seeds(x, directions) -> dict:
+    seeds = {}
+    for kind, k in directions:
+        seeds.setdefault(getattr(x, kind)[k], {})[(kind, k)] = sp.Integer(1)
+    return seeds
+
+
 def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
     dyn = build(spec)
     g, x = dyn.graph, dyn.x
@@ -47,32 +55,31 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
                              "body's origin (N m) that the motion and wrenches leave unexplained.",
                              ins_id, [("res", 6)], [("res", i, e) for i, e in enumerate(dyn.root_wrench)]))
 
-    # mass matrix = d ID / d qdd (lower triangle evaluated, mirrored)
-    dirs_qdd = [("qdd", j) for j in range(n)]
-    tan = g.forward({x.qdd[j]: {d: sp.Integer(1)} for j, d in enumerate(dirs_qdd)}, dyn.tau)
+    # mass matrix by the composite-rigid-body algorithm (lower triangle evaluated, mirrored)
+    M = crba_mass_matrix(g, spec, dyn.joint_rotation, dyn.joint_offset)
     massign = []
     for i in range(n):
         for j in range(i + 1):
-            e = g.tangent_of(dyn.tau[i], tan, dirs_qdd[j])
-            massign.append(("M", i * n + j, e))
+            massign.append(("M", i * n + j, M[i][j]))
             if i != j:
-                massign.append(("M", j * n + i, e))
+                massign.append(("M", j * n + i, M[i][j]))
     kernels.append(KernelDef("mass_matrix", "Joint-space inertia matrix M(q, p), row-major.",
                              [("q", n), ("p", npar)], [("M", n * n)], massign))
 
-    # forward-mode Jacobians of ID
-    dirs = ([("q", j) for j in range(n)] + [("qd", j) for j in range(n)] + [("w", k) for k in range(6 * nc)]
-            + [("p", k) for k in range(npar)])
-    seeds = {}
-    for kind, k in dirs:
-        seeds.setdefault(getattr(x, kind)[k], {})[(kind, k)] = sp.Integer(1)
-    tan = g.forward(seeds, dyn.tau)
+    # forward-mode Jacobians of ID; d/dp in a kernel of its own (compiled only where it is called)
+    dirs = [("q", j) for j in range(n)] + [("qd", j) for j in range(n)] + [("w", k) for k in range(6 * nc)]
+    tan = g.forward(_seeds(x, dirs), dyn.tau)
     assigns = [("tau", i, e) for i, e in enumerate(dyn.tau)]
-    for kind, size, arr in (("q", n, "dq"), ("qd", n, "dqd"), ("w", 6 * nc, "dw"), ("p", npar, "dp")):
+    for kind, size, arr in (("q", n, "dq"), ("qd", n, "dqd"), ("w", 6 * nc, "dw")):
         assigns += _jacobian_outputs(g, dyn.tau, tan, [(kind, k) for k in range(size)], arr, size)
     kernels.append(KernelDef(
-        "inverse_dynamics_derivatives", "ID and its Jacobians d ID/d q, d qd, d w, d p (row-major, ID rows).",
-        ins_id, [("tau", n), ("dq", n * n), ("dqd", n * n), ("dw", n * 6 * nc), ("dp", n * npar)], assigns))
+        "inverse_dynamics_derivatives", "ID and its Jacobians d ID/d q, d qd, d w (row-major, ID rows).",
+        ins_id, [("tau", n), ("dq", n * n), ("dqd", n * n), ("dw", n * 6 * nc)], assigns))
+    pdirs = [("p", k) for k in range(npar)]
+    tanp = g.forward(_seeds(x, pdirs), dyn.tau)
+    kernels.append(KernelDef(
+        "inverse_dynamics_parameter_derivatives", "d ID/d p (row-major, ID rows).",
+        ins_id, [("dp", n * npar)], _jacobian_outputs(g, dyn.tau, tanp, pdirs, "dp", npar)))
 
     # reverse mode: mu^T d ID / d (q, qd, qdd, w, p)
     mu = [sp.Symbol(f"mu[{i}]") for i in range(n)]

@@ -53,6 +53,8 @@ class Dynamics:
     root_wrench: list               # 6: world force, world moment about the root body's origin
     rotation: dict = field(default_factory=dict)   # frame -> 3x3 world rotation
     position: dict = field(default_factory=dict)   # frame -> world origin position
+    joint_rotation: list = field(default_factory=list)  # frame -> 3x3 rotation, frame -> parent coordinates
+    joint_offset: list = field(default_factory=list)    # frame -> origin in the parent's coordinates
     point_positions: list = field(default_factory=list)    # per point: 3 exprs
     contact_positions: list = field(default_factory=list)  # per contact: 3 exprs
 
@@ -164,7 +166,8 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
     root = spec.bodies[0].frame
     root_wrench = matvec(g, R[root], fo[root]) + matvec(g, R[root], no[root])
 
-    dyn = Dynamics(spec=spec, graph=g, x=x, tau=tau, root_wrench=root_wrench, rotation=R, position=pos)
+    dyn = Dynamics(spec=spec, graph=g, x=x, tau=tau, root_wrench=root_wrench, rotation=R, position=pos,
+                   joint_rotation=E, joint_offset=rho)
     for pt in spec.points:
         off = g.letv(pt.position)
         dyn.point_positions.append(add(g, pos[pt.frame], matvec(g, R[pt.frame], off)))
