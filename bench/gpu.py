@@ -149,7 +149,7 @@ def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: l
     m = symgait.load_model(model_name)
     mod, man = import_backend(m, "cuda", gen or None)
     if kernels == ["parts"]:  # every _partN device function, each launched as a kernel of its own
-        kernels = sorted((n for n in mod._d if re.search(r"_part\d+$", n)),
+        kernels = sorted((n for n in mod.DEVICE if re.search(r"_part\d+$", n)),
                          key=lambda n: (n.rsplit("_part", 1)[0], int(n.rsplit("_part", 1)[1])))
     out = []
     with tempfile.TemporaryDirectory() as d:
@@ -163,7 +163,7 @@ def static_worker(model_name: str, gen: str, cc: tuple, kernels: list, dtypes: l
                 src = (f"def part_kernel({', '.join(names)}, work):\n"
                        f"    for b in range(cuda.grid(1), q.shape[0], cuda.gridsize(1)):\n"
                        f"        part({', '.join(f'{a}[b]' for a in names)}, work[b])\n")
-                ns = {"cuda": cuda, "part": mod._d[kern]}
+                ns = {"cuda": cuda, "part": mod.DEVICE[kern]}
                 exec(src, ns)
                 pyfunc = ns["part_kernel"]
             for dt in dtypes:

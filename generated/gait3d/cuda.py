@@ -9,23 +9,23 @@ from symgait.runtime.jit import compile_device
 
 from . import device as _device
 
-_d = compile_device(_device, "cuda")
+DEVICE = compile_device(_device, "cuda")  # name -> compiled device function
 
-_d_inverse_dynamics = _d['inverse_dynamics']
-_d_root_residual = _d['root_residual']
-_d_mass_matrix = _d['mass_matrix']
-_d_inverse_dynamics_derivatives = _d['inverse_dynamics_derivatives']
-_d_inverse_dynamics_parameter_derivatives = _d['inverse_dynamics_parameter_derivatives']
-_d_inverse_dynamics_vjp = _d['inverse_dynamics_vjp']
-_d_root_residual_vjp = _d['root_residual_vjp']
-_d_points = _d['points']
-_d_point_jacobians = _d['point_jacobians']
-_d_contact_points = _d['contact_points']
-_d_contact_jacobians = _d['contact_jacobians']
-_d_forward_dynamics = _d['forward_dynamics']
-_d_forward_dynamics_derivatives = _d['forward_dynamics_derivatives']
-_d_forward_dynamics_parameter_derivatives = _d['forward_dynamics_parameter_derivatives']
-_d_forward_dynamics_vjp = _d['forward_dynamics_vjp']
+_d_inverse_dynamics = DEVICE['inverse_dynamics']
+_d_root_residual = DEVICE['root_residual']
+_d_mass_matrix = DEVICE['mass_matrix']
+_d_inverse_dynamics_derivatives = DEVICE['inverse_dynamics_derivatives']
+_d_inverse_dynamics_parameter_derivatives = DEVICE['inverse_dynamics_parameter_derivatives']
+_d_inverse_dynamics_vjp = DEVICE['inverse_dynamics_vjp']
+_d_root_residual_vjp = DEVICE['root_residual_vjp']
+_d_points = DEVICE['points']
+_d_point_jacobians = DEVICE['point_jacobians']
+_d_contact_points = DEVICE['contact_points']
+_d_contact_jacobians = DEVICE['contact_jacobians']
+_d_forward_dynamics = DEVICE['forward_dynamics']
+_d_forward_dynamics_derivatives = DEVICE['forward_dynamics_derivatives']
+_d_forward_dynamics_parameter_derivatives = DEVICE['forward_dynamics_parameter_derivatives']
+_d_forward_dynamics_vjp = DEVICE['forward_dynamics_vjp']
 
 
 @cuda.jit(cache=True)

@@ -24,7 +24,7 @@ from symgait.runtime.jit import compile_device
 
 from . import device as _device
 
-_d = compile_device(_device, "cpu")
+DEVICE = compile_device(_device, "cpu")  # name -> compiled device function
 '''
 
 CPU_TEMPLATE = '''
@@ -56,7 +56,7 @@ def device_stamp(device_source: str) -> str:
 def cpu_source(signatures: dict, header: str, device_source: str) -> str:
     out = [header + device_stamp(device_source), CPU_HEADER]
     for name, sig in signatures.items():
-        out.append(f"_d_{name} = _d[{name!r}]")
+        out.append(f"_d_{name} = DEVICE[{name!r}]")
     for name, sig in signatures.items():
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
         call = [("p[0] if shared_p else p[b]" if a == "p" else f"{a}[b]") for a in args]
@@ -70,7 +70,7 @@ from symgait.runtime.jit import compile_device
 
 from . import device as _device
 
-_d = compile_device(_device, "cuda")
+DEVICE = compile_device(_device, "cuda")  # name -> compiled device function
 '''
 
 CUDA_TEMPLATE = '''
@@ -87,7 +87,7 @@ def {name}({args}):
 def cuda_source(signatures: dict, header: str, device_source: str) -> str:
     out = [header + device_stamp(device_source), CUDA_HEADER]
     for name, sig in signatures.items():
-        out.append(f"_d_{name} = _d[{name!r}]")
+        out.append(f"_d_{name} = DEVICE[{name!r}]")
     for name, sig in signatures.items():
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
         call = [("p[b * ps]" if a == "p" else f"{a}[b]") for a in args]

@@ -214,5 +214,5 @@ class CudaKernels(Kernels):
                 call = [self._view(x.contiguous()) for x in ins] + [self._view(outs[a]) for a, _ in sig["outputs"]]
                 call.append(self._view(work))
                 blocks, threads = ca.launch_config(B)
-                getattr(self.module, name)[blocks, threads, ca._stream("torch", lead)](*call)
+                getattr(self.module, name)[blocks, threads, ca.stream_for("torch", lead)](*call)
         return {a: outs[a].reshape((B,) + tuple(shp)) for a, shp in out_shapes.items()}

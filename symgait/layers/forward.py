@@ -339,7 +339,7 @@ class ForwardDynamics(nn.Module):
         if resolve_backend(self.backend, "x0", x0) == "cpu":
             return self._engine
         if self._cuda_engine is None:  # the CUDA launchers are imported (and compiled) on first use
-            self._cuda_engine = _Engine(self.model, CudaKernels(self.model, self.kernels._generated), self.dt,
+            self._cuda_engine = _Engine(self.model, CudaKernels(self.model, self.kernels.generated), self.dt,
                                         self.substeps, self.integrator, xp=TORCH)
         return self._cuda_engine
 

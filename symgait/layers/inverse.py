@@ -112,7 +112,7 @@ class InverseDynamics(nn.Module):
         if resolve_backend(self.backend, "q", q) == "cpu":
             return self.kernels, self._act
         if self._cuda_kernels is None:  # the CUDA launchers are imported (and compiled) on first use
-            self._cuda_kernels = CudaKernels(self.model, self.kernels._generated)
+            self._cuda_kernels = CudaKernels(self.model, self.kernels.generated)
         return self._cuda_kernels, TORCH.index(self._act_np, q)
 
     def check_inputs(self, q, qd, qdd, w=None, p=None):

@@ -278,7 +278,7 @@ def _device_index(x, kind: str):
     return None
 
 
-def _stream(kind: str, lead):
+def stream_for(kind: str, lead):
     if simulator():
         return 0
     if kind == "torch":
@@ -321,11 +321,11 @@ def _to_host_view(v, stream) -> np.ndarray:
 # --- the call -----------------------------------------------------------------------------------
 def call(k, name: str, args: dict, out_shapes: dict):
     """Run kernel ``name`` of :class:`~symgait.runtime.kernels.Kernels` ``k`` on the GPU (see the module doc)."""
-    from .kernels import _TRAILING
+    from .kernels import PER_SAMPLE_SHAPES
     require_cuda()
     module = k.cuda_module()
     sig = k.manifest["kernels"][name]
-    n, nc = k._n, k._nc
+    n, nc = k.nq, k.n_contacts
     inputs = [a for a, _ in sig["inputs"]]
     kinds = {a: array_kind(args[a]) for a in inputs}
     dev = [a for a in inputs if kinds[a] != "host"]
@@ -340,11 +340,11 @@ def call(k, name: str, args: dict, out_shapes: dict):
             index = index or (a, i)
     ctx = cuda.gpus[index[1]] if index is not None and not simulator() else contextlib.nullcontext()
     with ctx:
-        return _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc, _TRAILING)
+        return _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc, PER_SAMPLE_SHAPES)
 
 
 def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc, trailing_of):
-    stream = _stream(lead_kind, args[lead] if lead else None)
+    stream = stream_for(lead_kind, args[lead] if lead else None)
     alloc = _Alloc(lead_kind, args[lead] if lead else None, stream)
     keep = []  # owners of temporaries (torch / cupy memory stays reserved while they live)
     views, checks, host_kinds = {}, [], set()
@@ -374,9 +374,9 @@ def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc,
         praw, _ = to_numpy("p", args["p"])
     else:
         pv = _view("p", args["p"], kinds["p"])
-        check_param_meta(pv.dtype, tuple(pv.shape), k._np, batch)
+        check_param_meta(pv.dtype, tuple(pv.shape), k.n_parameters, batch)
         praw = _host_copy(args["p"], kinds["p"], pv, alloc, keep)
-    p_host = param_input(praw, k._np, dtype, batch)
+    p_host = param_input(praw, k.n_parameters, dtype, batch)
     # NaN / inf in device inputs: one kernel each, one copy of the flags back
     if checks:
         sentinel = np.iinfo(np.int64).max
@@ -389,7 +389,7 @@ def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc,
         for (a, v, size), i in zip(checks, first):
             if i != sentinel:
                 raise nonfinite_error(a, int(i) // size, int(i) % size)
-    k._check_p(p_host)
+    k.check_p(p_host)
     owner, views["p"] = alloc.upload(p_host)
     keep.append(owner)
     # outputs and work, launch
