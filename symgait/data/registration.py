@@ -80,14 +80,18 @@ def _assign(local, mask, max_scatter):
     return assign, rejected
 
 
+FIT_STEP = 4   # frames: largest step between the frames the fit uses
+
+
 def _fit_frames(ok, n):
-    """``n`` consecutive frames from the middle of the longest run of usable frames ``ok``
-    (sorted frame indices): the fit's IK tracks frame to frame, and frames far apart (half a
-    stride in a run) start it from a pose far from the next one's."""
+    """``n`` frames at most :data:`FIT_STEP` apart from the middle of the longest run of usable
+    frames ``ok`` (sorted frame indices): the fit's IK tracks from frame to frame, and frames
+    far apart (half a stride in a run) start it from a pose far from the next one's."""
     runs = np.split(ok, np.nonzero(np.diff(ok) != 1)[0] + 1)
     run = max(runs, key=len)
-    i = max(0, (len(run) - n) // 2)
-    return run[i:i + n]
+    step = int(min(FIT_STEP, max(1, (len(run) - 1) // max(1, n - 1))))
+    i = max(0, (len(run) - 1 - step * (n - 1)) // 2)
+    return run[i:i + step * (n - 1) + 1:step]
 
 
 def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, frames, iterations,
