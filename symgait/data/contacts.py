@@ -101,10 +101,23 @@ class Plates:
 
 
 def _contact_for_body(model, body: str) -> Optional[str]:
-    for c in model.spec.contacts:
-        if c.body == body:
-            return c.name
-    return None
+    """The contact on ``body``; on a body without one (a force applied to ``talus_r`` or
+    ``toes_r``), the only contact on a child body, else the nearest one above it."""
+    on = {c.body: c.name for c in model.spec.contacts}
+    if body in on:
+        return on[body]
+    parent = {b.name: b.parent for b in model.spec.bodies}
+    if body not in parent:
+        return None
+
+    def above(b):
+        while b in parent:
+            b = parent[b]
+            yield b
+    below = [n for b, n in on.items() if parent.get(b) == body]
+    if len(below) == 1:
+        return below[0]
+    return next((on[b] for b in above(body) if b in on), None)
 
 
 def _table_wrench_about_origin(table, ef):
@@ -160,18 +173,23 @@ def reactions_from_external_loads(model, xml_path, datafile=None) -> GroundReact
 def plates_from_mot(path) -> Plates:
     """Plates of an OpenSim GRF ``.mot`` without an ExternalLoads file: every column triple
     ``<prefix>force_v{x,y,z}`` (with ``<prefix>force_p*`` and ``<prefix>torque_*`` if present)."""
+    import re
     table = read_mot(path)
-    prefixes = [n[:-len("force_vx")] for n in table.names if n.endswith("force_vx")]
-    if not prefixes:
+    # <pre>force<id>_vx: ground_force_vx, R_ground_force_vx, ground_force_1_vx (AddBiomechanics)
+    found = [re.fullmatch(r"(.*)force(_[^_]+)?_vx", n) for n in table.names]
+    sets = [(m.group(1), m.group(2) or "") for m in found if m]
+    if not sets:
         raise KeyError(f"{path}: no '*force_vx' columns; expected OpenSim GRF columns")
+    prefixes = [pre + sid[1:] for pre, sid in sets]
     Fs, Ms = [], []
-    for pre in prefixes:
-        F = table.columns([f"{pre}force_v{a}" for a in "xyz"])
-        pc = [f"{pre}force_p{a}" for a in "xyz"]
+    for pre, sid in sets:
+        F = table.columns([f"{pre}force{sid}_v{a}" for a in "xyz"])
+        pc = [f"{pre}force{sid}_p{a}" for a in "xyz"]
         P = table.columns(pc) if all(c in table for c in pc) else np.zeros_like(F)
         M = np.cross(P, F)
         base = pre[:-len("ground_")] if pre.endswith("ground_") else pre
-        for cand in (f"{pre}torque_", f"{base}ground_torque_", f"{pre}moment_"):
+        for cand in (f"{pre}torque{sid}_", f"{base}ground_torque{sid}_", f"{pre}moment{sid}_",
+                     f"{pre}force{sid}_m"):
             tc = [f"{cand}{a}" for a in "xyz"]
             if all(c in table for c in tc):
                 M = M + table.columns(tc)
