@@ -12,6 +12,7 @@ generated source; :mod:`symgait.runtime.loader` refuses code whose record does n
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import re
@@ -55,9 +56,19 @@ def default_dir(model) -> Path:
     return builtin_root() / model.name if is_builtin(model) else user_dir(model)
 
 
+@functools.lru_cache(maxsize=None)
 def generator_id() -> str:
+    """``symgait <version> (generator <sha12>)``: the version and a SHA-256 of the generator's own
+    sources (symgait/symbolic and symgait/codegen), so that code written by an older generator of the
+    same version (a user cache from before an upgrade of a development checkout) is stale too."""
     from . import __version__
-    return f"symgait {__version__}"
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for sub in ("symbolic", "codegen"):
+        for f in sorted((pkg / sub).glob("*.py")):
+            h.update(f"{sub}/{f.name}\0".encode())
+            h.update(f.read_bytes())
+    return f"symgait {__version__} (generator {h.hexdigest()[:12]})"
 
 
 def source_digests(directory) -> dict:
