@@ -14,7 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .graph import Graph
-from .spatial import add, cross, matmul, matvec, num
+from .spatial import add, body_inertials, cross, matmul, matvec, num
 
 ZERO = sp.Integer(0)
 
@@ -52,10 +52,7 @@ def mass_matrix(g: Graph, spec, E, rho) -> list[list]:
     I = [[[ZERO] * 3 for _ in range(3)] for _ in range(nf)]
     for b in spec.bodies:
         i = b.frame
-        m = g.let(b.mass)
-        c = g.letv(b.com)
-        ixx, iyy, izz, ixy, ixz, iyz = g.letv(b.inertia)
-        Ic = [[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]]
+        m, c, Ic = body_inertials(g, b)
         c2 = g.let(sp.Add(*(x * x for x in c)))
         mass[i] = g.let(mass[i] + m)
         h[i] = g.letv([h[i][k] + m * c[k] for k in range(3)])

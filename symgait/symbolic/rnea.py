@@ -23,7 +23,7 @@ import sympy as sp
 
 from ..model.spec import ModelSpec
 from .graph import Graph
-from .spatial import add, axis_rotation, cross, is_identity, matmul, matTvec, matvec, num, numeric_matrix, scale
+from .spatial import add, axis_rotation, body_inertials, cross, is_identity, matmul, matTvec, matvec, num, numeric_matrix, scale
 
 ZERO3 = (sp.Integer(0),) * 3
 
@@ -133,10 +133,7 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
     no = [[sp.Integer(0)] * 3 for _ in range(nf)]
     for b in spec.bodies:
         i = b.frame
-        m = g.let(b.mass)
-        c = g.letv(b.com)
-        ixx, iyy, izz, ixy, ixz, iyz = g.letv(b.inertia)
-        Ic = [[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]]
+        m, c, Ic = body_inertials(g, b)
         a_com = add(g, ac[i], cross(g, al[i], c), cross(g, om[i], cross(g, om[i], c)))
         F = scale(g, m, a_com)
         N = add(g, matvec(g, Ic, al[i]), cross(g, om[i], matvec(g, Ic, om[i])), cross(g, c, F))

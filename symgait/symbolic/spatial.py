@@ -74,3 +74,12 @@ def axis_rotation(axis: np.ndarray, c, s):
     kx = [[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]]
     one_c = 1 - c
     return [[(c if i == j else 0) + s * kx[i][j] + one_c * k[i] * k[j] for j in range(3)] for i in range(3)]
+
+
+def body_inertials(g: Graph, body):
+    """A body's mass, centre of mass (its frame) and rotational inertia about the centre of mass
+    (3x3, its frame), each bound to one graph symbol: ``(m, c, Ic)``."""
+    m = g.let(body.mass)
+    c = g.letv(body.com)
+    ixx, iyy, izz, ixy, ixz, iyz = g.letv(body.inertia)
+    return m, c, [[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]]
