@@ -2,7 +2,10 @@
 
 Each device function is re-bound to a private globals dictionary in which its callees are the
 compiled versions, then wrapped by the backend's compiler (lazily: compilation happens at first
-call). CPU: ``numba.njit(cache=True)`` (on-disk cache beside the source). CUDA:
+call). CPU: the straight-line functions (the generated kernel bodies and their ``_partN`` chunks) as
+native code compiled by LLVM directly (:mod:`symgait.runtime.native`), the others (loops: LTDL
+factor and solves, forward dynamics) by ``numba.njit(cache=True)`` (on-disk cache beside the source);
+backend ``"numba"`` compiles every function with Numba, as a reference for tests and benchmarks. CUDA:
 ``numba.cuda.jit(device=True)``; the long device functions (generated kernel bodies and their
 ``_partN`` chunks, more than ``CUDA_OUTLINE_LINES`` lines) are kept as separate functions in the GPU
 code (LLVM ``noinline``): NVVM would otherwise inline every chunk (each has one call site) into one
@@ -46,7 +49,7 @@ def _keep_out_of_line(dispatcher) -> None:
 def _compiler(backend: str):
     from .numba_typing_cache import install
     install()
-    if backend == "cpu":
+    if backend in ("cpu", "numba"):
         import numba
         return lambda f: numba.njit(cache=True, fastmath=False, error_model="numpy")(f)
     if backend == "cuda":
@@ -58,7 +61,7 @@ def _compiler(backend: str):
                 _keep_out_of_line(d)
             return d
         return jit
-    raise ValueError(f"unknown backend {backend!r}; use 'cpu' or 'cuda'")
+    raise ValueError(f"unknown backend {backend!r}; use 'cpu', 'numba' or 'cuda'")
 
 
 def compile_device(module, backend: str) -> dict:
@@ -66,8 +69,12 @@ def compile_device(module, backend: str) -> dict:
     jit = _compiler(backend)
     ns = dict(vars(module))
     out = {}
+    if backend == "cpu":
+        from .native import native_functions
+        out.update(native_functions(module))
+    ns.update(out)
     for name, f in vars(module).items():
-        if inspect.isfunction(f) and f.__module__ == module.__name__:
+        if inspect.isfunction(f) and f.__module__ == module.__name__ and name not in out:
             nf = types.FunctionType(f.__code__, ns, name, f.__defaults__, f.__closure__)
             nf.__module__, nf.__qualname__, nf.__doc__ = f.__module__, f.__qualname__, f.__doc__
             out[name] = jit(nf)

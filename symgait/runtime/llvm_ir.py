@@ -1,0 +1,172 @@
+"""Translate the straight-line generated device functions to LLVM IR.
+
+The generated ``device.py`` is the one source of every backend. Most of its functions are
+straight-line: a docstring, assignments ``x12 = <expression>`` and ``out[3] = <expression>`` over
+float64 array elements, calls of other straight-line functions with the same arguments, and
+``return``. Numba types and lowers every one of those statements in Python, which costs about
+1.5-3 ms per operation; the same code written as LLVM IR by this module costs microseconds per
+operation to emit, and LLVM's own code generation is all that remains.
+
+Each translated function becomes ``void @name(ptr noalias %arg0, ...)``: every argument is a
+pointer to the first element of a contiguous array (arguments never overlap). Arithmetic is float64
+in Python's evaluation order (left to right), IEEE without fast-math flags, so results agree with
+CPython evaluating the same source to the last bit. The float32 variant (``name_f32``) reads and
+writes float32 arrays and computes in float64.
+"""
+from __future__ import annotations
+
+import ast
+import struct
+
+_BINOPS = {ast.Add: "fadd", ast.Sub: "fsub", ast.Mult: "fmul", ast.Div: "fdiv"}
+_CALLS = {"sin": "llvm.sin.f64", "cos": "llvm.cos.f64", "sqrt": "llvm.sqrt.f64", "exp": "llvm.exp.f64",
+          "log": "llvm.log.f64"}
+
+
+class NotStraightLine(Exception):
+    """A function with loops, slices or other statements this translator does not handle."""
+
+
+def _double(v: float) -> str:
+    return "0x%016X" % struct.unpack("<Q", struct.pack("<d", float(v)))[0]
+
+
+F32_SUFFIX = "_f32"
+
+
+class _Function:
+    def __init__(self, fn: ast.FunctionDef, straight: set[str], f32: bool = False):
+        self.ty, self.suffix = ("float", F32_SUFFIX) if f32 else ("double", "")
+        self.args = [a.arg for a in fn.args.args]
+        self.index = {a: i for i, a in enumerate(self.args)}
+        self.fn, self.straight = fn, straight
+        self.lines: list[str] = []
+        self.names: dict[str, str] = {}
+        self.n = 0
+        self.intrinsics: set[str] = set()
+        self.callees: set[str] = set()
+
+    def tmp(self) -> str:
+        self.n += 1
+        return f"%t{self.n}"
+
+    def elem(self, node: ast.Subscript) -> str:
+        """Pointer to arr[k] for a constant k."""
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.index
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+            raise NotStraightLine(ast.unparse(node))
+        if node.slice.value == 0:
+            return f"%a{self.index[node.value.id]}"
+        p = self.tmp()
+        self.lines.append(f"  {p} = getelementptr inbounds {self.ty}, ptr %a{self.index[node.value.id]}, "
+                          f"i64 {node.slice.value}")
+        return p
+
+    def expr(self, e: ast.expr) -> str:
+        if isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool):
+            return _double(e.value)
+        if isinstance(e, ast.Name):
+            if e.id not in self.names:
+                raise NotStraightLine(f"{e.id} read before it is assigned")
+            return self.names[e.id]
+        if isinstance(e, ast.Subscript):
+            p = self.elem(e)
+            t = self.tmp()
+            self.lines.append(f"  {t} = load {self.ty}, ptr {p}")
+            if self.ty == "double":
+                return t
+            d = self.tmp()
+            self.lines.append(f"  {d} = fpext float {t} to double")
+            return d
+        if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
+            a, b = self.expr(e.left), self.expr(e.right)
+            t = self.tmp()
+            self.lines.append(f"  {t} = {_BINOPS[type(e.op)]} double {a}, {b}")
+            return t
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            if isinstance(e.operand, ast.Constant):
+                return _double(-e.operand.value)
+            a = self.expr(e.operand)
+            t = self.tmp()
+            self.lines.append(f"  {t} = fneg double {a}")
+            return t
+        if (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name)
+                and e.func.value.id == "math" and e.func.attr in _CALLS and len(e.args) == 1):
+            a = self.expr(e.args[0])
+            t = self.tmp()
+            name = _CALLS[e.func.attr]
+            self.intrinsics.add(name)
+            self.lines.append(f"  {t} = call double @{name}(double {a})")
+            return t
+        raise NotStraightLine(ast.unparse(e))
+
+    def translate(self) -> str:
+        body = self.fn.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]
+        for st in body:
+            if isinstance(st, ast.Return) and st.value is None:
+                continue
+            if isinstance(st, ast.Assign) and len(st.targets) == 1:
+                tgt = st.targets[0]
+                v = self.expr(st.value)
+                if isinstance(tgt, ast.Name):
+                    if v.startswith("0x"):  # a constant bound to a name
+                        t = self.tmp()
+                        self.lines.append(f"  {t} = fadd double {v}, 0x0000000000000000")
+                        v = t
+                    self.names[tgt.id] = v
+                elif isinstance(tgt, ast.Subscript):
+                    p = self.elem(tgt)
+                    if self.ty != "double":
+                        t = self.tmp()
+                        self.lines.append(f"  {t} = fptrunc double {v} to {self.ty}")
+                        v = t
+                    self.lines.append(f"  store {self.ty} {v}, ptr {p}")
+                else:
+                    raise NotStraightLine(ast.unparse(st))
+                continue
+            if (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name)
+                    and st.value.func.id in self.straight
+                    and [a.id for a in st.value.args if isinstance(a, ast.Name)] == self.args
+                    and len(st.value.args) == len(self.args)):
+                callee = st.value.func.id
+                self.callees.add(callee)
+                args = ", ".join(f"ptr %a{i}" for i in range(len(self.args)))
+                self.lines.append(f"  call void @{callee}{self.suffix}({args})")
+                continue
+            raise NotStraightLine(ast.unparse(st)[:80])
+        params = ", ".join(f"ptr noalias %a{i}" for i in range(len(self.args)))
+        return "\n".join([f"define void @{self.fn.name}{self.suffix}({params}) {{", "entry:", *self.lines, "  ret void", "}"])
+
+
+def translate_module(source: str, names: list[str] | None = None, f32: bool = False) -> tuple[str, dict[str, int]]:
+    """LLVM IR of the straight-line functions of ``source`` (all of them, or ``names`` and what they
+    call), float64 or (``f32``) float32 arrays. Returns the IR text and {function: number of arguments}."""
+    tree = ast.parse(source)
+    fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    straight, texts, intrinsics, calls = set(), {}, set(), {}
+    for name, fn in fns.items():  # definitions precede their callers in generated code
+        try:
+            f = _Function(fn, straight, f32)
+            texts[name] = f.translate()
+        except NotStraightLine:
+            continue
+        straight.add(name)
+        intrinsics |= f.intrinsics
+        calls[name] = f.callees
+    if names is not None:
+        keep, todo = set(), list(names)
+        while todo:
+            n = todo.pop()
+            if n not in straight:
+                raise NotStraightLine(f"{n} is not a straight-line function")
+            if n not in keep:
+                keep.add(n)
+                todo += calls[n]
+    else:
+        keep = straight
+    order = [n for n in fns if n in keep]
+    decl = [f"declare double @{i}(double)" for i in sorted(intrinsics)]
+    ir = "\n\n".join(decl + [texts[n] for n in order]) + "\n"
+    return ir, {n: len(fns[n].args.args) for n in order}

@@ -1,0 +1,187 @@
+"""Native CPU code for the straight-line device functions, compiled by LLVM directly.
+
+:mod:`symgait.runtime.llvm_ir` writes the straight-line functions of a generated ``device.py`` as
+LLVM IR; this module compiles that IR with llvmlite (the LLVM that Numba itself uses), keeps the
+object code in the user cache (keyed by the source, the LLVM version, the CPU and the optimization
+level), registers every function as a global symbol of the process, and gives Numba a callable for
+each: a Numba intrinsic that calls the symbol with the arrays' data pointers, wrapped in a small
+``njit`` function so that it can be called from Python too. Numba's own cache of the callers stays
+valid across processes because the call is by symbol name, resolved when the cached code is loaded.
+
+Compile time (gait3d ``inverse_dynamics_derivatives``, 40 k operations): Numba's front end spends
+minutes typing and lowering the statements one by one; LLVM compiles the same code in seconds
+(docs/benchmarks.md has the measured figures).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from .llvm_ir import F32_SUFFIX, translate_module
+
+OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
+DISABLE_ENV = "SYMGAIT_NATIVE"   # "0": compile every device function with Numba instead
+_lock = threading.Lock()
+_engines = []                    # execution engines (and so the code) live as long as the process
+
+
+def enabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "1") != "0"
+
+
+def opt_level() -> int:
+    v = os.environ.get(OPT_ENV, "2")
+    if v not in ("0", "1", "2", "3"):
+        raise ValueError(f"{OPT_ENV}={v!r}: use an LLVM optimization level 0, 1, 2 or 3")
+    return int(v)
+
+
+def _target_machine(opt: int):
+    """Code generation one level below the IR passes' (from 1): on the generated kernels LLVM's
+    level-2 code generator (register allocation of functions with thousands of values) costs a third
+    more time than level 1 for a few per cent of speed (docs/benchmarks.md)."""
+    import llvmlite.binding as llvm
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+                                        opt=max(opt - 1, min(opt, 1)), reloc="pic", codemodel="jitdefault")
+
+
+def _object_cache(key: str) -> Path:
+    from ..user_cache import cache_dir
+    return cache_dir() / "native" / f"{key}.o"
+
+
+def _key(source: str, opt: int) -> str:
+    import llvmlite
+    import llvmlite.binding as llvm
+    from . import llvm_ir
+    parts = [hashlib.sha256(source.encode()).hexdigest(),
+             hashlib.sha256(Path(llvm_ir.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest(),
+             llvmlite.__version__,
+             str(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
+             llvm.get_host_cpu_features().flatten(), str(opt)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def compile_native(source: str, prefix: str) -> dict[str, int]:
+    """Compile every straight-line function of ``source`` to native code (or load it from the user
+    cache) and register each as the global symbol ``prefix + name``. Returns {name: number of args}."""
+    import llvmlite.binding as llvm
+    opt = opt_level()
+    key = _key(source + prefix, opt)
+    path = _object_cache(key)
+    with _lock:
+        tm = _target_machine(opt)
+        obj = nargs = None
+        if path.is_file() and path.with_suffix(".json").is_file():
+            try:
+                obj, nargs = path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
+            except (OSError, ValueError):
+                obj = nargs = None
+        if obj is None:
+            ir64, nargs = translate_module(source)
+            ir32, _ = translate_module(source, f32=True)
+            ir = "\n".join(_rename(line, nargs, prefix) for line in (ir64 + ir32).splitlines()
+                           if not (line.startswith("declare") and line in ir64)) + "\n"
+            mod = llvm.parse_assembly(ir)
+            mod.verify()
+            if opt:
+                pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=opt))
+                pb.getModulePassManager().run(mod, pb)
+            obj = tm.emit_object(mod)
+            _store(path, obj, nargs)
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        _engines.append(engine)
+        for name in nargs:
+            for sym in (prefix + name, prefix + name + F32_SUFFIX):
+                addr = engine.get_function_address(sym)
+                if not addr:
+                    raise RuntimeError(f"native code for {sym} has no address: delete {path} and retry")
+                llvm.add_symbol(sym, addr)
+    return nargs
+
+
+def _store(path: Path, obj: bytes, nargs: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for p, data in ((path.with_suffix(".json"), json.dumps(nargs).encode()), (path, obj)):
+            tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, p)
+    except OSError:  # a read-only cache only costs the compile next time
+        pass
+
+
+def native_functions(module) -> dict:
+    """{name: njit callable} for the straight-line functions of a generated device module."""
+    import inspect
+    source = Path(module.__file__).read_text()
+    prefix = f"symgait_{hashlib.sha256(source.encode()).hexdigest()[:16]}_"
+    nargs = compile_native(source, prefix)
+    fns = dict(vars(module))
+    out = {}
+    for name in nargs:
+        args = list(inspect.signature(fns[name]).parameters)
+        out[name] = numba_callable(prefix + name, args, fns[name].__doc__)
+    return out
+
+
+def _rename(line: str, names: dict, prefix: str) -> str:
+    """Prefix the function names in definitions and calls (not the LLVM intrinsics)."""
+    for kw in ("define void @", "call void @"):
+        if kw in line:
+            head, rest = line.split(kw, 1)
+            fname = rest.split("(", 1)[0]
+            if fname in names or (fname.endswith(F32_SUFFIX) and fname[:-len(F32_SUFFIX)] in names):
+                return f"{head}{kw}{prefix}{rest}"
+    return line
+
+
+def numba_callable(symbol: str, args: list[str], doc: str | None = None):
+    """An ``njit`` function ``f(*args)`` that calls the native ``symbol`` with the data pointers of its
+    (contiguous float64) array arguments; callable from Python and from other Numba functions."""
+    import numba
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    def typer(typingctx, *arrs):
+        dtypes = {getattr(a, "dtype", None) for a in arrs}
+        if not (all(isinstance(a, types.Array) and a.ndim == 1 for a in arrs) and len(dtypes) == 1
+                and dtypes <= {types.float64, types.float32}):
+            raise numba.core.errors.TypingError(
+                f"{symbol}: arguments must be 1-D arrays, all float64 or all float32; got {', '.join(map(str, arrs))}")
+        target = symbol + (F32_SUFFIX if dtypes == {types.float32} else "")
+
+        def codegen(context, builder, sig, llargs):
+            ptrs = [context.make_array(t)(context, builder, v).data for t, v in zip(sig.args, llargs)]
+            fnty = ir_function_type([p.type for p in ptrs])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, target)
+            builder.call(fn, ptrs)
+            return context.get_dummy_value()
+        return types.none(*arrs), codegen
+
+    # intrinsic needs a fixed signature: build one with the argument names
+    params = ", ".join(args)
+    ns = {"_typer": typer}
+    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
+    call = intrinsic(ns["_call"])
+    ns2 = {"_native": call}
+    check = " or ".join(f"({a}.size > 1 and {a}.strides[0] != {a}.itemsize)" for a in args)
+    exec(f"def {symbol}({params}):\n"
+         f"    if {check}:\n"
+         f"        raise ValueError('{symbol}: every argument must be a contiguous array')\n"
+         f"    _native({params})\n", ns2)
+    ns2[symbol].__doc__ = doc
+    return numba.njit(cache=False)(ns2[symbol])
+
+
+def ir_function_type(arg_types):
+    from llvmlite import ir
+    return ir.FunctionType(ir.VoidType(), list(arg_types))
