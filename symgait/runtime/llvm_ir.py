@@ -10,8 +10,9 @@ operation to emit, and LLVM's own code generation is all that remains.
 Each translated function becomes ``void @name(ptr noalias %arg0, ...)``: every argument is a
 pointer to the first element of a contiguous array (arguments never overlap). Arithmetic is float64
 in Python's evaluation order (left to right), IEEE without fast-math flags, so results agree with
-CPython evaluating the same source to the last bit. The float32 variant (``name_f32``) reads and
-writes float32 arrays and computes in float64.
+CPython evaluating the same source to the last bit. The float32 variant (``name_f32``) copies its
+float32 arrays into float64 ones on the stack (the elements the function reads), calls the
+float64 function and rounds what it wrote back to float32: one code body, float64 arithmetic.
 """
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ F32_SUFFIX = "_f32"
 
 
 class _Function:
-    def __init__(self, fn: ast.FunctionDef, straight: set[str], f32: bool = False):
-        self.ty, self.suffix = ("float", F32_SUFFIX) if f32 else ("double", "")
+    def __init__(self, fn: ast.FunctionDef, straight: dict):
         self.args = [a.arg for a in fn.args.args]
+        self.length = [0] * len(self.args)     # elements used of each argument
+        self.read = [False] * len(self.args)
+        self.written = [False] * len(self.args)
         self.index = {a: i for i, a in enumerate(self.args)}
         self.fn, self.straight = fn, straight
         self.lines: list[str] = []
@@ -55,10 +58,13 @@ class _Function:
         if not (isinstance(node.value, ast.Name) and node.value.id in self.index
                 and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
             raise NotStraightLine(ast.unparse(node))
+        i = self.index[node.value.id]
+        self.length[i] = max(self.length[i], node.slice.value + 1)
+        (self.written if isinstance(node.ctx, ast.Store) else self.read)[i] = True
         if node.slice.value == 0:
             return f"%a{self.index[node.value.id]}"
         p = self.tmp()
-        self.lines.append(f"  {p} = getelementptr inbounds {self.ty}, ptr %a{self.index[node.value.id]}, "
+        self.lines.append(f"  {p} = getelementptr inbounds double, ptr %a{self.index[node.value.id]}, "
                           f"i64 {node.slice.value}")
         return p
 
@@ -72,12 +78,8 @@ class _Function:
         if isinstance(e, ast.Subscript):
             p = self.elem(e)
             t = self.tmp()
-            self.lines.append(f"  {t} = load {self.ty}, ptr {p}")
-            if self.ty == "double":
-                return t
-            d = self.tmp()
-            self.lines.append(f"  {d} = fpext float {t} to double")
-            return d
+            self.lines.append(f"  {t} = load double, ptr {p}")
+            return t
         if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
             a, b = self.expr(e.left), self.expr(e.right)
             t = self.tmp()
@@ -118,11 +120,7 @@ class _Function:
                     self.names[tgt.id] = v
                 elif isinstance(tgt, ast.Subscript):
                     p = self.elem(tgt)
-                    if self.ty != "double":
-                        t = self.tmp()
-                        self.lines.append(f"  {t} = fptrunc double {v} to {self.ty}")
-                        v = t
-                    self.lines.append(f"  store {self.ty} {v}, ptr {p}")
+                    self.lines.append(f"  store double {v}, ptr {p}")
                 else:
                     raise NotStraightLine(ast.unparse(st))
                 continue
@@ -132,27 +130,81 @@ class _Function:
                     and len(st.value.args) == len(self.args)):
                 callee = st.value.func.id
                 self.callees.add(callee)
+                c = self.straight[callee]
+                for i in range(len(self.args)):
+                    self.length[i] = max(self.length[i], c.length[i])
+                    self.read[i] |= c.read[i]
+                    self.written[i] |= c.written[i]
                 args = ", ".join(f"ptr %a{i}" for i in range(len(self.args)))
-                self.lines.append(f"  call void @{callee}{self.suffix}({args})")
+                self.lines.append(f"  call void @{callee}({args})")
                 continue
             raise NotStraightLine(ast.unparse(st)[:80])
         params = ", ".join(f"ptr noalias %a{i}" for i in range(len(self.args)))
-        return "\n".join([f"define void @{self.fn.name}{self.suffix}({params}) {{", "entry:", *self.lines, "  ret void", "}"])
+        return "\n".join([f"define void @{self.fn.name}({params}) {{", "entry:", *self.lines, "  ret void", "}"])
 
 
-def translate_module(source: str, names: list[str] | None = None, f32: bool = False) -> tuple[str, dict[str, int]]:
+    def f32_wrapper(self) -> str:
+        """``name_f32``: float32 arrays in and out, the float64 function in between."""
+        n = len(self.args)
+        lines, call = [], []
+        for i in range(n):
+            if not (self.read[i] or self.written[i]):
+                call.append(f"ptr %a{i}")
+                continue
+            lines.append(f"  %b{i} = alloca double, i64 {self.length[i]}")
+            call.append(f"ptr %b{i}")
+            if self.read[i]:
+                lines += _copy_loop(f"in{i}", f"%a{i}", "float", f"%b{i}", "double", "fpext", self.length[i])
+        lines.append(f"  call void @{self.fn.name}({', '.join(call)})")
+        for i in range(n):
+            if self.written[i]:
+                lines += _copy_loop(f"out{i}", f"%b{i}", "double", f"%a{i}", "float", "fptrunc", self.length[i])
+        params = ", ".join(f"ptr noalias %a{i}" for i in range(n))
+        return "\n".join([f"define void @{self.fn.name}{F32_SUFFIX}({params}) {{", "entry:", *lines,
+                          "  ret void", "}"])
+
+
+def _copy_loop(tag, src, sty, dst, dty, conv, length) -> list[str]:
+    """Convert ``length`` elements from src to dst (a loop; the block after it is ``tag_done``)."""
+    return [f"  br label %{tag}",
+            f"{tag}:",
+            f"  %{tag}_i = phi i64 [0, %{tag}_pre], [%{tag}_n, %{tag}]".replace(f"%{tag}_pre", "%PRE"),
+            f"  %{tag}_s = getelementptr inbounds {sty}, ptr {src}, i64 %{tag}_i",
+            f"  %{tag}_v = load {sty}, ptr %{tag}_s",
+            f"  %{tag}_c = {conv} {sty} %{tag}_v to {dty}",
+            f"  %{tag}_d = getelementptr inbounds {dty}, ptr {dst}, i64 %{tag}_i",
+            f"  store {dty} %{tag}_c, ptr %{tag}_d",
+            f"  %{tag}_n = add i64 %{tag}_i, 1",
+            f"  %{tag}_k = icmp ult i64 %{tag}_n, {length}",
+            f"  br i1 %{tag}_k, label %{tag}, label %{tag}_done",
+            f"{tag}_done:"]
+
+
+def _fix_predecessors(text: str) -> str:
+    """Each copy loop's phi names the block it is entered from (the previous label)."""
+    out, block = [], "entry"
+    for line in text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            prev, block = block, line[:-1]
+        if "%PRE" in line:
+            line = line.replace("%PRE", f"%{prev}")
+        out.append(line)
+    return "\n".join(out)
+
+
+def translate_module(source: str, names: list[str] | None = None) -> tuple[str, dict[str, int]]:
     """LLVM IR of the straight-line functions of ``source`` (all of them, or ``names`` and what they
-    call), float64 or (``f32``) float32 arrays. Returns the IR text and {function: number of arguments}."""
+    call) and their float32 variants. Returns the IR text and {function: number of arguments}."""
     tree = ast.parse(source)
     fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    straight, texts, intrinsics, calls = set(), {}, set(), {}
+    straight, texts, intrinsics, calls = {}, {}, set(), {}
     for name, fn in fns.items():  # definitions precede their callers in generated code
         try:
-            f = _Function(fn, straight, f32)
-            texts[name] = f.translate()
+            f = _Function(fn, straight)
+            texts[name] = f.translate() + "\n\n" + _fix_predecessors(f.f32_wrapper())
         except NotStraightLine:
             continue
-        straight.add(name)
+        straight[name] = f
         intrinsics |= f.intrinsics
         calls[name] = f.callees
     if names is not None:

@@ -84,10 +84,8 @@ def compile_native(source: str, prefix: str) -> dict[str, int]:
             except (OSError, ValueError):
                 obj = nargs = None
         if obj is None:
-            ir64, nargs = translate_module(source)
-            ir32, _ = translate_module(source, f32=True)
-            ir = "\n".join(_rename(line, nargs, prefix) for line in (ir64 + ir32).splitlines()
-                           if not (line.startswith("declare") and line in ir64)) + "\n"
+            ir, nargs = translate_module(source)
+            ir = "\n".join(_rename(line, nargs, prefix) for line in ir.splitlines()) + "\n"
             mod = llvm.parse_assembly(ir)
             mod.verify()
             if opt:
