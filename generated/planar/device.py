@@ -7108,36 +7108,227 @@ def contact_jacobians(q, p, out, work):
 
 def ltdl_factor(H):
     """In-place sparse L^T D L factorization of the mass matrix H (flat NQ*NQ, lower triangle)."""
-    for k in range(9, -1, -1):
-        i = PARENT[k]
-        while i != -1:
-            a = H[k*10 + i]/H[k*10 + k]
-            j = i
-            while j != -1:
-                H[i*10 + j] -= a*H[k*10 + j]
-                j = PARENT[j]
-            H[k*10 + i] = a
-            i = PARENT[i]
+    a = H[92]/H[99]
+    H[22] = H[22] - a*H[92]
+    H[21] = H[21] - a*H[91]
+    H[20] = H[20] - a*H[90]
+    H[92] = a
+    a = H[91]/H[99]
+    H[11] = H[11] - a*H[91]
+    H[10] = H[10] - a*H[90]
+    H[91] = a
+    a = H[90]/H[99]
+    H[0] = H[0] - a*H[90]
+    H[90] = a
+    a = H[87]/H[88]
+    H[77] = H[77] - a*H[87]
+    H[76] = H[76] - a*H[86]
+    H[72] = H[72] - a*H[82]
+    H[71] = H[71] - a*H[81]
+    H[70] = H[70] - a*H[80]
+    H[87] = a
+    a = H[86]/H[88]
+    H[66] = H[66] - a*H[86]
+    H[62] = H[62] - a*H[82]
+    H[61] = H[61] - a*H[81]
+    H[60] = H[60] - a*H[80]
+    H[86] = a
+    a = H[82]/H[88]
+    H[22] = H[22] - a*H[82]
+    H[21] = H[21] - a*H[81]
+    H[20] = H[20] - a*H[80]
+    H[82] = a
+    a = H[81]/H[88]
+    H[11] = H[11] - a*H[81]
+    H[10] = H[10] - a*H[80]
+    H[81] = a
+    a = H[80]/H[88]
+    H[0] = H[0] - a*H[80]
+    H[80] = a
+    a = H[76]/H[77]
+    H[66] = H[66] - a*H[76]
+    H[62] = H[62] - a*H[72]
+    H[61] = H[61] - a*H[71]
+    H[60] = H[60] - a*H[70]
+    H[76] = a
+    a = H[72]/H[77]
+    H[22] = H[22] - a*H[72]
+    H[21] = H[21] - a*H[71]
+    H[20] = H[20] - a*H[70]
+    H[72] = a
+    a = H[71]/H[77]
+    H[11] = H[11] - a*H[71]
+    H[10] = H[10] - a*H[70]
+    H[71] = a
+    a = H[70]/H[77]
+    H[0] = H[0] - a*H[70]
+    H[70] = a
+    a = H[62]/H[66]
+    H[22] = H[22] - a*H[62]
+    H[21] = H[21] - a*H[61]
+    H[20] = H[20] - a*H[60]
+    H[62] = a
+    a = H[61]/H[66]
+    H[11] = H[11] - a*H[61]
+    H[10] = H[10] - a*H[60]
+    H[61] = a
+    a = H[60]/H[66]
+    H[0] = H[0] - a*H[60]
+    H[60] = a
+    a = H[54]/H[55]
+    H[44] = H[44] - a*H[54]
+    H[43] = H[43] - a*H[53]
+    H[42] = H[42] - a*H[52]
+    H[41] = H[41] - a*H[51]
+    H[40] = H[40] - a*H[50]
+    H[54] = a
+    a = H[53]/H[55]
+    H[33] = H[33] - a*H[53]
+    H[32] = H[32] - a*H[52]
+    H[31] = H[31] - a*H[51]
+    H[30] = H[30] - a*H[50]
+    H[53] = a
+    a = H[52]/H[55]
+    H[22] = H[22] - a*H[52]
+    H[21] = H[21] - a*H[51]
+    H[20] = H[20] - a*H[50]
+    H[52] = a
+    a = H[51]/H[55]
+    H[11] = H[11] - a*H[51]
+    H[10] = H[10] - a*H[50]
+    H[51] = a
+    a = H[50]/H[55]
+    H[0] = H[0] - a*H[50]
+    H[50] = a
+    a = H[43]/H[44]
+    H[33] = H[33] - a*H[43]
+    H[32] = H[32] - a*H[42]
+    H[31] = H[31] - a*H[41]
+    H[30] = H[30] - a*H[40]
+    H[43] = a
+    a = H[42]/H[44]
+    H[22] = H[22] - a*H[42]
+    H[21] = H[21] - a*H[41]
+    H[20] = H[20] - a*H[40]
+    H[42] = a
+    a = H[41]/H[44]
+    H[11] = H[11] - a*H[41]
+    H[10] = H[10] - a*H[40]
+    H[41] = a
+    a = H[40]/H[44]
+    H[0] = H[0] - a*H[40]
+    H[40] = a
+    a = H[32]/H[33]
+    H[22] = H[22] - a*H[32]
+    H[21] = H[21] - a*H[31]
+    H[20] = H[20] - a*H[30]
+    H[32] = a
+    a = H[31]/H[33]
+    H[11] = H[11] - a*H[31]
+    H[10] = H[10] - a*H[30]
+    H[31] = a
+    a = H[30]/H[33]
+    H[0] = H[0] - a*H[30]
+    H[30] = a
+    a = H[21]/H[22]
+    H[11] = H[11] - a*H[21]
+    H[10] = H[10] - a*H[20]
+    H[21] = a
+    a = H[20]/H[22]
+    H[0] = H[0] - a*H[20]
+    H[20] = a
+    a = H[10]/H[11]
+    H[0] = H[0] - a*H[10]
+    H[10] = a
     return
 
 
-def ltdl_solve(H, X, col, ncol):
-    """Overwrite column col of X (flat, ncol columns) with M^-1 X[:, col], H from ltdl_factor."""
-    for i in range(9, -1, -1):
-        xi = X[i*ncol + col]
-        j = PARENT[i]
-        while j != -1:
-            X[j*ncol + col] -= H[i*10 + j]*xi
-            j = PARENT[j]
+def ltdl_solve(H, x):
+    """Overwrite the vector x with M^-1 x, H from ltdl_factor."""
+    x[2] = x[2] - H[92]*x[9]
+    x[1] = x[1] - H[91]*x[9]
+    x[0] = x[0] - H[90]*x[9]
+    x[7] = x[7] - H[87]*x[8]
+    x[6] = x[6] - H[86]*x[8]
+    x[2] = x[2] - H[82]*x[8]
+    x[1] = x[1] - H[81]*x[8]
+    x[0] = x[0] - H[80]*x[8]
+    x[6] = x[6] - H[76]*x[7]
+    x[2] = x[2] - H[72]*x[7]
+    x[1] = x[1] - H[71]*x[7]
+    x[0] = x[0] - H[70]*x[7]
+    x[2] = x[2] - H[62]*x[6]
+    x[1] = x[1] - H[61]*x[6]
+    x[0] = x[0] - H[60]*x[6]
+    x[4] = x[4] - H[54]*x[5]
+    x[3] = x[3] - H[53]*x[5]
+    x[2] = x[2] - H[52]*x[5]
+    x[1] = x[1] - H[51]*x[5]
+    x[0] = x[0] - H[50]*x[5]
+    x[3] = x[3] - H[43]*x[4]
+    x[2] = x[2] - H[42]*x[4]
+    x[1] = x[1] - H[41]*x[4]
+    x[0] = x[0] - H[40]*x[4]
+    x[2] = x[2] - H[32]*x[3]
+    x[1] = x[1] - H[31]*x[3]
+    x[0] = x[0] - H[30]*x[3]
+    x[1] = x[1] - H[21]*x[2]
+    x[0] = x[0] - H[20]*x[2]
+    x[0] = x[0] - H[10]*x[1]
+    x[0] = x[0]/H[0]
+    x[1] = x[1]/H[11]
+    x[2] = x[2]/H[22]
+    x[3] = x[3]/H[33]
+    x[4] = x[4]/H[44]
+    x[5] = x[5]/H[55]
+    x[6] = x[6]/H[66]
+    x[7] = x[7]/H[77]
+    x[8] = x[8]/H[88]
+    x[9] = x[9]/H[99]
+    x[1] = x[1] - H[10]*x[0]
+    x[2] = x[2] - H[21]*x[1]
+    x[2] = x[2] - H[20]*x[0]
+    x[3] = x[3] - H[32]*x[2]
+    x[3] = x[3] - H[31]*x[1]
+    x[3] = x[3] - H[30]*x[0]
+    x[4] = x[4] - H[43]*x[3]
+    x[4] = x[4] - H[42]*x[2]
+    x[4] = x[4] - H[41]*x[1]
+    x[4] = x[4] - H[40]*x[0]
+    x[5] = x[5] - H[54]*x[4]
+    x[5] = x[5] - H[53]*x[3]
+    x[5] = x[5] - H[52]*x[2]
+    x[5] = x[5] - H[51]*x[1]
+    x[5] = x[5] - H[50]*x[0]
+    x[6] = x[6] - H[62]*x[2]
+    x[6] = x[6] - H[61]*x[1]
+    x[6] = x[6] - H[60]*x[0]
+    x[7] = x[7] - H[76]*x[6]
+    x[7] = x[7] - H[72]*x[2]
+    x[7] = x[7] - H[71]*x[1]
+    x[7] = x[7] - H[70]*x[0]
+    x[8] = x[8] - H[87]*x[7]
+    x[8] = x[8] - H[86]*x[6]
+    x[8] = x[8] - H[82]*x[2]
+    x[8] = x[8] - H[81]*x[1]
+    x[8] = x[8] - H[80]*x[0]
+    x[9] = x[9] - H[92]*x[2]
+    x[9] = x[9] - H[91]*x[1]
+    x[9] = x[9] - H[90]*x[0]
+    return
+
+
+def solve_columns(H, X, ncol, T, scale):
+    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, column by column through the rows of its
+    transpose in T (NQ*ncol scratch), H from ltdl_factor."""
     for i in range(10):
-        X[i*ncol + col] /= H[i*10 + i]
+        for j in range(ncol):
+            T[j*10 + i] = X[i*ncol + j]
+    for j in range(ncol):
+        ltdl_solve(H, T[j*10:(j + 1)*10])
     for i in range(10):
-        j = PARENT[i]
-        s = X[i*ncol + col]
-        while j != -1:
-            s -= H[i*10 + j]*X[j*ncol + col]
-            j = PARENT[j]
-        X[i*ncol + col] = s
+        for j in range(ncol):
+            X[i*ncol + j] = scale*T[j*10 + i]
     return
 
 
@@ -7154,7 +7345,7 @@ def forward_dynamics(q, qd, tau, w, p, qdd, work):
     for i in range(10):
         qdd[i] = tau[i] - b[i]
     ltdl_factor(H)
-    ltdl_solve(H, qdd, 0, 1)
+    ltdl_solve(H, qdd)
     return
 
 
@@ -7165,21 +7356,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     H = work[0:100]
     t = work[100:110]
     inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[120:])
-    for j in range(10):
-        ltdl_solve(H, dq, j, 10)
-        ltdl_solve(H, dqd, j, 10)
-    for k in range(100):
-        dq[k] = -dq[k]
-        dqd[k] = -dqd[k]
-    for j in range(12):
-        ltdl_solve(H, dw, j, 12)
-    for k in range(120):
-        dw[k] = -dw[k]
+    T = work[120:]
+    solve_columns(H, dq, 10, T, -1.0)
+    solve_columns(H, dqd, 10, T, -1.0)
+    solve_columns(H, dw, 12, T, -1.0)
     for k in range(100):
         dtau[k] = 0.0
     for j in range(10):
         dtau[j*10 + j] = 1.0
-        ltdl_solve(H, dtau, j, 10)
+    solve_columns(H, dtau, 10, T, 1.0)
     return
 
 
@@ -7189,10 +7374,7 @@ def forward_dynamics_parameter_derivatives(q, qd, tau, w, p, dp, work):
     forward_dynamics(q, qd, tau, w, p, qdd, work[10:])
     H = work[10:110]
     inverse_dynamics_parameter_derivatives(q, qd, qdd, w, p, dp, work[110:])
-    for j in range(16):
-        ltdl_solve(H, dp, j, 16)
-    for k in range(160):
-        dp[k] = -dp[k]
+    solve_columns(H, dp, 16, work[110:], -1.0)
     return
 
 
@@ -7203,7 +7385,7 @@ def forward_dynamics_vjp(q, qd, tau, w, p, g, qdd, gq, gqd, gtau, gw, gp, work):
     forward_dynamics(q, qd, tau, w, p, qdd, work)
     for i in range(10):
         gtau[i] = g[i]
-    ltdl_solve(H, gtau, 0, 1)
+    ltdl_solve(H, gtau)
     t = work[100:110]
     for i in range(10):
         t[i] = -gtau[i]

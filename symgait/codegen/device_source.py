@@ -98,10 +98,26 @@ def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str
     nn = n * n
     inner = nn + 2 * n  # work of the forward-dynamics functions: H | zero/t | b/s | callee work
     nwork["forward_dynamics"] = fdw = inner + max(nwork["mass_matrix"], nwork["inverse_dynamics"])
-    nwork["forward_dynamics_derivatives"] = max(fdw, inner + nwork["inverse_dynamics_derivatives"])
+    ncol = max(n, 6 * nc)
+    nwork["forward_dynamics_derivatives"] = max(fdw, inner + nwork["inverse_dynamics_derivatives"], inner + n * ncol)
     nwork["forward_dynamics_vjp"] = max(fdw, inner + nwork["inverse_dynamics_vjp"])
-    nwork["forward_dynamics_parameter_derivatives"] = n + max(fdw, nn + nwork["inverse_dynamics_parameter_derivatives"])
+    nwork["forward_dynamics_parameter_derivatives"] = n + max(
+        fdw, nn + nwork["inverse_dynamics_parameter_derivatives"], nn + n * npar)
     chunks += [f'''
+def solve_columns(H, X, ncol, T, scale):
+    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, column by column through the rows of its
+    transpose in T (NQ*ncol scratch), H from ltdl_factor."""
+    for i in range({n}):
+        for j in range(ncol):
+            T[j*{n} + i] = X[i*ncol + j]
+    for j in range(ncol):
+        ltdl_solve(H, T[j*{n}:(j + 1)*{n}])
+    for i in range({n}):
+        for j in range(ncol):
+            X[i*ncol + j] = scale*T[j*{n} + i]
+    return
+
+
 def forward_dynamics(q, qd, tau, w, p, qdd, work):
     """qdd = M^-1 (tau + sum_c J_c^T w_c - h). Leaves the factorized M in work[:NQ*NQ]."""
     H = work[0:{nn}]
@@ -115,7 +131,7 @@ def forward_dynamics(q, qd, tau, w, p, qdd, work):
     for i in range({n}):
         qdd[i] = tau[i] - b[i]
     ltdl_factor(H)
-    ltdl_solve(H, qdd, 0, 1)
+    ltdl_solve(H, qdd)
     return
 
 
@@ -126,21 +142,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     H = work[0:{nn}]
     t = work[{nn}:{nn + n}]
     inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[{inner}:])
-    for j in range({n}):
-        ltdl_solve(H, dq, j, {n})
-        ltdl_solve(H, dqd, j, {n})
-    for k in range({nn}):
-        dq[k] = -dq[k]
-        dqd[k] = -dqd[k]
-    for j in range({6 * nc}):
-        ltdl_solve(H, dw, j, {6 * nc})
-    for k in range({n * 6 * nc}):
-        dw[k] = -dw[k]
+    T = work[{inner}:]
+    solve_columns(H, dq, {n}, T, -1.0)
+    solve_columns(H, dqd, {n}, T, -1.0)
+    solve_columns(H, dw, {6 * nc}, T, -1.0)
     for k in range({nn}):
         dtau[k] = 0.0
     for j in range({n}):
         dtau[j*{n} + j] = 1.0
-        ltdl_solve(H, dtau, j, {n})
+    solve_columns(H, dtau, {n}, T, 1.0)
     return
 
 
@@ -150,10 +160,7 @@ def forward_dynamics_parameter_derivatives(q, qd, tau, w, p, dp, work):
     forward_dynamics(q, qd, tau, w, p, qdd, work[{n}:])
     H = work[{n}:{nn + n}]
     inverse_dynamics_parameter_derivatives(q, qd, qdd, w, p, dp, work[{nn + n}:])
-    for j in range({npar}):
-        ltdl_solve(H, dp, j, {npar})
-    for k in range({n * npar}):
-        dp[k] = -dp[k]
+    solve_columns(H, dp, {npar}, work[{nn + n}:], -1.0)
     return
 
 
@@ -164,7 +171,7 @@ def forward_dynamics_vjp(q, qd, tau, w, p, g, qdd, gq, gqd, gtau, gw, gp, work):
     forward_dynamics(q, qd, tau, w, p, qdd, work)
     for i in range({n}):
         gtau[i] = g[i]
-    ltdl_solve(H, gtau, 0, 1)
+    ltdl_solve(H, gtau)
     t = work[{nn}:{nn + n}]
     for i in range({n}):
         t[i] = -gtau[i]
