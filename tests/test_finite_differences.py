@@ -39,12 +39,12 @@ def test_inverse_dynamics_jacobians(mk):
     d = k.inverse_dynamics_derivatives(q, qd, qdd, w, p)
     ID = lambda **kw: k.inverse_dynamics(**{**dict(q=q, qd=qd, qdd=qdd, w=w, p=p), **kw})  # noqa: E731
     close(d["tau"], ID())
-    close(d["q"], central(lambda x: ID(q=x), q))
-    close(d["qd"], central(lambda x: ID(qd=x), qd))
-    close(d["qdd"], central(lambda x: ID(qdd=x), qdd))
-    close(d["w"].reshape(B, n, -1), central(lambda x: ID(w=x.reshape(w.shape)), w.reshape(B, -1)))
+    close(d["dtau_dq"], central(lambda x: ID(q=x), q))
+    close(d["dtau_dqd"], central(lambda x: ID(qd=x), qd))
+    close(d["dtau_dqdd"], central(lambda x: ID(qdd=x), qdd))
+    close(d["dtau_dw"].reshape(B, n, -1), central(lambda x: ID(w=x.reshape(w.shape)), w.reshape(B, -1)))
     P = np.repeat(p[None], B, axis=0)
-    close(d["p"], central(lambda x: ID(p=x), P))
+    close(d["dtau_dp"], central(lambda x: ID(p=x), P))
 
 
 def test_forward_dynamics_jacobians(mk):
@@ -54,12 +54,12 @@ def test_forward_dynamics_jacobians(mk):
     d = k.forward_dynamics_derivatives(q, qd, tau, w, p)
     FD = lambda **kw: k.forward_dynamics(**{**dict(q=q, qd=qd, tau=tau, w=w, p=p), **kw})  # noqa: E731
     close(d["qdd"], FD(), 1e-12)
-    close(d["q"], central(lambda x: FD(q=x), q))
-    close(d["qd"], central(lambda x: FD(qd=x), qd))
-    close(d["tau"], central(lambda x: FD(tau=x), tau))
-    close(d["w"].reshape(B, n, -1), central(lambda x: FD(w=x.reshape(w.shape)), w.reshape(B, -1)))
+    close(d["dqdd_dq"], central(lambda x: FD(q=x), q))
+    close(d["dqdd_dqd"], central(lambda x: FD(qd=x), qd))
+    close(d["dqdd_dtau"], central(lambda x: FD(tau=x), tau))
+    close(d["dqdd_dw"].reshape(B, n, -1), central(lambda x: FD(w=x.reshape(w.shape)), w.reshape(B, -1)))
     P = np.repeat(p[None], B, axis=0)
-    close(d["p"], central(lambda x: FD(p=x), P))
+    close(d["dqdd_dp"], central(lambda x: FD(p=x), P))
 
 
 def test_reverse_mode_equals_jacobian_transpose(mk):
@@ -71,15 +71,15 @@ def test_reverse_mode_equals_jacobian_transpose(mk):
     d = k.inverse_dynamics_derivatives(q, qd, qdd, w, p)
     v = k.inverse_dynamics_vjp(q, qd, qdd, w, p, mu)
     for key in ("q", "qd", "qdd"):
-        close(v[key], np.einsum("bi,bij->bj", mu, d[key]), 1e-12)
-    close(v["w"].reshape(B, -1), np.einsum("bi,bij->bj", mu, d["w"].reshape(B, n, -1)), 1e-12)
-    close(v["p"], np.einsum("bi,bij->bj", mu, d["p"]), 1e-12)
+        close(v[f"grad_{key}"], np.einsum("bi,bij->bj", mu, d[f"dtau_d{key}"]), 1e-12)
+    close(v["grad_w"].reshape(B, -1), np.einsum("bi,bij->bj", mu, d["dtau_dw"].reshape(B, n, -1)), 1e-12)
+    close(v["grad_p"], np.einsum("bi,bij->bj", mu, d["dtau_dp"]), 1e-12)
     g = rng.normal(size=(B, n))
     fd = k.forward_dynamics_derivatives(q, qd, tau, w, p)
     fv = k.forward_dynamics_vjp(q, qd, tau, w, p, g)
     for key in ("q", "qd", "tau", "p"):
-        close(fv[key], np.einsum("bi,bij->bj", g, fd[key]), 1e-10)
-    close(fv["w"].reshape(B, -1), np.einsum("bi,bij->bj", g, fd["w"].reshape(B, n, -1)), 1e-10)
+        close(fv[f"grad_{key}"], np.einsum("bi,bij->bj", g, fd[f"dqdd_d{key}"]), 1e-10)
+    close(fv["grad_w"].reshape(B, -1), np.einsum("bi,bij->bj", g, fd["dqdd_dw"].reshape(B, n, -1)), 1e-10)
 
 
 def test_root_residual_and_its_vjp(mk):
@@ -90,8 +90,8 @@ def test_root_residual_and_its_vjp(mk):
     R = lambda **kw: k.root_residual(**{**dict(q=q, qd=qd, qdd=qdd, w=w, p=p), **kw})  # noqa: E731
     v = k.root_residual_vjp(q, qd, qdd, w, p, nu)
     for key, x in (("q", q), ("qd", qd), ("qdd", qdd)):
-        close(v[key], np.einsum("bi,bij->bj", nu, central(lambda y: R(**{key: y}), x)))
-    close(v["w"].reshape(B, -1), np.einsum("bi,bij->bj", nu, central(lambda y: R(w=y.reshape(w.shape)),
+        close(v[f"grad_{key}"], np.einsum("bi,bij->bj", nu, central(lambda y: R(**{key: y}), x)))
+    close(v["grad_w"].reshape(B, -1), np.einsum("bi,bij->bj", nu, central(lambda y: R(w=y.reshape(w.shape)),
                                                                       w.reshape(B, -1))))
 
 
@@ -119,4 +119,4 @@ def test_point_and_contact_jacobians(mk):
         close(J[:, :, :3], central(lambda x: k.contact_points(x, p), q))
         # d ID / d w = -J^T: the contact Jacobian is the one the dynamics uses
         d = k.inverse_dynamics_derivatives(q, q * 0, q * 0, np.zeros((3, m.n_contacts, 6)), p)
-        close(d["w"], -np.transpose(J, (0, 3, 1, 2)), 1e-12)
+        close(d["dtau_dw"], -np.transpose(J, (0, 3, 1, 2)), 1e-12)

@@ -81,7 +81,7 @@ def _total_mass_gradient(kern, p) -> np.ndarray:
     w = np.zeros((1, model.n_contacts, 6))
     nu = np.zeros((1, 6))
     nu[0, :3] = -np.asarray(model.gravity, float) / g ** 2     # picks m g along "up" → m
-    gp = kern.root_residual_vjp(q, q, q, w, p, nu)["p"]
+    gp = kern.root_residual_vjp(q, q, q, w, p, nu)["grad_p"]
     return np.asarray(gp, float).reshape(-1)
 
 
@@ -147,7 +147,7 @@ def fit_parameters(kern, trials: Sequence[FitTrial], mass: float, *,
         for k in range(6):
             nu = np.zeros((N, 6))
             nu[:, k] = 1.0
-            gp = kern.root_residual_vjp(Q, QD, QDD, W0, P, nu)["p"]
+            gp = kern.root_residual_vjp(Q, QD, QDD, W0, P, nu)["grad_p"]
             J[:, k, :] = gp[:, idx] * P0[:, idx] * scale     # d/dx = d/dp · p_start
         return J.reshape(N * 6, idx.size)
 

@@ -96,26 +96,26 @@ class _Engine:
         """K = f(X) and dK = (df/dX) D + df/d(inputs), for a stage state X with sensitivity D."""
         n, B, xp = self.n, X.shape[0], self.xp
         r = self._kernel("forward_dynamics_derivatives", X[:, :n], X[:, n:], tau, w, p, "p" in cols, frame=frame)
-        J = xp.cat([r["q"], r["qd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
+        J = xp.cat([r["dqdd_dq"], r["dqdd_dqd"]], 2)  # (B, n, 2n): d qdd / d [q, qd]
         dK = xp.empty_like(D)
         dK[:, :n] = D[:, n:]
         dK[:, n:] = xp.matmul(J, D)
         if "tau" in cols:
-            dK[:, n:, cols["tau"]] += r["tau"][:, :, xp.index(self.act, X)]
+            dK[:, n:, cols["tau"]] += r["dqdd_dtau"][:, :, xp.index(self.act, X)]
         if "w" in cols:
-            dK[:, n:, cols["w"]] += r["w"].reshape(B, n, 6 * self.nc)
+            dK[:, n:, cols["w"]] += r["dqdd_dw"].reshape(B, n, 6 * self.nc)
         if "p" in cols:
-            dK[:, n:, cols["p"]] += r["p"]
+            dK[:, n:, cols["p"]] += r["dqdd_dp"]
         return xp.cat([X[:, n:], r["qdd"]], 1), dK
 
     def _vjp(self, X, kbar, tau, w, p, acc):
         """(df/dX)^T kbar; accumulates the input parts into ``acc``."""
         n = self.n
         r = self.k.forward_dynamics_vjp(X[:, :n], X[:, n:], tau, w, p, self.xp.contiguous(kbar[:, n:]))
-        acc["tau"] += r["tau"]
-        acc["w"] += r["w"]
-        acc["p"] += r["p"]
-        return self.xp.cat([r["q"], kbar[:, :n] + r["qd"]], 1)
+        acc["tau"] += r["grad_tau"]
+        acc["w"] += r["grad_w"]
+        acc["p"] += r["grad_p"]
+        return self.xp.cat([r["grad_q"], kbar[:, :n] + r["grad_qd"]], 1)
 
     # --- one integration step ----------------------------------------------------------------
     def step(self, x, tau, w, p, record=None, frame=None):

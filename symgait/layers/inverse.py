@@ -70,11 +70,11 @@ class _FrameFn(torch.autograd.Function):
             mu[:, act] = g
             r = kern.inverse_dynamics_vjp(*args, mu)
         need = ctx.needs_input_grad
-        out = [r["q"].reshape(B, T, n) if need[0] else None,
-               r["qd"].reshape(B, T, n) if need[1] else None,
-               r["qdd"].reshape(B, T, n) if need[2] else None,
-               r["w"].reshape(w.shape) if need[3] else None,
-               _p_grad(r["p"], p, B, T) if need[4] else None]
+        out = [r["grad_q"].reshape(B, T, n) if need[0] else None,
+               r["grad_qd"].reshape(B, T, n) if need[1] else None,
+               r["grad_qdd"].reshape(B, T, n) if need[2] else None,
+               r["grad_w"].reshape(w.shape) if need[3] else None,
+               _p_grad(r["grad_p"], p, B, T) if need[4] else None]
         return (*out, None, None, None)
 
 

@@ -150,18 +150,18 @@ def check_kernels(model, k, dtype="float64", samples=4, seed=0, tol=None, eps=EP
     J_id = jac(lambda **a: k.inverse_dynamics(**a), id_args, id_args)
     d = k.inverse_dynamics_derivatives(**cast(id_args))
     for a in id_args:
-        rows.append(_compare(f"inverse_dynamics_derivatives d/d{a}", d[a].reshape(B, n, -1), J_id[a], tol))
+        rows.append(_compare(f"inverse_dynamics_derivatives d/d{a}", d[f"dtau_d{a}"].reshape(B, n, -1), J_id[a], tol))
     mu = rnd(B, n)
     v = k.inverse_dynamics_vjp(**cast(id_args), mu=mu)
     for a in id_args:
-        rows.append(_compare(f"inverse_dynamics_vjp {a}", v[a].reshape(B, -1),
+        rows.append(_compare(f"inverse_dynamics_vjp {a}", v[f"grad_{a}"].reshape(B, -1),
                              np.einsum("bi,bij->bj", mu.astype(np.float64), J_id[a]), tol))
     # root residual
     J_rr = jac(lambda **a: k.root_residual(**a), id_args, id_args)
     nu = rnd(B, 6)
     v = k.root_residual_vjp(**cast(id_args), nu=nu)
     for a in id_args:
-        rows.append(_compare(f"root_residual_vjp {a}", v[a].reshape(B, -1),
+        rows.append(_compare(f"root_residual_vjp {a}", v[f"grad_{a}"].reshape(B, -1),
                              np.einsum("bi,bij->bj", nu.astype(np.float64), J_rr[a]), tol))
     # forward dynamics
     fd_args = {a: s[a] for a in ("q", "qd", "tau", "w", "p")}
@@ -170,12 +170,12 @@ def check_kernels(model, k, dtype="float64", samples=4, seed=0, tol=None, eps=EP
     qdd = k.forward_dynamics(**fd_args)
     rows.append(_compare("forward_dynamics_derivatives qdd", d["qdd"], qdd, tol))
     for a in fd_args:
-        rows.append(_compare(f"forward_dynamics_derivatives d/d{a}", d[a].reshape(B, n, -1), J_fd[a], tol))
+        rows.append(_compare(f"forward_dynamics_derivatives d/d{a}", d[f"dqdd_d{a}"].reshape(B, n, -1), J_fd[a], tol))
     g = rnd(B, n)
     v = k.forward_dynamics_vjp(**cast(fd_args), g=g)
     rows.append(_compare("forward_dynamics_vjp qdd", v["qdd"], qdd, tol))
     for a in fd_args:
-        rows.append(_compare(f"forward_dynamics_vjp {a}", v[a].reshape(B, -1),
+        rows.append(_compare(f"forward_dynamics_vjp {a}", v[f"grad_{a}"].reshape(B, -1),
                              np.einsum("bi,bij->bj", g.astype(np.float64), J_fd[a]), tol))
     # points and contacts
     qp = {"q": s["q"], "p": s["p"]}

@@ -1,17 +1,51 @@
-"""``symgait.kernels(model, backend)``: batched kernels over a leading batch axis."""
+"""``symgait.kernels(model, backend)``: batched kernels over a leading batch axis.
+
+Argument shapes, result keys and shapes come from the kernel table
+(:mod:`symgait.symbolic.kernel_table`); results of the derivative and vector-Jacobian kernels are
+:class:`Results` dictionaries, which also answer to the older keys for one release."""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from ..errors import InputError, StaleKernelsError
+from ..symbolic.kernel_table import ALIASES, ARG_SHAPES, EXTRA_RESULTS, KERNELS, shape_of
 from . import threads
 from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
 from .loader import import_backend
 
 PER_SAMPLE_SHAPES = {  # per-sample input shapes (by argument name) given n, nc
-    "q": lambda n, nc: (n,), "qd": lambda n, nc: (n,), "qdd": lambda n, nc: (n,), "tau": lambda n, nc: (n,),
-    "mu": lambda n, nc: (n,), "g": lambda n, nc: (n,), "nu": lambda n, nc: (6,), "w": lambda n, nc: (nc, 6),
-}
+    a: (lambda n, nc, s=s: shape_of(s, {"n": n, "nc": nc})) for a, s in ARG_SHAPES.items() if a != "p"}
+
+
+class Results(dict):
+    """A kernel's results by key (``dtau_dq``, ``dqdd_dw``, ``grad_q``, ...); an older key (``'q'``,
+    ``'qd'``, ...) still reads its value, with a ``DeprecationWarning`` naming the new key."""
+
+    def __init__(self, data: dict, aliases: dict):
+        super().__init__(data)
+        self.aliases = dict(aliases)
+
+    def _key(self, key):
+        if not dict.__contains__(self, key) and key in self.aliases:
+            new = self.aliases[key]
+            warnings.warn(f"result key {key!r} is deprecated: use {new!r} (the old keys go in the next release)",
+                          DeprecationWarning, stacklevel=3)
+            return new
+        return key
+
+    def __getitem__(self, key):
+        try:
+            return dict.__getitem__(self, self._key(key))
+        except KeyError:
+            raise KeyError(f"{key!r}: the results have {sorted(dict.keys(self))}") from None
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or (key in self.aliases and dict.__contains__(self, self.aliases[key]))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
 
 
 class Kernels:
@@ -97,77 +131,72 @@ class Kernels:
         return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
 
     # --- public kernels ----------------------------------------------------------------------
+    def _results(self, name: str, args: dict) -> dict:
+        """Run kernel ``name``: {result key: array of the table's shape}."""
+        dims = {"n": self.nq, "nc": self.n_contacts, "np": self.n_parameters, "npts": self._npts}
+        outs = KERNELS[name].outputs
+        r = self._call(name, {a: args[a] for a in KERNELS[name].inputs},
+                       {o.name: shape_of(o.shape, dims) for o in outs})
+        return {o.key: r[o.name] for o in outs}
+
+    def _derivatives(self, name: str, args: dict, parameters: bool = True) -> Results:
+        out = self._results(name, args)
+        for key, (kernel, src) in EXTRA_RESULTS.get(name, {}).items():
+            if parameters or not key.endswith("_dp"):
+                out[key] = self._results(kernel, args)[src]
+        return Results(out, ALIASES.get(name, {}))
+
     def mass_matrix(self, q, p):
-        n = self.nq
-        return self._call("mass_matrix", {"q": q, "p": p}, {"M": (n, n)})["M"]
+        return self._results("mass_matrix", {"q": q, "p": p})["M"]
 
     def inverse_dynamics(self, q, qd, qdd, w, p):
-        return self._call("inverse_dynamics", dict(q=q, qd=qd, qdd=qdd, w=w, p=p), {"tau": (self.nq,)})["tau"]
+        return self._results("inverse_dynamics", dict(q=q, qd=qd, qdd=qdd, w=w, p=p))["tau"]
 
     def root_residual(self, q, qd, qdd, w, p):
-        return self._call("root_residual", dict(q=q, qd=qd, qdd=qdd, w=w, p=p), {"res": (6,)})["res"]
+        return self._results("root_residual", dict(q=q, qd=qd, qdd=qdd, w=w, p=p))["res"]
 
     def forward_dynamics(self, q, qd, tau, w, p):
-        return self._call("forward_dynamics", dict(q=q, qd=qd, tau=tau, w=w, p=p), {"qdd": (self.nq,)})["qdd"]
+        return self._results("forward_dynamics", dict(q=q, qd=qd, tau=tau, w=w, p=p))["qdd"]
 
-    def inverse_dynamics_derivatives(self, q, qd, qdd, w, p, parameters: bool = True):
-        """{'tau': ID, 'q','qd','qdd': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}. ``parameters=False``
-        leaves out 'p' (its kernel, ``inverse_dynamics_parameter_derivatives``, is then not compiled)."""
-        n, nc, npar = self.nq, self.n_contacts, self.n_parameters
-        args = dict(q=q, qd=qd, qdd=qdd, w=w, p=p)
-        r = self._call("inverse_dynamics_derivatives", args,
-                       {"tau": (n,), "dq": (n, n), "dqd": (n, n), "dw": (n, nc, 6)})
-        out = {"tau": r["tau"], "q": r["dq"], "qd": r["dqd"], "qdd": self.mass_matrix(q, p), "w": r["dw"]}
-        if parameters:
-            out["p"] = self._call("inverse_dynamics_parameter_derivatives", args, {"dp": (n, npar)})["dp"]
-        return out
+    def inverse_dynamics_derivatives(self, q, qd, qdd, w, p, parameters: bool = True) -> Results:
+        """{'tau': ID, 'dtau_dq', 'dtau_dqd', 'dtau_dqdd' (= M): (B,n,n), 'dtau_dw': (B,n,nc,6),
+        'dtau_dp': (B,n,n_p)}. ``parameters=False`` leaves out 'dtau_dp' (its kernel,
+        ``inverse_dynamics_parameter_derivatives``, is then not compiled)."""
+        return self._derivatives("inverse_dynamics_derivatives", dict(q=q, qd=qd, qdd=qdd, w=w, p=p), parameters)
 
-    def forward_dynamics_derivatives(self, q, qd, tau, w, p, parameters: bool = True):
-        """{'qdd': FD, 'q','qd','tau': (B,n,n), 'w': (B,n,nc,6), 'p': (B,n,n_p)}. ``parameters=False``
-        leaves out 'p' (its kernel, ``forward_dynamics_parameter_derivatives``, is then not compiled)."""
-        n, nc, npar = self.nq, self.n_contacts, self.n_parameters
-        args = dict(q=q, qd=qd, tau=tau, w=w, p=p)
-        r = self._call("forward_dynamics_derivatives", args,
-                       {"qdd": (n,), "dq": (n, n), "dqd": (n, n), "dtau": (n, n), "dw": (n, nc, 6)})
-        out = {"qdd": r["qdd"], "q": r["dq"], "qd": r["dqd"], "tau": r["dtau"], "w": r["dw"]}
-        if parameters:
-            out["p"] = self._call("forward_dynamics_parameter_derivatives", args, {"dp": (n, npar)})["dp"]
-        return out
+    def forward_dynamics_derivatives(self, q, qd, tau, w, p, parameters: bool = True) -> Results:
+        """{'qdd': FD, 'dqdd_dq', 'dqdd_dqd', 'dqdd_dtau' (= M^-1): (B,n,n), 'dqdd_dw': (B,n,nc,6),
+        'dqdd_dp': (B,n,n_p)}. ``parameters=False`` leaves out 'dqdd_dp' (its kernel,
+        ``forward_dynamics_parameter_derivatives``, is then not compiled)."""
+        return self._derivatives("forward_dynamics_derivatives", dict(q=q, qd=qd, tau=tau, w=w, p=p), parameters)
 
-    def inverse_dynamics_vjp(self, q, qd, qdd, w, p, mu):
-        """mu^T dID/d(q, qd, qdd, w, p) without forming Jacobians: dict keyed 'q','qd','qdd','w','p'."""
-        n, nc, npar = self.nq, self.n_contacts, self.n_parameters
-        r = self._call("inverse_dynamics_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, mu=mu),
-                       {"gq": (n,), "gqd": (n,), "gqdd": (n,), "gw": (nc, 6), "gp": (npar,)})
-        return {"q": r["gq"], "qd": r["gqd"], "qdd": r["gqdd"], "w": r["gw"], "p": r["gp"]}
+    def inverse_dynamics_vjp(self, q, qd, qdd, w, p, mu) -> Results:
+        """mu^T dID/d(q, qd, qdd, w, p) without forming Jacobians: 'grad_q', 'grad_qd', 'grad_qdd',
+        'grad_w', 'grad_p'."""
+        return self._derivatives("inverse_dynamics_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, mu=mu))
 
-    def root_residual_vjp(self, q, qd, qdd, w, p, nu):
-        """nu^T d res/d(q, qd, qdd, w, p) for the root residual (nu: (B, 6)); dict keyed like
+    def root_residual_vjp(self, q, qd, qdd, w, p, nu) -> Results:
+        """nu^T d res/d(q, qd, qdd, w, p) for the root residual (nu: (B, 6)); keyed like
         :meth:`inverse_dynamics_vjp`."""
-        n, nc, npar = self.nq, self.n_contacts, self.n_parameters
-        r = self._call("root_residual_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, nu=nu),
-                       {"gq": (n,), "gqd": (n,), "gqdd": (n,), "gw": (nc, 6), "gp": (npar,)})
-        return {"q": r["gq"], "qd": r["gqd"], "qdd": r["gqdd"], "w": r["gw"], "p": r["gp"]}
+        return self._derivatives("root_residual_vjp", dict(q=q, qd=qd, qdd=qdd, w=w, p=p, nu=nu))
 
-    def forward_dynamics_vjp(self, q, qd, tau, w, p, g):
-        """g^T dqdd/d(q, qd, tau, w, p) without forming Jacobians; also returns 'qdd'."""
-        n, nc, npar = self.nq, self.n_contacts, self.n_parameters
-        r = self._call("forward_dynamics_vjp", dict(q=q, qd=qd, tau=tau, w=w, p=p, g=g),
-                       {"qdd": (n,), "gq": (n,), "gqd": (n,), "gtau": (n,), "gw": (nc, 6), "gp": (npar,)})
-        return {"qdd": r["qdd"], "q": r["gq"], "qd": r["gqd"], "tau": r["gtau"], "w": r["gw"], "p": r["gp"]}
+    def forward_dynamics_vjp(self, q, qd, tau, w, p, g) -> Results:
+        """g^T dqdd/d(q, qd, tau, w, p) without forming Jacobians ('grad_q', 'grad_qd', 'grad_tau',
+        'grad_w', 'grad_p'); also 'qdd'."""
+        return self._derivatives("forward_dynamics_vjp", dict(q=q, qd=qd, tau=tau, w=w, p=p, g=g))
 
     def points(self, q, p):
-        return self._call("points", {"q": q, "p": p}, {"out": (self._npts, 3)})["out"]
+        return self._results("points", {"q": q, "p": p})["points"]
 
     def point_jacobians(self, q, p):
-        return self._call("point_jacobians", {"q": q, "p": p}, {"out": (self._npts, 3, self.nq)})["out"]
+        return self._results("point_jacobians", {"q": q, "p": p})["point_jacobians"]
 
     def contact_points(self, q, p):
-        return self._call("contact_points", {"q": q, "p": p}, {"out": (self.n_contacts, 3)})["out"]
+        return self._results("contact_points", {"q": q, "p": p})["contact_points"]
 
     def contact_jacobians(self, q, p):
         """(B, n_contacts, 6, nq): world linear velocity of the contact origin, then angular velocity."""
-        return self._call("contact_jacobians", {"q": q, "p": p}, {"out": (self.n_contacts, 6, self.nq)})["out"]
+        return self._results("contact_jacobians", {"q": q, "p": p})["contact_jacobians"]
 
 
 def kernels(model, backend: str = "cpu", generated=None, check_parameters: bool = True) -> Kernels:

@@ -33,14 +33,14 @@ def selfcheck(name_or_path, log=print, batch: int = 8, generated=None) -> int:
     rows.append(("FD(ID(qdd)) = qdd", np.abs(k.forward_dynamics(q, qd, tau, w, p) - qdd).max(), 1e-8))
     J = k.contact_jacobians(q, p)
     dID = k.inverse_dynamics_derivatives(q, qd, qdd, w, p)
-    rows.append(("dID/dw = -J^T", np.abs(dID["w"].reshape(batch, m.nq, -1)
+    rows.append(("dID/dw = -J^T", np.abs(dID["dtau_dw"].reshape(batch, m.nq, -1)
                                          + J.reshape(batch, -1, m.nq).transpose(0, 2, 1)).max(), 1e-9))
     eps = 1e-6
     j = m.nq - 1
     dq = np.zeros(m.nq)
     dq[j] = eps
     fd = (k.inverse_dynamics(q + dq, qd, qdd, w, p) - k.inverse_dynamics(q - dq, qd, qdd, w, p)) / (2 * eps)
-    rows.append((f"dID/dq[:, {j}] vs central differences", np.abs(fd - dID["q"][:, :, j]).max()
+    rows.append((f"dID/dq[:, {j}] vs central differences", np.abs(fd - dID["dtau_dq"][:, :, j]).max()
                  / max(1.0, np.abs(fd).max()), 1e-6))
     ok = True
     log(f"{'check':40s} {'error':>12s} {'tolerance':>10s}  result")

@@ -13,6 +13,7 @@ import sympy as sp
 from ..model.spec import ModelSpec
 from .crba import mass_matrix as crba_mass_matrix
 from .graph import Graph
+from .kernel_table import KERNELS, arguments, dimensions
 from .rnea import Dynamics, build
 from .spatial import matvec, num
 
@@ -45,15 +46,16 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
     dyn = build(spec)
     g, x = dyn.graph, dyn.x
     n, nc, npar = spec.nq, len(spec.contacts), len(spec.parameter_symbols)
-    npt = len(spec.points)
-    ins_id = [("q", n), ("qd", n), ("qdd", n), ("w", 6 * nc), ("p", npar)]
+    dims = dimensions(n, nc, npar, len(spec.points))
     kernels = []
 
-    kernels.append(KernelDef("inverse_dynamics", "Generalized forces ID = M qdd + h - sum_c J_c^T w_c.",
-                             ins_id, [("tau", n)], [("tau", i, e) for i, e in enumerate(dyn.tau)]))
-    kernels.append(KernelDef("root_residual", "Root wrench: world force (N) and world moment about the root "
-                             "body's origin (N m) that the motion and wrenches leave unexplained.",
-                             ins_id, [("res", 6)], [("res", i, e) for i, e in enumerate(dyn.root_wrench)]))
+    def kernel(name, assigns):
+        """A KernelDef with the arguments and doc of the kernel table."""
+        ins, outs = arguments(name, dims)
+        return KernelDef(name, KERNELS[name].doc, ins, outs, assigns)
+
+    kernels.append(kernel("inverse_dynamics", [("tau", i, e) for i, e in enumerate(dyn.tau)]))
+    kernels.append(kernel("root_residual", [("res", i, e) for i, e in enumerate(dyn.root_wrench)]))
 
     # mass matrix by the composite-rigid-body algorithm (lower triangle evaluated, mirrored)
     M = crba_mass_matrix(g, spec, dyn.joint_rotation, dyn.joint_offset)
@@ -63,8 +65,7 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
             massign.append(("M", i * n + j, M[i][j]))
             if i != j:
                 massign.append(("M", j * n + i, M[i][j]))
-    kernels.append(KernelDef("mass_matrix", "Joint-space inertia matrix M(q, p), row-major.",
-                             [("q", n), ("p", npar)], [("M", n * n)], massign))
+    kernels.append(kernel("mass_matrix", massign))
 
     # forward-mode Jacobians of ID; d/dp in a kernel of its own (compiled only where it is called)
     dirs = [("q", j) for j in range(n)] + [("qd", j) for j in range(n)] + [("w", k) for k in range(6 * nc)]
@@ -72,14 +73,11 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
     assigns = [("tau", i, e) for i, e in enumerate(dyn.tau)]
     for kind, size, arr in (("q", n, "dq"), ("qd", n, "dqd"), ("w", 6 * nc, "dw")):
         assigns += _jacobian_outputs(g, dyn.tau, tan, [(kind, k) for k in range(size)], arr, size)
-    kernels.append(KernelDef(
-        "inverse_dynamics_derivatives", "ID and its Jacobians d ID/d q, d qd, d w (row-major, ID rows).",
-        ins_id, [("tau", n), ("dq", n * n), ("dqd", n * n), ("dw", n * 6 * nc)], assigns))
+    kernels.append(kernel("inverse_dynamics_derivatives", assigns))
     pdirs = [("p", k) for k in range(npar)]
     tanp = g.forward(_seeds(x, pdirs), dyn.tau)
-    kernels.append(KernelDef(
-        "inverse_dynamics_parameter_derivatives", "d ID/d p (row-major, ID rows).",
-        ins_id, [("dp", n * npar)], _jacobian_outputs(g, dyn.tau, tanp, pdirs, "dp", npar)))
+    kernels.append(kernel("inverse_dynamics_parameter_derivatives",
+                          _jacobian_outputs(g, dyn.tau, tanp, pdirs, "dp", npar)))
 
     # reverse mode: mu^T d ID / d (q, qd, qdd, w, p)
     mu = [sp.Symbol(f"mu[{i}]") for i in range(n)]
@@ -89,9 +87,7 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
     for arr, size in (("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)):
         vassign += [(arr, i, adj[k + i]) for i in range(size)]
         k += size
-    kernels.append(KernelDef("inverse_dynamics_vjp", "Reverse-mode products mu^T d ID / d (q, qd, qdd, w, p).",
-                             ins_id + [("mu", n)],
-                             [("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)], vassign))
+    kernels.append(kernel("inverse_dynamics_vjp", vassign))
 
     # reverse mode of the root residual: nu^T d res / d (q, qd, qdd, w, p)
     nu = [sp.Symbol(f"nu[{i}]") for i in range(6)]
@@ -100,23 +96,17 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
     for arr, size in (("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)):
         rassign += [(arr, i, adj[k + i]) for i in range(size)]
         k += size
-    kernels.append(KernelDef("root_residual_vjp", "Reverse-mode products nu^T d res / d (q, qd, qdd, w, p).",
-                             ins_id + [("nu", 6)],
-                             [("gq", n), ("gqd", n), ("gqdd", n), ("gw", 6 * nc), ("gp", npar)], rassign))
+    kernels.append(kernel("root_residual_vjp", rassign))
 
     # points and their Jacobians
     pts = [e for v in dyn.point_positions for e in v]
-    kernels.append(KernelDef("points", "World positions of the named points (n_points x 3).",
-                             [("q", n), ("p", npar)], [("out", 3 * npt)], [("out", i, e) for i, e in enumerate(pts)]))
+    kernels.append(kernel("points", [("out", i, e) for i, e in enumerate(pts)]))
     dq_dirs = [("q", j) for j in range(n)]
     tanq = g.forward({x.q[j]: {d: sp.Integer(1)} for j, d in enumerate(dq_dirs)}, pts)
-    kernels.append(KernelDef("point_jacobians", "d point / d q (n_points x 3 x nq).",
-                             [("q", n), ("p", npar)], [("out", 3 * npt * n)],
-                             _jacobian_outputs(g, pts, tanq, dq_dirs, "out", n)))
+    kernels.append(kernel("point_jacobians", _jacobian_outputs(g, pts, tanq, dq_dirs, "out", n)))
     # contacts: origins and 6 x nq Jacobians (linear rows, then angular rows), world frame
     cpos = [e for v in dyn.contact_positions for e in v]
-    kernels.append(KernelDef("contact_points", "World positions of the contact bodies' origins (n_contacts x 3).",
-                             [("q", n), ("p", npar)], [("out", 3 * nc)], [("out", i, e) for i, e in enumerate(cpos)]))
+    kernels.append(kernel("contact_points", [("out", i, e) for i, e in enumerate(cpos)]))
     # world angular velocity of a contact body; its qd-Jacobian is the angular Jacobian
     omega_world = _omega_world(dyn)
     cj = []
@@ -134,9 +124,7 @@ def derive(spec: ModelSpec) -> tuple[Dynamics, list[KernelDef]]:
             d = dq_dirs if r < 3 else qd_dirs
             for j in range(n):
                 cassign.append(("out", (6 * c + r) * n + j, g.tangent_of(e, tanc, d[j])))
-    kernels.append(KernelDef("contact_jacobians", "World Jacobians of the contact bodies (n_contacts x 6 x nq): "
-                             "origin velocity rows, then angular velocity rows.",
-                             [("q", n), ("p", npar)], [("out", 6 * nc * n)], cassign))
+    kernels.append(kernel("contact_jacobians", cassign))
     return dyn, kernels
 
 
