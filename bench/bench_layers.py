@@ -66,7 +66,7 @@ class TorchDynamics:
             return call
         self.frames = []
         for f in spec.frames:
-            self.frames.append(dict(kind=f.kind, parent=f.parent, coord=f.coordinate,
+            self.frames.append(dict(rotates=f.motion.rotates, translates=f.motion.translates, parent=f.parent, coord=f.coordinate,
                                     axis=torch.tensor(f.axis, dtype=torch.float64),
                                     rot=torch.tensor(f.rotation, dtype=torch.float64),
                                     ax_parent=torch.tensor(f.rotation @ f.axis, dtype=torch.float64),
@@ -100,22 +100,22 @@ class TorchDynamics:
         E, rho, om, al, ac, Rw = {}, {}, {}, {}, {}, {}
         for i, fr in enumerate(self.frames):
             off = fr["offset"](p)
-            if fr["kind"] == "R":
+            if fr["rotates"]:
                 E[i], rho[i] = self._rot(fr, q[:, fr["coord"]]), off
             else:
                 E[i] = fr["rot"].to(q).expand(B, 3, 3)
-                rho[i] = off + fr["ax_parent"].to(q) * q[:, fr["coord"], None] if fr["kind"] == "P" else off
+                rho[i] = off + fr["ax_parent"].to(q) * q[:, fr["coord"], None] if fr["translates"] else off
             pi = fr["parent"]
             om_p, al_p, ac_p = (zero, zero, g) if pi < 0 else (om[pi], al[pi], ac[pi])
             a_lin = ac_p + _cross(al_p, rho[i]) + _cross(om_p, _cross(om_p, rho[i]))
             a_i, om_r, al_r = _mTv(E[i], a_lin), _mTv(E[i], om_p), _mTv(E[i], al_p)
-            if fr["kind"] == "F":
+            if not (fr["rotates"] or fr["translates"]):
                 om[i], al[i], ac[i] = om_r, al_r, a_i
             else:
                 s = fr["axis"].to(q)
                 sqd = s * qd[:, fr["coord"], None]
                 sqdd = s * qdd[:, fr["coord"], None]
-                if fr["kind"] == "R":
+                if fr["rotates"]:
                     om[i], al[i], ac[i] = om_r + sqd, al_r + sqdd + _cross(om_r, sqd), a_i
                 else:
                     om[i], al[i], ac[i] = om_r, al_r, a_i + sqdd + 2 * _cross(om_r, sqd)
@@ -136,9 +136,9 @@ class TorchDynamics:
         for i in reversed(range(len(self.frames))):
             fr = self.frames[i]
             s = fr["axis"].to(q)
-            if fr["kind"] == "R":
+            if fr["rotates"]:
                 tau[fr["coord"]] = no[i] @ s
-            elif fr["kind"] == "P":
+            elif fr["translates"]:
                 tau[fr["coord"]] = fo[i] @ s
             pi = fr["parent"]
             if pi >= 0:

@@ -239,3 +239,21 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
               "--out", str(tmp_path / "o.csv"))
     assert "height=180 m is not a plausible human height" in err and "cm" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_custom_joint_motions_are_checked(tmp_path):
+    """'motions' belongs to custom joints, needs known names, and sets the number of coordinates."""
+    import symgait
+    from symgait.errors import ModelError
+    base = ("name: t\ngravity: [0, -9.81, 0]\nsubject: {height: 1.0, mass: 1.0}\nbodies:\n"
+            "  - name: a\n    parent: ground\n    joint: {JOINT}\n    mass: 1.0\n    inertia: [1, 1, 1]\n")
+    cases = {"{type: hinge, coordinates: [q], motions: [revolute]}": "'motions' is for joints of type 'custom'",
+             "{type: custom, coordinates: [q], axes: [z]}": "needs 'motions'",
+             "{type: custom, coordinates: [q], motions: [twist], axes: [z]}": "unknown motions",
+             "{type: custom, coordinates: [q], motions: [revolute, prismatic], axes: [z, x]}": "needs 2 coordinate",
+             "{type: custom, coordinates: [q], motions: [revolute]}": "'axes' must be a list"}
+    for joint, message in cases.items():
+        f = tmp_path / "t.yaml"
+        f.write_text(base.replace("{JOINT}", joint))
+        with pytest.raises(ModelError, match=message):
+            symgait.load_model(f)

@@ -7,7 +7,7 @@ import pytest
 
 from symgait_testing import model_and_kernels, random_state
 
-MODELS = ["double_pendulum3d", "floating_chain", "planar"]
+MODELS = ["double_pendulum3d", "floating_chain", "custom_joints", "planar"]
 EPS = 1e-6
 
 

@@ -9,7 +9,7 @@ from symgait_testing import BUILTIN, model_and_kernels, random_state, rel_err
 
 pin = pytest.importorskip("pinocchio", reason="Pinocchio (`pip install pin`) is the independent oracle")
 
-MODELS = ["double_pendulum3d", "floating_chain"] + BUILTIN
+MODELS = ["double_pendulum3d", "floating_chain", "custom_joints"] + BUILTIN
 N_STATES = 50
 TOL = 1e-9
 

@@ -171,7 +171,7 @@ def mirror_map(model, p=None, tol: float = 1e-9) -> Mirror:
         if abs(abs(d) - 1.0) > 1e-6:
             raise ValueError(f"axes of {c} and {coords[perm[i]]} are not mirror images "
                              f"({f.axis} vs {f2.axis})")
-        sign[i] = -np.sign(d) if f.kind == "R" else np.sign(d)
+        sign[i] = f.motion.mirror_sign(d)
     cperm = _perm(model.contacts, "contact")
     pperm = _perm(model.parameter_names, "parameter")
     ptperm = _perm(model.points, "point")
@@ -187,7 +187,7 @@ def angle_noise(model, q, sigma_deg: float, rng=None, *, include_root: bool = Fa
     fr = model.spec.coordinate_frames()
     root = set(model.spec.bodies[0].coordinates)
     cols = [i for i, c in enumerate(model.coordinates)
-            if model.spec.frames[fr[i]].kind == "R" and (include_root or c not in root)]
+            if model.spec.frames[fr[i]].motion.rotates and (include_root or c not in root)]
     q[..., cols] += rng.normal(0.0, np.radians(sigma_deg), q[..., cols].shape)
     return q
 

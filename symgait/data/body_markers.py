@@ -92,7 +92,7 @@ def model_tree(model, p) -> Tuple[Dict[str, Dict[str, np.ndarray]], Dict[str, st
     names = {b.name for b in spec.bodies}
     for b, o in zip(spec.bodies, off):
         rots[b.name] = np.eye(3) if b.joint_rotation is None else np.asarray(b.joint_rotation, float)
-        rigid[b.name] = all(spec.frames[i].kind != "P" for i in b.joint_frames)
+        rigid[b.name] = not any(spec.frames[i].motion.translates for i in b.joint_frames)
         if b.parent in names:
             parents[b.name] = b.parent
             children[b.parent][b.name] = o

@@ -133,7 +133,7 @@ class _Problem:
             (np.full(model.nq, -np.inf), np.full(model.nq, np.inf))
         self.kappa = limit_weight
         fr = model.spec.coordinate_frames()
-        self.rot = np.array([model.spec.frames[f].kind == "R" for f in fr])
+        self.rot = np.array([model.spec.frames[f].motion.rotates for f in fr])
         self.A = targets.A
         self.sw = np.sqrt(targets.weights)
         nq = model.nq
@@ -244,7 +244,7 @@ def _initial_pose(prob: _Problem, y0, m0, n_headings: int = 8):
     mp = prob.A @ P
     shift = np.nanmean(y0[use], axis=0) - np.nanmean(mp[use], axis=0)
     trans = [i for i, c in zip(rc, root.coordinates) if model.spec.frames[
-        model.spec.coordinate_frames()[i]].kind == "P"]
+        model.spec.coordinate_frames()[i]].motion.translates]
     rots = [i for i in rc if i not in trans]
     base = np.zeros(nq)
     for i in trans:
@@ -475,7 +475,7 @@ def stick_figure(model, kern, ik: IKResult, path, frames: Optional[Sequence[int]
 def _root_translation_axes(model):
     rc = root_coordinates(model)
     fr = model.spec.coordinate_frames()
-    return [model.spec.frames[fr[i]].axis for i in rc if model.spec.frames[fr[i]].kind == "P"]
+    return [model.spec.frames[fr[i]].axis for i in rc if model.spec.frames[fr[i]].motion.translates]
 
 
 def fill_gaps_pchip(positions, rate: float, max_gap: float = 0.25):

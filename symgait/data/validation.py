@@ -34,7 +34,7 @@ SAGITTAL = ["hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l", "
 def rotational_coordinates(model) -> List[str]:
     """Coordinates whose elementary frame is a rotation (kind 'R')."""
     fr = model.spec.coordinate_frames()
-    return [c for c, f in zip(model.coordinates, fr) if model.spec.frames[f].kind == "R"]
+    return [c for c, f in zip(model.coordinates, fr) if model.spec.frames[f].motion.rotates]
 
 
 @dataclass

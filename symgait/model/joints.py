@@ -1,21 +1,42 @@
-"""Joint types: how each expands into elementary frames (one per coordinate)."""
+"""Joint types: how each expands into elementary frames (one per coordinate, each with one
+:mod:`elementary motion <symgait.model.motions>`, in the order listed)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ModelError
+from .motions import MOTIONS, PRISMATIC, REVOLUTE
 
-# type -> (number of translations, number of rotations, default axes)
+_T, _R = PRISMATIC.name, REVOLUTE.name
+# type -> (elementary motions in chain order, default axes); "custom": motions and axes from the file
 JOINT_TYPES = {
-    "floating": (3, 3, ["x", "y", "z", "z", "x", "y"]),
-    "planar": (2, 1, ["x", "y", "z"]),
-    "ball": (0, 3, ["z", "x", "y"]),
-    "universal": (0, 2, ["z", "x"]),
-    "hinge": (0, 1, ["z"]),
-    "slider": (1, 0, ["x"]),
-    "fixed": (0, 0, []),
+    "floating": ((_T,) * 3 + (_R,) * 3, ["x", "y", "z", "z", "x", "y"]),
+    "planar": ((_T, _T, _R), ["x", "y", "z"]),
+    "ball": ((_R,) * 3, ["z", "x", "y"]),
+    "universal": ((_R, _R), ["z", "x"]),
+    "hinge": ((_R,), ["z"]),
+    "slider": ((_T,), ["x"]),
+    "fixed": ((), []),
+    "custom": (None, None),
 }
 ROOT_ONLY = {"floating", "planar"}
+
+
+def joint_motions(jt: str, given, where: str) -> tuple:
+    """The elementary motions of a joint of type ``jt`` (``given``: the file's ``motions`` list, which
+    only a ``custom`` joint takes: rotations and translations in any order)."""
+    motions, _ = JOINT_TYPES[jt]
+    if motions is not None:
+        if given is not None:
+            raise ModelError(f"{where}: 'motions' is for joints of type 'custom' (a {jt!r} joint has "
+                             f"{list(motions) or 'none'})")
+        return tuple(MOTIONS[m] for m in motions)
+    if not isinstance(given, (list, tuple)) or not given:
+        raise ModelError(f"{where}: a 'custom' joint needs 'motions', a list of {_R!r} and {_T!r} in chain order")
+    bad = [m for m in given if m not in (_R, _T)]
+    if bad:
+        raise ModelError(f"{where}: unknown motions {bad} in 'motions'; use {_R!r} or {_T!r}")
+    return tuple(MOTIONS[m] for m in given)
 
 _NAMED_AXES = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1)}
 

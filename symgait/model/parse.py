@@ -8,7 +8,8 @@ import sympy as sp
 import yaml
 
 from ..errors import ModelError
-from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, parse_axis
+from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
+from .motions import FIXED
 from .spec import Body, Contact, Frame, ModelSpec, Point
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -179,20 +180,21 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         is_root = par == "ground"
         if jt in ROOT_ONLY and not is_root:
             raise ModelError(f"{wb}: joint type {jt!r} is allowed only for the root body")
-        ntr, nrot, default_axes = JOINT_TYPES[jt]
+        motions = joint_motions(jt, j.get("motions"), wb)
+        ndof, default_axes = len(motions), JOINT_TYPES[jt][1]
         jcoords = _list(j.get("coordinates"), f"{wb}: joint 'coordinates'", "coordinate names")
         jcoords = [str(c) for c in jcoords]
-        if len(jcoords) != ntr + nrot:
-            raise ModelError(f"{wb}: a {jt!r} joint needs {ntr + nrot} coordinate names, got {jcoords}")
+        if len(jcoords) != ndof:
+            raise ModelError(f"{wb}: a {jt!r} joint needs {ndof} coordinate names, got {jcoords}")
         for c in jcoords:
             if c in coords:
                 raise ModelError(f"{wb}: coordinate {c!r} is used twice")
         axes_raw = j.get("axes", default_axes)
         if not isinstance(axes_raw, (list, tuple)):
-            raise ModelError(f"{wb}: 'axes' must be a list of {ntr + nrot} axes (x, y, z, -x, ... or [ax, ay, az]) "
+            raise ModelError(f"{wb}: 'axes' must be a list of {ndof} axes (x, y, z, -x, ... or [ax, ay, az]) "
                              f"for a {jt!r} joint, got {axes_raw!r}")
-        if len(axes_raw) != ntr + nrot:
-            raise ModelError(f"{wb}: 'axes' needs {ntr + nrot} entries for a {jt!r} joint, got {axes_raw}")
+        if len(axes_raw) != ndof:
+            raise ModelError(f"{wb}: 'axes' needs {ndof} entries for a {jt!r} joint, got {axes_raw}")
         axes = [parse_axis(a, f"{wb}: joint axes[{k}]") for k, a in enumerate(axes_raw)]
         offset = _vec3(j.get("offset", [0, 0, 0]), f"{wb}: joint offset", psym_map)
         rot = euler_xyz_deg(j.get("orientation", [0, 0, 0]), f"{wb}: joint orientation")
@@ -216,19 +218,18 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         body = Body(name=bn, parent=par, joint_type=jt, coordinates=jcoords, actuated=act, mass=mass,
                     com=com, inertia=tuple(inertia), joint_offset=offset, joint_rotation=rot,
                     joint_axes=axes)
-        kinds = ["P"] * ntr + ["R"] * nrot
-        if not kinds:
-            kinds, jnames, faxes = ["F"], [f"{bn}_fixed"], [np.array([0.0, 0.0, 1.0])]
+        if not motions:
+            motions, jnames, faxes = (FIXED,), [f"{bn}_fixed"], [np.array([0.0, 0.0, 1.0])]
         else:
             jnames, faxes = jcoords, axes
-        for k, (kind, fname, ax) in enumerate(zip(kinds, jnames, faxes)):
+        for k, (motion, fname, ax) in enumerate(zip(motions, jnames, faxes)):
             first = k == 0
             ci = None
-            if kind != "F":
+            if motion.has_coordinate:
                 ci = len(coords)
                 coords.append(fname)
                 actuated.append(act)
-            f = Frame(index=len(frames), name=fname, parent=parent_frame, kind=kind, axis=ax,
+            f = Frame(index=len(frames), name=fname, parent=parent_frame, motion=motion, axis=ax,
                       offset=offset if first else (sp.Integer(0),) * 3,
                       rotation=rot if first else np.eye(3), coordinate=ci)
             frames.append(f)

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from .motions import Motion
+
 
 @dataclass
 class Frame:
     """One elementary joint frame.
 
-    kind: 'R' (rotation about ``axis``), 'P' (translation along ``axis``) or 'F' (fixed).
+    motion: a :class:`symgait.model.motions.Motion` -- rotation about ``axis``, translation along it,
+    or fixed.
     The frame's placement in its parent frame is ``offset`` (a 3-vector of expressions, in the
     parent's coordinates) and ``rotation`` (a numeric 3x3 matrix, parent <- this frame, before the
     joint motion). ``parent`` is the index of the parent frame, -1 for the ground.
@@ -24,7 +27,7 @@ class Frame:
     index: int
     name: str
     parent: int
-    kind: str
+    motion: Motion
     axis: np.ndarray
     offset: tuple
     rotation: np.ndarray

@@ -58,13 +58,13 @@ def to_urdf(spec: ModelSpec, p: np.ndarray) -> str:
                       '    </inertial>']
         lines.append('  </link>')
         parent = "ground" if f.parent < 0 else link_name(spec.frames[f.parent])
-        jtype = {"R": "revolute", "P": "prismatic", "F": "fixed"}[f.kind]
+        jtype = f.motion.urdf_type
         xyz = " ".join(_fmt(num(c)) for c in f.offset)
         rpy = " ".join(_fmt(a) for a in _rpy(f.rotation))
         lines += [f'  <joint name="{escape(f.name)}" type="{jtype}">',
                   f'    <parent link="{parent}"/>', f'    <child link="{ln}"/>',
                   f'    <origin xyz="{xyz}" rpy="{rpy}"/>']
-        if f.kind != "F":
+        if f.motion.has_coordinate:
             lines.append(f'    <axis xyz="{" ".join(_fmt(a) for a in f.axis)}"/>')
             lines.append('    <limit lower="-1000" upper="1000" effort="1e9" velocity="1e9"/>')
         lines.append('  </joint>')

@@ -70,11 +70,11 @@ def mass_matrix(g: Graph, spec, E, rho) -> list[list]:
     n = spec.nq
     M = [[ZERO] * n for _ in range(n)]
     for f in frames:
-        if f.kind not in ("R", "P"):
+        if not f.motion.has_coordinate:
             continue
         i, ci = f.index, f.coordinate
         s = [num(v) for v in f.axis]
-        if f.kind == "R":
+        if f.motion.rotates:
             nn = matvec(g, I[i], s)
             ff = cross(g, s, h[i])
         else:
@@ -83,9 +83,9 @@ def mass_matrix(g: Graph, spec, E, rho) -> list[list]:
         j = i
         while True:
             fj = frames[j]
-            if fj.kind in ("R", "P"):
+            if fj.motion.has_coordinate:
                 sj = [num(v) for v in fj.axis]
-                v = nn if fj.kind == "R" else ff
+                v = nn if fj.motion.rotates else ff
                 e = g.let(sp.Add(*(sj[k] * v[k] for k in range(3))))
                 M[ci][fj.coordinate] = M[fj.coordinate][ci] = e
             if fj.parent < 0:

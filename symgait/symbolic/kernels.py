@@ -138,7 +138,7 @@ def _omega_world(dyn: Dynamics) -> dict:
         j = ct.frame
         while j >= 0:
             f = spec.frames[j]
-            if f.kind == "R":
+            if f.motion.rotates:
                 ax = matvec(g, dyn.rotation[j], [num(a) for a in f.axis])
                 for k in range(3):
                     terms[k].append(ax[k] * dyn.x.qd[f.coordinate])

@@ -6,7 +6,7 @@ acceleration ``-g``. Contact wrenches (world force, world moment about the conta
 are rotated into the body frame. Outputs: generalized forces, the root wrench, frame rotations and
 positions in the world (for points and contacts).
 
-Forward pass (revolute joint, axis s, coordinate q):
+Forward pass (a revolute frame, axis s, coordinate q; see symgait.model.motions):
     w_i = E_i^T w_p + s qd
     alpha_i = E_i^T alpha_p + s qdd + (E_i^T w_p) x s qd
     a_i = E_i^T (a_p + alpha_p x rho_i + w_p x (w_p x rho_i))           (origin acceleration)
@@ -73,7 +73,7 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
     E, rho = [None] * nf, [None] * nf
     for f in frames:
         offset = [g.let(o) for o in f.offset]
-        if f.kind == "R":
+        if f.motion.rotates:
             q = x.q[f.coordinate]
             c, s = g.let(sp.cos(q)), g.let(sp.sin(q))
             rot = axis_rotation(f.axis, c, s)
@@ -82,7 +82,7 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
             rho[f.index] = offset
         else:
             E[f.index] = numeric_matrix(f.rotation)
-            if f.kind == "P":
+            if f.motion.translates:
                 ax = f.rotation @ f.axis
                 rho[f.index] = g.letv([offset[i] + num(ax[i]) * x.q[f.coordinate] for i in range(3)])
             else:
@@ -102,13 +102,13 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
         a_i = matTvec(g, E[i], a_lin)
         om_rot = matTvec(g, E[i], om_p)
         al_rot = matTvec(g, E[i], al_p)
-        if f.kind == "R":
+        if f.motion.rotates:
             qd, qdd = x.qd[f.coordinate], x.qdd[f.coordinate]
             om[i] = g.letv([om_rot[k] + s[k] * qd for k in range(3)])
             sqd = [s[k] * qd for k in range(3)]
             al[i] = add(g, al_rot, [s[k] * qdd for k in range(3)], cross(g, om_rot, sqd))
             ac[i] = a_i
-        elif f.kind == "P":
+        elif f.motion.translates:
             qd, qdd = x.qd[f.coordinate], x.qdd[f.coordinate]
             om[i], al[i] = om_rot, al_rot
             sqd = [s[k] * qd for k in range(3)]
@@ -150,9 +150,9 @@ def build(spec: ModelSpec, graph: Graph | None = None) -> Dynamics:
     for f in reversed(frames):
         i, pidx = f.index, f.parent
         s = [num(v) for v in f.axis]
-        if f.kind == "R":
+        if f.motion.rotates:
             tau[f.coordinate] = g.let(sp.Add(*(s[k] * no[i][k] for k in range(3))))
-        elif f.kind == "P":
+        elif f.motion.translates:
             tau[f.coordinate] = g.let(sp.Add(*(s[k] * fo[i][k] for k in range(3))))
         if pidx >= 0:
             fp = matvec(g, E[i], fo[i])
