@@ -18,22 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .consistency import residual_rms
+
 __all__ = ["residual_parts", "shifted", "force_shift_scan", "DEFAULT_SHIFTS"]
 
 DEFAULT_SHIFTS = tuple(np.round(np.arange(-2.0, 2.01, 0.25), 2))
 
 
-def _force_rms(kern, q, qd, qdd, w, p, mass):
-    F = np.asarray(kern.root_residual(q, qd, qdd, w, p))[:, :3]
-    return float(np.sqrt((F ** 2).sum(1).mean()) / mass)
-
-
 def residual_parts(kern, q, qd, qdd, w, p, mass) -> dict:
     """Root-residual force per kg: ``rms`` (of its norm over frames), ``mean`` (norm of its time mean)
     and ``varying`` (RMS norm of what is left: rms² = mean² + varying²)."""
-    F = np.asarray(kern.root_residual(q, qd, qdd, w, p))[:, :3] / mass
+    r = np.asarray(kern.root_residual(q, qd, qdd, w, p))
+    F = r[:, :3] / mass
     mean = F.mean(0)
-    return {"rms": float(np.sqrt((F ** 2).sum(1).mean())), "mean": float(np.linalg.norm(mean)),
+    return {"rms": residual_rms(r, mass)[0], "mean": float(np.linalg.norm(mean)),
             "varying": float(np.sqrt(((F - mean) ** 2).sum(1).mean()))}
 
 
@@ -55,7 +53,8 @@ def force_shift_scan(kern, q, qd, qdd, w, p, mass, shifts=DEFAULT_SHIFTS) -> dic
     if T <= 2 * edge + 2:
         raise ValueError(f"{T} frames are too few to scan shifts of up to {edge} frames")
     sl = slice(edge, T - edge)
-    return {float(s): _force_rms(kern, q[sl], qd[sl], qdd[sl], shifted(w, s)[sl], p, mass) for s in shifts}
+    return {float(s): residual_rms(kern.root_residual(q[sl], qd[sl], qdd[sl], shifted(w, s)[sl], p), mass)[0]
+            for s in shifts}
 
 
 def _source(path: str) -> str:

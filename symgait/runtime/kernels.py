@@ -72,7 +72,7 @@ class Kernels:
         self._checked_p = None
         m = model
         self.nq, self.n_contacts, self.n_parameters = m.nq, m.n_contacts, m.n_parameters
-        self._npts = len(m.points)
+        self._dims = {"n": m.nq, "nc": m.n_contacts, "np": m.n_parameters, "npts": len(m.points)}
 
     def cuda_module(self):
         """The model's generated CUDA launchers (imported on first use with backend='auto')."""
@@ -133,10 +133,9 @@ class Kernels:
     # --- public kernels ----------------------------------------------------------------------
     def _results(self, name: str, args: dict) -> dict:
         """Run kernel ``name``: {result key: array of the table's shape}."""
-        dims = {"n": self.nq, "nc": self.n_contacts, "np": self.n_parameters, "npts": self._npts}
         outs = KERNELS[name].outputs
         r = self._call(name, {a: args[a] for a in KERNELS[name].inputs},
-                       {o.name: shape_of(o.shape, dims) for o in outs})
+                       {o.name: shape_of(o.shape, self._dims) for o in outs})
         return {o.key: r[o.name] for o in outs}
 
     def _derivatives(self, name: str, args: dict, parameters: bool = True) -> Results:

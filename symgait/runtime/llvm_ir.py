@@ -36,13 +36,14 @@ F32_SUFFIX = "_f32"
 
 
 class _Function:
-    def __init__(self, fn: ast.FunctionDef, straight: dict):
+    def __init__(self, fn: ast.FunctionDef, straight: dict, prefix: str):
         self.args = [a.arg for a in fn.args.args]
         self.length = [0] * len(self.args)     # elements used of each argument
         self.read = [False] * len(self.args)
         self.written = [False] * len(self.args)
         self.index = {a: i for i, a in enumerate(self.args)}
         self.fn, self.straight = fn, straight
+        self.symbol = prefix + fn.name
         self.lines: list[str] = []
         self.names: dict[str, str] = {}
         self.n = 0
@@ -136,17 +137,17 @@ class _Function:
                     self.read[i] |= c.read[i]
                     self.written[i] |= c.written[i]
                 args = ", ".join(f"ptr %a{i}" for i in range(len(self.args)))
-                self.lines.append(f"  call void @{callee}({args})")
+                self.lines.append(f"  call void @{c.symbol}({args})")
                 continue
             raise NotStraightLine(ast.unparse(st)[:80])
         params = ", ".join(f"ptr noalias %a{i}" for i in range(len(self.args)))
-        return "\n".join([f"define void @{self.fn.name}({params}) {{", "entry:", *self.lines, "  ret void", "}"])
+        return "\n".join([f"define void @{self.symbol}({params}) {{", "entry:", *self.lines, "  ret void", "}"])
 
 
     def f32_wrapper(self) -> str:
         """``name_f32``: float32 arrays in and out, the float64 function in between."""
         n = len(self.args)
-        lines, call = [], []
+        lines, call, block = [], [], "entry"
         for i in range(n):
             if not (self.read[i] or self.written[i]):
                 call.append(f"ptr %a{i}")
@@ -154,21 +155,24 @@ class _Function:
             lines.append(f"  %b{i} = alloca double, i64 {self.length[i]}")
             call.append(f"ptr %b{i}")
             if self.read[i]:
-                lines += _copy_loop(f"in{i}", f"%a{i}", "float", f"%b{i}", "double", "fpext", self.length[i])
-        lines.append(f"  call void @{self.fn.name}({', '.join(call)})")
+                lines += _copy_loop(f"in{i}", block, f"%a{i}", "float", f"%b{i}", "double", "fpext", self.length[i])
+                block = f"in{i}_done"
+        lines.append(f"  call void @{self.symbol}({', '.join(call)})")
         for i in range(n):
             if self.written[i]:
-                lines += _copy_loop(f"out{i}", f"%b{i}", "double", f"%a{i}", "float", "fptrunc", self.length[i])
+                lines += _copy_loop(f"out{i}", block, f"%b{i}", "double", f"%a{i}", "float", "fptrunc", self.length[i])
+                block = f"out{i}_done"
         params = ", ".join(f"ptr noalias %a{i}" for i in range(n))
-        return "\n".join([f"define void @{self.fn.name}{F32_SUFFIX}({params}) {{", "entry:", *lines,
+        return "\n".join([f"define void @{self.symbol}{F32_SUFFIX}({params}) {{", "entry:", *lines,
                           "  ret void", "}"])
 
 
-def _copy_loop(tag, src, sty, dst, dty, conv, length) -> list[str]:
-    """Convert ``length`` elements from src to dst (a loop; the block after it is ``tag_done``)."""
+def _copy_loop(tag, pred, src, sty, dst, dty, conv, length) -> list[str]:
+    """Convert ``length`` elements from src to dst: a loop entered from block ``pred``; the block
+    after it is ``tag_done``."""
     return [f"  br label %{tag}",
             f"{tag}:",
-            f"  %{tag}_i = phi i64 [0, %{tag}_pre], [%{tag}_n, %{tag}]".replace(f"%{tag}_pre", "%PRE"),
+            f"  %{tag}_i = phi i64 [0, %{pred}], [%{tag}_n, %{tag}]",
             f"  %{tag}_s = getelementptr inbounds {sty}, ptr {src}, i64 %{tag}_i",
             f"  %{tag}_v = load {sty}, ptr %{tag}_s",
             f"  %{tag}_c = {conv} {sty} %{tag}_v to {dty}",
@@ -180,28 +184,17 @@ def _copy_loop(tag, src, sty, dst, dty, conv, length) -> list[str]:
             f"{tag}_done:"]
 
 
-def _fix_predecessors(text: str) -> str:
-    """Each copy loop's phi names the block it is entered from (the previous label)."""
-    out, block = [], "entry"
-    for line in text.splitlines():
-        if line.endswith(":") and not line.startswith(" "):
-            prev, block = block, line[:-1]
-        if "%PRE" in line:
-            line = line.replace("%PRE", f"%{prev}")
-        out.append(line)
-    return "\n".join(out)
-
-
-def translate_module(source: str, names: list[str] | None = None) -> tuple[str, dict[str, int]]:
+def translate_module(source: str, names: list[str] | None = None, prefix: str = "") -> tuple[str, dict[str, list]]:
     """LLVM IR of the straight-line functions of ``source`` (all of them, or ``names`` and what they
-    call) and their float32 variants. Returns the IR text and {function: number of arguments}."""
+    call) and their float32 variants, each function ``name`` as the symbol ``prefix + name`` (and
+    ``prefix + name + F32_SUFFIX``). Returns the IR text and {function: argument names}."""
     tree = ast.parse(source)
     fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     straight, texts, intrinsics, calls = {}, {}, set(), {}
     for name, fn in fns.items():  # definitions precede their callers in generated code
         try:
-            f = _Function(fn, straight)
-            texts[name] = f.translate() + "\n\n" + _fix_predecessors(f.f32_wrapper())
+            f = _Function(fn, straight, prefix)
+            texts[name] = f.translate() + "\n\n" + f.f32_wrapper()
         except NotStraightLine:
             continue
         straight[name] = f
@@ -221,4 +214,4 @@ def translate_module(source: str, names: list[str] | None = None) -> tuple[str, 
     order = [n for n in fns if n in keep]
     decl = [f"declare double @{i}(double)" for i in sorted(intrinsics)]
     ir = "\n\n".join(decl + [texts[n] for n in order]) + "\n"
-    return ir, {n: len(fns[n].args.args) for n in order}
+    return ir, {n: straight[n].args for n in order}

@@ -23,13 +23,8 @@ from pathlib import Path
 from .llvm_ir import F32_SUFFIX, translate_module
 
 OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
-DISABLE_ENV = "SYMGAIT_NATIVE"   # "0": compile every device function with Numba instead
 _lock = threading.Lock()
 _engines = []                    # execution engines (and so the code) live as long as the process
-
-
-def enabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "1") != "0"
 
 
 def opt_level() -> int:
@@ -56,11 +51,11 @@ def _object_cache(key: str) -> Path:
     return cache_dir() / "native" / f"{key}.o"
 
 
-def _key(source: str, opt: int) -> str:
+def _key(digest: str, opt: int) -> str:
     import llvmlite
     import llvmlite.binding as llvm
     from . import llvm_ir
-    parts = [hashlib.sha256(source.encode()).hexdigest(),
+    parts = [digest,
              hashlib.sha256(Path(llvm_ir.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest(),
              llvmlite.__version__,
              str(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
@@ -68,48 +63,48 @@ def _key(source: str, opt: int) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
-def compile_native(source: str, prefix: str) -> dict[str, int]:
-    """Compile every straight-line function of ``source`` to native code (or load it from the user
-    cache) and register each as the global symbol ``prefix + name``. Returns {name: number of args}."""
+def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
+    """Compile every straight-line function of ``source`` (SHA-256 ``digest``) to native code (or load
+    it from the user cache) and register each as the global symbol ``prefix + name``. Returns
+    {name: argument names}."""
     import llvmlite.binding as llvm
     opt = opt_level()
-    key = _key(source + prefix, opt)
+    key = _key(digest, opt)
     path = _object_cache(key)
     with _lock:
         tm = _target_machine(opt)
-        obj = nargs = None
+        obj = args = None
         if path.is_file() and path.with_suffix(".json").is_file():
             try:
-                obj, nargs = path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
+                obj, args = path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
             except (OSError, ValueError):
-                obj = nargs = None
+                obj = args = None
         if obj is None:
-            ir, nargs = translate_module(source)
-            ir = "\n".join(_rename(line, nargs, prefix) for line in ir.splitlines()) + "\n"
+            ir, args = translate_module(source, prefix=prefix)
             mod = llvm.parse_assembly(ir)
             mod.verify()
             if opt:
                 pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=opt))
                 pb.getModulePassManager().run(mod, pb)
             obj = tm.emit_object(mod)
-            _store(path, obj, nargs)
+            _store(path, obj, args)
         engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
         _engines.append(engine)
-        for name in nargs:
+        for name in args:
             for sym in (prefix + name, prefix + name + F32_SUFFIX):
                 addr = engine.get_function_address(sym)
                 if not addr:
                     raise RuntimeError(f"native code for {sym} has no address: delete {path} and retry")
                 llvm.add_symbol(sym, addr)
-    return nargs
+    return args
 
 
-def _store(path: Path, obj: bytes, nargs: dict) -> None:
+def _store(path: Path, obj: bytes, args: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for p, data in ((path.with_suffix(".json"), json.dumps(nargs).encode()), (path, obj)):
+        for p, data in ((path.with_suffix(".json"), json.dumps(args).encode()), (path, obj)):
             tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, p)
@@ -119,33 +114,19 @@ def _store(path: Path, obj: bytes, nargs: dict) -> None:
 
 def native_functions(module) -> dict:
     """{name: njit callable} for the straight-line functions of a generated device module."""
-    import inspect
     source = Path(module.__file__).read_text()
-    prefix = f"symgait_{hashlib.sha256(source.encode()).hexdigest()[:16]}_"
-    nargs = compile_native(source, prefix)
-    fns = dict(vars(module))
-    out = {}
-    for name in nargs:
-        args = list(inspect.signature(fns[name]).parameters)
-        out[name] = numba_callable(prefix + name, args, fns[name].__doc__)
-    return out
-
-
-def _rename(line: str, names: dict, prefix: str) -> str:
-    """Prefix the function names in definitions and calls (not the LLVM intrinsics)."""
-    for kw in ("define void @", "call void @"):
-        if kw in line:
-            head, rest = line.split(kw, 1)
-            fname = rest.split("(", 1)[0]
-            if fname in names or (fname.endswith(F32_SUFFIX) and fname[:-len(F32_SUFFIX)] in names):
-                return f"{head}{kw}{prefix}{rest}"
-    return line
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    prefix = f"symgait_{digest[:16]}_"
+    args = compile_native(source, digest, prefix)
+    return {name: numba_callable(prefix + name, a, getattr(module, name).__doc__) for name, a in args.items()}
 
 
 def numba_callable(symbol: str, args: list[str], doc: str | None = None):
-    """An ``njit`` function ``f(*args)`` that calls the native ``symbol`` with the data pointers of its
-    (contiguous float64) array arguments; callable from Python and from other Numba functions."""
+    """An ``njit`` function ``f(*args)`` that calls the native ``symbol`` (``symbol + F32_SUFFIX`` for
+    float32) with the data pointers of its contiguous array arguments; callable from Python and from
+    other Numba functions."""
     import numba
+    from llvmlite import ir
     from numba.core import cgutils, types
     from numba.extending import intrinsic
 
@@ -159,7 +140,7 @@ def numba_callable(symbol: str, args: list[str], doc: str | None = None):
 
         def codegen(context, builder, sig, llargs):
             ptrs = [context.make_array(t)(context, builder, v).data for t, v in zip(sig.args, llargs)]
-            fnty = ir_function_type([p.type for p in ptrs])
+            fnty = ir.FunctionType(ir.VoidType(), [p.type for p in ptrs])
             fn = cgutils.get_or_insert_function(builder.module, fnty, target)
             builder.call(fn, ptrs)
             return context.get_dummy_value()
@@ -178,8 +159,3 @@ def numba_callable(symbol: str, args: list[str], doc: str | None = None):
          f"    _native({params})\n", ns2)
     ns2[symbol].__doc__ = doc
     return numba.njit(cache=False)(ns2[symbol])
-
-
-def ir_function_type(arg_types):
-    from llvmlite import ir
-    return ir.FunctionType(ir.VoidType(), list(arg_types))
