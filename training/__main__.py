@@ -17,12 +17,15 @@ from pathlib import Path
 __all__ = ["main", "build_parser", "load_data"]
 
 
-def load_data(cfg, data: str = "synthetic", log=print):
+def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = True):
     """``{"train": [...], "val": [...], "test": [...]}`` sequences: the synthetic set
     (``data.n_sequences`` training sequences of which ``data.n_labelled`` keep their labels,
-    ``data.n_val`` validation and ``data.n_test`` test ones) or :func:`training.data.load_real` on a
-    directory (a built dataset: validation subjects apart from the test subjects). The validation
-    set chooses ``best.pt`` and stops training early; the test set is only evaluated."""
+    ``data.n_val`` validation and ``data.n_test`` test ones) or, for a directory, its built dataset
+    (:func:`training.data.dataset_dir_for`: a raw folder such as ``../shared/data`` is built into the
+    user cache once) split by subject (:func:`training.data.load_dataset`): a ``data.val_fraction``
+    of the labelled subjects validate, and with ``hold_out_test`` a seeded fifth of them are test
+    subjects (else every other labelled subject trains). The validation set chooses ``best.pt``
+    and stops training early; the test set is only evaluated."""
     import symgait
     model = symgait.load_model(cfg.model)
     if data == "synthetic":
@@ -56,10 +59,12 @@ def load_data(cfg, data: str = "synthetic", log=print):
     p = Path(data)
     if not p.is_dir():
         raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
-    from .data import load_real
+    from .data import dataset_dir_for, load_dataset
     from .evaluate import REAL_RATE
-    d = load_real(p, model, rate=REAL_RATE, include_motion_only=cfg.variant != "baseline", log=log)
-    if not d["train"] or not d["test"]:
+    d = load_dataset(dataset_dir_for(p, log=log), model=model, rate=REAL_RATE,
+                     test_subjects=None if hold_out_test else (), val_fraction=cfg.data.val_fraction,
+                     seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log)
+    if not d["train"] or (hold_out_test and not d["test"]):
         raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
     return d
 
@@ -68,8 +73,9 @@ def _cmd_train(a) -> int:
     from .config import load_config
     from .trainer import train
     cfg = load_config(a.config, a.set or [])
-    d = load_data(cfg, a.data)
+    d = load_data(cfg, a.data, hold_out_test=False)
     train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("val") or None)
+    print(f"best checkpoint (for predict and evaluate): {Path(a.out) / 'best.pt'}")
     return 0
 
 

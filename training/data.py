@@ -58,7 +58,8 @@ from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
 
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
-           "synthetic_set", "DEFAULT_TEST", "G"]
+           "synthetic_set", "dataset_dir_for", "dataset_sequences", "dataset_refusals", "split_role",
+           "DEFAULT_TEST", "G"]
 
 G = 9.80665
 DEFAULT_TEST = ("Walk1", "gait-raw")
@@ -231,6 +232,80 @@ def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0)
     return {subs[i] for i in rng.permutation(len(subs))[:n]}
 
 
+def _index(d: Path) -> dict:
+    from .dataset import INDEX
+    try:
+        return json.loads((d / INDEX).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{d} holds no {INDEX}: build it with `python -m training dataset "
+                                f"--data ../shared/data --out {d}`") from None
+
+
+def dataset_dir_for(data_dir, *, jobs: int = 2, log: Callable = print) -> Path:
+    """The built dataset of ``data_dir``: ``data_dir`` itself when it holds ``index.json`` (written
+    by ``python -m training dataset``), else the dataset of that raw data folder built (or, when
+    nothing changed, reused from its cache in seconds) under the user cache,
+    ``$SYMGAIT_CACHE_DIR/datasets/<folder name>-<hash of its path>``."""
+    import hashlib
+    from symgait.user_cache import cache_dir
+    from .dataset import INDEX, build
+    d = Path(data_dir)
+    if (d / INDEX).exists():
+        return d
+    if not d.is_dir():
+        raise FileNotFoundError(f"data folder {d} not found (pass --data DIR: a raw data folder such as "
+                                f"../shared/data, or one built by `python -m training dataset`)")
+    key = hashlib.sha256(str(d.resolve()).encode()).hexdigest()[:12]
+    out = cache_dir() / "datasets" / f"{d.resolve().name}-{key}"
+    log(f"  building the dataset of {d} into {out} (cached after the first build)")
+    build(d, out, jobs=jobs, log=log)
+    return out
+
+
+def dataset_refusals(out_dir) -> List[dict]:
+    """The refused trials of a built dataset: ``[dict(name, reason)]``."""
+    return [dict(name=r["name"], reason=r["reason"]) for r in _index(Path(out_dir))["rows"]
+            if r["status"] != "usable"]
+
+
+def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern=None,
+                      motion_only: bool = True) -> List[tuple]:
+    """Every usable sequence of a dataset built by ``python -m training dataset``:
+    ``[(index row, Sequence)]``, resampled to ``rate`` Hz when given; motion-only rows (role
+    other than "labelled") come without labels (:func:`without_labels`), or are left out with
+    ``motion_only=False``.  ``model`` (a name or model), when given, must be the dataset's."""
+    import symgait
+    d = Path(out_dir)
+    idx = _index(d)
+    name = getattr(model, "name", model)
+    if name is not None and name != idx["model"]:
+        raise ValueError(f"{d} holds {idx['model']} sequences, not {name}: rebuild it for {name} or "
+                         f"train a {idx['model']} config")
+    out = []
+    for r in idx["rows"]:
+        if r["status"] != "usable" or (r.get("role") != "labelled" and not motion_only):
+            continue
+        seq = Sequence.load(d / r["file"])
+        if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
+            if kern is None:
+                kern = symgait.kernels(seq.model)
+            seq = resample(seq, rate, kern=kern)
+        if r.get("role") != "labelled":
+            seq = without_labels(seq)
+        out.append((r, seq))
+    return out
+
+
+def split_role(row: dict, test: set, val: set) -> Optional[str]:
+    """Where a dataset row goes for test subjects ``test`` and validation subjects ``val``:
+    "test", "val", "train" (labelled) or "motion_only"; None for the motion of a test or
+    validation subject without labels (kept out of training as well)."""
+    sub = row["subject"]
+    if row.get("role") != "labelled":
+        return None if sub in test or sub in val else "motion_only"
+    return "test" if sub in test else "val" if sub in val else "train"
+
+
 def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = None,
                  test_fraction: float = 0.2, val_fraction: float = 0.2, seed: int = 0,
                  rate: Optional[float] = None,
@@ -244,39 +319,24 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     subjects); a subject's every sequence goes to one side only.  ``info`` rows carry the
     index's fields (subject, activity, speed, source, fitted parameters ...).  ``model`` (a name or
     model), when given, must be the dataset's."""
-    import symgait
-    from .dataset import INDEX
+    from .dataset import activity_class
     d = Path(out_dir)
-    idx = json.loads((d / INDEX).read_text())
-    name = getattr(model, "name", model)
-    if name is not None and name != idx["model"]:
-        raise ValueError(f"{d} holds {idx['model']} sequences, not {name}: rebuild it for {name} or "
-                         f"train a {idx['model']} config")
-    rows = [r for r in idx["rows"] if r["status"] == "usable"]
-    lab_subjects = [r["subject"] for r in rows if r.get("role") == "labelled"]
+    items = dataset_sequences(d, model=model, rate=rate, kern=kern,
+                              motion_only=motion_only)
+    lab_subjects = [r["subject"] for r, _ in items if r.get("role") == "labelled"]
     test = set(test_subjects) if test_subjects is not None else subject_split(lab_subjects,
                                                                               test_fraction, seed)
     val = subject_split([x for x in lab_subjects if x not in test], val_fraction, seed + 1)
     out = dict(train=[], val=[], test=[], motion_only=[], info=[],
                subjects=dict(test=sorted(test), val=sorted(val)),
-               skipped=[dict(name=r["name"], reason=r["reason"]) for r in idx["rows"]
-                        if r["status"] != "usable"])
-    for r in rows:
-        if r.get("role") != "labelled" and not motion_only:
-            continue
-        seq = Sequence.load(d / r["file"])
-        if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
-            if kern is None:
-                kern = symgait.kernels(seq.model)
-            seq = resample(seq, rate, kern=kern)
-        if r.get("role") != "labelled":
-            seq, role = without_labels(seq), "motion_only"
-            if r["subject"] in test or r["subject"] in val:
-                continue            # never train on a test or validation subject's motion either
-        else:
-            role = "test" if r["subject"] in test else "val" if r["subject"] in val else "train"
+               skipped=dataset_refusals(d))
+    for r, seq in items:
+        role = split_role(r, test, val)
+        if role is None:
+            continue            # never train on a test or validation subject's motion either
         out[role].append(seq)
-        out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3)))
+        out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3),
+                                activity_class=activity_class(r.get("activity", ""))))
     if include_motion_only:
         out["train"] = out["train"] + out["motion_only"]
     out["subjects"]["train"] = sorted({i["subject"] for i in out["info"] if i["role"] not in ("test", "val")})

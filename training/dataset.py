@@ -38,7 +38,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["discover", "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
+__all__ = ["discover", "build", "add_cli", "plate_mass", "activity_class", "docs_section", "report_markdown",
            "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE"]
 
 INDEX = "index.json"
@@ -500,7 +500,8 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
     return report
 
 
-def _activity(text: str) -> str:
+def activity_class(text: str) -> str:
+    """"running" for an activity that says run, jog or sprint, else "walking"."""
     t = text.lower()
     return "running" if any(k in t for k in ("run", "jog", "sprint")) else "walking"
 
@@ -574,7 +575,7 @@ def docs_section(report: dict, note: str = "") -> str:
             "the fit of every labelled trial, median (min–max) in N/kg:", ""]
     for act in ("walking", "running"):
         v = [r["residual_force_rms_per_kg"] for r in rows if r["status"] == "usable"
-             and r.get("role") == "labelled" and _activity(r["activity"]) == act]
+             and r.get("role") == "labelled" and activity_class(r["activity"]) == act]
         if v:
             out.append(f"* {act}: {np.median(v):.2f} ({min(v):.2f}–{max(v):.2f}) over {len(v)} trials")
     out += ["", f"{report['usable']} usable, {report['refused']} refused; built in "

@@ -17,7 +17,7 @@ import numpy as np
 
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
 
-__all__ = ["evaluate", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
+__all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
            "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
 
 REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
@@ -55,8 +55,14 @@ def evaluate(bundle, sequences, *, predictions: Optional[List[dict]] = None) -> 
     the predicted vertical force (:func:`training.metrics.symmetry_metrics`)."""
     sequences = list(sequences)
     preds = predictions if predictions is not None else predict_all(bundle, sequences)
+    return metrics_of(bundle.model, sequences, preds)
+
+
+def metrics_of(model, sequences, preds) -> Dict[str, object]:
+    """:func:`evaluate`'s result for predictions ``preds`` (``{"w", "JT"}`` per sequence) of
+    ``model`` on ``sequences``."""
     import symgait
-    kern = symgait.kernels(bundle.model)
+    kern = symgait.kernels(model)
     per, uns, items, origins = {}, {}, [], []
     for s, p in zip(sequences, preds):
         if s.label_kind == "none":

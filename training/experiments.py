@@ -233,15 +233,42 @@ def _plot_curves(path, res, xkey, xlabel, group):
 EXPERIMENTS = {"noise": noise_experiment, "reduced": reduced_experiment, "transfer": transfer_experiment}
 
 
+def _kfold(cfg, items, out, **kw):
+    from .protocol import kfold_experiment
+    return kfold_experiment(cfg, items, out, **kw)
+
+
+def _unseen_lab(cfg, items, out, **kw):
+    from .protocol import unseen_lab_experiment
+    return unseen_lab_experiment(cfg, items, out, **kw)
+
+
+SUBJECT_WISE = {"kfold": _kfold, "unseen-lab": _unseen_lab}   # over a built dataset (training.protocol)
+
+
 def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq[str] = (),
                    tiny: bool = False, log=print, **kw) -> dict:
     """Run experiment ``name`` into ``out`` (see the module docstring); returns its results."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {name!r}")
+    if name not in EXPERIMENTS and name not in SUBJECT_WISE:
+        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS) + sorted(SUBJECT_WISE)}, got {name!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     cfg = base_config(config, overrides, tiny)
+    if name in SUBJECT_WISE:
+        from . import protocol
+        items = protocol.experiment_items(tiny, data_dir, cfg.model, log=log)
+        if tiny:
+            if name == "kfold":
+                kw.setdefault("folds", 2)
+            kw.setdefault("variants", ("baseline", "pcnet"))
+            if name == "unseen-lab":
+                kw.setdefault("train_labs", ("synthetic_a",))
+        r = SUBJECT_WISE[name](cfg, items, out, log=log, **kw)
+        info = [dict(name=f"{row['name']} ({row['subject']})", role=row.get("role", ""), frames=len(seq),
+                     rate=float(seq.rate), label_kind=seq.label_kind, mass=seq.mass, height=seq.height)
+                for row, seq in items]
+        return _write(name, out, r, cfg, tiny, data_dir, info, t0, log)
     data = get_data(tiny, data_dir, cfg.model, log=log)
     log(f"experiment {name}: model {cfg.model}, {len(data['train'])} labelled training, "
         f"{len(data['test'])} test, {len(data['motion_only'])} motion-only sequences"
@@ -252,11 +279,16 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
         if name == "reduced":
             kw.setdefault("fractions", (1.0, 0.25))
     r = EXPERIMENTS[name](cfg, data, out, log=log, **kw)
+    return _write(name, out, r, cfg, tiny, data_dir, data.get("info", []), t0, log)
+
+
+def _write(name, out: Path, r: dict, cfg, tiny: bool, data_dir, info: list, t0: float, log) -> dict:
+    """``results.md`` and ``metrics.json`` of experiment ``name`` into ``out``."""
     secs = time.perf_counter() - t0
     data_md = ["", "## Data", "",
                "| sequence | role | frames | rate (Hz) | labels | mass (kg) | height (m) |",
                "|---|---|---|---|---|---|---|"]
-    for i in data.get("info", []):
+    for i in info:
         data_md.append(f"| {i['name']} | {i['role']} | {i['frames']} | {i['rate']:g} | {i['label_kind']} "
                        f"| {i['mass']:.1f} | {i['height']:.3f} |")
     src = "built-in synthetic set (planar), tiny run: numbers are a smoke test only" if tiny else \
@@ -264,12 +296,14 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
     attribution = "" if tiny else (
         "\nData: OpenSim example data (CC BY 3.0, Delp et al. 2007, Hamner et al. 2010); c3d.org "
         "sample files (Motion Lab Systems and contributing manufacturers); CMU Graphics Lab Motion "
-        "Capture Database (mocap.cs.cmu.edu, NSF EIA-0196217).\n")
+        "Capture Database (mocap.cs.cmu.edu, NSF EIA-0196217)" + (
+            "; Hamner & Delp (2013), Schreiber & Moissenet (2019) and the more/ trials, attributed in "
+            "the data folder's README" if name in SUBJECT_WISE else "") + ".\n")
     md = r["markdown"] + "\n" + "\n".join(data_md) + \
         f"\n\nData: {src}. Config: `{json.dumps(cfg.to_dict())}`. Total {secs:.0f} s.\n" + attribution
     (out / "results.md").write_text(md)
     write_json(out / "metrics.json", dict(experiment=name, tiny=tiny, config=cfg.to_dict(),
-                                          data=data.get("info", []), rows=r["rows"],
+                                          data=info, rows=r["rows"],
                                           results=r["results"], seconds=round(secs, 1)))
     log(f"wrote {out / 'results.md'} ({secs:.0f} s)")
     r["seconds"] = secs
@@ -279,7 +313,7 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
 def add_cli(subparsers):
     p = subparsers.add_parser("experiment", help="the experiments of Zell et al. (2020): noise, reduced, transfer",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("name", choices=sorted(EXPERIMENTS))
+    p.add_argument("name", choices=sorted(EXPERIMENTS) + sorted(SUBJECT_WISE))
     p.add_argument("--data", default=None, help="data folder (default ../shared/data or $SYMGAIT_DATA)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--config", default=None, help="config YAML or built-in name (default: defaults; "
@@ -287,6 +321,10 @@ def add_cli(subparsers):
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, repeatable (e.g. --set train.steps=300)")
     p.add_argument("--tiny", action="store_true", help="synthetic data, a few steps (smoke test)")
+    p.add_argument("--folds", type=int, default=None, help="kfold: number of subject folds (default 5)")
+    p.add_argument("--variants", default=None, help="kfold, unseen-lab: comma-separated variants "
+                   "(default baseline,fnet,cfinet,pcnet)")
+    p.add_argument("--jobs", type=int, default=None, help="kfold, unseen-lab: training processes (default 2)")
     p.set_defaults(fn=_run)
     return p
 
@@ -301,8 +339,19 @@ def _run(a) -> int:
                   "synthetic smoke test)")
             return 2
     try:
+        kw = {}
+        if a.name in SUBJECT_WISE:
+            if a.folds is not None and a.name == "kfold":
+                kw["folds"] = a.folds
+            if a.variants:
+                kw["variants"] = tuple(v.strip() for v in a.variants.split(",") if v.strip())
+            if a.jobs is not None:
+                kw["jobs"] = a.jobs
+        elif a.folds is not None or a.variants or a.jobs is not None:
+            print(f"error: --folds, --variants and --jobs are options of kfold and unseen-lab, not {a.name}")
+            return 2
         run_experiment(a.name, a.out, data_dir=data_dir, config=a.config, overrides=a.overrides,
-                       tiny=a.tiny)
+                       tiny=a.tiny, **kw)
     except Exception as e:
         from .config import ConfigError
         if isinstance(e, ConfigError):

@@ -1,0 +1,142 @@
+"""training.protocol: subject folds, subject-wise splits, the physics floor, the kfold and
+unseen-lab experiments (tiny, synthetic)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from training import protocol
+from training.data import dataset_dir_for, split_role
+
+pytestmark = pytest.mark.xdist_group("training_protocol")
+
+
+def test_subject_folds_disjoint_cover_balanced():
+    acts = {f"lab:{i}": ("running" if i % 3 == 0 else "walking") for i in range(23)}
+    for k in (2, 5, 7):
+        folds = protocol.subject_folds(acts, k, seed=4)
+        flat = [s for f in folds for s in f]
+        assert sorted(flat) == sorted(acts) and len(flat) == len(set(flat))
+        sizes = [len(f) for f in folds]
+        assert max(sizes) - min(sizes) <= 1
+        for act in ("walking", "running"):
+            n = [sum(acts[s] == act for s in f) for f in folds]
+            assert max(n) - min(n) <= 1, (k, act, n)
+    assert protocol.subject_folds(acts, 5, seed=4) == protocol.subject_folds(acts, 5, seed=4)
+    with pytest.raises(ValueError, match="folds must be between 2"):
+        protocol.subject_folds(acts, 1)
+    with pytest.raises(ValueError, match="folds must be between 2"):
+        protocol.subject_folds(acts, 24)
+
+
+def _rows():
+    rows = [dict(name=f"t{i}", subject=f"{'a' if i < 6 else 'b'}:{i // 2}", role="labelled",
+                 activity="running (treadmill)" if i % 4 == 0 else "walking") for i in range(12)]
+    rows += [dict(name="m0", subject="a:0", role="motion_only", activity="walking"),
+             dict(name="m1", subject="cmu:08", role="motion_only", activity="walking")]
+    return [(r, None) for r in rows]
+
+
+def test_kfold_splits_keep_subjects_apart():
+    items = _rows()
+    labelled = {r["subject"] for r, _ in items if r["role"] == "labelled"}
+    splits = protocol.kfold_splits(items, 3, val_fraction=0.25, seed=1)
+    assert sorted(s for sp in splits for s in sp["test"]) == sorted(labelled)
+    for sp in splits:
+        test, val = set(sp["test"]), set(sp["val"])
+        assert not test & val and val
+        for r, _ in items:
+            role = split_role(r, test, val)
+            if r["subject"] in test:
+                assert role in ("test", None)      # a test subject's motion never trains
+            elif r["subject"] in val:
+                assert role in ("val", None)
+            else:
+                assert role in ("train", "motion_only")
+    (lab,) = protocol.lab_splits(items, ("a",), val_fraction=0.25)
+    assert all(protocol.lab_of(s) == "b" for s in lab["test"]) and all(protocol.lab_of(s) == "a" for s in lab["val"])
+    with pytest.raises(ValueError, match="no labelled subjects of"):
+        protocol.lab_splits(items, ("zz",))
+
+
+def test_physics_floor_is_the_added_force(kern_planar):
+    """Derived labels explain the motion exactly (floor 0); a constant extra force F on one contact
+    leaves -F in the root residual, whatever its point of application: floor = |F| / mass."""
+    items = protocol.experiment_items(True, model="planar")
+    seq = items[0][1]
+    assert protocol.physics_floor(kern_planar, seq) < 1e-8
+    w = np.array(seq.w, float)
+    F = np.array([30.0, -40.0, 0.0])
+    w[:, 0, :3] += F
+    w[:, 0, 3:] += np.cross(np.array([0.1, 0.0, 0.05]), F)   # the same force applied at another point
+    from dataclasses import replace
+    floor = protocol.physics_floor(kern_planar, replace(seq, w=w))
+    assert floor == pytest.approx(np.linalg.norm(F) / seq.mass, rel=1e-9)
+
+
+def test_distribution_floor(kern_planar):
+    """Exact labels are their own best distribution; with a force added to the labels, the floor's
+    forces still sum to the motion's total (the exact labels' sum), shared like the labels."""
+    from dataclasses import replace
+    seq = protocol.experiment_items(True, model="planar")[1][1]
+    best = protocol.distribution_floor(kern_planar, seq)
+    np.testing.assert_allclose(best["w"], seq.w, atol=1e-8 * seq.mass)
+    np.testing.assert_allclose(best["JT"], seq.JT, atol=1e-7 * seq.mass)
+    w = np.array(seq.w, float)
+    w[:, :, :3] *= 1.2                                      # 20 % too much force on every foot
+    best = protocol.distribution_floor(kern_planar, replace(seq, w=w))
+    np.testing.assert_allclose(best["w"][..., :3].sum(1), np.asarray(seq.w)[..., :3].sum(1), atol=1e-8 * seq.mass)
+    on = np.asarray(seq.w)[..., 1].sum(1) > 1.0
+    np.testing.assert_allclose(best["w"][on, :, 1], np.asarray(seq.w)[on, :, 1], atol=1e-6 * seq.mass)
+
+
+@pytest.fixture(scope="module")
+def kern_planar():
+    import symgait
+    return symgait.kernels(symgait.load_model("planar"))
+
+
+@pytest.mark.parametrize("name,jobs", [("kfold", "1"), ("unseen-lab", "2")])
+def test_subject_wise_experiment_tiny(name, jobs, tmp_path):
+    from training.__main__ import main
+    out = tmp_path / name
+    assert main(["experiment", name, "--tiny", "--out", str(out), "--jobs", jobs,
+                 "--variants", "baseline,pcnet", "--set", "train.steps=2"]) == 0
+    md = (out / "results.md").read_text()
+    j = json.loads((out / "metrics.json").read_text())
+    assert j["experiment"] == name and j["tiny"]
+    for v in ("baseline", "pcnet"):
+        assert f"| {v} | walking |" in md and f"| {v} | running |" in md
+        assert j["rows"][f"{v} all"]["ef"] > 0
+    assert j["rows"]["floor (pcnet's best) all"]["ef"] < 1e-6     # synthetic labels explain the motion
+    per = j["results"]["per_sequence"]["pcnet"]
+    tested = [p["subject"] for p in per]
+    if name == "kfold":        # every labelled subject tested once
+        assert sorted(tested) == sorted(f"synthetic_{'a' if i % 2 == 0 else 'b'}:{i}" for i in range(6))
+    else:
+        assert tested and all(s.startswith("synthetic_b:") for s in tested)
+    assert "Physics floor" in md
+    assert len(list((out / "runs").glob("*/best.pt"))) == (4 if name == "kfold" else 2)
+    run = out / "runs" / f"pcnet_{'fold0' if name == 'kfold' else 'unseen_lab'}"
+    assert (run / "loss.png").exists() and (run / "run.json").exists()
+    if name == "kfold":        # the same command again: finished runs are re-scored, not retrained
+        stamp = (run / "best.pt").stat().st_mtime_ns
+        assert main(["experiment", name, "--tiny", "--out", str(out), "--jobs", jobs,
+                     "--variants", "baseline,pcnet", "--set", "train.steps=2"]) == 0
+        assert (run / "best.pt").stat().st_mtime_ns == stamp
+        assert json.loads((out / "metrics.json").read_text())["rows"] == j["rows"]
+
+
+def test_subject_wise_cli_errors(tmp_path, capsys):
+    from training.__main__ import main
+    rc = main(["experiment", "noise", "--tiny", "--folds", "3", "--out", str(tmp_path / "o")])
+    assert rc == 2 and "kfold and unseen-lab" in capsys.readouterr().out
+
+
+def test_dataset_dir_for(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        dataset_dir_for(tmp_path / "missing")
+    (tmp_path / "index.json").write_text("{}")
+    assert dataset_dir_for(tmp_path) == tmp_path

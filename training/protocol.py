@@ -1,0 +1,427 @@
+"""Subject-wise evaluation over a built dataset: k-fold over subjects, and training on some labs
+while testing on the others.
+
+    python -m training experiment kfold      --data DATASET --config real --out DIR [--folds 5]
+    python -m training experiment unseen-lab --data DATASET --config real --out DIR
+
+``DATASET`` is a folder written by ``python -m training dataset`` (a raw data folder such as
+``../shared/data`` is built into the user cache first, :func:`training.data.dataset_dir_for`).
+
+* ``kfold``: the labelled subjects are dealt into ``folds`` folds, walking and running subjects
+  each spread evenly (:func:`subject_folds`); fold ``i`` tests on its subjects and trains on the
+  others, of which a seeded ``data.val_fraction`` are validation subjects (``best.pt`` and early
+  stopping); motion-only sequences of training subjects join the training set. Every labelled
+  subject is tested exactly once, by a network that never saw any of its trials.
+* ``unseen-lab``: train (and validate) on the subjects of ``train_labs`` (default: Hamner et al.
+  2013 and Schreiber & Moissenet 2019), test on every labelled subject of the other labs.
+
+Per variant the predictions on all test subjects are pooled per activity (walking, running) and
+scored with :mod:`training.metrics` (εf, εm, ετ, rRMSE, % body weight, vertical error, centre of
+pressure in stance, free moment, mean total vertical force over whole cycles); the spread of εf
+over folds is given beside it. The *physics floor* is the error the motion alone leaves for the
+total external force: the root residual force of inverse dynamics with the measured wrenches, on
+the sequence's parameters (RMS over frames of its norm, per kg), pooled the same way. The row
+``floor (pcnet's best)`` (:func:`distribution_floor`) scores the motion's total force distributed
+exactly as the measured forces are: what a perfect physics-consistent network would reach.
+
+Runs go in parallel over ``--jobs`` processes (one torch and Numba thread each); every run
+writes its folder (``runs/<variant>_<split>``: ``best.pt``, ``last.pt``, ``log.jsonl``,
+``loss.png``, ``run.json``). A run whose ``run.json`` records the same :func:`run_key` (config
+and data) is not trained again: a repeated command re-scores the finished runs and trains the
+missing ones.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence as Seq
+
+import numpy as np
+
+from .dataset import activity_class
+from .evaluate import format_value, metrics_of, predict_all
+
+__all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",
+           "kfold_experiment", "unseen_lab_experiment", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS"]
+
+ACTIVITIES = ("walking", "running")
+TRAIN_LABS = ("hamner2013", "schreiber2019")
+VARIANTS = ("baseline", "fnet", "cfinet", "pcnet")
+FLOOR = "floor (pcnet's best)"   # the row of distribution_floor
+
+# (metric key, heading) of the subject-wise tables
+TABLE = (("ef", "εf (N/kg)"), ("f_bw", "εf (% BW)"), ("ef_v", "vertical εf (N/kg)"), ("rf", "rRMSE f (%)"),
+         ("em", "εm (N·m/kg)"), ("e_free", "free moment (N·m/kg)"), ("cop_mm", "COP stance (mm)"),
+         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"), ("fy_bw", "mean ΣFy cycles (BW)"),
+         ("fy_bw_true", "labels ΣFy (BW)"))
+
+
+def lab_of(subject: str) -> str:
+    """The lab (data source) part of a dataset subject id ``lab:subject``."""
+    return subject.split(":", 1)[0]
+
+
+def subject_folds(subject_activity: Dict[str, str], k: int, seed: int = 0) -> List[List[str]]:
+    """``k`` disjoint lists of subjects covering all of ``subject_activity`` ({subject: activity
+    class}): per activity the subjects are shuffled (seeded) and dealt round-robin, continuing
+    where the previous activity stopped, so every fold gets its share of walkers and runners and
+    the fold sizes differ by at most one."""
+    subs = sorted(subject_activity)
+    if k < 2 or k > len(subs):
+        raise ValueError(f"folds must be between 2 and the number of labelled subjects ({len(subs)}), got {k}")
+    rng = np.random.default_rng(seed)
+    folds: List[List[str]] = [[] for _ in range(k)]
+    i = 0
+    for act in sorted({subject_activity[s] for s in subs}):
+        group = [s for s in subs if subject_activity[s] == act]
+        for j in rng.permutation(len(group)):
+            folds[i % k].append(group[j])
+            i += 1
+    return [sorted(f) for f in folds]
+
+
+def _subject_activity(items) -> Dict[str, str]:
+    """{labelled subject: its activity class (the most frequent over its labelled sequences)}."""
+    votes: Dict[str, Dict[str, int]] = {}
+    for r, _ in items:
+        if r.get("role") == "labelled":
+            a = activity_class(r.get("activity", ""))
+            votes.setdefault(r["subject"], {}).setdefault(a, 0)
+            votes[r["subject"]][a] += 1
+    return {s: max(sorted(v), key=v.get) for s, v in votes.items()}
+
+
+def _val_subjects(candidates: Seq[str], fraction: float, seed: int) -> List[str]:
+    subs = sorted(candidates)
+    if len(subs) < 2 or fraction <= 0:
+        return []
+    n = min(len(subs) - 1, max(1, int(round(fraction * len(subs)))))
+    rng = np.random.default_rng(seed)
+    return sorted(subs[i] for i in rng.permutation(len(subs))[:n])
+
+
+def kfold_splits(items, k: int, *, val_fraction: float = 0.2, seed: int = 0) -> List[dict]:
+    """The ``k`` splits of :func:`subject_folds`: ``[dict(name, test, val)]`` (subject lists)."""
+    sa = _subject_activity(items)
+    out = []
+    for i, test in enumerate(subject_folds(sa, k, seed)):
+        rest = [s for s in sa if s not in set(test)]
+        out.append(dict(name=f"fold{i}", test=test, val=_val_subjects(rest, val_fraction, seed + 1 + i)))
+    return out
+
+
+def lab_splits(items, train_labs: Seq[str] = TRAIN_LABS, *, val_fraction: float = 0.2,
+               seed: int = 0) -> List[dict]:
+    """One split: test = the labelled subjects of labs not in ``train_labs``."""
+    sa = _subject_activity(items)
+    missing = [lab for lab in train_labs if not any(lab_of(s) == lab for s in sa)]
+    if missing:
+        raise ValueError(f"no labelled subjects of {missing} in the dataset (labs present: "
+                         f"{sorted({lab_of(s) for s in sa})})")
+    test = sorted(s for s in sa if lab_of(s) not in train_labs)
+    if not test:
+        raise ValueError(f"every labelled subject is from {list(train_labs)}: nothing to test on")
+    rest = [s for s in sa if s not in set(test)]
+    return [dict(name="unseen_lab", test=test, val=_val_subjects(rest, val_fraction, seed + 1))]
+
+
+def _assign(items, split: dict):
+    from .data import split_role
+    test, val = set(split["test"]), set(split["val"])
+    out = dict(train=[], val=[], test=[], test_rows=[])
+    for r, seq in items:
+        role = split_role(r, test, val)
+        if role is None:
+            continue
+        if role == "motion_only":
+            role = "train"
+        out[role].append(seq)
+        if role == "test":
+            out["test_rows"].append(r)
+    return out
+
+
+def experiment_items(tiny: bool, data_dir=None, model: str = "gait3d", *, log: Callable = print) -> list:
+    """``[(index row, Sequence)]`` for the subject-wise experiments: the built dataset of
+    ``data_dir`` at the training frame rate, or (``tiny``) six synthetic labelled subjects of two
+    pretend labs ("synthetic_a", "synthetic_b") and two motion-only sequences."""
+    from .data import dataset_dir_for, dataset_sequences
+    from .evaluate import REAL_RATE
+    if not tiny:
+        d = dataset_dir_for(data_dir, log=log)
+        return dataset_sequences(d, model=model, rate=REAL_RATE)
+    from .data import synthetic_set
+    syn = synthetic_set(model, n_train=5, n_test=1, n_motion=2, seconds=1.5, rate=100.0, seed=0)
+    items = []
+    for i, seq in enumerate(syn["train"] + syn["test"]):
+        lab = "synthetic_a" if i % 2 == 0 else "synthetic_b"
+        items.append((dict(name=seq.name, subject=f"{lab}:{i}", role="labelled",
+                           activity="running" if i in (1, 4) else "walking"), seq))
+    for seq in syn["motion_only"]:
+        items.append((dict(name=seq.name, subject="synthetic_motion:0", role="motion_only",
+                           activity="walking"), seq))
+    return items
+
+
+# --- one training run (in a worker process) ----------------------------------------------------
+
+def run_key(job: dict) -> str:
+    """SHA-256 of what a run depends on: its config and its training and validation sequences
+    (names and data); a finished run with the same key is reused, not trained again."""
+    import hashlib
+    h = hashlib.sha256(json.dumps(job["cfg"], sort_keys=True).encode())
+    for part in ("train", "val"):
+        for seq in job[part]:
+            h.update(f"{part}:{seq.name}:{seq.label_kind}:{len(seq)}".encode())
+            for x in (seq.q, seq.w):
+                h.update(np.ascontiguousarray(x).tobytes())
+    return h.hexdigest()
+
+
+def _run(job: dict) -> dict:
+    """Train ``job['cfg']`` on ``job['train']`` (validation ``job['val']``) into ``job['dir']`` and
+    predict ``job['test']`` with the best validation checkpoint."""
+    from .checkpoint import load
+    from .config import Config
+    from .plots import plot_loss
+    from .trainer import train
+    cfg = Config.from_dict(job["cfg"])
+    out = Path(job["dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    key = run_key(job)
+    done = out / "run.json"
+    if done.exists() and (out / "best.pt").exists() and json.loads(done.read_text()).get("key") == key:
+        seconds = json.loads(done.read_text()).get("seconds")     # the same run, finished before
+        bundle = load(out / "best.pt")
+    else:
+        t0 = time.perf_counter()
+        bundle = train(cfg, job["train"], out_dir=out, val_sequences=job["val"] or None, log=lambda *a: None)
+        seconds = round(time.perf_counter() - t0, 1)
+        if (out / "best.pt").exists():
+            bundle = load(out / "best.pt")
+        try:
+            plot_loss(out / "loss.png", out / "log.jsonl", title=out.name)
+        except Exception:  # noqa: BLE001 — a plot must not fail the run
+            pass
+        done.write_text(json.dumps(dict(key=key, seconds=seconds)))
+    from .plots import read_log
+    hist = read_log(out / "log.jsonl") if (out / "log.jsonl").exists() else []
+    last = hist[-1] if hist else {}
+    return dict(preds=predict_all(bundle, job["test"]), seconds=seconds,
+                steps=last.get("step"), best_step=last.get("best_step"))
+
+
+def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, jobs: int = 2,
+               log: Callable = print) -> Dict[str, list]:
+    """Train every variant on every split (``jobs`` processes); returns {variant: [dict(split,
+    seq, row, pred)] over all test sequences of all splits} and writes the runs under
+    ``out/runs``."""
+    parts = {s["name"]: _assign(items, s) for s in splits}
+    todo = []
+    for s in splits:
+        p = parts[s["name"]]
+        if not p["test"]:
+            log(f"  {s['name']}: no test sequences, skipped")
+            continue
+        for v in variants:
+            c = cfg.to_dict()
+            c["variant"] = v
+            c["train"]["num_threads"] = 1
+            todo.append(dict(variant=v, split=s["name"], cfg=c, train=p["train"], val=p["val"],
+                             test=p["test"], dir=str(out / "runs" / f"{v}_{s['name']}")))
+    log(f"  {len(todo)} runs ({len(variants)} variants x {len(splits)} splits), {jobs} at a time")
+    results: Dict[str, list] = {v: [] for v in variants}
+    t0 = time.perf_counter()
+
+    def record(job, r):
+        p = parts[job["split"]]
+        for seq, row, pred in zip(p["test"], p["test_rows"], r["preds"]):
+            results[job["variant"]].append(dict(split=job["split"], seq=seq, row=row, pred=pred,
+                                                seconds=r["seconds"], steps=r["steps"],
+                                                best_step=r["best_step"]))
+        log(f"  [{time.perf_counter() - t0:6.0f} s] {job['variant']} {job['split']}: {r['steps']} steps, "
+            f"best at {r['best_step']}, {r['seconds']:.0f} s")
+
+    if jobs <= 1:
+        for job in todo:
+            record(job, _run(job))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as ex:
+            futures = [(job, ex.submit(_run, job)) for job in todo]
+            for job, f in futures:
+                record(job, f.result())
+    return results
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+def physics_floor(kern, seq) -> float:
+    """RMS over frames of the norm of the root residual force per kg of a labelled sequence: the
+    error in the total external force that the motion alone leaves (N/kg)."""
+    p = np.broadcast_to(np.asarray(seq.p, float), (len(seq), len(seq.p))).copy()
+    w = np.nan_to_num(np.asarray(seq.w, float))
+    res = np.asarray(kern.root_residual(np.asarray(seq.q, float), np.asarray(seq.qd, float),
+                                        np.asarray(seq.qdd, float), w, p))
+    ok = np.isfinite(np.asarray(seq.w, float)).reshape(len(seq), -1).all(1)
+    f = np.linalg.norm(res[ok, :3], axis=1) / seq.mass
+    return float(np.sqrt(np.mean(f ** 2))) if len(f) else math.nan
+
+
+def distribution_floor(kern, seq) -> dict:
+    """The best any physics-consistent prediction (``pcnet``) can do on a labelled sequence: the
+    motion's total external force (the root residual with zero contact wrenches, as ``pcnet``)
+    distributed over the contacts as the measured forces are (vertical-force shares, the measured
+    centres of pressure and free moments); joint torques by inverse dynamics with those wrenches.
+    ``{"w", "JT"}`` like a network's prediction: its errors against the labels are what the
+    motion's own inconsistency costs."""
+    import dataclasses
+    from .metrics import centre_of_pressure
+    from .evaluate import contact_origins
+    T = len(seq)
+    p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
+    w = np.nan_to_num(np.asarray(seq.w, float))
+    q, qd, qdd = (np.asarray(x, float) for x in (seq.q, seq.qd, seq.qdd))
+    total = np.asarray(kern.root_residual(q, qd, qdd, np.zeros_like(w), p))[:, :3]
+    extra = total - w[..., :3].sum(1)                                 # (T, 3) what the motion adds
+    fy = np.clip(w[..., 1], 0.0, None)
+    load = fy.sum(1, keepdims=True)
+    share = np.where(load > 1e-9, fy / np.where(load > 1e-9, load, 1.0), 1.0 / w.shape[1])
+    o = contact_origins(kern, seq)
+    cop, _ = centre_of_pressure(w, o)
+    arm = np.nan_to_num(cop - o)
+    arm[..., 1] = -o[..., 1]                                          # on the ground where unloaded
+    df = share[..., None] * extra[:, None, :]
+    out = w.copy()
+    out[..., :3] += df
+    out[..., 3:] += np.cross(arm, df)
+    tau = np.asarray(kern.inverse_dynamics(q, qd, qdd, out, p))
+    return dict(w=out, JT=np.asarray(dataclasses.replace(seq, tau=tau).JT, float))
+
+
+def _score(model, entries) -> dict:
+    """Pooled metrics of ``entries`` (dicts with seq, pred) and per split."""
+    if not entries:
+        return {}
+    pooled = metrics_of(model, [e["seq"] for e in entries], [e["pred"] for e in entries])["pooled"]
+    per_split = {}
+    for name in sorted({e["split"] for e in entries}):
+        sub = [e for e in entries if e["split"] == name]
+        per_split[name] = metrics_of(model, [e["seq"] for e in sub], [e["pred"] for e in sub])["pooled"]
+    ef = [m.get("ef") for m in per_split.values() if m.get("ef") is not None]
+    pooled["ef_split_sd"] = float(np.std(ef)) if len(ef) > 1 else None
+    pooled["subjects"] = len({e["row"]["subject"] for e in entries})
+    pooled["sequences"] = len(entries)
+    return dict(pooled=pooled, per_split=per_split)
+
+
+def score(model, results: Dict[str, list]) -> Dict[str, Dict[str, dict]]:
+    """{variant: {"all" | activity: score}} of :func:`run_splits`' results."""
+    out = {}
+    for v, entries in results.items():
+        out[v] = {"all": _score(model, entries)}
+        for act in ACTIVITIES:
+            out[v][act] = _score(model, [e for e in entries if activity_class(e["row"].get("activity", "")) == act])
+    return out
+
+
+def floors(kern, items, subjects: Seq[str]) -> Dict[str, Optional[float]]:
+    """Pooled physics floor (N/kg) of the labelled sequences of ``subjects``, all and per activity."""
+    subjects = set(subjects)
+    acc: Dict[str, list] = {"all": []}
+    for r, seq in items:
+        if r.get("role") == "labelled" and r["subject"] in subjects:
+            f = physics_floor(kern, seq)
+            if math.isfinite(f):
+                for key in ("all", activity_class(r.get("activity", ""))):
+                    acc.setdefault(key, []).append((f, len(seq)))
+    return {k: float(np.sqrt(sum(f * f * n for f, n in v) / sum(n for _, n in v))) if v else None
+            for k, v in acc.items()}
+
+
+def _table(scores, floor) -> str:
+    head = "| variant | activity | subjects | " + " | ".join(h for _, h in TABLE) + " | εf sd over splits |"
+    lines = [head, "|" + "---|" * (len(TABLE) + 4)]
+    for v, by in scores.items():
+        for act in ("all",) + ACTIVITIES:
+            m = (by.get(act) or {}).get("pooled")
+            if not m:
+                continue
+            lines.append(f"| {v} | {act} | {m['subjects']} | " +
+                         " | ".join(format_value(m.get(k)) for k, _ in TABLE) +
+                         f" | {format_value(m.get('ef_split_sd'))} |")
+    lines += ["", "Physics floor (root residual force with the measured wrenches, RMS of its norm, N/kg): " +
+              ", ".join(f"{k} {format_value(x)}" for k, x in floor.items())]
+    return "\n".join(lines)
+
+
+def _plots(out: Path, model, results, variants) -> List[str]:
+    from .plots import plot_grf
+    names = []
+    for act in ACTIVITIES:
+        first = {v: next((e for e in results[v] if activity_class(e["row"].get("activity", "")) == act), None)
+                 for v in variants}
+        ref = next((e for e in first.values() if e is not None), None)
+        if ref is None:
+            continue
+        preds = {v: e["pred"]["w"] for v, e in first.items() if e is not None and e["seq"].name == ref["seq"].name}
+        name = f"grf_{act}.png"
+        plot_grf(out / name, ref["seq"], preds, title=f"{ref['seq'].name} ({act}, held-out subject "
+                                                      f"{ref['row']['subject']}): vertical GRF")
+        names.append(name)
+    return names
+
+
+def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants, jobs, log) -> dict:
+    import symgait
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = symgait.load_model(cfg.model)
+    kern = symgait.kernels(model)
+    for s in splits:
+        log(f"  {s['name']}: test {len(s['test'])} subjects, validation {len(s['val'])}")
+    results = run_splits(cfg, items, splits, variants, out, jobs=jobs, log=log)
+    results[FLOOR] = [dict(e, pred=distribution_floor(kern, e["seq"])) for e in results[variants[0]]]
+    scores = score(model, results)
+    tested = sorted({e["row"]["subject"] for es in results.values() for e in es})
+    floor = floors(kern, items, tested)
+    plots = _plots(out, model, results, variants)
+    md = [f"# {title}", "", intro, "", _table(scores, floor), ""] + [f"![{p}]({p})" for p in plots] + \
+         ["", "Splits (test / validation subjects):", ""] + \
+         [f"* {s['name']}: test {', '.join(s['test'])}; validation {', '.join(s['val']) or '–'}" for s in splits]
+    seconds = {v: sorted({(e["split"], e["seconds"]) for e in es}) for v, es in results.items()}
+    rows = {f"{v} {act}": (scores[v].get(act) or {}).get("pooled") for v in list(variants) + [FLOOR]
+            for act in ("all",) + ACTIVITIES}
+    res = dict(splits=splits, floor=floor, seconds=seconds,
+               per_sequence={v: [dict(split=e["split"], name=e["seq"].name, subject=e["row"]["subject"],
+                                      activity=activity_class(e["row"].get("activity", "")),
+                                      best_step=e["best_step"], steps=e["steps"]) for e in es]
+                             for v, es in results.items()},
+               scores={v: {a: (s or {}).get("per_split") for a, s in by.items()} for v, by in scores.items()})
+    for v in variants:
+        m = (scores[v].get("all") or {}).get("pooled") or {}
+        log(f"  {v}: " + ", ".join(f"{h} {format_value(m.get(k))}" for k, h in TABLE[:1] + TABLE[7:8]))
+    return dict(rows=rows, results=res, markdown="\n".join(md))
+
+
+def kfold_experiment(cfg, items, out: Path, *, folds: int = 5, variants: Seq[str] = VARIANTS,
+                     jobs: int = 2, seed: int = 0, log: Callable = print) -> dict:
+    """k-fold over subjects (module docstring)."""
+    splits = kfold_splits(items, folds, val_fraction=cfg.data.val_fraction, seed=seed)
+    intro = (f"{folds}-fold cross-validation over the labelled subjects (walkers and runners dealt evenly); "
+             f"each subject tested once by a network that never saw it; validation subjects choose "
+             f"best.pt and stop training. Config: variant per row, otherwise `{json.dumps(cfg.to_dict())}`.")
+    return _experiment("Subject-wise k-fold", intro, cfg, items, splits, out, variants, jobs, log)
+
+
+def unseen_lab_experiment(cfg, items, out: Path, *, train_labs: Seq[str] = TRAIN_LABS,
+                          variants: Seq[str] = VARIANTS, jobs: int = 2, seed: int = 0,
+                          log: Callable = print) -> dict:
+    """Train on ``train_labs``, test on every other lab's labelled subjects."""
+    splits = lab_splits(items, train_labs, val_fraction=cfg.data.val_fraction, seed=seed)
+    intro = (f"Trained and validated on the subjects of {', '.join(train_labs)}; tested on every labelled "
+             f"subject of the other labs. Config: variant per row, otherwise `{json.dumps(cfg.to_dict())}`.")
+    return _experiment("Unseen labs", intro, cfg, items, splits, out, variants, jobs, log)
