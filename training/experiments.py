@@ -243,7 +243,12 @@ def _unseen_lab(cfg, items, out, **kw):
     return unseen_lab_experiment(cfg, items, out, **kw)
 
 
-SUBJECT_WISE = {"kfold": _kfold, "unseen-lab": _unseen_lab}   # over a built dataset (training.protocol)
+def _reduced_subjects(cfg, items, out, **kw):
+    from .protocol import reduced_subjects_experiment
+    return reduced_subjects_experiment(cfg, items, out, **kw)
+
+
+SUBJECT_WISE = {"kfold": _kfold, "unseen-lab": _unseen_lab, "reduced-subjects": _reduced_subjects}   # over a built dataset (training.protocol)
 
 
 def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq[str] = (),
@@ -261,9 +266,12 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
         if tiny:
             if name == "kfold":
                 kw.setdefault("folds", 2)
-            kw.setdefault("variants", ("baseline", "pcnet"))
+            kw.setdefault("variants", ("baseline", "pcnet") if name != "reduced-subjects" else ("baseline", "fnet"))
             if name == "unseen-lab":
                 kw.setdefault("train_labs", ("synthetic_a",))
+            if name == "reduced-subjects":
+                kw.pop("folds", None)
+                kw.setdefault("fractions", (1.0, 0.5))
         r = SUBJECT_WISE[name](cfg, items, out, log=log, **kw)
         info = [dict(name=f"{row['name']} ({row['subject']})", role=row.get("role", ""), frames=len(seq),
                      rate=float(seq.rate), label_kind=seq.label_kind, mass=seq.mass, height=seq.height)

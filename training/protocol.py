@@ -12,6 +12,8 @@ while testing on the others.
   others, of which a seeded ``data.val_fraction`` are validation subjects (``best.pt`` and early
   stopping); motion-only sequences of training subjects join the training set. Every labelled
   subject is tested exactly once, by a network that never saw any of its trials.
+* ``reduced-subjects``: fold 0's test and validation subjects; labels kept on 100/50/25/10 % of
+  the training subjects (seeded), every trial of the others motion-only (baseline vs F-net).
 * ``unseen-lab``: train (and validate) on the subjects of ``train_labs`` (default: Hamner et al.
   2013 and Schreiber & Moissenet 2019), test on every labelled subject of the other labs.
 
@@ -46,7 +48,7 @@ from .dataset import activity_class
 from .evaluate import format_value, metrics_of, predict_all
 
 __all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",
-           "kfold_experiment", "unseen_lab_experiment", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS"]
+           "kfold_experiment", "unseen_lab_experiment", "reduced_subjects_experiment", "reduced_splits", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS"]
 
 ACTIVITIES = ("walking", "running")
 TRAIN_LABS = ("hamner2013", "schreiber2019")
@@ -130,13 +132,16 @@ def lab_splits(items, train_labs: Seq[str] = TRAIN_LABS, *, val_fraction: float 
 
 
 def _assign(items, split: dict):
-    from .data import split_role
+    from .data import split_role, without_labels
     test, val = set(split["test"]), set(split["val"])
+    unlabel = set(split.get("unlabel", ()))
     out = dict(train=[], val=[], test=[], test_rows=[])
     for r, seq in items:
         role = split_role(r, test, val)
         if role is None:
             continue
+        if role == "train" and r["subject"] in unlabel:
+            seq = without_labels(seq)
         if role == "motion_only":
             role = "train"
         out[role].append(seq)
@@ -405,6 +410,60 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
         m = (scores[v].get("all") or {}).get("pooled") or {}
         log(f"  {v}: " + ", ".join(f"{h} {format_value(m.get(k))}" for k, h in TABLE[:1] + TABLE[7:8]))
     return dict(rows=rows, results=res, markdown="\n".join(md))
+
+
+def reduced_splits(items, fractions: Seq[float], *, folds: int = 5, val_fraction: float = 0.2,
+                   seed: int = 0) -> List[dict]:
+    """Fold 0 of :func:`kfold_splits` once per fraction ``f``: labels kept on a seeded ``f`` of
+    the training subjects (at least one), the others' sequences motion-only (``unlabel``)."""
+    base = kfold_splits(items, folds, val_fraction=val_fraction, seed=seed)[0]
+    held = set(base["test"]) | set(base["val"])
+    train = sorted(s for s in _subject_activity(items) if s not in held)
+    order = [train[i] for i in np.random.default_rng(seed + 100).permutation(len(train))]
+    out = []
+    for f in fractions:
+        if not 0 < f <= 1:
+            raise ValueError(f"labelled fractions must be in (0, 1], got {f}")
+        keep = max(1, int(round(f * len(train))))
+        out.append(dict(base, name=f"labels{int(round(100 * f))}", fraction=f, unlabel=sorted(order[keep:]),
+                        labelled_subjects=keep, training_subjects=len(train)))
+    return out
+
+
+def reduced_subjects_experiment(cfg, items, out: Path, *, fractions: Seq[float] = (1.0, 0.5, 0.25, 0.1),
+                                variants: Seq[str] = ("baseline", "fnet"), jobs: int = 2, seed: int = 0,
+                                log: Callable = print) -> dict:
+    """Labels on a fraction of the training subjects (Zell et al. (2020)'s reduced-label setting,
+    by subject), the rest of their trials motion-only; tested on fold 0's subjects."""
+    import symgait
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = symgait.load_model(cfg.model)
+    splits = reduced_splits(items, fractions, val_fraction=cfg.data.val_fraction, seed=seed)
+    results = run_splits(cfg, items, splits, variants, out, jobs=jobs, log=log)
+    rows, per = {}, {}
+    for sp in splits:
+        for v in variants:
+            es = [e for e in results[v] if e["split"] == sp["name"]]
+            sc = {a: _score(model, [e for e in es if a == "all" or
+                                    activity_class(e["row"].get("activity", "")) == a])
+                  for a in ("all",) + ACTIVITIES}
+            for a, x in sc.items():
+                if x:
+                    rows[f"{v} {100 * sp['fraction']:g} % {a}"] = dict(x["pooled"], labelled_subjects=sp["labelled_subjects"])
+            per[f"{v} {sp['name']}"] = {a: (x or {}).get("pooled") for a, x in sc.items()}
+    head = "| run | activity | labelled training subjects | " + " | ".join(h for _, h in TABLE) + " |"
+    lines = [head, "|" + "---|" * (len(TABLE) + 3)]
+    for k, m in rows.items():
+        name, act = k.rsplit(" ", 1)
+        lines.append(f"| {name} | {act} | {m['labelled_subjects']}/{splits[0]['training_subjects']} | " +
+                     " | ".join(format_value(m.get(key)) for key, _ in TABLE) + " |")
+    md = ["# Reduced labels, by subject", "",
+          f"Test and validation subjects: fold 0 of the subject k-fold ({len(splits[0]['test'])} test, "
+          f"{len(splits[0]['val'])} validation subjects); labels kept on a seeded fraction of the "
+          f"{splits[0]['training_subjects']} training subjects, every trial of the others motion-only.", "",
+          "\n".join(lines), ""]
+    return dict(rows=rows, results=dict(splits=splits, scores=per), markdown="\n".join(md))
 
 
 def kfold_experiment(cfg, items, out: Path, *, folds: int = 5, variants: Seq[str] = VARIANTS,

@@ -140,3 +140,24 @@ def test_dataset_dir_for(tmp_path):
         dataset_dir_for(tmp_path / "missing")
     (tmp_path / "index.json").write_text("{}")
     assert dataset_dir_for(tmp_path) == tmp_path
+
+
+def test_reduced_subjects_tiny(tmp_path):
+    """Labels on a fraction of the training subjects; the others' trials train motion-only; the
+    test and validation subjects are those of fold 0 for every fraction."""
+    items = protocol.experiment_items(True, model="planar")
+    splits = protocol.reduced_splits(items, (1.0, 0.5), val_fraction=0.2)
+    assert [s["test"] for s in splits] == [splits[0]["test"]] * 2
+    full, half = splits
+    assert not full["unlabel"] and half["labelled_subjects"] == round(0.5 * half["training_subjects"])
+    assert len(half["unlabel"]) == half["training_subjects"] - half["labelled_subjects"]
+    assert not set(half["unlabel"]) & (set(half["test"]) | set(half["val"]))
+    from training.__main__ import main
+    out = tmp_path / "red"
+    assert main(["experiment", "reduced-subjects", "--tiny", "--out", str(out), "--jobs", "1",
+                 "--set", "train.steps=2"]) == 0
+    j = json.loads((out / "metrics.json").read_text())
+    assert {"baseline 100 % all", "fnet 50 % all"} <= set(j["rows"])
+    assert j["rows"]["fnet 50 % all"]["labelled_subjects"] == half["labelled_subjects"]
+    with pytest.raises(ValueError, match="labelled fractions"):
+        protocol.reduced_splits(items, (0.0,))
