@@ -1,14 +1,15 @@
 """Where the physics layers run: backend selection, the array namespace of the integrator's algebra,
-and direct CUDA launches on torch tensors.
+and the kernels of each backend.
 
-* ``backend="cpu"``: the CPU kernels through :class:`~symgait.runtime.kernels.Kernels` (numpy views of
-  the tensors), the algebra between launches in numpy (:data:`NUMPY`).
+* ``backend="cpu"``: the CPU kernels (:class:`~symgait.runtime.cpu.CpuKernels`, numpy views of the
+  tensors), the algebra between launches in numpy (:data:`NUMPY`).
 * ``backend="cuda"``: the generated CUDA launchers on the tensors' device, launched directly on
-  ``torch.cuda.current_stream()`` (:class:`CudaKernels`), the algebra between launches in torch ops
-  on the same device (:data:`TORCH`). Nothing is copied to the host between stages: the layers
-  check their inputs once per call, so the per-call checks of ``Kernels`` (a NaN-flag copy back and
-  a host copy of ``p``, i.e. host synchronizations) are skipped; divergence is detected once, on the
-  finished trajectory.
+  ``torch.cuda.current_stream()`` (:func:`cuda_kernels`: the runtime's
+  :class:`~symgait.runtime.cuda.TorchCudaKernels`), the algebra between launches in torch ops on
+  the same device (:data:`TORCH`). Nothing is copied to the host between stages: the layers
+  check their inputs once per call, so the per-call checks of
+  :class:`~symgait.runtime.cuda.CudaKernels` (a NaN-flag copy back and a host copy of ``p``, i.e.
+  host synchronizations) are skipped; divergence is detected once, on the finished trajectory.
 * ``backend="auto"`` (the default): "cuda" for CUDA tensors, else "cpu".
 
 In Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) ``backend="cuda"`` takes CPU tensors (the
@@ -17,13 +18,11 @@ simulator's device arrays, the torch algebra on the CPU. That is how CI checks t
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 
 from ..errors import InputError
-from ..runtime.kernels import Kernels
+from ..runtime.cuda import TorchCudaKernels
 
 BACKENDS = ("auto", "cpu", "cuda")
 
@@ -56,6 +55,12 @@ def resolve_backend(backend: str, name: str, x) -> str:
         raise InputError(f"{name} is on {x.device} but this layer was built with backend='cuda'; move the inputs "
                          f"to the GPU with .cuda(), or build the layer with backend='cpu' or 'auto'")
     return "cpu"
+
+
+def cuda_kernels(kernels) -> TorchCudaKernels:
+    """The direct CUDA launches on torch tensors for the model and generated code of a layer's
+    ``kernels`` (this imports the model's generated CUDA launchers)."""
+    return TorchCudaKernels(kernels.model, generated=kernels.generated)
 
 
 # --- array namespaces of the engine ------------------------------------------------------------
@@ -165,54 +170,3 @@ class _TorchOps:
 
 NUMPY = _NumpyOps()
 TORCH = _TorchOps()
-
-
-# --- direct CUDA launches on torch tensors --------------------------------------------------------
-class CudaKernels(Kernels):
-    """The public kernel methods of :class:`Kernels` (same arguments, same output dicts) launched on
-    torch tensors through the model's generated CUDA launchers, without the per-call input checks
-    and host copies of ``backend="cuda"``: every input must be a finite float tensor of the right
-    shape on the lead input's device, in the lead input's dtype -- the layers guarantee it. Outputs
-    are torch tensors on that device, from PyTorch's caching allocator; the launch runs on
-    ``torch.cuda.current_stream()``. In the simulator the tensors are CPU tensors, viewed zero-copy
-    as simulated device arrays."""
-
-    def __init__(self, model, generated=None):
-        super().__init__(model, "cuda", generated, check_parameters=False)
-        from numba import cuda
-
-        from ..runtime import cuda_arrays
-        self._nb_cuda, self._ca = cuda, cuda_arrays
-        self._sim = cuda_arrays.simulator()
-        if self._sim:
-            from numba.cuda.cudadrv import devicearray as da  # the simulator's module when it is on
-            self._fake = da.FakeCUDAArray
-
-    def _view(self, t):
-        if self._sim:
-            return self._fake(t.numpy())
-        return self._nb_cuda.as_cuda_array(t, sync=False)
-
-    def _call(self, name: str, args: dict, out_shapes: dict):
-        ca = self._ca
-        sig = self.manifest["kernels"][name]
-        lead = args["q"]
-        B, dtype, device = lead.shape[0], lead.dtype, lead.device
-        ins = []
-        for a, size in sig["inputs"]:
-            x = args[a].detach()
-            ins.append((x.reshape(1, size) if x.dim() == 1 else x) if a == "p" else x.reshape(B, size).contiguous())
-        outs = {a: torch.empty((B, size), dtype=dtype, device=device) for a, size in sig["outputs"]}
-        nwork = sig["work"]
-        if ca.WORK_LAYOUT == "interleaved":
-            work = torch.empty((nwork, B), dtype=dtype, device=device).t()
-        else:
-            work = torch.empty((B, nwork), dtype=dtype, device=device)
-        if B > 0:
-            ctx = contextlib.nullcontext() if self._sim else self._nb_cuda.gpus[device.index or 0]
-            with ctx:
-                call = [self._view(x.contiguous()) for x in ins] + [self._view(outs[a]) for a, _ in sig["outputs"]]
-                call.append(self._view(work))
-                blocks, threads = ca.launch_config(B)
-                getattr(self.module, name)[blocks, threads, ca.stream_for("torch", lead)](*call)
-        return {a: outs[a].reshape((B,) + tuple(shp)) for a, shp in out_shapes.items()}

@@ -33,7 +33,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
-from ._backend import NUMPY, TORCH, CudaKernels, check_backend, resolve_backend
+from ._backend import NUMPY, TORCH, check_backend, cuda_kernels, resolve_backend
 from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
 
 INTEGRATORS = ("rk4", "semi_implicit_euler")
@@ -49,7 +49,7 @@ class _Engine:
       there, whereas torch's intra-op thread pool, interleaved with the kernels' launches, costs a
       synchronisation per operation (measured on a busy 2-core machine: 13 ms per torch.bmm of
       (2,10,20)x(2,20,55) with 2 threads, 2 us in numpy).
-    * CUDA (``xp = TORCH``, ``kernels``: :class:`~symgait.layers._backend.CudaKernels`): torch tensors
+    * CUDA (``xp = TORCH``, ``kernels``: :class:`~symgait.runtime.cuda.TorchCudaKernels`): torch tensors
       on the inputs' device, every operation queued on the current stream; no host copy per stage.
     """
 
@@ -339,7 +339,7 @@ class ForwardDynamics(nn.Module):
         if resolve_backend(self.backend, "x0", x0) == "cpu":
             return self._engine
         if self._cuda_engine is None:  # the CUDA launchers are imported (and compiled) on first use
-            self._cuda_engine = _Engine(self.model, CudaKernels(self.model, self.kernels.generated), self.dt,
+            self._cuda_engine = _Engine(self.model, cuda_kernels(self.kernels), self.dt,
                                         self.substeps, self.integrator, xp=TORCH)
         return self._cuda_engine
 

@@ -15,7 +15,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
-from ._backend import TORCH, CudaKernels, check_backend, resolve_backend
+from ._backend import TORCH, check_backend, cuda_kernels, resolve_backend
 from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
 
 
@@ -35,7 +35,7 @@ def _p_grad(gp, p, B, T):
 
 class _FrameFn(torch.autograd.Function):
     """One kernel over B*T frames with a vjp kernel for its backward. ``what`` = 'residual' | 'torques';
-    ``kern``: the CPU :class:`Kernels` or the :class:`~symgait.layers._backend.CudaKernels`; ``act``:
+    ``kern``: the CPU :class:`Kernels` or the :class:`~symgait.runtime.cuda.TorchCudaKernels`; ``act``:
     index tensor of the actuated coordinates on the inputs' device."""
 
     @staticmethod
@@ -112,7 +112,7 @@ class InverseDynamics(nn.Module):
         if resolve_backend(self.backend, "q", q) == "cpu":
             return self.kernels, self._act
         if self._cuda_kernels is None:  # the CUDA launchers are imported (and compiled) on first use
-            self._cuda_kernels = CudaKernels(self.model, self.kernels.generated)
+            self._cuda_kernels = cuda_kernels(self.kernels)
         return self._cuda_kernels, TORCH.index(self._act_np, q)
 
     def check_inputs(self, q, qd, qdd, w=None, p=None):

@@ -1,28 +1,14 @@
-"""Device arrays for ``backend="cuda"`` and ``backend="auto"``: views, streams, outputs, launches.
+"""Device arrays for the CUDA backends (:mod:`symgait.runtime.cuda`): array kinds, views, streams,
+allocation, the NaN/inf flag kernel and the launch configuration.
 
 Inputs may be PyTorch CUDA tensors, CuPy arrays, Numba device arrays or any other object with
-``__cuda_array_interface__``. They are viewed without a copy (``numba.cuda.as_cuda_array(x,
-sync=False)``) and the kernels run on the producer's current stream (PyTorch:
-``torch.cuda.current_stream()``, CuPy: ``cupy.cuda.get_current_stream()``, wrapped with
-``numba.cuda.external_stream``; otherwise Numba's default stream), so they are ordered after the
-work that made the inputs and before the work that reads the outputs, with no host synchronization
-for the ordering. Outputs are allocated by the same library, on the same device (PyTorch's and
-CuPy's caching allocators serve them and the work buffers): torch in -> torch out, cupy in -> cupy
-out, Numba device array (or any other CUDA array) in -> Numba device array out. The first input that
-lives on the GPU (normally ``q``) decides.
-
-Host inputs (numpy arrays, CPU tensors, lists) are copied to the device. When every input is on the
-host the outputs are copied back and come back as numpy (torch if a CPU tensor came in), exactly
-like ``backend="cpu"``. In Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba is
-imported, no GPU needed) that is how numpy inputs work; the simulator's own device arrays
-(``numba.cuda.to_device``) go in and come out as device arrays, as on a GPU. PyTorch CUDA tensors
-and CuPy arrays need a real GPU.
-
-Validation is the CPU path's (:mod:`symgait.runtime.arrays`: the same checks, the same messages):
-dtypes and shapes on the metadata; NaN/inf by a small kernel per device input whose flags come back
-in one device-to-host copy per call (a host synchronization); parameter plausibility
-(``Model.check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU). When several inputs are bad at
-once, a NaN in a device input is reported after the dtype/shape errors of the other inputs.
+``__cuda_array_interface__`` (:func:`array_kind`). They are viewed without a copy (:func:`view`:
+``numba.cuda.as_cuda_array(x, sync=False)``), and :func:`stream_for` gives the producer's current
+stream (PyTorch: ``torch.cuda.current_stream()``, CuPy: ``cupy.cuda.get_current_stream()``, wrapped
+with ``numba.cuda.external_stream``; otherwise Numba's default stream). :class:`Alloc` allocates
+outputs and work with the library of the lead input, on its device (PyTorch's and CuPy's caching
+allocators serve them). :func:`check_finite` finds NaN/inf in device inputs with one small kernel
+per input whose flags come back in one device-to-host copy (a host synchronization).
 
 Launch configuration (docs/gpu.md): one thread per sample; ``THREADS_PER_BLOCK`` threads per block,
 halved down to 32 while that leaves streaming multiprocessors idle (small batches); grid-stride
@@ -40,8 +26,7 @@ import numpy as np
 from numba import cuda
 
 from ..errors import InputError
-from .arrays import (batch_input, check_batch_meta, check_param_meta, is_torch, nonfinite_error,
-                     param_input, to_numpy, wrap)
+from .arrays import is_torch, nonfinite_error
 
 GPU_EXTRA = "pip install symgait[gpu]"
 THREADS_PER_BLOCK = 128     # register-bound kernels: see docs/gpu.md
@@ -179,6 +164,13 @@ def launch_config(batch: int, threads: int | None = None) -> tuple[int, int]:
     return blocks, t
 
 
+def work_layout(batch: int, nwork: int) -> tuple[tuple[int, int], bool]:
+    """(shape to allocate, whether to transpose it) of the kernels' (B, nwork) scratch in ``WORK_LAYOUT``."""
+    if WORK_LAYOUT == "interleaved":
+        return (nwork, batch), True
+    return (batch, nwork), False
+
+
 def _util_config(total: int) -> tuple[int, int]:
     if simulator():
         return 1, max(1, min(total, 8))
@@ -225,7 +217,7 @@ def _copy3(src, dst):
 
 
 # --- allocation on the lead input's library ------------------------------------------------------
-class _Alloc:
+class Alloc:
     """Allocates device arrays with the library of the lead input; returns (owner, numba view)."""
 
     def __init__(self, kind: str, lead, stream):
@@ -258,7 +250,8 @@ class _Alloc:
         return d, d
 
 
-def _view(name: str, x, kind: str):
+def view(name: str, x, kind: str):
+    """A zero-copy Numba view of device input ``name`` of kind ``kind`` (:func:`array_kind`)."""
     if kind == "numba":
         return x
     if kind == "torch":
@@ -270,12 +263,40 @@ def _view(name: str, x, kind: str):
                          f"array ({e}); kernels take float32 or float64") from None
 
 
+def torch_view(t):
+    """A zero-copy Numba view of torch tensor ``t``; in the simulator, whose device memory is host
+    memory, ``t`` is a CPU tensor and the view a simulated device array over its memory."""
+    if simulator():
+        from numba.cuda.cudadrv import devicearray as da  # the simulator's module when it is on
+        return da.FakeCUDAArray(t.numpy())
+    return cuda.as_cuda_array(t, sync=False)
+
+
 def _device_index(x, kind: str):
     if kind == "torch":
         return x.device.index if x.device.index is not None else 0
     if kind == "cupy":
         return int(x.device.id)
     return None
+
+
+def gpu(index: int):
+    """The Numba context of GPU ``index`` (a no-op in the simulator)."""
+    return contextlib.nullcontext() if simulator() else cuda.gpus[index]
+
+
+def device_context(args: dict, kinds: dict):
+    """The Numba context of the GPU that holds the device inputs ``args`` (by name, in argument order;
+    ``kinds`` from :func:`array_kind`); refuses inputs on different GPUs."""
+    index = None
+    for a, x in args.items():
+        i = _device_index(x, kinds[a])
+        if i is not None:
+            if index is not None and i != index[1]:
+                raise InputError(f"{a} is on cuda:{i} but {index[0]} is on cuda:{index[1]}; put all inputs on one "
+                                 f"device")
+            index = index or (a, i)
+    return gpu(index[1]) if index is not None else contextlib.nullcontext()
 
 
 def stream_for(kind: str, lead):
@@ -291,7 +312,7 @@ def stream_for(kind: str, lead):
     return cuda.external_stream(ptr) if ptr else cuda.default_stream()
 
 
-def _contiguous(v, alloc: _Alloc, keep: list):
+def contiguous(v, alloc: Alloc, keep: list):
     """A C-contiguous copy of a device view (1-D to 3-D) unless it already is one."""
     if v.is_c_contiguous():
         return v
@@ -302,121 +323,36 @@ def _contiguous(v, alloc: _Alloc, keep: list):
     return out
 
 
-def _host_copy(x, kind: str, v, alloc: _Alloc, keep: list) -> np.ndarray:
+def host_copy(x, kind: str, v, alloc: Alloc, keep: list) -> np.ndarray:
     """A numpy copy of a (small) device input, e.g. p."""
     if kind == "torch":
         return x.detach().cpu().numpy()  # synchronizes with the current stream
     if kind == "cupy":
         return x.get()
-    return _to_host_view(_contiguous(v, alloc, keep), alloc.stream)
+    return to_host_view(contiguous(v, alloc, keep), alloc.stream)
 
 
-def _to_host_view(v, stream) -> np.ndarray:
+def to_host_view(v, stream) -> np.ndarray:
+    """A numpy copy of device view ``v``, waited for on ``stream``."""
     out = v.copy_to_host(stream=stream)
     if not simulator():
         stream.synchronize()
     return out
 
 
-# --- the call -----------------------------------------------------------------------------------
-def call(k, name: str, args: dict, out_shapes: dict):
-    """Run kernel ``name`` of :class:`~symgait.runtime.kernels.Kernels` ``k`` on the GPU (see the module doc)."""
-    from .kernels import PER_SAMPLE_SHAPES
-    require_cuda()
-    module = k.cuda_module()
-    sig = k.manifest["kernels"][name]
-    n, nc = k.nq, k.n_contacts
-    inputs = [a for a, _ in sig["inputs"]]
-    kinds = {a: array_kind(args[a]) for a in inputs}
-    dev = [a for a in inputs if kinds[a] != "host"]
-    lead = dev[0] if dev else None
-    lead_kind = kinds[lead] if lead else "host"
-    index = None
-    for a in dev:
-        i = _device_index(args[a], kinds[a])
-        if i is not None:
-            if index is not None and i != index[1]:
-                raise InputError(f"{a} is on cuda:{i} but {index[0]} is on cuda:{index[1]}; put all inputs on one device")
-            index = index or (a, i)
-    ctx = cuda.gpus[index[1]] if index is not None and not simulator() else contextlib.nullcontext()
-    with ctx:
-        return _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc, PER_SAMPLE_SHAPES)
-
-
-def _call(k, module, name, sig, args, out_shapes, kinds, lead, lead_kind, n, nc, trailing_of):
-    stream = stream_for(lead_kind, args[lead] if lead else None)
-    alloc = _Alloc(lead_kind, args[lead] if lead else None, stream)
-    keep = []  # owners of temporaries (torch / cupy memory stays reserved while they live)
-    views, checks, host_kinds = {}, [], set()
-    dtype = batch = None
-    for a, size in sig["inputs"]:
-        if a == "p":
-            continue
-        trailing = trailing_of[a](n, nc)
-        if kinds[a] == "host":
-            h, hk = to_numpy(a, args[a])
-            host_kinds.add(hk)
-            arr = batch_input(a, h, size, trailing, dtype if a != "q" else h.dtype, batch if a != "q" else None)
-            owner, v = alloc.upload(arr)
-            keep.append(owner)
-        else:
-            v = _view(a, args[a], kinds[a])
-            check_batch_meta(a, v.dtype, tuple(v.shape), trailing, dtype if a != "q" else v.dtype,
-                             batch if a != "q" else None)
-            v = _contiguous(v, alloc, keep)
-            v = v.reshape(v.shape[0], size)
-            checks.append((a, v, size))
-        if a == "q":
-            dtype, batch = v.dtype, v.shape[0]
-        views[a] = v
-    # p: checked on the host like the CPU path (the plausibility check needs its values anyway), then uploaded
-    if kinds["p"] == "host":
-        praw, _ = to_numpy("p", args["p"])
-    else:
-        pv = _view("p", args["p"], kinds["p"])
-        check_param_meta(pv.dtype, tuple(pv.shape), k.n_parameters, batch)
-        praw = _host_copy(args["p"], kinds["p"], pv, alloc, keep)
-    p_host = param_input(praw, k.n_parameters, dtype, batch)
-    # NaN / inf in device inputs: one kernel each, one copy of the flags back
-    if checks:
-        sentinel = np.iinfo(np.int64).max
-        owner, flags = alloc.upload(np.full(len(checks), sentinel, dtype=np.int64))
-        keep.append(owner)
-        for slot, (a, v, size) in enumerate(checks):
-            blocks, threads = _util_config(int(v.shape[0]) * size)
-            _first_nonfinite[blocks, threads, stream](v, flags, slot)
-        first = _to_host_view(flags, stream)
-        for (a, v, size), i in zip(checks, first):
-            if i != sentinel:
-                raise nonfinite_error(a, int(i) // size, int(i) % size)
-    k.check_p(p_host)
-    owner, views["p"] = alloc.upload(p_host)
+def check_finite(checks: list, alloc: Alloc, keep: list, stream) -> None:
+    """Raise the CPU path's NaN/inf error for the first non-finite entry of the device inputs
+    ``checks`` ((name, (B, size) view, size), in argument order): one flag kernel per input, one
+    copy of the flags back."""
+    if not checks:
+        return
+    sentinel = np.iinfo(np.int64).max
+    owner, flags = alloc.upload(np.full(len(checks), sentinel, dtype=np.int64))
     keep.append(owner)
-    # outputs and work, launch
-    outs = {}
-    for a, size in sig["outputs"]:
-        outs[a] = alloc.empty((batch, size), dtype)
-    nwork = sig["work"]
-    if WORK_LAYOUT == "interleaved":
-        wown, work = alloc.empty((nwork, batch), dtype)
-        work = work.T
-    else:
-        wown, work = alloc.empty((batch, nwork), dtype)
-    keep.append(wown)
-    call_args = [views[a] for a, _ in sig["inputs"]] + [outs[a][1] for a, _ in sig["outputs"]] + [work]
-    if batch > 0:
-        blocks, threads = launch_config(batch)
-        getattr(module, name)[blocks, threads, stream](*call_args)
-    # results in the lead input's type
-    res = {}
-    for a, shp in out_shapes.items():
-        owner, v = outs[a]
-        shape = (batch,) + tuple(shp)
-        if lead_kind == "torch" or lead_kind == "cupy":
-            res[a] = owner.reshape(shape)
-        elif lead_kind in ("numba", "cai"):
-            res[a] = v.reshape(*shape)
-        else:
-            host = _to_host_view(v, stream).reshape(shape)
-            res[a] = wrap("torch" if "torch" in host_kinds else "numpy", host)
-    return res
+    for slot, (a, v, size) in enumerate(checks):
+        blocks, threads = _util_config(int(v.shape[0]) * size)
+        _first_nonfinite[blocks, threads, stream](v, flags, slot)
+    first = to_host_view(flags, stream)
+    for (a, v, size), i in zip(checks, first):
+        if i != sentinel:
+            raise nonfinite_error(a, int(i) // size, int(i) % size)

@@ -1,22 +1,30 @@
 """``symgait.kernels(model, backend)``: batched kernels over a leading batch axis.
 
+:class:`Kernels` is the interface every backend shares: the model's dimensions, the manifest of its
+generated code, the input check of ``p`` and the public kernel methods, which all run through one
+launch method, :meth:`Kernels.launch`, that each backend class implements. The backend classes live
+in the sibling modules and name their backend when they subclass :class:`Kernels` (``class
+CpuKernels(Kernels, backend="cpu")``): :mod:`~symgait.runtime.cpu` (``'cpu'``),
+:mod:`~symgait.runtime.cuda` (``'cuda'``, and the unchecked launches on torch tensors that the layers
+use) and :mod:`~symgait.runtime.auto` (``'auto'``). ``Kernels(model, backend)`` constructs the class
+of ``backend``; this module imports none of them (they import it), and the package imports them all.
+
 Argument shapes, result keys and shapes come from the kernel table
 (:mod:`symgait.symbolic.kernel_table`); results of the derivative and vector-Jacobian kernels are
 :class:`Results` dictionaries, which also answer to the older keys for one release."""
 from __future__ import annotations
 
+import abc
 import warnings
-
-import numpy as np
 
 from ..errors import InputError, StaleKernelsError
 from ..symbolic.kernel_table import ALIASES, ARG_SHAPES, EXTRA_RESULTS, KERNELS, shape_of
-from . import threads
-from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
 from .loader import import_backend
 
+BACKENDS = ("cpu", "cuda", "auto")
 PER_SAMPLE_SHAPES = {  # per-sample input shapes (by argument name) given n, nc
     a: (lambda n, nc, s=s: shape_of(s, {"n": n, "nc": nc})) for a, s in ARG_SHAPES.items() if a != "p"}
+_CLASSES = {}  # backend name -> the Kernels subclass that declared it
 
 
 class Results(dict):
@@ -48,37 +56,49 @@ class Results(dict):
         return self[key] if key in self else default
 
 
-class Kernels:
+class Kernels(abc.ABC):
     """Batched dynamics kernels of one model on one backend (see the README for shapes).
 
-    backend: 'cpu' (numpy / CPU torch in and out), 'cuda' (GPU arrays in and out, see
-    :mod:`symgait.runtime.cuda_arrays` and docs/gpu.md) or 'auto' (CUDA when an input lives on a GPU,
-    else CPU)."""
+    backend: 'cpu' (numpy / CPU torch in and out, :class:`~symgait.runtime.cpu.CpuKernels`), 'cuda'
+    (GPU arrays in and out, :class:`~symgait.runtime.cuda.CudaKernels`, docs/gpu.md) or 'auto' (CUDA
+    when an input lives on a GPU, else CPU, :class:`~symgait.runtime.auto.AutoKernels`).
+    ``Kernels(model, backend, ...)`` returns an instance of that class; a backend class takes the
+    same arguments, ``backend`` defaulting to its own."""
 
-    def __init__(self, model, backend: str = "cpu", generated=None, check_parameters: bool = True):
-        if backend not in ("cpu", "cuda", "auto"):
-            raise InputError(f"backend must be 'cpu', 'cuda' or 'auto', got {backend!r}")
-        if backend == "cuda":  # device arrays, streams and launches: symgait/runtime/cuda_arrays.py
-            from .cuda_arrays import require_cuda
-            require_cuda()
+    backend: str  # the backend's name, set by the class that declares it
+    launchers = "cpu"  # the generated launcher module a class runs: generated/<model>/<launchers>.py
+
+    def __init_subclass__(cls, backend: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if backend is not None:
+            held = _CLASSES.get(backend)
+            if backend not in BACKENDS or held is not None and held.__qualname__ != cls.__qualname__:
+                raise TypeError(f"{cls.__name__}: backend {backend!r} is not one of {BACKENDS} or already has "
+                                f"a class ({held})")
+            cls.backend = backend
+            _CLASSES[backend] = cls
+
+    def __new__(cls, model=None, backend: str | None = None, *args, **kwargs):
+        # Kernels(...) itself: an instance of the backend's class, which __init__ then sets up
+        if cls is Kernels:
+            backend = "cpu" if backend is None else backend
+            if backend not in BACKENDS:
+                raise InputError(f"backend must be 'cpu', 'cuda' or 'auto', got {backend!r}")
+            cls = _CLASSES[backend]
+        return super().__new__(cls)
+
+    def __init__(self, model, backend: str | None = None, generated=None, check_parameters: bool = True):
+        if backend is not None and backend != self.backend:
+            raise InputError(f"{type(self).__name__} runs backend={self.backend!r}, not {backend!r}; "
+                             f"Kernels(model, backend={backend!r}) constructs that backend's class")
         self.model = model
-        self.backend = backend
         self.generated = generated  # the generated-code directory (None: the model's default)
-        self.module, self.manifest = import_backend(model, "cuda" if backend == "cuda" else "cpu", generated)
-        if backend != "cuda":
-            threads.select()
-        self._cuda = self.module if backend == "cuda" else None
+        self.module, self.manifest = import_backend(model, self.launchers, generated)
         self.check_parameters = check_parameters
         self._checked_p = None
         m = model
         self.nq, self.n_contacts, self.n_parameters = m.nq, m.n_contacts, m.n_parameters
         self._dims = {"n": m.nq, "nc": m.n_contacts, "np": m.n_parameters, "npts": len(m.points)}
-
-    def cuda_module(self):
-        """The model's generated CUDA launchers (imported on first use with backend='auto')."""
-        if self._cuda is None:
-            self._cuda, _ = import_backend(self.model, "cuda", self.generated)
-        return self._cuda
 
     def check_p(self, p):
         """Refuse non-physical parameters (every row of a per-sample ``p``); the last checked ``p`` is remembered."""
@@ -96,46 +116,18 @@ class Kernels:
                                     f"by an older symgait); run `symgait generate {self.model.name}`")
         return sig
 
-    # --- generic call ------------------------------------------------------------------------
-    def _call(self, name: str, args: dict, out_shapes: dict):
-        if self.backend != "cpu":  # 'cuda', or 'auto' with an input on a GPU
-            from . import cuda_arrays
-            if self.backend == "cuda" or cuda_arrays.on_device(args.values()):
-                return cuda_arrays.call(self, name, args, out_shapes)
-        sig = self.signature(name)
-        n, nc = self.nq, self.n_contacts
-        arrays, kinds = {}, set()
-        q, kind = to_numpy("q", args["q"])
-        kinds.add(kind)
-        dtype = q.dtype
-        batch = q.shape[0] if q.ndim >= 1 else None
-        for a, size in sig["inputs"]:
-            if a == "p":
-                continue
-            x, kind = to_numpy(a, args[a])
-            kinds.add(kind)
-            arrays[a] = batch_input(a, x, size, PER_SAMPLE_SHAPES[a](n, nc), dtype, batch if a != "q" else None)
-            if a == "q":
-                dtype, batch = arrays[a].dtype, arrays[a].shape[0]
-        praw, _ = to_numpy("p", args["p"])
-        p = param_input(praw, self.n_parameters, dtype, batch)
-        self.check_p(p)
-        arrays["p"] = p
-        outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
-        call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
-        call.append(np.empty((batch, sig["work"]), dtype=dtype))
-        launch = name if threads.parallel(batch, self.manifest["operations"][name]) else f"{name}_serial"
-        getattr(self.module, launch)(*call)
-        check_outputs(name, outs, arrays)
-        kind = "torch" if "torch" in kinds else "numpy"
-        return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}
+    @abc.abstractmethod
+    def launch(self, name: str, args: dict, out_shapes: dict) -> dict:
+        """Run kernel ``name`` of the manifest on this backend: ``args`` by input name (the kernel
+        table's ``inputs``), ``out_shapes`` the per-sample shape of each output wanted, by output
+        name -> {output name: array of shape (B,) + its shape}."""
 
     # --- public kernels ----------------------------------------------------------------------
     def _results(self, name: str, args: dict) -> dict:
         """Run kernel ``name``: {result key: array of the table's shape}."""
         outs = KERNELS[name].outputs
-        r = self._call(name, {a: args[a] for a in KERNELS[name].inputs},
-                       {o.name: shape_of(o.shape, self._dims) for o in outs})
+        r = self.launch(name, {a: args[a] for a in KERNELS[name].inputs},
+                        {o.name: shape_of(o.shape, self._dims) for o in outs})
         return {o.key: r[o.name] for o in outs}
 
     def _derivatives(self, name: str, args: dict, parameters: bool = True) -> Results:

@@ -29,7 +29,7 @@ from layer_fixtures import _one_numba_thread, layer_gen_root, layer_model, rando
 from symgait import InputError  # noqa: E402
 from symgait.layers import ForwardDynamics, InverseDynamics  # noqa: E402
 from symgait.layers import _backend  # noqa: E402
-from symgait.runtime import Kernels  # noqa: E402
+from symgait.runtime import CpuKernels, TorchCudaKernels  # noqa: E402
 from symgait.runtime import cuda_arrays as ca  # noqa: E402
 
 # on a real GPU the same tests move the inputs to it (and allow for contracted multiply-adds)
@@ -45,10 +45,10 @@ def _rel(a, b):
 
 @pytest.fixture
 def launches(monkeypatch):
-    """Counts the kernel calls of each kind: 'cuda' (direct CUDA launches of the layers) and 'cpu'
-    (the CPU Kernels path)."""
+    """Counts the kernel launches of each kind: 'cuda' (direct CUDA launches of the layers,
+    TorchCudaKernels) and 'cpu' (CpuKernels)."""
     count = {"cuda": 0, "cpu": 0}
-    cuda_call, cpu_call = _backend.CudaKernels._call, Kernels._call
+    cuda_call, cpu_call = TorchCudaKernels.launch, CpuKernels.launch
 
     def on_cuda(self, *a, **kw):
         count["cuda"] += 1
@@ -57,8 +57,8 @@ def launches(monkeypatch):
     def on_cpu(self, *a, **kw):
         count["cpu"] += 1
         return cpu_call(self, *a, **kw)
-    monkeypatch.setattr(_backend.CudaKernels, "_call", on_cuda)
-    monkeypatch.setattr(Kernels, "_call", on_cpu)
+    monkeypatch.setattr(TorchCudaKernels, "launch", on_cuda)
+    monkeypatch.setattr(CpuKernels, "launch", on_cpu)
     return count
 
 
