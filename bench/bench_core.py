@@ -160,10 +160,73 @@ def run(models, batch, skip_compile):
                   f"manifest order): " + ", ".join(f"{k} {v}" for k, v in e["device"].items()))
 
 
+def breakdown(models, batch):
+    """Where ∇FD's time goes, one thread, per sample, beside Pinocchio's corresponding routines:
+    FD vs ``aba``; ∂ID/∂(q, q̇, q̈, w) (``inverse_dynamics_derivatives`` without ∂/∂p: ID, M and the
+    state derivatives) vs ``computeRNEADerivatives``; the rest of ∇FD (LTDL factor of M, the
+    3n + 6n_c solves, copies) vs ``computeABADerivatives`` minus ``computeRNEADerivatives``."""
+    import numba
+    import pinocchio as pin
+
+    import symgait
+    numba.set_num_threads(1)
+    print(f"\n∇FD breakdown — {time.strftime('%Y-%m-%d')}, one thread, batch {batch}, µs per sample\n")
+    print("| model | part | symgait (µs) | Pinocchio routine | Pinocchio (µs) | ratio |")
+    print("|---|---|---|---|---|---|")
+    for name in models:
+        m = symgait.load_model(name)
+        k = symgait.kernels(m)
+        p = m.parameters()
+        n, nc = m.nq, m.n_contacts
+        rng = np.random.default_rng(0)
+        q = rng.uniform(-0.5, 0.5, (batch, n))
+        qd = rng.uniform(-1, 1, (batch, n))
+        qdd = rng.uniform(-2, 2, (batch, n))
+        w = rng.normal(0, 50, (batch, nc, 6))
+        tau = k.inverse_dynamics(q, qd, qdd, w, p)
+        k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
+        k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False)
+        t_fd = median_time(lambda: k.forward_dynamics(q, qd, tau, w, p)) / batch
+        t_did = median_time(lambda: k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False),
+                            repeat=5) / batch
+        t_dfd = median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
+                            repeat=5) / batch
+        pm = pin.buildModelFromXML(m.to_urdf(p))
+        pm.gravity.linear = np.array(m.gravity)
+        data = pm.createData()
+        fext = pin.StdVec_Force()
+        for _ in range(pm.njoints):
+            fext.append(pin.Force.Zero())
+        ns = min(batch, 512)
+
+        def loop(f):
+            def g():
+                for b in range(ns):
+                    f(b)
+            return g
+        p_aba = median_time(loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))) / ns
+        p_drnea = median_time(loop(lambda b: pin.computeRNEADerivatives(pm, data, q[b], qd[b], qdd[b], fext)),
+                              repeat=5) / ns
+        p_daba = median_time(loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext)),
+                             repeat=5) / ns
+        us = 1e6
+        for part, ours, routine, peer in (
+                ("FD", t_fd, "aba", p_aba),
+                ("∂ID/∂(q, q̇, q̈, w) (with ID, M)", t_did, "computeRNEADerivatives", p_drnea),
+                ("rest of ∇FD: LTDL factor, q̈ solve, 3n + 6n_c solves, copies", t_dfd - t_did, "ABA minus RNEA derivatives",
+                 p_daba - p_drnea),
+                ("∇FD", t_dfd, "computeABADerivatives", p_daba)):
+            print(f"| {name} | {part} | {ours * us:.2f} | {routine} | {peer * us:.2f} | {ours / peer:.2f} |")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="+", default=["planar", "gait3d", "fullbody"])
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--skip-compile", action="store_true", help="skip the fresh-compile measurement")
+    ap.add_argument("--breakdown", action="store_true", help="only ∇FD's parts beside Pinocchio's (one thread)")
     a = ap.parse_args()
-    run(a.models, a.batch, a.skip_compile)
+    if a.breakdown:
+        breakdown(a.models, a.batch)
+    else:
+        run(a.models, a.batch, a.skip_compile)
