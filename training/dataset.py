@@ -14,7 +14,8 @@ Steps:
    fails is refused with the error's message.
 3. Per subject, the measured trials' segment parameters are fitted to their root residual
    (:func:`symgait.data.consistency.fit_parameters`, also cached; a measured trial whose residual
-   force exceeds :data:`MAX_RESIDUAL_FORCE` is refused instead); the sequences are stored with
+   force exceeds :data:`MAX_RESIDUAL_FORCE`, or whose centres of pressure lie farther than
+   :data:`MAX_COP_DISTANCE` from the loaded foot, is refused instead); the sequences are stored with
    the fitted parameters (contact wrenches moved to the new contact origins, generalized forces
    recomputed).
 4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.data.dataset.Sequence`),
@@ -39,7 +40,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 __all__ = ["discover", "build", "add_cli", "plate_mass", "activity_class", "docs_section", "report_markdown",
-           "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE"]
+           "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE", "MAX_COP_DISTANCE",
+           "stance_cop_distance"]
 
 INDEX = "index.json"
 CACHE_VERSION = 2          # bump when the processing changes what a cached trial holds
@@ -52,6 +54,11 @@ _MASS_RANGE = (20.0, 200.0)
 # forces that do not belong to its motion (a foot off the plates, plates assigned to the wrong
 # foot, a wrong body mass) and is refused
 MAX_RESIDUAL_FORCE = 6.0
+# m: a measured trial whose centres of pressure lie, in the median over stance frames, farther than
+# this from the loaded foot body's origin (horizontally) has forces that do not act under the foot
+# (plate corners or origin misread, a plate's force given to the other foot) and is refused; a
+# foot is about 0.26 m long and its body origin is at the heel or ankle
+MAX_COP_DISTANCE = 0.4
 
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
@@ -312,6 +319,22 @@ def _process(args) -> dict:
     return out
 
 
+def stance_cop_distance(kern, seq) -> float:
+    """Median over stance frames (vertical force above :data:`training.metrics.STANCE_N`) and
+    feet of the horizontal distance (m) between a foot's centre of pressure and its contact
+    body's origin; NaN without stance frames."""
+    from .metrics import STANCE_N, centre_of_pressure
+    T = len(seq)
+    p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
+    origin = np.asarray(kern.contact_points(np.asarray(seq.q, float), p))
+    w = np.asarray(seq.w, float)
+    cop, _ = centre_of_pressure(w, origin)
+    on = np.where(np.isfinite(w[..., 1]), w[..., 1], -np.inf) > STANCE_N
+    d = np.hypot(*(cop - origin)[..., [0, 2]].transpose(2, 0, 1))[on]
+    d = d[np.isfinite(d)]
+    return float(np.median(d)) if d.size else float("nan")
+
+
 def plate_mass(kern, seq) -> float:
     """Body mass (kg) that makes the motion-implied vertical force (the root residual at w = 0,
     linear in the mass when every segment mass is a fraction of it) best match the plates'
@@ -453,6 +476,16 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
                        "off the plates, plates assigned to the wrong foot, or a wrong body mass)")
             rows.append(row)
             continue
+        if s.label_kind == "measured":
+            dc = stance_cop_distance(kern, s)
+            row["cop_distance_m"] = None if not np.isfinite(dc) else round(dc, 4)
+            if dc > MAX_COP_DISTANCE:
+                row.update(status="refused", reason=f"the centres of pressure lie {dc:.2f} m (median over "
+                           f"stance) from the loaded foot, more than {MAX_COP_DISTANCE:g} m: the forces do "
+                           "not act under the feet (plate corners or origin misread, or a plate's force "
+                           "given to the other foot)")
+                rows.append(row)
+                continue
         seqs[t["name"]] = (s, row, t["key"])
         rows.append(row)
     # per-subject consistency fit

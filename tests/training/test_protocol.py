@@ -161,3 +161,21 @@ def test_reduced_subjects_tiny(tmp_path):
     assert j["rows"]["fnet 50 % all"]["labelled_subjects"] == half["labelled_subjects"]
     with pytest.raises(ValueError, match="labelled fractions"):
         protocol.reduced_splits(items, (0.0,))
+
+
+def test_stance_cop_distance(kern_planar):
+    """A vertical force applied 0.1 m ahead and 0.05 m beside each foot's origin, on the ground:
+    the distance is 0.1118 m; without stance frames it is NaN."""
+    from dataclasses import replace
+    from training.dataset import MAX_COP_DISTANCE, stance_cop_distance
+    seq = protocol.experiment_items(True, model="planar")[0][1]
+    T = len(seq)
+    o = np.asarray(kern_planar.contact_points(np.asarray(seq.q, float),
+                                              np.broadcast_to(seq.p, (T, len(seq.p))).copy()))
+    F = np.zeros((T, o.shape[1], 3))
+    F[..., 1] = 400.0
+    r = np.stack([np.full(o.shape[:2], 0.1), -o[..., 1], np.full(o.shape[:2], 0.05)], -1)
+    w = np.concatenate([F, np.cross(r, F)], -1)
+    assert stance_cop_distance(kern_planar, replace(seq, w=w)) == pytest.approx(np.hypot(0.1, 0.05), rel=1e-9)
+    assert stance_cop_distance(kern_planar, replace(seq, w=np.zeros_like(w))) != stance_cop_distance(kern_planar, replace(seq, w=np.zeros_like(w)))
+    assert 0.26 < MAX_COP_DISTANCE < 1.0
