@@ -18,8 +18,10 @@ trained model lives in a sub-folder (``runs/<name>``: checkpoint, ``log.jsonl``,
   half a gait cycle, peak ratio) and the mean |Fy| where the kinematic contact label says the
   foot is in the air (Zell et al. (2020), appendix C).
 
-Data: ``--data DIR`` (default ``../shared/data`` / ``$SYMGAIT_DATA``): the real trials of
-:func:`training.data.load_real` resampled to 60 Hz (test: the held-out walking trials).
+Data: ``--data DIR`` (default ``../shared/data`` / ``$SYMGAIT_DATA``): the dataset of that folder
+(built once into the user cache, :func:`training.data.dataset_dir_for`) resampled to 60 Hz and split
+by subject (:func:`training.data.load_dataset`); ``kfold``, ``unseen-lab`` and ``reduced-subjects``
+are :mod:`training.protocol`'s.
 ``--tiny``: the same code on the built-in synthetic set (planar) with the ``tiny`` config and a
 handful of steps: a smoke test that needs no data (numbers meaningless).
 """
@@ -49,11 +51,13 @@ PAPER_NOTE = ("Zell, Rosenhahn & Wandt (ECCV 2020, table B2), F-net: σ = 0.3° 
 # --- data and config ---------------------------------------------------------------------------
 
 def get_data(tiny: bool, data_dir=None, model: str = "planar", *, log=print) -> Dict[str, list]:
-    """``dict(train, test, motion_only, info)``: the synthetic set (``tiny``) or the real trials."""
-    from .data import load_real, synthetic_set
+    """``dict(train, val, test, motion_only, info)``: the synthetic set (``tiny``) or the dataset of
+    ``data_dir`` (:func:`training.data.dataset_dir_for`) split by subject (a seeded fifth of the
+    labelled subjects for test, a fifth of the rest for validation)."""
+    from .data import dataset_dir_for, load_dataset, synthetic_set
     if tiny:
         return synthetic_set(model, n_train=2, n_test=1, n_motion=2, seconds=1.5, rate=100.0, seed=0)
-    d = load_real(data_dir, model, rate=REAL_RATE, log=log)
+    d = load_dataset(dataset_dir_for(data_dir, log=log), model=model, rate=REAL_RATE, log=log)
     if not d["train"] or not d["test"]:
         raise RuntimeError(f"real data incomplete under {data_dir}: train {len(d['train'])}, "
                            f"test {len(d['test'])} trials (use --tiny to run without data)")
@@ -78,7 +82,10 @@ def _with(cfg, **kw):
     return c.validate() if hasattr(c, "validate") else c
 
 
-def _train(cfg, seqs, run_dir: Path, log: Callable):
+def _train(cfg, seqs, run_dir: Path, log: Callable, val=None):
+    """Train into ``run_dir``; with validation sequences ``val`` the returned network is the one of
+    ``best.pt`` (chosen on them, with early stopping per ``train.patience``)."""
+    from .checkpoint import load
     from .plots import plot_loss
     from .trainer import train
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -87,8 +94,10 @@ def _train(cfg, seqs, run_dir: Path, log: Callable):
     n_all = sum(len(s) for s in seqs)
     log(f"[{run_dir.name}] train {cfg.variant}: {len(seqs)} sequences, {n_lab}/{n_all} labelled frames, "
         f"{cfg.train.steps} steps")
-    bundle = train(cfg, list(seqs), out_dir=run_dir, log=lambda *a: None)
+    bundle = train(cfg, list(seqs), out_dir=run_dir, log=lambda *a: None, val_sequences=list(val or []) or None)
     sec = time.perf_counter() - t0
+    if val and (run_dir / "best.pt").exists():
+        bundle = load(run_dir / "best.pt")
     lj = run_dir / "log.jsonl"
     if lj.exists():
         try:
@@ -117,13 +126,15 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
     for si, sigma in enumerate(sigmas):
         tr = with_angle_noise(train_all, sigma, seed=1000 + si, model=model)
         te = with_angle_noise(data["test"], sigma, seed=2000 + si, model=model)
+        va = with_angle_noise(data.get("val") or [], sigma, seed=5000 + si, model=model)
         for v in variants:
-            trv, tev = tr, te
+            trv, tev, vav = tr, te, va
             if v == "cfinet":
                 trv = with_contact_label_noise(tr, seed=3000 + si)
                 tev = with_contact_label_noise(te, seed=4000 + si)
+                vav = with_contact_label_noise(va, seed=6000 + si)
             name = f"{v}_sigma{sigma:g}"
-            bundle, sec = _train(_with(cfg, variant=v), trv, out / "runs" / name, log)
+            bundle, sec = _train(_with(cfg, variant=v), trv, out / "runs" / name, log, val=vav)
             preds = predict_all(bundle, tev)
             ev = evaluate(bundle, tev, predictions=preds)
             m = ev["pooled"]
@@ -159,7 +170,7 @@ def reduced_experiment(cfg, data, out: Path, *, fractions=FRACTIONS, variants=("
         tr = tr + list(data["motion_only"])
         for v in variants:
             name = f"{v}_labels{int(round(100 * f))}"
-            bundle, sec = _train(_with(cfg, variant=v), tr, out / "runs" / name, log)
+            bundle, sec = _train(_with(cfg, variant=v), tr, out / "runs" / name, log, val=data.get("val"))
             ev = evaluate(bundle, data["test"])
             m = ev["pooled"]
             label = f"{v} {100 * f:g} %"
@@ -186,7 +197,7 @@ def transfer_experiment(cfg, data, out: Path, *, variants=("baseline", "fnet"), 
     train = list(data["train"]) + list(data["test"]) + motion[:-1]
     rows, res, preds = {}, [], {}
     for v in variants:
-        bundle, sec = _train(_with(cfg, variant=v), train, out / "runs" / f"{v}_transfer", log)
+        bundle, sec = _train(_with(cfg, variant=v), train, out / "runs" / f"{v}_transfer", log, val=data.get("val"))
         p = bundle.predict(target)
         w = np.asarray(p["w"], float)
         preds[v] = w
