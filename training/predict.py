@@ -81,33 +81,49 @@ def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None, os
     return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes
 
 
-def csv_header(contacts, actuated):
+def csv_header(contacts, actuated, cop: bool = False):
     cols = ["time"]
     for c in contacts:
         cols += [f"{c}_F{a}" for a in "xyz"] + [f"{c}_M{a}" for a in "xyz"]
     cols += list(actuated)
     units = ["s"] + ["N", "N", "N", "N·m", "N·m", "N·m"] * len(contacts) + ["N·m"] * len(actuated)
+    if cop:
+        for c in contacts:
+            cols += [f"{c}_COP{a}" for a in "xyz"] + [f"{c}_Tfree"]
+            units += ["m", "m", "m", "N·m"]
     return cols, units
 
 
-def write_prediction_csv(path, time, w, JT, contacts, actuated, *, meta: str = "") -> Path:
-    """CSV: a ``#`` comment line with units and conventions, the header, one row per frame."""
+def write_prediction_csv(path, time, w, JT, contacts, actuated, *, origins=None, meta: str = "") -> Path:
+    """CSV: a ``#`` comment line with units and conventions, the header, one row per frame. With
+    ``origins`` (T, nc, 3), the contact bodies' world origins, each contact's centre of pressure on
+    the ground and free moment (:func:`training.metrics.centre_of_pressure`) follow the torques,
+    empty (NaN) on frames whose vertical force is at most ``STANCE_N``."""
+    from .metrics import STANCE_N, centre_of_pressure
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     w = np.asarray(w, float)
     JT = np.asarray(JT, float)
     T = min(len(time), w.shape[0], JT.shape[0])
-    cols, units = csv_header(contacts, actuated)
+    cols, units = csv_header(contacts, actuated, cop=origins is not None)
+    extra = None
+    if origins is not None:
+        cop, free = centre_of_pressure(w[:T], np.asarray(origins, float)[:T])
+        on = (w[:T, :, 1] > STANCE_N)[..., None]
+        extra = np.where(on, np.concatenate([cop, free[..., None]], -1), np.nan).reshape(T, -1)
     with open(path, "w", newline="", encoding="utf-8") as f:
         f.write("# units: " + ", ".join(f"{c} [{u}]" for c, u in zip(cols, units)) +
                 "; forces/moments in the world frame (Y up, X forward), moments about each contact "
-                "body's origin; joint torques per actuated coordinate" + (f"; {meta}" if meta else "")
-                + "\n")
+                "body's origin; joint torques per actuated coordinate" +
+                ("; centres of pressure on the ground (world, m) and free moments about the vertical "
+                 f"through them, NaN where the vertical force is at most {STANCE_N:g} N"
+                 if extra is not None else "") + (f"; {meta}" if meta else "") + "\n")
         wr = csv.writer(f)
         wr.writerow(cols)
         for i in range(T):
             wr.writerow([f"{time[i]:.6f}"] + [f"{v:.6g}" for v in w[i].reshape(-1)] +
-                        [f"{v:.6g}" for v in JT[i]])
+                        [f"{v:.6g}" for v in JT[i]] +
+                        ([f"{v:.6g}" for v in extra[i]] if extra is not None else []))
     return path
 
 
@@ -181,8 +197,11 @@ def _run(a) -> int:
         raise PredictError(str(e)) from None
     for n in notes:
         print(f"  {n}")
+    import symgait
+    from .evaluate import contact_origins
+    origins = contact_origins(symgait.kernels(bundle.model), seq)
     out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
-                               meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
+                               origins=origins, meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
                                f"{a.mass:g} kg, {height:g} m")
     print(f"wrote {out} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
     plot = a.plot or str(Path(a.out).with_suffix(".png"))

@@ -298,10 +298,20 @@ def test_predict_csv_columns_units(tiny_bundle, tmp_path):
     r, l = s.contacts
     assert cols[:7] == ["time"] + [f"{r}_{a}" for a in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")]
     assert cols[7:13] == [f"{l}_{a}" for a in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")]
-    assert cols[13:] == list(s.actuated)
+    na = len(s.actuated)
+    assert cols[13:13 + na] == list(s.actuated)
+    assert cols[13 + na:] == [f"{c}_{a}" for c in (r, l) for a in ("COPx", "COPy", "COPz", "Tfree")]
     assert units["time"] == "s" and units[f"{r}_Fy"] == "N" and units[f"{l}_Mz"] == "N·m"
-    assert units[s.actuated[0]] == "N·m"
-    assert x.shape == (len(s), 1 + 12 + len(s.actuated)) and np.isfinite(x).all()
+    assert units[s.actuated[0]] == "N·m" and units[f"{r}_COPx"] == "m" and units[f"{l}_Tfree"] == "N·m"
+    assert x.shape == (len(s), 1 + 12 + na + 8) and np.isfinite(x[:, :13 + na]).all()
+    # centre of pressure: on the ground where the foot carries more than 20 N, empty elsewhere
+    from training.metrics import GROUND, STANCE_N
+    for k, c in enumerate((r, l)):
+        fy = x[:, cols.index(f"{c}_Fy")]
+        cop = x[:, [cols.index(f"{c}_COP{a}") for a in "xyz"]]
+        on = fy > STANCE_N
+        assert np.isnan(cop[~on]).all() and np.isfinite(cop[on]).all()
+        np.testing.assert_allclose(cop[on, 1], GROUND, atol=1e-9)
     assert np.allclose(x[:, 0], s.time, atol=1e-6)
     assert csv_path.with_suffix(".png").stat().st_size > 5000
 
