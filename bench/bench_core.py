@@ -71,6 +71,39 @@ print(json.dumps(res))
     return {"first": first, "cached": cached}
 
 
+def random_states(m, k, batch):
+    """Seeded random (q, q̇, q̈, w) of ``batch`` samples and the τ of inverse dynamics with them."""
+    n, nc = m.nq, m.n_contacts
+    rng = np.random.default_rng(0)
+    q = rng.uniform(-0.5, 0.5, (batch, n))
+    qd = rng.uniform(-1, 1, (batch, n))
+    qdd = rng.uniform(-2, 2, (batch, n))
+    w = rng.normal(0, 50, (batch, nc, 6))
+    return q, qd, qdd, w, k.inverse_dynamics(q, qd, qdd, w, m.parameters())
+
+
+def pinocchio_peer(pin, m, p, batch):
+    """Pinocchio on the model's exported URDF (same dynamics; checked to 1e-9 in
+    tests/test_pinocchio.py): (model, data, zero external forces, ``loop``), where ``loop(f)`` is a
+    callable that runs ``f(b)`` for the first min(batch, 512) samples (``loop.samples``). Pinocchio
+    may order the coordinates differently; random states cost the same either way."""
+    pm = pin.buildModelFromXML(m.to_urdf(p))
+    pm.gravity.linear = np.array(m.gravity)
+    data = pm.createData()
+    fext = pin.StdVec_Force()
+    for _ in range(pm.njoints):
+        fext.append(pin.Force.Zero())
+    ns = min(batch, 512)
+
+    def loop(f):
+        def g():
+            for b in range(ns):
+                f(b)
+        return g
+    loop.samples = ns
+    return pm, data, fext, loop
+
+
 def run(models, batch, skip_compile):
     import numba
     import pinocchio as pin
@@ -84,30 +117,12 @@ def run(models, batch, skip_compile):
         k = symgait.kernels(m)
         man = k.manifest
         p = m.parameters()
-        n, nc = m.nq, m.n_contacts
-        rng = np.random.default_rng(0)
-        q = rng.uniform(-0.5, 0.5, (batch, n))
-        qd = rng.uniform(-1, 1, (batch, n))
-        qdd = rng.uniform(-2, 2, (batch, n))
-        w = rng.normal(0, 50, (batch, nc, 6))
-        tau = k.inverse_dynamics(q, qd, qdd, w, p)
+        n = m.nq
+        q, qd, qdd, w, tau = random_states(m, k, batch)
         k.forward_dynamics(q, qd, tau, w, p)
         k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
-        # Pinocchio on the exported URDF (same dynamics; checked to 1e-9 in tests/test_pinocchio.py)
-        pm = pin.buildModelFromXML(m.to_urdf(p))
-        pm.gravity.linear = np.array(m.gravity)
-        data = pm.createData()
-        # (Pinocchio may order the coordinates differently; random states cost the same either way)
-        fext = pin.StdVec_Force()
-        for _ in range(pm.njoints):
-            fext.append(pin.Force.Zero())
-        ns = min(batch, 512)
-
-        def pin_loop(f):
-            def g():
-                for b in range(ns):
-                    f(b)
-            return g
+        pm, data, fext, pin_loop = pinocchio_peer(pin, m, p, batch)
+        ns = pin_loop.samples
         t_overhead = median_time(pin_loop(lambda b: pin.neutral(pm))) / ns
         t_rnea = median_time(pin_loop(lambda b: pin.rnea(pm, data, q[b], qd[b], qdd[b], fext))) / ns
         t_aba = median_time(pin_loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))) / ns
@@ -177,13 +192,7 @@ def breakdown(models, batch):
         m = symgait.load_model(name)
         k = symgait.kernels(m)
         p = m.parameters()
-        n, nc = m.nq, m.n_contacts
-        rng = np.random.default_rng(0)
-        q = rng.uniform(-0.5, 0.5, (batch, n))
-        qd = rng.uniform(-1, 1, (batch, n))
-        qdd = rng.uniform(-2, 2, (batch, n))
-        w = rng.normal(0, 50, (batch, nc, 6))
-        tau = k.inverse_dynamics(q, qd, qdd, w, p)
+        q, qd, qdd, w, tau = random_states(m, k, batch)
         k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
         k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False)
         t_fd = median_time(lambda: k.forward_dynamics(q, qd, tau, w, p)) / batch
@@ -191,19 +200,8 @@ def breakdown(models, batch):
                             repeat=5) / batch
         t_dfd = median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
                             repeat=5) / batch
-        pm = pin.buildModelFromXML(m.to_urdf(p))
-        pm.gravity.linear = np.array(m.gravity)
-        data = pm.createData()
-        fext = pin.StdVec_Force()
-        for _ in range(pm.njoints):
-            fext.append(pin.Force.Zero())
-        ns = min(batch, 512)
-
-        def loop(f):
-            def g():
-                for b in range(ns):
-                    f(b)
-            return g
+        pm, data, fext, loop = pinocchio_peer(pin, m, p, batch)
+        ns = loop.samples
         p_aba = median_time(loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))) / ns
         p_drnea = median_time(loop(lambda b: pin.computeRNEADerivatives(pm, data, q[b], qd[b], qdd[b], fext)),
                               repeat=5) / ns

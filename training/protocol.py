@@ -98,12 +98,8 @@ def _subject_activity(items) -> Dict[str, str]:
 
 
 def _val_subjects(candidates: Seq[str], fraction: float, seed: int) -> List[str]:
-    subs = sorted(candidates)
-    if len(subs) < 2 or fraction <= 0:
-        return []
-    n = min(len(subs) - 1, max(1, int(round(fraction * len(subs)))))
-    rng = np.random.default_rng(seed)
-    return sorted(subs[i] for i in rng.permutation(len(subs))[:n])
+    from .data import subject_split
+    return sorted(subject_split(candidates, fraction, seed)) if fraction > 0 else []
 
 
 def kfold_splits(items, k: int, *, val_fraction: float = 0.2, seed: int = 0) -> List[dict]:
@@ -199,8 +195,9 @@ def _run(job: dict) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     key = run_key(job)
     done = out / "run.json"
-    if done.exists() and (out / "best.pt").exists() and json.loads(done.read_text()).get("key") == key:
-        seconds = json.loads(done.read_text()).get("seconds")     # the same run, finished before
+    record = json.loads(done.read_text()) if done.exists() else {}
+    if record.get("key") == key and (out / "best.pt").exists():
+        seconds = record.get("seconds")     # the same run, finished before
         bundle = load(out / "best.pt")
     else:
         t0 = time.perf_counter()
@@ -363,7 +360,7 @@ def _table(scores, floor) -> str:
     return "\n".join(lines)
 
 
-def _plots(out: Path, model, results, variants) -> List[str]:
+def _plots(out: Path, results, variants) -> List[str]:
     from .plots import plot_grf
     names = []
     for act in ACTIVITIES:
@@ -393,7 +390,7 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
     scores = score(model, results)
     tested = sorted({e["row"]["subject"] for es in results.values() for e in es})
     floor = floors(kern, items, tested)
-    plots = _plots(out, model, results, variants)
+    plots = _plots(out, results, variants)
     md = [f"# {title}", "", intro, "", _table(scores, floor), ""] + [f"![{p}]({p})" for p in plots] + \
          ["", "Splits (test / validation subjects):", ""] + \
          [f"* {s['name']}: test {', '.join(s['test'])}; validation {', '.join(s['val']) or '–'}" for s in splits]
