@@ -97,6 +97,11 @@ class ModelSpec:
                 out[f.coordinate] = f.index
         return out
 
+    def coordinate_translates(self) -> list[bool]:
+        """Per coordinate (in coordinate order): True where its joint motion is a translation."""
+        fr = self.coordinate_frames()
+        return [bool(self.frames[i].motion.translates) for i in fr]
+
     def coordinate_parents(self) -> list[int]:
         """For each coordinate, the coordinate of the nearest moving ancestor frame (-1: none).
 
