@@ -63,7 +63,8 @@ def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = Tru
     from .evaluate import REAL_RATE
     d = load_dataset(dataset_dir_for(p, log=log), model=model, rate=REAL_RATE,
                      test_subjects=None if hold_out_test else (), val_fraction=cfg.data.val_fraction,
-                     seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log)
+                     seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log,
+                     train_kinematics=cfg.data.kinematics)
     if not d["train"] or (hold_out_test and not d["test"]):
         raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
     return d

@@ -15,6 +15,8 @@ from typing import Any, Dict, Iterable, Optional
 
 import yaml
 
+from .data import KINEMATICS
+
 __all__ = ["Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
            "load_config", "builtin_configs", "VARIANTS", "CONFIG_DIR"]
 
@@ -40,6 +42,9 @@ class DataConfig:
     seed: int = 0
     labelled_fraction: float = 0.5  # share of each batch drawn from labelled windows (<0: uniform)
     mirror: bool = True         # add the sagittal mirror image of every training window (symgait.data.augment)
+    # dataset: "consistent" trains on the training subjects' motion changed within the marker error
+    # to agree with their plates (symgait.data.residual_reduction); validation and test stay measured
+    kinematics: str = "measured"
 
 
 @dataclass
@@ -107,7 +112,8 @@ class Config:
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         choices = {"loss.metric": ("kinetic", "euclidean"), "loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
-                   "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto")}
+                   "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto"),
+                   "data.kinematics": KINEMATICS}
         for key, ok in choices.items():
             sec, name = key.split(".")
             v = getattr(getattr(self, sec), name)

@@ -59,6 +59,7 @@ from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
            "synthetic_set", "dataset_dir_for", "dataset_sequences", "dataset_refusals", "split_role",
+           "changed_motion", "KINEMATICS",
            "DEFAULT_TEST", "G"]
 
 G = 9.80665
@@ -268,13 +269,21 @@ def dataset_refusals(out_dir) -> List[dict]:
             if r["status"] != "usable"]
 
 
+KINEMATICS = ("measured", "consistent")
+
+
 def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern=None,
-                      motion_only: bool = True) -> List[tuple]:
+                      motion_only: bool = True, kinematics: str = "measured") -> List[tuple]:
     """Every usable sequence of a dataset built by ``python -m training dataset``:
     ``[(index row, Sequence)]``, resampled to ``rate`` Hz when given; motion-only rows (role
     other than "labelled") come without labels (:func:`without_labels`), or are left out with
-    ``motion_only=False``.  ``model`` (a name or model), when given, must be the dataset's."""
+    ``motion_only=False``.  ``model`` (a name or model), when given, must be the dataset's.
+    ``kinematics="consistent"``: a measured trial's motion changed within the marker error to
+    agree with its plates (``*.consistent.npz``, :mod:`symgait.data.residual_reduction`) where the
+    build wrote one, else the measured motion."""
     import symgait
+    if kinematics not in KINEMATICS:
+        raise ValueError(f"kinematics must be one of {KINEMATICS}, got {kinematics!r}")
     d = Path(out_dir)
     idx = _index(d)
     name = getattr(model, "name", model)
@@ -285,15 +294,27 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
     for r in idx["rows"]:
         if r["status"] != "usable" or (r.get("role") != "labelled" and not motion_only):
             continue
-        seq = Sequence.load(d / r["file"])
+        f = r.get("file_consistent") if kinematics == "consistent" else None
+        seq = Sequence.load(d / (f or r["file"]))
         if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
             if kern is None:
                 kern = symgait.kernels(seq.model)
             seq = resample(seq, rate, kern=kern)
         if r.get("role") != "labelled":
             seq = without_labels(seq)
-        out.append((r, seq))
+        out.append((dict(r, dataset=str(d)), seq))
     return out
+
+
+def changed_motion(row: dict, seq: Sequence, kern=None) -> Sequence:
+    """The motion changed within the marker error (``*.consistent.npz``) of a dataset row that
+    has one (rows of :func:`dataset_sequences`), at ``seq``'s frame rate; else ``seq``."""
+    if not row.get("file_consistent") or "dataset" not in row:
+        return seq
+    c = Sequence.load(Path(row["dataset"]) / row["file_consistent"])
+    if abs(c.rate - seq.rate) > 1e-6 * seq.rate:
+        c = resample(c, seq.rate, kern=kern)
+    return c
 
 
 def split_role(row: dict, test: set, val: set) -> Optional[str]:
@@ -310,7 +331,8 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
                  test_fraction: float = 0.2, val_fraction: float = 0.2, seed: int = 0,
                  rate: Optional[float] = None,
                  include_motion_only: bool = False,
-                 motion_only: bool = True, log: Callable = print, kern=None) -> Dict[str, object]:
+                 motion_only: bool = True, log: Callable = print, kern=None,
+                 train_kinematics: str = "measured") -> Dict[str, object]:
     """A dataset built by ``python -m training dataset`` (:mod:`training.dataset`), split by
     subject: ``dict(train, val, test, motion_only, info, skipped, subjects)`` like :func:`load_real`
     (``val``: a ``val_fraction`` of the remaining labelled subjects, for best.pt and early stopping).
@@ -318,11 +340,16 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     ``test_subjects``: subject ids held out (default :func:`subject_split` of the labelled
     subjects); a subject's every sequence goes to one side only.  ``info`` rows carry the
     index's fields (subject, activity, speed, source, fitted parameters ...).  ``model`` (a name or
-    model), when given, must be the dataset's."""
+    model), when given, must be the dataset's.  ``train_kinematics="consistent"``: the training
+    subjects' measured trials come with their motion changed to agree with their plates
+    (:func:`dataset_sequences`); validation and test trials keep the measured motion, as a user's
+    trial without plates has it."""
     from .dataset import activity_class
     d = Path(out_dir)
     items = dataset_sequences(d, model=model, rate=rate, kern=kern,
                               motion_only=motion_only)
+    if train_kinematics not in KINEMATICS:
+        raise ValueError(f"train_kinematics must be one of {KINEMATICS}, got {train_kinematics!r}")
     lab_subjects = [r["subject"] for r, _ in items if r.get("role") == "labelled"]
     test = set(test_subjects) if test_subjects is not None else subject_split(lab_subjects,
                                                                               test_fraction, seed)
@@ -334,6 +361,8 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
         role = split_role(r, test, val)
         if role is None:
             continue            # never train on a test or validation subject's motion either
+        if role == "train" and train_kinematics == "consistent":
+            seq = changed_motion(r, seq, kern)
         out[role].append(seq)
         out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3),
                                 activity_class=activity_class(r.get("activity", ""))))

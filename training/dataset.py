@@ -17,11 +17,16 @@ Steps:
    force exceeds :data:`MAX_RESIDUAL_FORCE`, or whose centres of pressure lie farther than
    :data:`MAX_COP_DISTANCE` from the loaded foot, is refused instead); the sequences are stored with
    the fitted parameters (contact wrenches moved to the new contact origins, generalized forces
-   recomputed).
-4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.data.dataset.Sequence`),
+   recomputed).  Then each measured trial's coordinates are changed within the marker error so
+   that its motion and its plates agree (:func:`symgait.data.residual_reduction.reduce_residual`,
+   cached): the result is stored beside the measured motion, never in its place.
+4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.data.dataset.Sequence`; the measured
+   motion with the fitted parameters), ``<trial>.consistent.npz`` beside it for a measured trial
+   (the residual-reduced motion, its wrenches and generalized forces),
    ``OUT/index.json`` (one row per trial: the fields of ``symgait id``'s JSON,
    :data:`symgait.data.pipeline.SUMMARY_FIELDS`, plus subject, activity, speed, mass, height,
-   source, convention, residual before/after the fit, fitted parameters, or the refusal),
+   source, convention, residual before / after the parameter fit / after the kinematic change,
+   fitted parameters, the kinematic change, or the refusal),
    ``OUT/report.md`` and ``OUT/report.json``.
 
 :func:`training.data.load_dataset` reads ``OUT`` and splits by subject.
@@ -44,7 +49,7 @@ __all__ = ["discover", "build", "add_cli", "plate_mass", "activity_class", "docs
            "stance_cop_distance"]
 
 INDEX = "index.json"
-CACHE_VERSION = 2          # bump when the processing changes what a cached trial holds
+CACHE_VERSION = 3          # bump when the processing changes what a cached trial holds
 _MODEL = "gait3d"
 _HEIGHT_ASSUMED = 1.75
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
@@ -309,6 +314,9 @@ def _process(args) -> dict:
             tr.sequence = _with_plate_mass(model, kern, tr.sequence)
             tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {_MASS_FROM_PLATES}")
         tr.sequence.save(Path(cache_dir) / f"{key}.npz")
+        if tr.ik is not None:   # the fit's markers, to measure a later change of the motion against
+            np.savez_compressed(Path(cache_dir) / f"{key}.markers.npz", A=tr.ik.targets.A,
+                                positions=tr.ik.targets.positions, time=tr.ik.time, p=tr.ik.p)
         out.update(status="usable", summary=trial_summary(kern, tr), notes=list(tr.notes),
                    label_kind=tr.sequence.label_kind)
     except Exception as e:  # noqa: BLE001 — a refusal with the reason, the build goes on
@@ -385,12 +393,53 @@ def _fit_subject(kern, seqs, mass, cache_dir, keys):
     return res, False
 
 
+def _reduce_kinematics(kern, s, cache_dir, key):
+    """The residual-reduced motion of measured sequence ``s`` (cached by ``key``, the trial's key,
+    and ``s``'s parameters): ``(dict(q, qd, qdd, w), summary dict)``."""
+    from symgait.data import residual_reduction as rr
+    blob = json.dumps(dict(key=key, p=np.asarray(s.p, float).round(12).tolist(), frames=len(s),
+                           v=[rr.TRANSLATION_SCALE, float(rr.ROTATION_SCALE), rr.WEIGHT,
+                              rr.MAX_POINT_RMS]), sort_keys=True)
+    ckey = hashlib.sha256(("kin" + blob).encode()).hexdigest()[:24]
+    npz, js = Path(cache_dir) / f"kin-{ckey}.npz", Path(cache_dir) / f"kin-{ckey}.json"
+    if npz.exists() and js.exists():
+        with np.load(npz) as z:
+            return {k: z[k] for k in ("q", "qd", "qdd", "w")}, dict(json.loads(js.read_text()), cached=True)
+    fit = rr.reduce_residual(kern, s.q, s.qd, s.qdd, s.w, s.p, s.rate, s.mass)
+    summary = dict(point_rms_mm=round(fit.point_rms_mm, 2), point_max_mm=round(fit.point_max_mm, 2),
+                   max_translation_mm=round(fit.max_translation_mm, 2),
+                   max_rotation_deg=round(fit.max_rotation_deg, 3), weight=fit.weight,
+                   iterations=fit.iterations, seconds=round(fit.seconds, 2))
+    tmp = npz.with_name(npz.name + ".tmp.npz")
+    np.savez(tmp, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w)
+    os.replace(tmp, npz)
+    js.write_text(json.dumps(summary))
+    return dict(q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w), dict(summary, cached=False)
+
+
+def _marker_rms_change(kern, path, s, c) -> dict:
+    """The trial's marker RMS (mm, mean over frames) with the measured motion ``s`` (low-passed)
+    and the changed one ``c``, at the IK's parameters; empty without markers (``.mot`` input)."""
+    from symgait.data.ik import marker_rms
+    if not Path(path).exists():
+        return {}
+    with np.load(path) as z:
+        A, Y, t, p = z["A"], z["positions"], z["time"], z["p"]
+    i = np.searchsorted(t, s.time - 1e-9)
+    i = np.clip(i, 0, t.size - 1)
+    if not np.allclose(t[i], s.time, atol=1e-6):
+        return {}
+    return dict(marker_rms_mm=round(1000 * marker_rms(kern, A, Y[i], s.q, p), 2),
+                marker_rms_mm_consistent=round(1000 * marker_rms(kern, A, Y[i], c.q, p), 2))
+
+
 def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] = None,
-          max_frames: Optional[int] = None, fit: bool = True, progress: bool = True,
-          log=print) -> dict:
+          max_frames: Optional[int] = None, fit: bool = True, kinematics: bool = True,
+          progress: bool = True, log=print) -> dict:
     """Build the dataset (module docstring).  ``trials``: only these names (tests);
-    ``max_frames``: cut each processed sequence to its first frames (tests).  Returns the
-    report dict (also written to ``OUT/report.json``)."""
+    ``max_frames``: cut each processed sequence to its first frames (tests); ``fit``: the
+    per-subject parameter fit; ``kinematics``: the residual-reduced motion of each measured
+    trial.  Returns the report dict (also written to ``OUT/report.json``)."""
     import dataclasses
     import symgait
     from symgait.data.dataset import Sequence
@@ -520,6 +569,22 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
         rel = Path("sequences") / re.sub(r"[^A-Za-z0-9_.-]+", "_", row["subject"]) / f"{name}.npz"
         s.save(out / rel)
         row["file"] = str(rel)
+        if not (kinematics and s.label_kind == "measured"):
+            continue
+        # the motion changed within the marker error to agree with the plates, stored beside it
+        try:
+            k, summ = _reduce_kinematics(kern, s, cache, key + str(max_frames))
+        except Exception as e:  # noqa: BLE001 — reported; the measured motion stays usable
+            row["kinematics_error"] = f"{type(e).__name__}: {e}"
+            continue
+        tau = kern.inverse_dynamics(k["q"], k["qd"], k["qdd"], k["w"], s.p)
+        c = dataclasses.replace(s, q=k["q"], qd=k["qd"], qdd=k["qdd"], w=k["w"], tau=tau)
+        fc, mc = residual_rms(kern.root_residual(c.q, c.qd, c.qdd, c.w, c.p), c.mass)
+        summ = dict(summ, **_marker_rms_change(kern, cache / f"{key}.markers.npz", s, c))
+        relc = rel.with_name(f"{name}.consistent.npz")
+        c.save(out / relc)
+        row.update(file_consistent=str(relc), residual_force_rms_per_kg_consistent=round(fc, 4),
+                   residual_moment_rms_per_kg_consistent=round(mc, 4), kinematic_change=summ)
     report = dict(model=_MODEL, parameter_names=list(model.parameter_names), data=str(data_dir),
                   jobs=jobs,
                   seconds=round(time.perf_counter() - t_start, 1), rows=rows,
@@ -543,32 +608,62 @@ def _fmt(v, f="{:.2f}"):
     return "–" if v is None else f.format(v)
 
 
+def _chain(r, key):
+    """``before → parameters → kinematics`` for the residual ``key`` of row ``r``."""
+    return " → ".join(_fmt(r.get(k)) for k in (key, key + "_fitted", key + "_consistent"))
+
+
+def _median(rows, key):
+    v = [r[key] for r in rows if r.get(key) is not None]
+    return float(np.median(v)) if v else None
+
+
+def _change(rows) -> str:
+    """``point RMS | marker RMS measured → changed`` medians (mm) over ``rows``."""
+    kc = [r["kinematic_change"] for r in rows if r.get("kinematic_change")]
+    pts = _median(kc, "point_rms_mm")
+    mk = [k for k in kc if "marker_rms_mm" in k]
+    markers = (f"{_fmt(_median(mk, 'marker_rms_mm'), '{:.1f}')} → "
+               f"{_fmt(_median(mk, 'marker_rms_mm_consistent'), '{:.1f}')}") if mk else "–"
+    return f"{_fmt(pts, '{:.1f}')} | {markers}"
+
+
 def report_markdown(report: dict) -> str:
-    """The report as Markdown: usable trials (with the residuals before/after the fit), refused
-    trials with the reason, and the median residual force per source."""
+    """The report as Markdown: usable trials (with the residuals before the fits, after the
+    parameter fit and after the kinematic change), refused trials with the reason, and the median
+    residual force per source."""
     rows = report["rows"]
     out = [f"# Dataset report ({report['model']})", "",
            f"{report['usable']} usable and {report['refused']} refused trials, built in "
            f"{report['seconds']:.0f} s.  Residuals: RMS over frames of the root residual's force "
-           "(N/kg) and moment (N·m/kg) norms, before → after the per-subject consistency fit.", "",
+           "(N/kg) and moment (N·m/kg) norms: measured → after the per-subject parameter fit → after "
+           "the kinematic change within the marker error (`*.consistent.npz`); the change as the RMS "
+           "displacement of the model's points and the marker RMS (mm, mean over frames) of the "
+           "low-passed measured motion → the changed one.", "",
            "| trial | subject | activity | convention | IK RMS (mm) | worst marker | frames | plates | "
-           "force res. | moment res. |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "force res. | moment res. | change (mm) | markers (mm) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["status"] != "usable":
             continue
-        f = f"{_fmt(r['residual_force_rms_per_kg'])} → {_fmt(r.get('residual_force_rms_per_kg_fitted'))}"
-        m = f"{_fmt(r['residual_moment_rms_per_kg'])} → {_fmt(r.get('residual_moment_rms_per_kg_fitted'))}"
+        kc = r.get("kinematic_change") or {}
+        mk = (f"{_fmt(kc['marker_rms_mm'], '{:.1f}')} → {_fmt(kc['marker_rms_mm_consistent'], '{:.1f}')}"
+              if "marker_rms_mm" in kc else "–")
         out.append(f"| {r['name']} | {r['subject']} | {r['activity']} | {r['convention']} | "
                    f"{_fmt(r['ik_rms_mm'], '{:.1f}')} | {r['ik_worst_marker'] or '–'} | {r['frames']} | "
-                   f"{r['plates_used']} | {f} | {m} |")
+                   f"{r['plates_used']} | {_chain(r, 'residual_force_rms_per_kg')} | "
+                   f"{_chain(r, 'residual_moment_rms_per_kg')} | {_fmt(kc.get('point_rms_mm'), '{:.1f}')} | "
+                   f"{mk} |")
     out += ["", "## Median residual force per source (N/kg, labelled trials)", "",
-            "| source | trials | before | after the fit |", "|---|---|---|---|"]
+            "| source | trials | measured | parameters | kinematics | change (mm) | markers (mm) |",
+            "|---|---|---|---|---|---|---|"]
     lab = [r for r in rows if r["status"] == "usable" and r.get("role") == "labelled"]
     for s in sorted({r["source"] for r in lab}):
         rr = [r for r in lab if r["source"] == s]
-        b = np.median([r["residual_force_rms_per_kg"] for r in rr])
-        a = [r["residual_force_rms_per_kg_fitted"] for r in rr if "residual_force_rms_per_kg_fitted" in r]
-        out.append(f"| {s} | {len(rr)} | {b:.2f} | {_fmt(np.median(a) if a else None)} |")
+        out.append(f"| {s} | {len(rr)} | {_fmt(_median(rr, 'residual_force_rms_per_kg'))} | "
+                   f"{_fmt(_median(rr, 'residual_force_rms_per_kg_fitted'))} | "
+                   f"{_fmt(_median(rr, 'residual_force_rms_per_kg_consistent'))} | "
+                   f"{_change(rr)} |")
     out += ["", "## Refused", "", "| trial | source | reason |", "|---|---|---|"]
     for r in rows:
         if r["status"] == "refused":
@@ -581,31 +676,37 @@ DOCS_SECTION = "## Dataset build and consistency fit"
 
 def docs_section(report: dict, note: str = "") -> str:
     """The ``docs/data.md`` section: per source, trials usable / refused, median residual force
-    and moment before / after the per-subject fit, and the build time."""
+    and moment measured / after the per-subject parameter fit / after the kinematic change, the
+    change itself, and the build time."""
     rows = report["rows"]
     out = [DOCS_SECTION, "",
            "Tables written by `python -m training dataset ... --docs docs/data.md`.  Per source: usable and "
            "refused trials; over the labelled trials the median root-residual force (N/kg) and moment "
-           "(N·m/kg) RMS before → after the per-subject consistency fit "
+           "(N·m/kg) RMS as measured → after the per-subject parameter fit "
            "(`symgait.data.consistency`: segment masses ×[0.75, 1.25] with the total fixed, lengths "
-           "×[0.95, 1.05], bounded Gauss-Newton on the generated root-residual VJP).", ""]
+           "×[0.95, 1.05], bounded Gauss-Newton on the generated root-residual VJP) → after the "
+           "kinematic change within the marker error (`symgait.data.residual_reduction`: per-frame "
+           "coordinate corrections, Gauss-Newton on the root-residual VJP, prior 1 cm / 2°, the model's "
+           "points moved by at most 1 cm RMS); the change as the median RMS displacement of the model's "
+           "points, and the median marker RMS (mean over frames) of the low-passed measured motion → "
+           "the changed one.", ""]
     if note:
         out += [note, ""]
-    out += ["| source | usable | refused | labelled | force before → after | moment before → after | fit (s/subject) |",
-            "|---|---|---|---|---|---|---|"]
+    out += ["| source | usable | refused | labelled | force | moment | change (mm) | markers (mm) | "
+            "fit (s/subject) |", "|---|---|---|---|---|---|---|---|---|"]
     for src in sorted({r["source"] for r in rows}):
         rr = [r for r in rows if r["source"] == src]
-        lab = [r for r in rr if r.get("role") == "labelled" and "residual_force_rms_per_kg_fitted" in r]
-        def med(k):
-            return np.median([r[k] for r in lab]) if lab else None
+        lab = [r for r in rr if r.get("role") == "labelled" and r["status"] == "usable"]
         fs = [r["fit_seconds"] for r in lab if "fit_seconds" in r]
+        med_f = " → ".join(_fmt(_median(lab, "residual_force_rms_per_kg" + k)) for k in ("", "_fitted", "_consistent"))
+        med_m = " → ".join(_fmt(_median(lab, "residual_moment_rms_per_kg" + k)) for k in ("", "_fitted", "_consistent"))
         out.append(f"| {src} | {sum(r['status'] == 'usable' for r in rr)} | "
                    f"{sum(r['status'] == 'refused' for r in rr)} | {len(lab)} | "
-                   f"{_fmt(med('residual_force_rms_per_kg'))} → {_fmt(med('residual_force_rms_per_kg_fitted'))} | "
-                   f"{_fmt(med('residual_moment_rms_per_kg'))} → {_fmt(med('residual_moment_rms_per_kg_fitted'))} | "
+                   f"{med_f if lab else '–'} | {med_m if lab else '–'} | "
+                   f"{_change(lab) if lab else '– | –'} | "
                    f"{_fmt(np.median(fs) if fs else None, '{:.1f}')} |")
-    out += ["", "Physics floor per activity (docs/data.md, \"Physics floor\"): the residual force before "
-            "the fit of every labelled trial, median (min–max) in N/kg:", ""]
+    out += ["", "Physics floor per activity (docs/data.md, \"Physics floor\"): the residual force of "
+            "every labelled trial as measured, median (min–max) in N/kg:", ""]
     for act in ("walking", "running"):
         v = [r["residual_force_rms_per_kg"] for r in rows if r["status"] == "usable"
              and r.get("role") == "labelled" and activity_class(r["activity"]) == act]
@@ -624,7 +725,9 @@ def add_cli(subparsers):
     p.add_argument("--out", required=True, help="output folder (sequences/, index.json, report.md, cache/)")
     p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     p.add_argument("--trials", nargs="*", help="only these trial names")
-    p.add_argument("--no-fit", action="store_true", help="skip the per-subject consistency fit")
+    p.add_argument("--no-fit", action="store_true", help="skip the per-subject parameter fit")
+    p.add_argument("--no-kinematics", action="store_true", help="skip the kinematic change within the "
+                   "marker error (no *.consistent.npz)")
     p.add_argument("--docs", help="Markdown file whose section '" + DOCS_SECTION[3:] + "' is "
                    "(re)written from the report, e.g. docs/data.md")
     p.set_defaults(fn=_cmd)
@@ -636,7 +739,8 @@ def _cmd(a) -> int:
     data = Path(a.data) if a.data else default_data_dir()
     if not data.is_dir():
         raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
-    rep = build(data, a.out, jobs=a.jobs, trials=a.trials or None, fit=not a.no_fit)
+    rep = build(data, a.out, jobs=a.jobs, trials=a.trials or None, fit=not a.no_fit,
+                kinematics=not a.no_kinematics)
     if a.docs:
         from symgait.data.references import write_sections
         write_sections(a.docs, {DOCS_SECTION: docs_section(rep)})

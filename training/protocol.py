@@ -127,8 +127,8 @@ def lab_splits(items, train_labs: Seq[str] = TRAIN_LABS, *, val_fraction: float 
     return [dict(name="unseen_lab", test=test, val=_val_subjects(rest, val_fraction, seed + 1))]
 
 
-def _assign(items, split: dict):
-    from .data import split_role, without_labels
+def _assign(items, split: dict, kinematics: str = "measured"):
+    from .data import changed_motion, split_role, without_labels
     test, val = set(split["test"]), set(split["val"])
     unlabel = set(split.get("unlabel", ()))
     out = dict(train=[], val=[], test=[], test_rows=[])
@@ -136,6 +136,8 @@ def _assign(items, split: dict):
         role = split_role(r, test, val)
         if role is None:
             continue
+        if role == "train" and kinematics == "consistent":
+            seq = changed_motion(r, seq)
         if role == "train" and r["subject"] in unlabel:
             seq = without_labels(seq)
         if role == "motion_only":
@@ -222,7 +224,7 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
     """Train every variant on every split (``jobs`` processes); returns {variant: [dict(split,
     seq, row, pred)] over all test sequences of all splits} and writes the runs under
     ``out/runs``."""
-    parts = {s["name"]: _assign(items, s) for s in splits}
+    parts = {s["name"]: _assign(items, s, cfg.data.kinematics) for s in splits}
     todo = []
     for s in splits:
         p = parts[s["name"]]

@@ -41,7 +41,8 @@ from .markersets import ResolvedTargets
 from .runs import longest_true_run
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "fill_gaps_pchip", "valid_range", "scale_from_joint_centres", "root_coordinates",
-           "single_thread", "SEGMENT_PAIRS", "stick_figure", "choose_markerset", "DEFAULT_MAX_RMS"]
+           "single_thread", "SEGMENT_PAIRS", "stick_figure", "choose_markerset", "DEFAULT_MAX_RMS",
+           "marker_rms"]
 
 
 # Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
@@ -123,6 +124,19 @@ class IKResult:
                 f"{1000 * np.nanmean(self.rms):.1f} mm mean / {1000 * np.nanmax(self.rms):.1f} mm worst "
                 f"frame; largest per-target RMS: "
                 + ", ".join(f"{n} {1000 * v:.1f} mm" for n, v in worst))
+
+
+def marker_rms(kern, A, positions, q, p) -> float:
+    """Mean over frames of the per-frame RMS distance (m) between the markers ``positions``
+    (T, m, 3; NaN where missing) and the model's markers ``A @ points(q, p)`` (``A`` the rows of
+    :class:`~symgait.data.markersets.ResolvedTargets`): the figure :meth:`IKResult.summary`
+    reports, for any ``q`` (T, nq)."""
+    q = np.ascontiguousarray(q, dtype=float)
+    P = kern.points(q, np.ascontiguousarray(np.broadcast_to(np.asarray(p, float), (q.shape[0], len(p)))))
+    err = np.linalg.norm(np.einsum("mk,tkx->tmx", np.asarray(A, float), P) - positions, axis=-1)
+    with np.errstate(invalid="ignore"):
+        rms = np.sqrt(np.nanmean(err ** 2, axis=1))
+    return float(np.nanmean(rms))
 
 
 class _Problem:
