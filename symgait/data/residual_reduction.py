@@ -39,8 +39,8 @@ __all__ = ["KinematicFit", "ResidualProblem", "reduce_residual", "difference_ope
 TRANSLATION_SCALE = 0.01          # m
 ROTATION_SCALE = np.radians(2.0)  # rad
 WEIGHT = 1.0
-# m: the default bound on the RMS displacement of the model's points, the marker RMS that OpenSim's
-# best practices call good (Hicks et al. 2015: RMS under 1 cm)
+# m: the default bound on the RMS displacement of the model's points, of the order of the marker RMS
+# of an inverse-kinematics fit (8-13 mm on the Hamner and Schreiber trials, docs/data.md)
 MAX_POINT_RMS = 0.01
 
 
