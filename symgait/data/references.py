@@ -285,7 +285,10 @@ inverse dynamics of the shipped coordinates (table, last column; `content_above`
 reference was computed from accelerations or loads that the shipped files do not hold (the Moco
 solution's own speeds and accelerations, for instance, which `*_mocoKinematics.sto` does not
 store).  Low-passing both at 10 Hz still leaves 13–16 % at the hip and left knee on the exact
-model (subject01), so the difference is not only high-frequency.  The comparison stays a
+model (subject01), so the difference is not only high-frequency; nor is it timing: moving the
+measured forces in time by up to ±6 frames (gait3d, frames 6 to T-6) leaves the hips at 13–22 %
+(subject01, 04, 08; subject08's ankle falls from 26.9 % to 11.4 % at +3 frames, the others'
+rise).  The comparison stays a
 plausibility check (same shapes, peaks within the figures above), not a 10 % test.  The
 kinematic change of the dataset build ("Dataset build and consistency fit") has nothing to do
 here: on the exact model these coordinates already agree with the loads.
