@@ -287,8 +287,8 @@ solution's own speeds and accelerations, for instance, which `*_mocoKinematics.s
 store).  Low-passing both at 10 Hz still leaves 13–16 % at the hip and left knee on the exact
 model (subject01), so the difference is not only high-frequency; nor is it timing: moving the
 measured forces in time by up to ±6 frames (gait3d, frames 6 to T-6) leaves the hips at 13–22 %
-(subject01, 04, 08; subject08's ankle falls from 26.9 % to 11.4 % at +3 frames, the others'
-rise).  The comparison stays a
+(subject01, 04, 08; the best shift differs per subject, +1, −2 and +3 frames; at +3 frames
+subject08's ankle falls from 26.9 % to 11.4 %).  The comparison stays a
 plausibility check (same shapes, peaks within the figures above), not a 10 % test.  The
 kinematic change of the dataset build ("Dataset build and consistency fit") has nothing to do
 here: on the exact model these coordinates already agree with the loads.
