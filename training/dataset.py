@@ -425,12 +425,12 @@ def _marker_rms_change(kern, path, s, c) -> dict:
         return {}
     with np.load(path) as z:
         A, Y, t, p = z["A"], z["positions"], z["time"], z["p"]
-    i = np.searchsorted(t, s.time - 1e-9)
-    i = np.clip(i, 0, t.size - 1)
-    if not np.allclose(t[i], s.time, atol=1e-6):
+    try:
+        before = marker_rms(kern, A, Y, s.q, p, positions_time=t, time=s.time)
+        after = marker_rms(kern, A, Y, c.q, p, positions_time=t, time=c.time)
+    except ValueError:
         return {}
-    return dict(marker_rms_mm=round(1000 * marker_rms(kern, A, Y[i], s.q, p), 2),
-                marker_rms_mm_consistent=round(1000 * marker_rms(kern, A, Y[i], c.q, p), 2))
+    return dict(marker_rms_mm=round(1000 * before, 2), marker_rms_mm_consistent=round(1000 * after, 2))
 
 
 def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] = None,

@@ -12,6 +12,13 @@ are the residuals.  Beside it, ``<out>.json`` (same stem) holds the trial's summ
 plates used, root-residual force and moment RMS per kg) and the processing notes.  Also writes a plot (``--plot``, default ``<out>.png``) and optionally a
 stick figure of the retargeting (``--stick``).
 
+``--reduce-residual`` (measured forces only) first changes the coordinates within the marker error
+so that the motion agrees with the plates (:func:`symgait.data.residual_reduction.reduce_residual`);
+the CSV then holds that motion's moments, ``<out>.coordinates.csv`` its coordinates, and the JSON a
+``residual_reduction`` entry: residual force and moment RMS per kg before and after, the model's
+points' displacement, the largest coordinate changes, and the marker RMS (mm) with the measured
+and the changed motion.
+
 Register with :func:`add_cli` (``symgait.cli`` calls it for the ``symgait`` program).
 """
 from __future__ import annotations
@@ -55,6 +62,9 @@ def add_cli(subparsers):
     p.add_argument("--crop", choices=["auto", "plates", "none"], default="auto",
                    help="with plates: keep only frames where every foot on the ground is on a "
                    "plate (auto: when more than 5 %% of the frames are not)")
+    p.add_argument("--reduce-residual", action="store_true", help="change the coordinates within the "
+                   "marker error so that the motion agrees with the measured forces before the "
+                   "inverse dynamics (needs force plates or --forces)")
     p.add_argument("--generated", help="directory of the model's generated kernels")
     p.set_defaults(fn=run)
     return p
@@ -137,6 +147,44 @@ def motion_argument(a) -> str:
     return given[0]
 
 
+def _reduced(kern, trial, out):
+    """The trial's sequence with its motion changed to agree with its plates, and the JSON entry
+    (module docstring); writes ``<out>.coordinates.csv``."""
+    import dataclasses
+    from ..errors import InputError
+    from .ik import marker_rms
+    from .residual_reduction import reduce_residual
+    seq = trial.sequence
+    if seq.label_kind != "measured":
+        raise InputError("--reduce-residual needs measured forces (C3D plates or --forces); this "
+                         f"trial's contact wrenches are {seq.label_kind}")
+    fit = reduce_residual(kern, seq.q, seq.qd, seq.qdd, seq.w, seq.p, seq.rate, seq.mass)
+    tau = kern.inverse_dynamics(fit.q, fit.qd, fit.qdd, fit.w, seq.p)
+    new = dataclasses.replace(seq, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w, tau=tau)
+    entry = dict(residual_force_rms_per_kg=[round(fit.before[0], 4), round(fit.after[0], 4)],
+                 residual_moment_rms_per_kg=[round(fit.before[1], 4), round(fit.after[1], 4)],
+                 point_rms_mm=round(fit.point_rms_mm, 2), point_max_mm=round(fit.point_max_mm, 2),
+                 max_translation_mm=round(fit.max_translation_mm, 2),
+                 max_rotation_deg=round(fit.max_rotation_deg, 3), weight=fit.weight)
+    ik = trial.ik
+    if ik is not None:
+        mk = [marker_rms(kern, ik.targets.A, ik.targets.positions, x, ik.p, positions_time=ik.time,
+                         time=seq.time) for x in (seq.q, fit.q)]
+        entry["marker_rms_mm"] = [round(1000 * v, 2) for v in mk]
+    path = Path(out).with_suffix(".coordinates.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["time"] + list(seq.coordinates))
+        for t, row in zip(seq.time, fit.q):
+            wr.writerow([f"{t:.6f}"] + [f"{v:.8g}" for v in row])
+    print(f"residual reduced: force {fit.before[0]:.3g} -> {fit.after[0]:.3g} N/kg, moment "
+          f"{fit.before[1]:.3g} -> {fit.after[1]:.3g} N·m/kg; points moved {fit.point_rms_mm:.1f} mm RMS"
+          + (f"; marker RMS {entry['marker_rms_mm'][0]:.1f} -> {entry['marker_rms_mm'][1]:.1f} mm"
+             if "marker_rms_mm" in entry else "") + f"; wrote {path}")
+    return new, entry
+
+
 def run(a) -> int:
     import symgait
     from .ik import stick_figure
@@ -154,6 +202,9 @@ def run(a) -> int:
                           cutoff=a.cutoff, filter_method=a.filter, skeleton=a.skeleton,
                           use_plates=not a.no_plates, crop=a.crop)
     seq = trial.sequence
+    summary = trial_summary(kern, trial)
+    if getattr(a, "reduce_residual", False):
+        seq, summary["residual_reduction"] = _reduced(kern, trial, a.out)
     out = write_csv(a.out, seq.time, seq.coordinates, seq.tau, seq.mass)
     for n in trial.notes:
         print(f"  {n}")
@@ -162,7 +213,7 @@ def run(a) -> int:
     print(f"labels: {seq.label_kind}; residual RMS per kg: " +
           ", ".join(f"{seq.coordinates[i]} {v:.3g}" for i, v in zip(root, rr)))
     print(f"wrote {out} ({len(seq)} frames x {len(seq.coordinates)} coordinates)")
-    js = write_summary(Path(a.out).with_suffix(".json"), trial_summary(kern, trial), trial.notes)
+    js = write_summary(Path(a.out).with_suffix(".json"), summary, trial.notes)
     print(f"wrote {js}")
     plot = a.plot or str(Path(a.out).with_suffix(".png"))
     if plot.lower() != "none":

@@ -126,11 +126,20 @@ class IKResult:
                 + ", ".join(f"{n} {1000 * v:.1f} mm" for n, v in worst))
 
 
-def marker_rms(kern, A, positions, q, p) -> float:
+def marker_rms(kern, A, positions, q, p, *, positions_time=None, time=None) -> float:
     """Mean over frames of the per-frame RMS distance (m) between the markers ``positions``
     (T, m, 3; NaN where missing) and the model's markers ``A @ points(q, p)`` (``A`` the rows of
     :class:`~symgait.data.markersets.ResolvedTargets`): the figure :meth:`IKResult.summary`
-    reports, for any ``q`` (T, nq)."""
+    reports, for any ``q`` (T, nq).  With ``positions_time`` (the markers' times) and ``time``
+    (``q``'s, a subset of them: a low-passed, cropped motion), the markers at ``time`` are used;
+    ``ValueError`` if a time of ``q`` has no marker frame."""
+    positions = np.asarray(positions, float)
+    if time is not None:
+        pt = np.asarray(positions_time, float)
+        i = np.clip(np.searchsorted(pt, np.asarray(time, float) - 1e-9), 0, pt.size - 1)
+        if not np.allclose(pt[i], time, atol=1e-6):
+            raise ValueError("marker_rms: the motion's times are not marker frames")
+        positions = positions[i]
     q = np.ascontiguousarray(q, dtype=float)
     P = kern.points(q, np.ascontiguousarray(np.broadcast_to(np.asarray(p, float), (q.shape[0], len(p)))))
     err = np.linalg.norm(np.einsum("mk,tkx->tmx", np.asarray(A, float), P) - positions, axis=-1)

@@ -86,3 +86,36 @@ def test_id_amc_derived(data, tmp_path):
     for c in ("pelvis_tx", "pelvis_ty", "pelvis_tz", "pelvis_tilt", "pelvis_list", "pelvis_rotation"):
         assert np.abs(col[c]).max() < 1e-6                          # derived: zero by construction
     assert np.abs(col["ankle_angle_r"]).max() > 0.5
+
+
+def test_id_reduce_residual(data, kern, tmp_path):
+    """``--reduce-residual``: the motion changed within the marker error agrees with the plates."""
+    import pytest
+    from symgait.errors import InputError
+    m, _ = kern("gait3d")
+    out = tmp_path / "rr.csv"
+    _run(["--model", "gait3d", str(data(G + "subject01_walk1.trc")),
+          "--forces", str(data(G + "subject01_walk1_grf.mot")), "--mass", "72.6",
+          "--height", "1.803", "--out", str(out), "--plot", "none", "--reduce-residual"])
+    js = json.loads((tmp_path / "rr.json").read_text())
+    rr = js["residual_reduction"]
+    f0, f1 = rr["residual_force_rms_per_kg"]
+    assert abs(f0 - js["residual_force_rms_per_kg"]) < 1e-9 and f1 < 0.5 * f0
+    m0, m1 = rr["marker_rms_mm"]
+    assert m1 < m0 + 2.0 and rr["point_rms_mm"] <= 10.0
+    head, x = _read(out)
+    col = dict(zip(head, x.T))
+    res = np.sqrt(np.mean(col["pelvis_tx"] ** 2 + col["pelvis_ty"] ** 2 + col["pelvis_tz"] ** 2))
+    assert abs(res - f1) < 1e-3 * max(f1, 1.0)                    # the CSV is the changed motion's
+    # the joint moments stay close to OpenSim's (same bounds as for the measured motion, +2 %)
+    ref = read_sto(data(G + "inverse_dynamics.sto"))
+    for c, b in (("ankle_angle_r", 5.0), ("knee_angle_r", 10.0), ("hip_flexion_r", 14.0)):
+        want = ref.column(f"{c}_moment") / 72.6
+        got = np.interp(ref.time, col["time"], col[c])
+        assert 100 * np.sqrt(np.mean((got - want) ** 2)) / np.ptp(want) < b, c
+    hq, q = _read(tmp_path / "rr.coordinates.csv")
+    assert hq == ["time"] + m.coordinates and q.shape == x.shape
+    with pytest.raises(InputError, match="needs measured forces"):
+        _run(["--model", "planar", str(data("cmu/subject08/08_01.amc")), "--mass", "65",
+              "--height", "1.65", "--out", str(tmp_path / "amc.csv"), "--plot", "none",
+              "--reduce-residual"])
