@@ -214,6 +214,10 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
         log(f"  {role:11s} {tr['name']:18s} {len(seq):4d} frames @ {seq.rate:6.1f} Hz "
             f"({dur:5.2f} s) {seq.label_kind:8s} {seq.mass:g} kg {seq.height:g} m"
             + (" [cache]" if cached else f" [{info['seconds']:.1f} s]"))
+    if unchanged:
+        log(f"  data.kinematics=consistent: {len(unchanged)} labelled training trials have no changed "
+            f"motion in {d} (built with --no-kinematics?), their measured motion is used: "
+            + ", ".join(unchanged[:5]) + (" ..." if len(unchanged) > 5 else ""))
     if include_motion_only:
         out["train"] = out["train"] + out["motion_only"]
     out["seconds"] = round(_time.perf_counter() - t_all, 2)
@@ -357,15 +361,23 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     out = dict(train=[], val=[], test=[], motion_only=[], info=[],
                subjects=dict(test=sorted(test), val=sorted(val)),
                skipped=dataset_refusals(d))
+    unchanged = []
     for r, seq in items:
         role = split_role(r, test, val)
         if role is None:
             continue            # never train on a test or validation subject's motion either
-        if role == "train" and train_kinematics == "consistent":
-            seq = changed_motion(r, seq, kern)
+        if role == "train" and train_kinematics == "consistent" and r.get("role") == "labelled":
+            if r.get("file_consistent"):
+                seq = changed_motion(r, seq, kern)
+            else:
+                unchanged.append(r["name"])
         out[role].append(seq)
         out["info"].append(dict(r, role=role, frames=len(seq), rate=round(float(seq.rate), 3),
                                 activity_class=activity_class(r.get("activity", ""))))
+    if unchanged:
+        log(f"  data.kinematics=consistent: {len(unchanged)} labelled training trials have no changed "
+            f"motion in {d} (built with --no-kinematics?), their measured motion is used: "
+            + ", ".join(unchanged[:5]) + (" ..." if len(unchanged) > 5 else ""))
     if include_motion_only:
         out["train"] = out["train"] + out["motion_only"]
     out["subjects"]["train"] = sorted({i["subject"] for i in out["info"] if i["role"] not in ("test", "val")})

@@ -225,6 +225,11 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
     seq, row, pred)] over all test sequences of all splits} and writes the runs under
     ``out/runs``."""
     parts = {s["name"]: _assign(items, s, cfg.data.kinematics) for s in splits}
+    if cfg.data.kinematics == "consistent":
+        n = sum(1 for r, _ in items if r.get("role") == "labelled" and not r.get("file_consistent"))
+        if n:
+            log(f"  data.kinematics=consistent: {n} labelled trials have no changed motion (dataset "
+                "built with --no-kinematics?); where they train, their measured motion is used")
     todo = []
     for s in splits:
         p = parts[s["name"]]
