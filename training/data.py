@@ -214,10 +214,6 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
         log(f"  {role:11s} {tr['name']:18s} {len(seq):4d} frames @ {seq.rate:6.1f} Hz "
             f"({dur:5.2f} s) {seq.label_kind:8s} {seq.mass:g} kg {seq.height:g} m"
             + (" [cache]" if cached else f" [{info['seconds']:.1f} s]"))
-    if unchanged:
-        log(f"  data.kinematics=consistent: {len(unchanged)} labelled training trials have no changed "
-            f"motion in {d} (built with --no-kinematics?), their measured motion is used: "
-            + ", ".join(unchanged[:5]) + (" ..." if len(unchanged) > 5 else ""))
     if include_motion_only:
         out["train"] = out["train"] + out["motion_only"]
     out["seconds"] = round(_time.perf_counter() - t_all, 2)
