@@ -15,9 +15,7 @@ from typing import Any, Dict, Iterable, Optional
 
 import yaml
 
-from .data import KINEMATICS
-
-__all__ = ["Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
+__all__ = ["KINEMATICS", "Config", "DataConfig", "LossConfig", "NetConfig", "TrainConfig", "ConfigError",
            "load_config", "builtin_configs", "VARIANTS", "CONFIG_DIR"]
 
 VARIANTS = ("baseline", "fnet", "finet", "cfinet", "pcnet")
@@ -26,6 +24,10 @@ CONFIG_DIR = importlib.resources.files("training") / "configs"  # built-in confi
 
 class ConfigError(ValueError):
     """A bad configuration key or value (the message names the valid choices)."""
+
+
+# data.kinematics: the motion a dataset's training subjects train on (training.data.load_dataset)
+KINEMATICS = ("measured", "consistent")
 
 
 @dataclass

@@ -56,10 +56,12 @@ import numpy as np
 
 from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
 
+from .config import KINEMATICS
+
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
            "synthetic_set", "dataset_dir_for", "dataset_sequences", "dataset_refusals", "split_role",
-           "changed_motion", "KINEMATICS",
+           "changed_motion",
            "DEFAULT_TEST", "G"]
 
 G = 9.80665
@@ -267,9 +269,6 @@ def dataset_refusals(out_dir) -> List[dict]:
     """The refused trials of a built dataset: ``[dict(name, reason)]``."""
     return [dict(name=r["name"], reason=r["reason"]) for r in _index(Path(out_dir))["rows"]
             if r["status"] != "usable"]
-
-
-KINEMATICS = ("measured", "consistent")
 
 
 def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern=None,

@@ -371,11 +371,8 @@ def _with_plate_mass(model, kern, seq):
 
 def _moved_wrenches(kern, seq, p_new):
     """``seq.w`` (about the contact origins at ``seq.p``) about the origins at ``p_new``."""
-    o0 = kern.contact_points(seq.q, seq.p)
-    o1 = kern.contact_points(seq.q, p_new)
-    w = seq.w.copy()
-    w[..., 3:] = seq.w[..., 3:] - np.cross(o1 - o0, seq.w[..., :3])
-    return w
+    from symgait.data.residual_reduction import world_fixed_wrenches
+    return world_fixed_wrenches(kern, seq.q, seq.q, seq.w, seq.p, p_new)
 
 
 def _fit_subject(kern, seqs, mass, cache_dir, keys):
@@ -406,10 +403,7 @@ def _reduce_kinematics(kern, s, cache_dir, key):
         with np.load(npz) as z:
             return {k: z[k] for k in ("q", "qd", "qdd", "w")}, dict(json.loads(js.read_text()), cached=True)
     fit = rr.reduce_residual(kern, s.q, s.qd, s.qdd, s.w, s.p, s.rate, s.mass)
-    summary = dict(point_rms_mm=round(fit.point_rms_mm, 2), point_max_mm=round(fit.point_max_mm, 2),
-                   max_translation_mm=round(fit.max_translation_mm, 2),
-                   max_rotation_deg=round(fit.max_rotation_deg, 3), weight=fit.weight,
-                   iterations=fit.iterations, seconds=round(fit.seconds, 2))
+    summary = fit.summary()
     tmp = npz.with_name(npz.name + ".tmp.npz")
     np.savez(tmp, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w)
     os.replace(tmp, npz)

@@ -163,9 +163,7 @@ def _reduced(kern, trial, out):
     new = dataclasses.replace(seq, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w, tau=tau)
     entry = dict(residual_force_rms_per_kg=[round(fit.before[0], 4), round(fit.after[0], 4)],
                  residual_moment_rms_per_kg=[round(fit.before[1], 4), round(fit.after[1], 4)],
-                 point_rms_mm=round(fit.point_rms_mm, 2), point_max_mm=round(fit.point_max_mm, 2),
-                 max_translation_mm=round(fit.max_translation_mm, 2),
-                 max_rotation_deg=round(fit.max_rotation_deg, 3), weight=fit.weight)
+                 **fit.summary())
     ik = trial.ik
     if ik is not None:
         mk = [marker_rms(kern, ik.targets.A, ik.targets.positions, x, ik.p, positions_time=ik.time,

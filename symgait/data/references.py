@@ -36,6 +36,7 @@ __all__ = ["HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "mo
            "validation_tables", "G"]
 
 G = 9.80665
+_HIP_KNEE = tuple(c for c in SAGITTAL if not c.startswith("ankle"))
 HAMNER_SUBJECTS = ("subject01", "subject02", "subject03", "subject04", "subject08", "subject10",
                    "subject11", "subject19")
 # de Leva (1996) fractions of stature used by gait3d (symgait/models/gait3d.yaml)
@@ -146,6 +147,10 @@ class MocoResult:
     frames: int
     above_20hz: Dict[str, tuple] = None
 
+    def hip_knee_above_20hz(self) -> np.ndarray:
+        """(reference, ours): mean of :attr:`above_20hz` over the hip and knee moments."""
+        return np.mean([self.above_20hz[c] for c in _HIP_KNEE], axis=0)
+
 
 def moco_validation(model, kern, data_dir, subject: str, *, cutoff: float = -1.0,
                     time_range=None) -> MocoResult:
@@ -179,20 +184,15 @@ def moco_table(results: Sequence[MocoResult]) -> str:
     head = ("| subject | mass | height* | frames | " + " | ".join(SAGITTAL)
             + " | worst | hip, knee above 20 Hz: reference / ours |")
     out = [head, "|" + "---|" * (6 + len(SAGITTAL))]
-    hk = [c for c in SAGITTAL if not c.startswith("ankle")]
-
-    def hf(r):
-        a = np.array([r.above_20hz[c] for c in hk])
-        return a.mean(0)
     for r in results:
         by = {x.coordinate: x for x in r.rows}
         vals = [by[c].percent for c in SAGITTAL]
-        h = hf(r)
+        h = r.hip_knee_above_20hz()
         out.append(f"| {r.subject} | {r.mass:.1f} kg | {r.height:.2f} m | {r.frames} | "
                    + " | ".join(f"{v:.1f} %" for v in vals) + f" | {max(vals):.1f} % | "
                    f"{h[0]:.1f} % / {h[1]:.1f} % |")
     allv = np.array([[{x.coordinate: x for x in r.rows}[c].percent for c in SAGITTAL] for r in results])
-    h = np.mean([hf(r) for r in results], 0)
+    h = np.mean([r.hip_knee_above_20hz() for r in results], 0)
     out.append("| **all (mean)** | | | | " + " | ".join(f"{v:.1f} %" for v in allv.mean(0))
                + f" | {allv.max():.1f} % | {h[0]:.1f} % / {h[1]:.1f} % |")
     return "\n".join(out)
@@ -252,8 +252,7 @@ _SECTIONS = ("## Validation against Moco references", "## Physics floor")
 def markdown_sections(moco: Sequence[MocoResult], floor: Sequence[dict]) -> Dict[str, str]:
     """The two ``docs/data.md`` sections (heading → text)."""
     worst = max(max(x.percent for x in r.rows) for r in moco)
-    hk = [c for c in SAGITTAL if not c.startswith("ankle")]
-    hf_ref, hf_ours = np.mean([[r.above_20hz[c] for c in hk] for r in moco], axis=(0, 1))
+    hf_ref, hf_ours = np.mean([r.hip_knee_above_20hz() for r in moco], axis=0)
     a = f"""{_SECTIONS[0]}
 
 Written by `python -m symgait.data.references --write docs/data.md`.  Hamner & Delp (2013)

@@ -65,6 +65,14 @@ class KinematicFit:
     iterations: int
     seconds: float
 
+    def summary(self) -> dict:
+        """The change in rounded figures (for JSON reports): point displacement, largest
+        coordinate changes, prior weight, iterations, seconds."""
+        return dict(point_rms_mm=round(self.point_rms_mm, 2), point_max_mm=round(self.point_max_mm, 2),
+                    max_translation_mm=round(self.max_translation_mm, 2),
+                    max_rotation_deg=round(self.max_rotation_deg, 3), weight=self.weight,
+                    iterations=self.iterations, seconds=round(self.seconds, 2))
+
 
 def difference_operators(T: int, rate: float):
     """Sparse (T, T) first and second finite-difference operators at ``rate`` (Hz): central
@@ -86,12 +94,16 @@ def difference_operators(T: int, rate: float):
     return D1, D2
 
 
-def world_fixed_wrenches(kern, q_from, q_to, w, p):
-    """Wrenches ``w`` (T, nc, 6) about the contact origins at ``q_from``, re-expressed about the
-    contact origins at ``q_to`` (same world force and line of action)."""
-    P = np.broadcast_to(np.asarray(p, float), (q_from.shape[0], np.asarray(p).shape[-1]))
-    o0 = kern.contact_points(q_from, np.ascontiguousarray(P))
-    o1 = kern.contact_points(q_to, np.ascontiguousarray(P))
+def world_fixed_wrenches(kern, q_from, q_to, w, p, p_to=None):
+    """Wrenches ``w`` (T, nc, 6) about the contact origins at ``(q_from, p)``, re-expressed about
+    the contact origins at ``(q_to, p_to)`` (``p_to`` default ``p``): same world force and line
+    of action."""
+    T = q_from.shape[0]
+
+    def rows(x):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (T, np.asarray(x).shape[-1])))
+    o0 = kern.contact_points(q_from, rows(p))
+    o1 = kern.contact_points(q_to, rows(p if p_to is None else p_to))
     w = np.array(w, float)
     w[..., 3:] = w[..., 3:] - np.cross(o1 - o0, w[..., :3])
     return w
