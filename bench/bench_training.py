@@ -34,7 +34,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import numba
     import symgait
-    from symgait.data.synthetic import synthetic_gait
+    from symgait.datasets.synthetic import synthetic_gait
     from training.config import load_config
     from training.data import without_labels
     from training.trainer import train

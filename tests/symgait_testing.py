@@ -9,7 +9,7 @@ import pytest
 
 import symgait
 from symgait.codegen import generate
-from symgait.data.dataset import default_data_dir
+from symgait.paths import default_data_dir
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -29,8 +29,8 @@ def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = Tru
     import symgait
     model = symgait.load_model(cfg.model)
     if data == "synthetic":
-        from symgait.data.dataset import SequenceCache
-        from symgait.data.synthetic import synthetic_gait
+        from symgait.datasets.cache import SequenceCache
+        from symgait.datasets.synthetic import synthetic_gait
         from .data import without_labels
         from .trainer import init_distributed
         D = cfg.data
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--set", action="append", metavar="KEY=VALUE")
     m.add_argument("--out", default="runs/main")
     m.set_defaults(fn=_cmd_main)
-    for name in ("training.evaluate", "training.predict", "training.experiments", "training.dataset"):
+    for name in ("training.evaluate", "training.predict", "training.experiments", "symgait.datasets.build"):
         try:
             mod = importlib.import_module(name)
         except ImportError:

@@ -43,9 +43,9 @@ class DataConfig:
     n_labelled: int = 2         # training sequences that keep their force labels (-1: all)
     seed: int = 0
     labelled_fraction: float = 0.5  # share of each batch drawn from labelled windows (<0: uniform)
-    mirror: bool = True         # add the sagittal mirror image of every training window (symgait.data.augment)
+    mirror: bool = True         # add the sagittal mirror image of every training window (symgait.trials.augment)
     # dataset: "consistent" trains on the training subjects' motion changed within the marker error
-    # to agree with their plates (symgait.data.residual_reduction); validation and test stay measured
+    # to agree with their plates (symgait.trials.residual_reduction); validation and test stay measured
     kinematics: str = "measured"
 
 

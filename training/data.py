@@ -40,8 +40,8 @@ that appear nowhere in training).  Training keeps the longest labelled walking t
 networks see windows of frames): coordinates, velocities, accelerations and wrenches by cubic
 interpolation, contact labels nearest, generalized forces recomputed by inverse dynamics.
 
-Processed sequences are cached by :class:`symgait.data.dataset.SequenceCache` (same key as
-:func:`symgait.data.dataset.load_sequences`), with the processing notes beside them
+Processed sequences are cached by :class:`symgait.datasets.cache.SequenceCache` (same key as
+:func:`symgait.datasets.cache.load_sequences`), with the processing notes beside them
 (``<key>.notes.json``), so a second :func:`load_real` only reads ``.npz`` files.
 """
 from __future__ import annotations
@@ -54,7 +54,9 @@ from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
-from symgait.data.dataset import Sequence, SequenceCache, default_data_dir
+from symgait.trials.sequence import Sequence
+from symgait.datasets.cache import SequenceCache
+from symgait.paths import default_data_dir
 
 from .config import KINEMATICS
 
@@ -120,7 +122,7 @@ def labelled(seqs: Seq[Sequence]) -> List[Sequence]:
 
 def _process_cached(model, kern, trial: dict, cache: SequenceCache, options: dict):
     """(sequence, notes, cached?) for one trial; same cache key as ``load_sequences``."""
-    from symgait.data.pipeline import process_trial
+    from symgait.trials.pipeline import process_trial
     args = dict(options)
     args["motion"] = trial["motion"]
     for k in _PROCESS_KEYS:
@@ -164,7 +166,7 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
     d = Path(data_dir) if data_dir is not None else default_data_dir()
     if not d.is_dir():
         raise FileNotFoundError(f"data folder {d} not found (set SYMGAIT_DATA or pass data_dir)")
-    from .dataset import INDEX
+    from symgait.datasets.build import INDEX
     if (d / INDEX).exists():        # a folder built by ``python -m training dataset``
         return load_dataset(d, model=model, rate=rate, include_motion_only=include_motion_only,
                             motion_only=motion_only, log=log, kern=kern)
@@ -236,7 +238,7 @@ def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0)
 
 
 def _index(d: Path) -> dict:
-    from .dataset import INDEX
+    from symgait.datasets.build import INDEX
     try:
         return json.loads((d / INDEX).read_text())
     except FileNotFoundError:
@@ -251,7 +253,7 @@ def dataset_dir_for(data_dir, *, jobs: int = 2, log: Callable = print) -> Path:
     ``$SYMGAIT_CACHE_DIR/datasets/<folder name>-<hash of its path>``."""
     import hashlib
     from symgait.user_cache import cache_dir
-    from .dataset import INDEX, build
+    from symgait.datasets.build import INDEX, build
     d = Path(data_dir)
     if (d / INDEX).exists():
         return d
@@ -278,7 +280,7 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
     other than "labelled") come without labels (:func:`without_labels`), or are left out with
     ``motion_only=False``.  ``model`` (a name or model), when given, must be the dataset's.
     ``kinematics="consistent"``: a measured trial's motion changed within the marker error to
-    agree with its plates (``*.consistent.npz``, :mod:`symgait.data.residual_reduction`) where the
+    agree with its plates (``*.consistent.npz``, :mod:`symgait.trials.residual_reduction`) where the
     build wrote one, else the measured motion."""
     import symgait
     if kinematics not in KINEMATICS:
@@ -332,7 +334,7 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
                  include_motion_only: bool = False,
                  motion_only: bool = True, log: Callable = print, kern=None,
                  train_kinematics: str = "measured") -> Dict[str, object]:
-    """A dataset built by ``python -m training dataset`` (:mod:`training.dataset`), split by
+    """A dataset built by ``python -m training dataset`` (:mod:`symgait.datasets.build`), split by
     subject: ``dict(train, val, test, motion_only, info, skipped, subjects)`` like :func:`load_real`
     (``val``: a ``val_fraction`` of the remaining labelled subjects, for best.pt and early stopping).
 
@@ -343,7 +345,7 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     subjects' measured trials come with their motion changed to agree with their plates
     (:func:`dataset_sequences`); validation and test trials keep the measured motion, as a user's
     trial without plates has it."""
-    from .dataset import activity_class
+    from symgait.datasets.discover import activity_class
     d = Path(out_dir)
     items = dataset_sequences(d, model=model, rate=rate, kern=kern,
                               motion_only=motion_only)
@@ -485,15 +487,15 @@ def _model(model, seq: Sequence):
 def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model=None, *,
                      include_root: bool = False, cutoff: Optional[float] = None) -> List[Sequence]:
     """Gaussian noise of ``sigma_deg`` degrees on the rotational joint coordinates of every frame
-    (:func:`symgait.data.augment.angle_noise`; root rotations only with ``include_root``), as in
+    (:func:`symgait.trials.augment.angle_noise`; root rotations only with ``include_root``), as in
     Zell et al. (2020)'s robustness experiment.  Velocities and accelerations are recomputed from the noisy
     coordinates with the pipeline's finite differences (:func:`symgait.io.derivatives`; with
     ``cutoff`` Hz the noisy coordinates are low-passed first, as a user would), so ``q, qd, qdd``
     stay consistent.  Labels (``w``, ``tau``, ``contact``) are unchanged: they are the truth of
     the noise-free motion.  ``sigma_deg=0`` returns the sequences unchanged."""
-    from symgait.data.augment import angle_noise
-    from symgait.data.signals import filtered_kinematics
-    from symgait.io import derivatives
+    from symgait.trials.augment import angle_noise
+    from symgait.signals.kinematics import filtered_kinematics
+    from symgait.signals.filters import derivatives
 
     seqs = list(seqs)
     if sigma_deg <= 0:
@@ -515,10 +517,10 @@ def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model
 
 def with_contact_label_noise(seqs: Seq[Sequence], fraction: float = 0.1, flip_prob: float = 0.5,
                              seed: int = 0) -> List[Sequence]:
-    """Contact-label noise per Zell et al. (2020)'s protocol (:func:`symgait.data.augment.label_noise`):
+    """Contact-label noise per Zell et al. (2020)'s protocol (:func:`symgait.trials.augment.label_noise`):
     per sequence, ``fraction`` of the labels (frames × contacts) chosen at random, each flipped
     with probability ``flip_prob``.  Everything else unchanged."""
-    from symgait.data.augment import label_noise
+    from symgait.trials.augment import label_noise
     rng = np.random.default_rng(seed)
     return [dataclasses.replace(s, contact=label_noise(s.contact, rng, fraction=fraction, flip_prob=flip_prob))
             for s in seqs]
@@ -530,7 +532,7 @@ def synthetic_set(model="planar", *, n_train: int = 3, n_test: int = 1, n_motion
                   seconds: float = 3.0, rate: float = 100.0, seed: int = 0, cache=None) -> Dict[str, list]:
     """The built-in synthetic gait set split like :func:`load_real` (``train``, ``test``,
     ``motion_only`` with ``label_kind="none"``), for tiny runs without data."""
-    from symgait.data.synthetic import synthetic_gait
+    from symgait.datasets.synthetic import synthetic_gait
     n = n_train + n_test + n_motion
     seqs = synthetic_gait(model, n_sequences=n, seconds=seconds, rate=rate, seed=seed, cache=cache)
     train, test = seqs[:n_train], seqs[n_train:n_train + n_test]

@@ -137,7 +137,7 @@ def gait_metrics(pred, true, mass, contacts=None, origins=None) -> Dict[str, flo
     """εf, εm, ετ (per kg) and their rRMSE (%) of one sequence, or of several pooled.
 
     ``pred``/``true``: dicts with ``w`` (T, nc, 6) and ``JT`` (T, n_act) in N, N·m (a
-    :class:`~symgait.data.dataset.Sequence` works as ``true`` via :func:`labels_of`), or lists of
+    :class:`~symgait.datasets.cache.Sequence` works as ``true`` via :func:`labels_of`), or lists of
     such dicts (one per sequence) with ``mass`` a list.  ``contacts``: optional contact labels
     (T, nc) bool (or a list); adds ``f_swing``, the mean |vertical predicted force| (N/kg) on
     frames where the label says the foot is off the ground, and ``f_stance`` rRMSE-free RMSE of

@@ -24,7 +24,7 @@ def _plt():
 
 def _shade(ax, t, on, color):
     """Shade the runs where ``on`` is True."""
-    from symgait.data.runs import true_runs
+    from symgait.signals.runs import true_runs
     dt = (t[1] - t[0]) if t.size > 1 else 0.0
     for a, b in true_runs(on):
         ax.axvspan(t[a] - dt / 2, t[b - 1] + dt / 2, color=color, alpha=0.12, lw=0)

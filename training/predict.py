@@ -4,7 +4,7 @@
 
 ``FILE``: ``.trc``, ``.c3d``, ``.amc`` (``--skeleton`` .asf, default the subject's ``.asf`` beside
 it), ``.bvh`` or an OpenSim coordinates ``.mot``/``.sto``.  The motion is processed like training
-data (:func:`symgait.data.pipeline.process_trial`: retargeting to the checkpoint's model, 6 Hz
+data (:func:`symgait.trials.pipeline.process_trial`: retargeting to the checkpoint's model, 6 Hz
 low-pass; force plates and labels are ignored), then the network predicts.  The CSV has ``time``
 (s), per contact ``<contact>_Fx, _Fy, _Fz`` (N) and ``_Mx, _My, _Mz`` (N·m) — world frame
 (Y up), moments about the contact body's origin — then one column per actuated coordinate (joint
@@ -32,11 +32,11 @@ class PredictError(SymgaitError, ValueError):
 
 def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
                    cutoff: float = 6.0, kern=None, osim=None):
-    """A :class:`~symgait.data.dataset.Sequence` of ``motion`` for ``model`` (labels unused:
+    """A :class:`~symgait.datasets.cache.Sequence` of ``motion`` for ``model`` (labels unused:
     no plates, the derived labels are dropped: ``label_kind="none"``); ``osim``: an OpenSim
     model whose MarkerSet maps the markers (default: the built-in set matching the labels)."""
     import symgait
-    from symgait.data.pipeline import process_trial
+    from symgait.trials.pipeline import process_trial
     from .data import resample, without_labels
 
     motion = Path(motion)

@@ -44,7 +44,7 @@ from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
-from .dataset import activity_class
+from symgait.datasets.discover import activity_class
 from .evaluate import format_value, metrics_of, predict_all
 
 __all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",

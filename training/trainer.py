@@ -1,6 +1,6 @@
 """Training loop: windows -> shuffled mixed batches -> network -> loss terms -> AdamW.
 
-* Windows of ``data.window`` frames every ``data.stride`` (:class:`symgait.data.dataset.WindowDataset`),
+* Windows of ``data.window`` frames every ``data.stride`` (:class:`symgait.datasets.cache.WindowDataset`),
   collated once; each step draws ``train.batch_size`` windows with a seeded numpy generator: a
   share ``data.labelled_fraction`` from labelled windows, the rest from motion-only ones
   (uniformly from all when the fraction is < 0 or a pool is empty; ``baseline``: labelled only).
@@ -9,7 +9,7 @@
   states and the log accumulators from ``out_dir/last.pt``: the continued run reproduces the
   uninterrupted one.
 * ``data.mirror``: every training window is added a second time as its sagittal mirror image
-  (:func:`symgait.data.augment.mirror_map`: motion, wrenches, torques, contact labels and
+  (:func:`symgait.trials.augment.mirror_map`: motion, wrenches, torques, contact labels and
   parameters; skipped with a note for a model that is not left/right symmetric).
 * Validation (``val_sequences``) at every log step; the network with the best validation score
   (``val_rmse_grf_per_kg`` where the validation set has labels, else ``val_total``) is written to
@@ -67,7 +67,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def mirrored_window(d: dict, mirror, actuated) -> dict:
-    """A window dict's sagittal mirror image (``mirror``: :class:`symgait.data.augment.Mirror`;
+    """A window dict's sagittal mirror image (``mirror``: :class:`symgait.trials.augment.Mirror`;
     ``actuated``: indices of ``JT``'s coordinates, a set closed under mirroring)."""
     out = mirror.sample(d)
     if d.get("JT") is not None:
@@ -80,8 +80,8 @@ def mirrored_window(d: dict, mirror, actuated) -> dict:
 
 def window_batch(sequences, window: int, stride: int, kinds=None, mirror=None) -> Dict[str, torch.Tensor]:
     """All windows of the sequences collated into one batch (with each window's frame rate);
-    with ``mirror`` (a :class:`symgait.data.augment.Mirror`) each window's mirror image is added."""
-    from symgait.data.dataset import WindowDataset
+    with ``mirror`` (a :class:`symgait.trials.augment.Mirror`) each window's mirror image is added."""
+    from symgait.datasets.windows import WindowDataset
     ds = WindowDataset(sequences, window, stride, kinds=kinds)
     items = []
     for k, (i, st) in enumerate(ds.index):
@@ -122,7 +122,7 @@ def _set_rng_state(rng, s):
 
 def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Callable = print,
           val_sequences=None) -> Bundle:
-    """Train ``cfg``'s variant on ``sequences`` (list of :class:`~symgait.data.dataset.Sequence`);
+    """Train ``cfg``'s variant on ``sequences`` (list of :class:`~symgait.datasets.cache.Sequence`);
     returns the :class:`~training.checkpoint.Bundle` (``.history``: the logged records)."""
     import symgait
     cfg.validate()
@@ -152,7 +152,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
         kinds = ("measured", "derived")
     mirror = None
     if cfg.data.mirror:
-        from symgait.data.augment import mirror_map
+        from symgait.trials.augment import mirror_map
         try:
             mirror = mirror_map(model)
         except ValueError as e:

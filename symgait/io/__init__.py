@@ -33,10 +33,10 @@ from .opensim import (
 )
 from .osim import Body, Coordinate, Joint, OsimModel, TransformAxis, read_osim
 from .osim_functions import evaluate
-from .signals import derivatives, lowpass, resample
-from .gaps import GapReport, MarkerGaps, fill_gaps, fill_marker_gaps
+from ..signals.filters import derivatives, lowpass, resample
+from ..signals.gaps import GapReport, MarkerGaps, fill_gaps, fill_marker_gaps
 from .units import check_marker_units, length_unit_scale
-from .wrench import cop_to_wrench, transport_moment, wrench_to_cop
+from ..forces.wrench import cop_to_wrench, transport_moment, wrench_to_cop
 from .asf_amc import (
     Kinematics,
     Motion,

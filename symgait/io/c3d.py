@@ -5,7 +5,7 @@ Frames and units
 Everything is returned in the C3D file's **lab frame** (for the c3d.org sample
 files: Z up), converted to SI: positions in metres (from ``POINT:UNITS``),
 forces in N, moments in N·m.  Nothing is rotated into OpenSim's Y-up frame;
-pass ``up=plate.normal`` (or ``(0, 0, 1)``) to :mod:`symgait.io.wrench`.
+pass ``up=plate.normal`` (or ``(0, 0, 1)``) to :mod:`symgait.forces.wrench`.
 
 Force platforms (types 1-4 through ezc3d's platform module):
 
@@ -41,7 +41,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .errors import DataFormatError
-from .signals import resample
+from ..signals.filters import resample
 from .units import LENGTH_UNITS, check_marker_units
 
 __all__ = ["C3DData", "ForcePlate", "read_c3d", "OUTPUT_GROUPS"]

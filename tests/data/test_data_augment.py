@@ -3,7 +3,7 @@ equations of motion; angle and label noise statistics."""
 import numpy as np
 import pytest
 
-from symgait.data.augment import S, angle_noise, label_noise, mirror_map, swap_side
+from symgait.trials.augment import S, angle_noise, label_noise, mirror_map, swap_side
 
 
 def test_swap_side():
@@ -45,7 +45,7 @@ def test_mirror(kern, model):
 
 def test_mirror_real_sequence_eom(data, kern):
     """A measured real trial mirrored still satisfies the equations of motion."""
-    from symgait.data.pipeline import process_trial
+    from symgait.trials.pipeline import process_trial
     m, k = kern("gait3d")
     G = "opensim/gait2354_subject01_walk1/"
     tr = process_trial(m, k, data(G + "subject01_walk1_ik.mot"), height=1.803, mass=72.6,

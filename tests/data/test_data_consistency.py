@@ -1,11 +1,11 @@
-"""Per-subject consistency fit (symgait.data.consistency) on the planar model: synthetic data
+"""Per-subject consistency fit (symgait.trials.consistency) on the planar model: synthetic data
 made at known parameters (contact wrenches that zero the root residual there), fitted from
 perturbed de Leva values."""
 import numpy as np
 import pytest
 
-from symgait.data.consistency import FitTrial, fit_parameters
-from symgait.data.derived import distribute_residual
+from symgait.trials.consistency import FitTrial, fit_parameters
+from symgait.forces.derived import distribute_residual
 from symgait.errors import InputError
 
 

@@ -2,13 +2,11 @@
 real files (OpenSim plates + ExternalLoads, C3D plates)."""
 import numpy as np
 
-from symgait.data.contacts import (foot_point_indices, labels_from_force,
-                                   labels_from_kinematics, reactions_from_external_loads,
-                                   reactions_from_mot, wrench_to_cop_form, wrenches_to_reactions)
-from symgait.data.ik import retarget
-from symgait.data.motion import load_source
-from symgait.data.pipeline import process_trial
-from symgait.io import cop_to_wrench
+from symgait.forces.contacts import (foot_point_indices, labels_from_force, labels_from_kinematics, reactions_from_external_loads, reactions_from_mot, wrench_to_cop_form, wrenches_to_reactions)
+from symgait.markers.ik import retarget
+from symgait.markers.sources import load_source
+from symgait.trials.pipeline import process_trial
+from symgait.forces.wrench import cop_to_wrench
 
 G = "opensim/gait2354_subject01_walk1/"
 

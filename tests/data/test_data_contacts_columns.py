@@ -3,7 +3,7 @@ applied to a foot body without a contact."""
 import numpy as np
 
 import symgait
-from symgait.data.contacts import plates_from_mot, reactions_from_external_loads
+from symgait.forces.contacts import plates_from_mot, reactions_from_external_loads
 
 
 def test_addbiomechanics_columns_read_as_plates(data):

@@ -1,8 +1,10 @@
 """Dataset: the built-in synthetic gait set (no data needed), npz cache, windows."""
 import numpy as np
 
-from symgait.data.dataset import Sequence, SequenceCache, WindowDataset
-from symgait.data.synthetic import synthetic_gait
+from symgait.trials.sequence import Sequence
+from symgait.datasets.cache import SequenceCache
+from symgait.datasets.windows import WindowDataset
+from symgait.datasets.synthetic import synthetic_gait
 
 
 def test_synthetic_gait_consistent(kern, tmp_path):
@@ -44,7 +46,7 @@ def test_sequence_save_load_windows(kern, tmp_path):
 
 
 def test_load_sequences_cached_measured(data, kern, tmp_path):
-    from symgait.data.dataset import load_sequences
+    from symgait.datasets.cache import load_sequences
     m, k = kern("gait3d")
     G = "opensim/gait2354_subject01_walk1/"
     trial = dict(motion=str(data(G + "subject01_walk1_ik.mot")), forces=str(data(G + "subject01_walk1_grf.mot")),

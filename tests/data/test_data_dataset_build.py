@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from symgait.data.pipeline import SUMMARY_FIELDS
+from symgait.trials.pipeline import SUMMARY_FIELDS
 from training.data import load_dataset, load_real
-from training.dataset import build, discover
+from symgait.datasets.build import build
+from symgait.datasets.discover import discover
 
 pytestmark = pytest.mark.xdist_group("gait3d")
 
@@ -46,7 +47,7 @@ def test_build_tiny_slice_and_cached_rebuild(data, kern, tmp_path):
     p0, p1 = np.array(walk["p_start"]), np.array(walk["p_fitted"])
     assert abs(p1[mi].sum() - p0[mi].sum()) < 1e-9
     assert walk["residual_force_rms_per_kg_fitted"] <= walk["residual_force_rms_per_kg"] + 1e-12
-    from symgait.data.dataset import Sequence
+    from symgait.trials.sequence import Sequence
     s = Sequence.load(out / walk["file"])
     assert np.allclose(s.p, p1)
     assert np.allclose(k.inverse_dynamics(s.q, s.qd, s.qdd, s.w, s.p), s.tau)

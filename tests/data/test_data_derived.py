@@ -1,10 +1,10 @@
 """Labels without plates (CMU): the root residual distributed to the feet, zero by construction."""
 import numpy as np
 
-from symgait.data.derived import contact_weights, derive_labels, distribute_residual
-from symgait.data.ik import retarget
-from symgait.data.motion import load_source
-from symgait.data.signals import filtered_kinematics
+from symgait.forces.derived import contact_weights, derive_labels, distribute_residual
+from symgait.markers.ik import retarget
+from symgait.markers.sources import load_source
+from symgait.signals.kinematics import filtered_kinematics
 
 
 def test_smooth_transition_weights():

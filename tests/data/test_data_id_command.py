@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from symgait.data.id_command import add_cli
+from symgait.cli.id import add_cli
 from symgait.io import read_sto
 
 G = "opensim/gait2354_subject01_walk1/"

@@ -4,9 +4,10 @@ import matplotlib.image as plt_image
 import numpy as np
 import pytest
 
-from symgait.data.ik import retarget, stick_figure
-from symgait.data.markersets import MARKERSETS, load_markerset, resolve
-from symgait.data.motion import coordinates_from_mot, load_source
+from symgait.markers.ik import retarget, stick_figure
+from symgait.markers.markersets import MARKERSETS, load_markerset, resolve
+from symgait.trials.coordinates import coordinates_from_mot
+from symgait.markers.sources import load_source
 
 TRC = "opensim/gait2354_subject01_walk1/subject01_walk1.trc"
 IK_MOT = "opensim/gait2354_subject01_walk1/subject01_walk1_ik.mot"

@@ -6,15 +6,16 @@ import glob
 import numpy as np
 import pytest
 
-from symgait.data.body_markers import affine_row, body_anchors, body_poses
-from symgait.data.ik import retarget
-from symgait.data.ik_report import IKFitError, swap_side, swap_sides
-from symgait.data.marker_fit import fit_trial_markers
-from symgait.data.markersets import MARKERSETS, Entry, MarkerSet, detect, resolve
-from symgait.data.motion import coordinates_from_mot, load_source
-from symgait.data.registration import register_markers
+from symgait.markers.body_markers import affine_row, body_anchors, body_poses
+from symgait.markers.ik import retarget
+from symgait.markers.ik_report import IKFitError, swap_side, swap_sides
+from symgait.markers.fit import fit_trial_markers
+from symgait.markers.markersets import MARKERSETS, Entry, MarkerSet, detect, resolve
+from symgait.trials.coordinates import coordinates_from_mot
+from symgait.markers.sources import load_source
+from symgait.markers.registration import register_markers
 from symgait.io import DataFormatError
-from symgait.io.osim_markers import read_osim_markers
+from symgait.io.osim import read_osim_markers
 
 pytestmark = pytest.mark.xdist_group("gait3d")
 
@@ -204,7 +205,7 @@ def test_user_map_body_entry(tmp_path, kern):
     m, k = kern("gait3d")
     f = tmp_path / "map.yaml"
     f.write_text("name: mine\nmarkers:\n  RASI: R.ASIS\n  RTH9: {body: femur_r, offset: [0.05, -0.2, 0.07], weight: 0.5}\n")
-    from symgait.data.markersets import load_markerset
+    from symgait.markers.markersets import load_markerset
     ms = load_markerset(f)
     e = ms.entries[1]
     assert e.body == "femur_r" and not e.scaled and e.weight == 0.5
@@ -235,7 +236,7 @@ def test_planar_models_checked_in_their_plane(data, kern):
 
 
 def test_detection_ties_and_coverage():
-    from symgait.data.markersets import rank_markersets
+    from symgait.markers.markersets import rank_markersets
     a = MarkerSet("a", [Entry(x, "R.ASIS") for x in ("P", "Q", "R", "S", "T", "U")])
     b = MarkerSet("b", [Entry(x, "R.ASIS") for x in ("P", "Q", "R", "S")])
     labels = ["P", "Q", "R", "S", "Z"]
@@ -257,8 +258,8 @@ def test_registration_of_renamed_real_markers(data, kern):
 
 
 def test_anatomical_names_matched_by_spelling(kern):
-    from symgait.data.anatomical_names import anatomical_markerset, split_side
-    from symgait.data.ik import choose_markerset
+    from symgait.markers.anatomical_names import anatomical_markerset, split_side
+    from symgait.markers.ik import choose_markerset
     assert split_side("L_Ankle_Lat") == ("L", "anklelat") and split_side("RAcromium") == ("R", "acromium")
     assert split_side("r.ASIS") == ("R", "asis") and split_side("Rear")[0] is None
     assert split_side("LxLatMal") == ("L", "latmal")

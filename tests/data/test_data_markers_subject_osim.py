@@ -1,12 +1,12 @@
-"""The subject's scaled OpenSim model found beside a trial (symgait.data.marker_fit.subject_osim)
+"""The subject's scaled OpenSim model found beside a trial (symgait.markers.fit.subject_osim)
 and used by the dataset build for the marker fit."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from symgait.data.marker_fit import fit_trial_markers, subject_osim
-from symgait.data.motion import load_source
+from symgait.markers.fit import fit_trial_markers, subject_osim
+from symgait.markers.sources import load_source
 
 pytestmark = pytest.mark.xdist_group("gait3d")
 
@@ -45,7 +45,7 @@ def test_subject_osim_nearest_single_model_with_markers(tmp_path):
 
 
 def test_discover_uses_the_subjects_model(data):
-    from training.dataset import discover
+    from symgait.datasets.discover import discover
     by = {t["name"]: t for t in discover(data())}
     assert by["subject02_Run_5"]["markerset"].endswith("subject02_adjusted_scaled.osim")
     assert by["2014001_C4_05"]["markerset"].endswith("2014001_scaledModelAdjusted.osim")

@@ -2,8 +2,8 @@
 (figures in docs/data.md), on one subject."""
 import numpy as np
 
-from symgait.data.references import content_above, gait3d_parameters_from_osim, moco_files, moco_validation
-from symgait.data.validation import SAGITTAL
+from symgait.datasets.references import (content_above, gait3d_parameters_from_osim, moco_files, moco_validation)
+from symgait.trials.opensim_id import SAGITTAL
 from symgait.io import read_mot
 
 

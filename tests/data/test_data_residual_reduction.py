@@ -1,13 +1,12 @@
-"""Kinematic residual reduction (symgait.data.residual_reduction) on the planar model: a motion
+"""Kinematic residual reduction (symgait.trials.residual_reduction) on the planar model: a motion
 and contact wrenches that obey Newton and Euler exactly (the wrenches zero the root residual),
 the motion then disturbed by a smooth error of a few millimetres and a degree; the Jacobian
 against central differences of the residual."""
 import numpy as np
 import pytest
 
-from symgait.data.derived import distribute_residual
-from symgait.data.residual_reduction import (ResidualProblem, difference_operators, reduce_residual,
-                                             world_fixed_wrenches)
+from symgait.forces.derived import distribute_residual
+from symgait.trials.residual_reduction import (ResidualProblem, difference_operators, reduce_residual, world_fixed_wrenches)
 from symgait.errors import InputError
 
 RATE = 100.0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import symgait
-from symgait.data.synchrony import force_shift_scan, residual_parts, shifted
+from symgait.trials.synchrony import force_shift_scan, residual_parts, shifted
 
 
 @pytest.fixture(scope="module")

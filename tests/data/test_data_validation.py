@@ -3,9 +3,9 @@ docs/validation.md).  Converted models are generated once into the symgait cache
 import numpy as np
 import pytest
 
-from symgait.data.osim_to_yaml import osim_to_yaml
-from symgait.data.signals import opensim_coordinate_filter, opensim_pad
-from symgait.data.validation import SAGITTAL, run_subject01
+from symgait.model.from_osim import osim_to_yaml
+from symgait.signals.kinematics import opensim_coordinate_filter, opensim_pad
+from symgait.trials.opensim_id import SAGITTAL, run_subject01
 
 
 def _rows(data, which):

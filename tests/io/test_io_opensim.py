@@ -4,14 +4,8 @@ data README (frame counts, rates, marker counts, subject mass/height) and physic
 import numpy as np
 import pytest
 
-from symgait.io import (
-    read_external_loads,
-    read_mot,
-    read_osim,
-    read_sto,
-    read_trc,
-    resample,
-)
+from symgait.io import read_external_loads, read_mot, read_osim, read_sto, read_trc
+from symgait.signals.filters import resample
 
 W1 = "opensim/gait2354_subject01_walk1/"
 G10 = "opensim/gait10dof_subject01_walk/"

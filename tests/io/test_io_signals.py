@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from symgait.io import derivatives, lowpass, read_mot, resample
-from symgait.io.signals import min_filter_length
+from symgait.signals.filters import derivatives, lowpass, resample
+from symgait.io import read_mot
+from symgait.signals.filters import min_filter_length
 
 
 def _amp(y, n_edge):

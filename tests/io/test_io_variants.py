@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from symgait.io import DataFormatError, fill_gaps, fill_marker_gaps, read_mot, read_trc
+from symgait.io import DataFormatError, read_mot, read_trc
+from symgait.signals.gaps import fill_gaps, fill_marker_gaps
 
 W1 = "opensim/gait2354_subject01_walk1/"
 

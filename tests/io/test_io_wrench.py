@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from symgait.io import cop_to_wrench, read_mot, transport_moment, wrench_to_cop
+from symgait.forces.wrench import cop_to_wrench, transport_moment, wrench_to_cop
+from symgait.io import read_mot
 
 
 def test_hand_computed_transport():

@@ -29,8 +29,8 @@ def planar():
 @pytest.fixture(scope="session")
 def seqs(planar):
     """Three 1-s synthetic sequences (derived labels)."""
-    from symgait.data.dataset import SequenceCache
-    from symgait.data.synthetic import synthetic_gait
+    from symgait.datasets.cache import SequenceCache
+    from symgait.datasets.synthetic import synthetic_gait
     m, k = planar
     return synthetic_gait(m, n_sequences=3, seconds=1.0, seed=0, kern=k, cache=SequenceCache())
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symgait.data.dataset import Sequence, SequenceCache
+from symgait.trials.sequence import Sequence
+from symgait.datasets.cache import SequenceCache
 
 from symgait_testing import DATA, data_file as need_data
 
@@ -141,7 +142,7 @@ def test_reduce_labels_min_chunk_and_errors():
 
 def test_angle_noise_and_label_noise():
     import symgait
-    from symgait.io import derivatives
+    from symgait.signals.filters import derivatives
     from training.data import with_angle_noise, with_contact_label_noise
     m = symgait.load_model("planar")
     s = fake_seq(T=2000, nq=m.nq, n_act=m.n_actuated)
@@ -270,7 +271,7 @@ def test_plots(tiny_bundle, tmp_path):
 def write_mot(path, seq):
     """An OpenSim coordinates .mot (degrees) of a sequence's coordinates."""
     import symgait
-    from symgait.data.validation import rotational_coordinates
+    from symgait.model.coordinates import rotational_coordinates
     m = symgait.load_model(seq.model)
     rot = set(rotational_coordinates(m))
     q = seq.q.copy()

@@ -167,7 +167,7 @@ def test_stance_cop_distance(kern_planar):
     """A vertical force applied 0.1 m ahead and 0.05 m beside each foot's origin, on the ground:
     the distance is 0.1118 m; without stance frames it is NaN."""
     from dataclasses import replace
-    from training.dataset import MAX_COP_DISTANCE, stance_cop_distance
+    from symgait.datasets.build import MAX_COP_DISTANCE, stance_cop_distance
     seq = protocol.experiment_items(True, model="planar")[0][1]
     T = len(seq)
     o = np.asarray(kern_planar.contact_points(np.asarray(seq.q, float),

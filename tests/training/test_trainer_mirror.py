@@ -7,7 +7,7 @@ from training.trainer import mirrored_window, window_batch
 
 
 def test_mirrored_window_torques_are_inverse_dynamics_of_the_mirrored_motion(planar, seqs):
-    from symgait.data.augment import mirror_map
+    from symgait.trials.augment import mirror_map
     m, k = planar
     mir = mirror_map(m)
     d = seqs[0].window(10, 30)

@@ -1,0 +1,238 @@
+"""``symgait id``: inverse dynamics of a trial.
+
+    symgait id MOTION [--model MODEL] [--forces FILE] --mass M --height H --out CSV
+
+Retarget (TRC / C3D / ASF-AMC; an OpenSim coordinates ``.mot`` is mapped directly), low-pass
+(6 Hz default), inverse dynamics with the plate forces (``--forces`` OpenSim GRF ``.mot``, or the
+C3D's own plates); without forces the contact wrenches are derived (root residual distributed
+to the feet, zero by construction).  Writes a CSV with ``time`` and one column per model
+coordinate, named like the coordinate, in N·m/kg (N/kg for translations); the root's columns
+are the residuals.  Beside it, ``<out>.json`` (same stem) holds the trial's summary
+(:data:`symgait.trials.pipeline.SUMMARY_FIELDS`: marker set, mean IK RMS and worst marker, frames,
+plates used, root-residual force and moment RMS per kg) and the processing notes.  Also writes a plot (``--plot``, default ``<out>.png``) and optionally a
+stick figure of the retargeting (``--stick``).
+
+``--reduce-residual`` (measured forces only) first changes the coordinates within the marker error
+so that the motion agrees with the plates (:func:`symgait.trials.residual_reduction.reduce_residual`);
+the CSV then holds that motion's moments, ``<out>.coordinates.csv`` its coordinates, and the JSON a
+``residual_reduction`` entry: residual force and moment RMS per kg before and after, the model's
+points' displacement, the largest coordinate changes, and the marker RMS (mm) with the measured
+and the changed motion.
+
+Register with :func:`add_cli` (``symgait.cli`` calls it for the ``symgait`` program).
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["add_cli", "run", "write_csv", "write_summary", "plot_moments"]
+
+
+def add_cli(subparsers):
+    """Add the ``id`` sub-command to an ``argparse`` sub-parsers object."""
+    p = subparsers.add_parser("id", help="inverse dynamics of a trial (TRC, C3D, ASF/AMC, OpenSim .mot)",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="gait3d", help="built-in model (planar, gait3d, fullbody) or .yaml")
+    p.add_argument("motion", nargs="?", help=".trc, .c3d, .amc (with its .asf), .bvh or "
+                   "OpenSim coordinates .mot")
+    p.add_argument("--motion", dest="motion_option", metavar="MOTION", help="the same, as an option")
+    p.add_argument("--forces", help="OpenSim GRF .mot (an ExternalLoads .xml naming it is used if "
+                   "found beside it); a C3D's own plates are used without this option")
+    p.add_argument("--external-loads", help="ExternalLoads .xml for --forces")
+    p.add_argument("--mass", type=float, required=True, help="subject mass (kg)")
+    p.add_argument("--height", type=float, required=True, help="subject height (m)")
+    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--plot", help="plot PNG (default: <out>.png; 'none' to skip)")
+    p.add_argument("--stick", help="stick figure PNG of source vs fitted model")
+    p.add_argument("--cutoff", type=float, default=6.0, help="low-pass cut-off of the coordinates "
+                   "(Hz, default 6; 0 = none)")
+    p.add_argument("--filter", choices=["butter", "opensim"], default="butter",
+                   help="butter: zero-phase Butterworth + finite differences; opensim: OpenSim "
+                   "InverseDynamicsTool's IIR filter + quintic spline")
+    p.add_argument("--markerset", help="built-in marker set (gait2354, helen_hayes, cmu, hamner, "
+                   "isb) or a mapping file (YAML/JSON); default: detected from the labels")
+    p.add_argument("--osim", help="OpenSim model (.osim) whose MarkerSet gives each marker's body "
+                   "and offset (the lab's scaled model)")
+    p.add_argument("--skeleton", help=".asf for an .amc motion (default: <subject>.asf beside it)")
+    p.add_argument("--no-plates", action="store_true", help="ignore C3D force plates (derive wrenches)")
+    p.add_argument("--crop", choices=["auto", "plates", "none"], default="auto",
+                   help="with plates: keep only frames where every foot on the ground is on a "
+                   "plate (auto: when more than 5 %% of the frames are not)")
+    p.add_argument("--reduce-residual", action="store_true", help="change the coordinates within the "
+                   "marker error so that the motion agrees with the measured forces before the "
+                   "inverse dynamics (needs force plates or --forces)")
+    p.add_argument("--generated", help="directory of the model's generated kernels")
+    p.set_defaults(fn=run)
+    return p
+
+
+def write_csv(path, time, coordinates, tau, mass):
+    """CSV: ``time`` + one column per coordinate: generalized force / mass (N·m/kg for
+    rotations, N/kg for translations)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["time"] + list(coordinates))
+        for t, row in zip(time, np.asarray(tau) / mass):
+            wr.writerow([f"{t:.6f}"] + [f"{v:.6g}" for v in row])
+    return path
+
+
+def write_summary(path, summary: dict, notes=()) -> Path:
+    """JSON of a trial summary (:func:`symgait.trials.pipeline.trial_summary`) and its notes."""
+    import json
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(summary, notes=list(notes)), indent=1) + "\n")
+    return path
+
+
+def plot_moments(path, seq, title=""):
+    """Sagittal hip/knee/ankle moments (N·m/kg) per side, the root residuals and the vertical
+    contact forces."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    coords = list(seq.coordinates)
+    t = seq.time
+    tau = seq.tau / seq.mass
+    fig, ax = plt.subplots(2, 2, figsize=(10, 6.5))
+    for k, base in enumerate(("hip_flexion", "knee_angle", "ankle_angle")):
+        for side, ls in (("r", "-"), ("l", "--")):
+            c = f"{base}_{side}"
+            if c in coords:
+                ax[0, 0].plot(t, tau[:, coords.index(c)], ls, color=f"C{k}", label=c)
+    ax[0, 0].set_ylabel("N·m/kg")
+    ax[0, 0].set_title("sagittal joint moments")
+    ax[0, 0].legend(fontsize=7, ncol=2)
+    others = [c for c in seq.actuated if not any(c.startswith(b) for b in ("hip_flexion", "knee_angle", "ankle_angle"))]
+    for j, c in enumerate(others):
+        ax[0, 1].plot(t, tau[:, coords.index(c)], color=f"C{j % 10}", lw=1, label=c)
+    ax[0, 1].set_title("other joint moments (N·m/kg)")
+    if others:
+        ax[0, 1].legend(fontsize=6, ncol=2)
+    root = [c for c in coords if c not in seq.actuated]
+    for j, c in enumerate(root):
+        ax[1, 0].plot(t, tau[:, coords.index(c)], color=f"C{j}", label=c)
+    ax[1, 0].set_title(f"root residuals (N/kg, N·m/kg) — labels {seq.label_kind}")
+    ax[1, 0].legend(fontsize=7, ncol=2)
+    for j, c in enumerate(seq.contacts):
+        ax[1, 1].plot(t, seq.w[:, j, 1] / (seq.mass * 9.80665), label=f"{c} vertical")
+    ax[1, 1].set_title("vertical contact force (body weights)")
+    ax[1, 1].legend(fontsize=7)
+    for a in ax.ravel():
+        a.set_xlabel("time (s)")
+        a.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def motion_argument(a) -> str:
+    """The motion file, given as ``MOTION`` or ``--motion MOTION``."""
+    from ..errors import InputError
+    given = [m for m in (a.motion, getattr(a, "motion_option", None)) if m is not None]
+    if not given:
+        raise InputError("no motion file: give it as `symgait id MOTION --mass M --height H --out CSV`")
+    if len(given) == 2 and given[0] != given[1]:
+        raise InputError(f"two motion files ({given[0]} and --motion {given[1]}); give one")
+    return given[0]
+
+
+def _reduced(kern, trial, out):
+    """The trial's sequence with its motion changed to agree with its plates, and the JSON entry
+    (module docstring); writes ``<out>.coordinates.csv``."""
+    import dataclasses
+    from ..errors import InputError
+    from ..markers.ik import marker_rms
+    from ..trials.residual_reduction import reduce_residual
+    seq = trial.sequence
+    if seq.label_kind != "measured":
+        raise InputError("--reduce-residual needs measured forces (C3D plates or --forces); this "
+                         f"trial's contact wrenches are {seq.label_kind}")
+    fit = reduce_residual(kern, seq.q, seq.qd, seq.qdd, seq.w, seq.p, seq.rate, seq.mass)
+    tau = kern.inverse_dynamics(fit.q, fit.qd, fit.qdd, fit.w, seq.p)
+    new = dataclasses.replace(seq, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w, tau=tau)
+    entry = dict(residual_force_rms_per_kg=[round(fit.before[0], 4), round(fit.after[0], 4)],
+                 residual_moment_rms_per_kg=[round(fit.before[1], 4), round(fit.after[1], 4)],
+                 **fit.summary())
+    ik = trial.ik
+    if ik is not None:
+        mk = [marker_rms(kern, ik.targets.A, ik.targets.positions, x, ik.p, positions_time=ik.time,
+                         time=seq.time) for x in (seq.q, fit.q)]
+        entry["marker_rms_mm"] = [round(1000 * v, 2) for v in mk]
+    path = Path(out).with_suffix(".coordinates.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["time"] + list(seq.coordinates))
+        for t, row in zip(seq.time, fit.q):
+            wr.writerow([f"{t:.6f}"] + [f"{v:.8g}" for v in row])
+    print(f"residual reduced: force {fit.before[0]:.3g} -> {fit.after[0]:.3g} N/kg, moment "
+          f"{fit.before[1]:.3g} -> {fit.after[1]:.3g} N·m/kg; points moved {fit.point_rms_mm:.1f} mm RMS"
+          + (f"; marker RMS {entry['marker_rms_mm'][0]:.1f} -> {entry['marker_rms_mm'][1]:.1f} mm"
+             if "marker_rms_mm" in entry else "") + f"; wrote {path}")
+    return new, entry
+
+
+def run(a) -> int:
+    import symgait
+    from ..markers.ik import stick_figure
+    from ..trials.pipeline import process_trial, trial_summary
+
+    a.motion = motion_argument(a)
+    if a.osim and a.markerset:
+        from ..errors import InputError
+        raise InputError("give --osim or --markerset, not both")
+
+    model = symgait.load_model(a.model)
+    kern = symgait.kernels(model, generated=getattr(a, "generated", None))
+    trial = process_trial(model, kern, a.motion, height=a.height, mass=a.mass, forces=a.forces,
+                          external_loads=a.external_loads, markerset=a.osim or a.markerset,
+                          cutoff=a.cutoff, filter_method=a.filter, skeleton=a.skeleton,
+                          use_plates=not a.no_plates, crop=a.crop)
+    seq = trial.sequence
+    summary = trial_summary(kern, trial)
+    if getattr(a, "reduce_residual", False):
+        seq, summary["residual_reduction"] = _reduced(kern, trial, a.out)
+    out = write_csv(a.out, seq.time, seq.coordinates, seq.tau, seq.mass)
+    for n in trial.notes:
+        print(f"  {n}")
+    root = [i for i, c in enumerate(seq.coordinates) if c not in seq.actuated]
+    rr = np.sqrt(np.mean((seq.tau[:, root] / seq.mass) ** 2, axis=0))
+    print(f"labels: {seq.label_kind}; residual RMS per kg: " +
+          ", ".join(f"{seq.coordinates[i]} {v:.3g}" for i, v in zip(root, rr)))
+    print(f"wrote {out} ({len(seq)} frames x {len(seq.coordinates)} coordinates)")
+    js = write_summary(Path(a.out).with_suffix(".json"), summary, trial.notes)
+    print(f"wrote {js}")
+    plot = a.plot or str(Path(a.out).with_suffix(".png"))
+    if plot.lower() != "none":
+        plot_moments(plot, seq, title=f"{Path(a.motion).name} — {model.name}, {a.mass:g} kg, "
+                     f"{a.height:g} m")
+        print(f"wrote {plot}")
+    if a.stick and trial.ik is not None:
+        stick_figure(model, kern, trial.ik, a.stick, title=f"{Path(a.motion).name}: source vs {model.name}")
+        print(f"wrote {a.stick}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry point (``python -m symgait.cli.id ...``)."""
+    import argparse
+    ap = argparse.ArgumentParser(prog="symgait")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    add_cli(sub)
+    a = ap.parse_args(argv)
+    return a.fn(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

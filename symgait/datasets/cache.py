@@ -1,0 +1,99 @@
+"""Training data: sequences of consistent dynamics, an on-disk cache, windows of T frames.
+
+A :class:`Sequence` holds, per frame, ``q, qd, qdd`` (T, nq), contact wrenches ``w``
+(T, nc, 6; model convention), generalized forces ``tau`` (T, nq; the root rows are the residual)
+with ``JT = tau[:, actuated]`` the joint torques, contact labels ``contact`` (T, nc) bool, and per
+sequence the parameters ``p``, ``mass``, ``height``, ``source`` and ``label_kind``:
+
+* ``"measured"`` — wrenches from force plates (residual ≠ 0: it measures the inconsistency);
+* ``"derived"`` — wrenches from the residual-distribution rule (:mod:`symgait.forces.derived`),
+  residual zero by construction;
+* ``"none"`` — no wrenches (``w`` and ``tau`` NaN), kinematics only.
+
+Kinds are per sequence and never mixed: :class:`WindowDataset` can be restricted to kinds.
+
+:class:`SequenceCache` stores sequences as ``.npz`` files keyed by a hash of their inputs
+(files' paths, sizes and mtimes, model, subject, options) under ``<cache>/sequences``
+(default ``~/.cache/symgait`` or ``$SYMGAIT_CACHE_DIR``).  :func:`load_sequences` builds (or loads)
+sequences from trial files; :func:`symgait.datasets.synthetic.synthetic_gait` makes the built-in
+synthetic set that needs no data.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence as Seq, Tuple
+
+import numpy as np
+
+__all__ = [ "SequenceCache", "load_sequences",]
+
+
+
+
+def _file_key(path) -> dict:
+    p = Path(path)
+    st = p.stat()
+    return {"path": str(p.resolve()), "size": st.st_size, "mtime": int(st.st_mtime)}
+
+
+class SequenceCache:
+    """``.npz`` sequences under ``<root>/sequences/<key>.npz``."""
+
+    def __init__(self, root=None):
+        from ..paths import default_cache_dir
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.dir = self.root / "sequences"
+
+    @staticmethod
+    def key(**inputs) -> str:
+        def norm(v):
+            if isinstance(v, (Path,)) or (isinstance(v, str) and os.path.exists(v)):
+                return _file_key(v)
+            if isinstance(v, np.ndarray):
+                return v.tolist()
+            return v
+        blob = json.dumps({k: norm(v) for k, v in sorted(inputs.items())}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}.npz"
+
+    def get_or_build(self, key: str, build: Callable[[], Sequence]) -> Sequence:
+        path = self.path(key)
+        if path.exists():
+            try:
+                return Sequence.load(path)
+            except Exception:
+                path.unlink()
+        seq = build()
+        seq.save(path)
+        return seq
+
+
+def load_sequences(trials: Iterable[dict], model, kern=None, *, cache: Optional[SequenceCache] = None,
+                   **options) -> List[Sequence]:
+    """Build (or load from the cache) one :class:`Sequence` per trial.
+
+    Each trial is a dict of :func:`symgait.trials.pipeline.process_trial` arguments:
+    ``motion`` (path), ``height``, ``mass`` and optionally ``forces``, ``external_loads``,
+    ``markerset``, ``skeleton``, ``time_range``; ``options`` apply to all (``cutoff``...).
+    """
+    import symgait
+    from ..trials.pipeline import process_trial
+
+    kern = kern or symgait.kernels(model)
+    cache = cache if cache is not None else SequenceCache()
+    out = []
+    for tr in trials:
+        args = dict(options)
+        args.update(tr)
+        key = SequenceCache.key(model=model.name, model_sha=model.source_hash, **args)
+        motion = args.pop("motion")
+        out.append(cache.get_or_build(key, lambda: process_trial(model, kern, motion, **args).sequence))
+    return out
+
+

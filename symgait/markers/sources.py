@@ -1,0 +1,147 @@
+"""Load a trial as retargeting sources in OpenSim axes (Y up, X = walking direction, Z right).
+
+:func:`load_source` dispatches on the file type:
+
+* ``.trc`` (OpenSim markers, already Y up / X forward): marker set ``gait2354`` by default.
+* ``.c3d`` (lab frame, usually Z up): markers rotated so that the lab's vertical (the force
+  plates' normal, else the axis along which the markers spread least... Z by default) becomes
+  Y and the horizontal walking direction (net displacement of the pelvis markers) becomes X;
+  the lab origin is kept.  Force plates come with the same rotation (:attr:`Source.c3d`,
+  :attr:`Source.R`).  Marker set detected from the labels (``helen_hayes`` for Plug-in-Gait /
+  Helen Hayes names).
+* ``.amc`` (CMU; the ``.asf`` is ``<subject>.asf`` beside it, e.g. ``08_01.amc`` → ``08.asf``,
+  or given): joint centres by :func:`symgait.io.forward_kinematics`, rotated by
+  :func:`symgait.io.asf_to_opensim` (X = net walking direction); marker set ``cmu``.
+* ``.bvh``: joint positions by :func:`symgait.io.bvh_forward_kinematics` (needs a user map).
+* ``.mot`` / ``.sto``: OpenSim coordinates — not a source for IK; see
+  :func:`coordinates_from_mot` (direct mapping for gait3d/planar: degrees → radians for
+  rotations, pelvis translations in metres).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Tuple
+
+import numpy as np
+
+from ..io.errors import DataFormatError
+
+__all__ = ["Source", "load_source", "lab_to_opensim", "MOTION_SUFFIXES"]
+
+MOTION_SUFFIXES = (".trc", ".c3d", ".amc", ".bvh", ".mot", ".sto")
+
+
+@dataclass
+class Source:
+    """Positions to retarget: ``labels`` (n), ``positions`` (T, n, 3) m in OpenSim axes (NaN =
+    missing), ``time`` (T,) s, ``rate`` Hz, ``kind`` ("markers" | "joint_centres"),
+    ``markerset`` (suggested built-in name), ``R`` (3, 3) source-frame → OpenSim rotation,
+    ``origin`` (3,) source-frame point mapped to the OpenSim origin, ``c3d`` the C3D data (plates)
+    if any, ``path``."""
+    labels: List[str]
+    positions: np.ndarray
+    time: np.ndarray
+    rate: float
+    kind: str
+    markerset: str
+    R: np.ndarray
+    origin: np.ndarray
+    path: str
+    c3d: object = None
+    notes: List[str] = field(default_factory=list)
+
+
+def lab_to_opensim(positions, up=(0.0, 0.0, 1.0), forward=None, pelvis_idx=None) -> np.ndarray:
+    """Rotation (3, 3) from a lab frame to OpenSim axes: rows = OpenSim X (horizontal walking
+    direction), Y (= ``up``), Z = X × Y, in lab coordinates.
+
+    ``forward`` (lab vector) default: net horizontal displacement of the mean of ``pelvis_idx``
+    markers (all markers if None) between the first and last frames where they are present.
+    """
+    y = np.asarray(up, float)
+    y = y / np.linalg.norm(y)
+    if forward is None:
+        P = np.asarray(positions, float)
+        if pelvis_idx:
+            P = P[:, list(pelvis_idx)]
+        c = np.nanmean(P, axis=1)
+        ok = np.all(np.isfinite(c), axis=1)
+        if ok.sum() < 2:
+            raise ValueError("cannot find the walking direction: too few frames with markers")
+        i0, i1 = np.nonzero(ok)[0][[0, -1]]
+        forward = c[i1] - c[i0]
+    f = np.asarray(forward, float)
+    f = f - np.dot(f, y) * y
+    if np.linalg.norm(f) < 1e-6:
+        raise ValueError("walking direction has no horizontal component (treadmill or standing "
+                         "trial?): pass forward=")
+    x = f / np.linalg.norm(f)
+    z = np.cross(x, y)
+    return np.stack([x, y, z])
+
+
+_PELVIS_LABELS = ("RASI", "LASI", "SACR", "RPSI", "LPSI", "VSAC", "R.ASIS", "L.ASIS", "V.Sacral")
+
+
+def load_source(path, *, skeleton=None, forward=None, up=None, bvh_length_unit=0.01) -> Source:
+    """Load ``path`` (see the module docstring)."""
+    path = Path(path)
+    suf = path.suffix.lower()
+    if suf == ".trc":
+        from ..io import read_trc
+        m = read_trc(path)
+        return Source(labels=list(m.names), positions=m.positions, time=m.time, rate=m.rate,
+                      kind="markers", markerset="gait2354", R=np.eye(3), origin=np.zeros(3),
+                      path=str(path))
+    if suf == ".c3d":
+        from ..io import read_c3d
+        from .markersets import detect_markerset, strip_prefix
+        c = read_c3d(path)
+        labels = [strip_prefix(x) for x in c.marker_labels]
+        if up is None:
+            up = c.plates[0].normal if c.plates else (0.0, 0.0, 1.0)
+        pel = [i for i, lab in enumerate(labels) if lab in _PELVIS_LABELS]
+        R = lab_to_opensim(c.markers, up=up, forward=forward, pelvis_idx=pel or None)
+        pos = c.markers @ R.T
+        try:
+            ms = detect_markerset(labels).name
+        except ValueError:
+            ms = ""
+        notes = []
+        if not ms:
+            notes.append("no built-in marker set matches these labels: give a mapping file")
+        return Source(labels=labels, positions=pos, time=c.time - c.time[0], rate=c.point_rate,
+                      kind="markers", markerset=ms, R=R, origin=np.zeros(3), path=str(path), c3d=c,
+                      notes=notes)
+    if suf == ".amc":
+        from ..io import asf_to_opensim, forward_kinematics, read_amc, read_asf
+        if skeleton is None:
+            stem = path.stem.split("_")[0]
+            cands = [path.parent / f"{stem}.asf"] + sorted(path.parent.glob("*.asf"))
+            skeleton = next((c for c in cands if c.exists()), None)
+            if skeleton is None:
+                raise FileNotFoundError(f"{path}: no .asf skeleton beside it; pass skeleton=")
+        sk = read_asf(skeleton)
+        mo = read_amc(path, sk)
+        kin = forward_kinematics(sk, mo)
+        pos, R = asf_to_opensim(kin.positions, forward=forward)
+        return Source(labels=list(kin.names), positions=pos, time=mo.time, rate=mo.rate,
+                      kind="joint_centres", markerset="cmu", R=R, origin=np.zeros(3),
+                      path=str(path), notes=[f"skeleton {Path(skeleton).name}"])
+    if suf == ".bvh":
+        from ..io import bvh_forward_kinematics, read_bvh
+        b = read_bvh(path, length_unit=bvh_length_unit)
+        pos = bvh_forward_kinematics(b)
+        names = list(b.names)
+        R = lab_to_opensim(pos, up=(0, 1, 0) if up is None else up, forward=forward, pelvis_idx=[0])
+        rate = b.rate
+        return Source(labels=names, positions=pos @ R.T, time=np.arange(pos.shape[0]) / rate,
+                      rate=rate, kind="joint_centres", markerset="", R=R, origin=np.zeros(3),
+                      path=str(path), notes=["BVH joint names vary: give a mapping file"])
+    hint = ("; an .asf is a skeleton: give its .amc motion (the .asf beside it is found, or pass "
+            "skeleton= / --skeleton)") if suf == ".asf" else ""
+    raise DataFormatError(path, f"unsupported motion file type {suf!r}; expected one of "
+                                f"{MOTION_SUFFIXES}{hint}")
+
+

@@ -1,0 +1,194 @@
+"""Validation against OpenSim's inverse dynamics.
+
+:func:`inverse_dynamics_from_coordinates` reproduces OpenSim's InverseDynamicsTool on a symgait
+model: coordinates from an IK ``.mot`` (degrees → radians for rotations), OpenSim's coordinate
+filter and spline derivatives (:func:`symgait.signals.kinematics.opensim_coordinate_filter`), external
+loads from the ExternalLoads ``.xml`` (interpolated at the coordinate times, as OpenSim's
+force splines are), moments transported to the calcn origins at the model's pose, then
+``kernels.inverse_dynamics``.  Generalized forces are reported under OpenSim's coordinate names
+(for converted models with prescribed knee translations, reduced to the knee angle's
+generalized force, see :mod:`symgait.model.from_osim`).
+
+:func:`compare` gives per-coordinate RMSE against a reference ``.sto`` and the RMSE in % of the
+reference's range; :func:`run_subject01` runs the four comparisons of ``docs/validation.md``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..io import read_mot, read_sto
+from ..forces.contacts import reactions_from_external_loads
+from ..signals.kinematics import filtered_kinematics
+
+__all__ = ["IDResult", "inverse_dynamics_from_coordinates", "compare", "Row", "run_subject01", "SAGITTAL"]
+
+SAGITTAL = ["hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l", "knee_angle_l",
+            "ankle_angle_l"]
+
+
+@dataclass
+class IDResult:
+    time: np.ndarray
+    tau: Dict[str, np.ndarray]          # generalized force per (OpenSim) coordinate
+    q: np.ndarray
+    qd: np.ndarray
+    qdd: np.ndarray
+    w: np.ndarray
+    residual: np.ndarray                # root residual (T, 6) world force, moment about pelvis origin
+    notes: List[str] = field(default_factory=list)
+
+
+def inverse_dynamics_from_coordinates(model, kern, p, coordinates_file, external_loads_xml,
+                                      *, datafile=None, cutoff: float = 6.0,
+                                      method: str = "opensim", converted=None,
+                                      time_range=None) -> IDResult:
+    """Inverse dynamics of an OpenSim IK result on a symgait model (see module docstring).
+
+    ``converted``: the :class:`~symgait.model.from_osim.ConvertedModel` when ``model`` was
+    converted from an ``.osim`` (drives the prescribed knee translations).  Coordinates of the
+    model that the file lacks are held at 0.
+    """
+    table = read_mot(coordinates_file)
+    if time_range is not None:
+        table = table.select(*time_range)
+    rot = set(rotational_coordinates(model))
+    if converted is not None:
+        rot |= {c for c in converted.osim_coordinates if not c.startswith("pelvis_t")}
+    names = [n for n in table.names if n in model.coordinates or
+             (converted is not None and n in converted.osim_coordinates)]
+    table = table.to_radians([n for n in names if n in rot])
+    qi = table.columns(names)
+    q_i, qd_i, qdd_i = filtered_kinematics(qi, t=table.time, cutoff=cutoff, method=method)
+    if converted is not None:
+        q, qd, qdd = converted.expand(model, q_i, qd_i, qdd_i, names)
+    else:
+        idx = {c: i for i, c in enumerate(model.coordinates)}
+        q, qd, qdd = (np.zeros((table.time.size, model.nq)) for _ in range(3))
+        for j, n in enumerate(names):
+            q[:, idx[n]], qd[:, idx[n]], qdd[:, idx[n]] = q_i[:, j], qd_i[:, j], qdd_i[:, j]
+    reac = reactions_from_external_loads(model, external_loads_xml, datafile=datafile)
+    reac = reac.resampled(table.time)
+    origins = kern.contact_points(q, p)
+    w = reac.wrenches(origins)
+    tau_full = kern.inverse_dynamics(q, qd, qdd, w, p)
+    res = kern.root_residual(q, qd, qdd, w, p)
+    if converted is not None:
+        tau = converted.reduce(model, tau_full, q)
+    else:
+        tau = {c: tau_full[:, i] for i, c in enumerate(model.coordinates)}
+    missing = [c for c in model.coordinates if c not in names and
+               (converted is None or c not in {x.coordinate for x in converted.couplings})]
+    notes = [f"coordinates not in {Path(coordinates_file).name} (held at 0): {missing}"] if missing else []
+    return IDResult(time=table.time.copy(), tau=tau, q=q, qd=qd, qdd=qdd, w=w, residual=res,
+                    notes=notes)
+
+
+@dataclass
+class Row:
+    coordinate: str
+    rmse: float          # N·m or N
+    range: float         # max - min of the reference
+    percent: float       # 100 * rmse / range
+    max_abs: float       # max |difference|
+    unit: str
+
+
+def compare(result: IDResult, reference_sto, coordinates: Optional[Sequence[str]] = None,
+            t_tol: float = 1e-4) -> List[Row]:
+    """RMSE of ``result`` against an OpenSim ID ``.sto`` (columns ``<coord>_moment|_force``), on
+    the common time samples."""
+    ref = read_sto(reference_sto)
+    rows = []
+    coords = list(coordinates) if coordinates is not None else list(result.tau)
+    # match times
+    ti = []
+    for k, t in enumerate(result.time):
+        j = int(np.argmin(np.abs(ref.time - t)))
+        if abs(ref.time[j] - t) < t_tol:
+            ti.append((k, j))
+    if not ti:
+        raise ValueError(f"no common times between the result and {reference_sto}")
+    a = np.array([k for k, _ in ti])
+    b = np.array([j for _, j in ti])
+    for c in coords:
+        col = f"{c}_moment" if f"{c}_moment" in ref.names else f"{c}_force"
+        if col not in ref.names or c not in result.tau:
+            continue
+        r = ref.column(col)[b]
+        x = np.asarray(result.tau[c])[a]
+        d = x - r
+        rng = float(r.max() - r.min())
+        rmse = float(np.sqrt(np.mean(d ** 2)))
+        rows.append(Row(c, rmse, rng, 100.0 * rmse / rng if rng > 0 else float("nan"),
+                        float(np.abs(d).max()), "N" if col.endswith("_force") else "N·m"))
+    return rows
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    out = ["| coordinate | RMSE | range | RMSE / range | max abs. diff. |", "|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r.coordinate} | {r.rmse:.2f} {r.unit} | {r.range:.1f} {r.unit} | "
+                   f"{r.percent:.1f} % | {r.max_abs:.1f} {r.unit} |")
+    return "\n".join(out)
+
+
+def run_subject01(data_dir, which: str, *, cache_dir=None, log=None):
+    """One of the four comparisons on OpenSim's subject01 walking trial.
+
+    ``which``: ``"gait2354-osim"`` (model converted from ``subject01_simbody.osim``),
+    ``"gait2354-gait3d"`` (built-in gait3d, de Leva, 72.6 kg / 1.80 m), ``"gait10dof-osim"``
+    (converted ``gait10dof_subject01_walk/subject01.osim``), ``"gait10dof-planar"`` (built-in
+    planar).  Returns ``(result, rows)``.
+    """
+    import symgait
+    from .osim_model import build_osim_model
+
+    d = Path(data_dir) / "opensim"
+    g2354 = d / "gait2354_subject01_walk1"
+    g10 = d / "gait10dof_subject01_walk"
+    grf = g2354 / "subject01_walk1_grf.mot"
+    if which.startswith("gait2354"):
+        ik, xml, sto = g2354 / "subject01_walk1_ik.mot", g2354 / "subject01_walk1_grf.xml", \
+            g2354 / "inverse_dynamics.sto"
+        osim = g2354 / "subject01_simbody.osim"
+    elif which.startswith("gait10dof"):
+        ik, xml, sto = g10 / "subject01_walk_IK.mot", g10 / "subject01_walk_grf.xml", \
+            g10 / "subject01_walk_ID.sto"
+        osim = g10 / "subject01.osim"
+    else:
+        raise ValueError(which)
+    conv = None
+    if which.endswith("-osim"):
+        conv, model, kern = build_osim_model(osim, cache_dir=cache_dir, log=log,
+                                             name=f"subject01_{which.split('-')[0]}", height=1.803)
+        p = model.parameters()
+    else:
+        model = symgait.load_model("gait3d" if which.endswith("gait3d") else "planar")
+        kern = symgait.kernels(model)
+        p = model.parameters(height=1.80, mass=72.6)
+    res = inverse_dynamics_from_coordinates(model, kern, p, ik, xml, datafile=grf, converted=conv)
+    rows = compare(res, sto)
+    return res, rows
+
+
+def main(argv=None) -> int:
+    """Print the four comparisons as Markdown (``python -m symgait.trials.opensim_id [DATA]``)."""
+    import sys
+    from ..paths import default_data_dir
+    args = list(sys.argv[1:] if argv is None else argv)
+    data = Path(args[0]) if args else default_data_dir()
+    for which in ("gait2354-osim", "gait2354-gait3d", "gait10dof-osim", "gait10dof-planar"):
+        res, rows = run_subject01(data, which)
+        print(f"\n### {which}\n")
+        for n in res.notes:
+            print(f"note: {n}\n")
+        print(format_rows(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

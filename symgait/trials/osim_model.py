@@ -1,0 +1,22 @@
+"""A converted OpenSim model with its generated kernels."""
+from __future__ import annotations
+
+def build_osim_model(path, *, cache_dir=None, log=None, **kwargs):
+    """Convert ``path`` (see :func:`osim_to_yaml`), write the YAML and generate its kernels into
+    ``<cache_dir>/models/<name>-<sha12>/`` (reused when present: Numba's on-disk cache then makes
+    later loads fast).  Returns ``(converted, model, kernels)``."""
+    import symgait
+    from symgait.codegen import generate
+
+    conv = osim_to_yaml(path, **kwargs)
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    d = root / "models" / f"{conv.name}-{conv.sha[:12]}"
+    ypath = conv.write(d / f"{conv.name}.yaml")
+    gdir = d / "generated"
+    model = symgait.load_model(ypath)
+    try:
+        kern = symgait.kernels(model, generated=gdir)
+    except symgait.StaleKernelsError:
+        generate(ypath, out=gdir, log=log or (lambda *a: None))
+        kern = symgait.kernels(model, generated=gdir)
+    return conv, model, kern
