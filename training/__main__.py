@@ -14,64 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "load_data"]
-
-
-def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = True):
-    """``{"train": [...], "val": [...], "test": [...]}`` sequences: the synthetic set
-    (``data.n_sequences`` training sequences of which ``data.n_labelled`` keep their labels,
-    ``data.n_val`` validation and ``data.n_test`` test ones) or, for a directory, its built dataset
-    (:func:`training.data.dataset_dir_for`: a raw folder such as ``../shared/data`` is built into the
-    user cache once) split by subject (:func:`training.data.load_dataset`): a ``data.val_fraction``
-    of the labelled subjects validate, and with ``hold_out_test`` a seeded fifth of them are test
-    subjects (else every other labelled subject trains). The validation set chooses ``best.pt``
-    and stops training early; the test set is only evaluated."""
-    import symgait
-    model = symgait.load_model(cfg.model)
-    if data == "synthetic":
-        from symgait.datasets.cache import SequenceCache
-        from symgait.datasets.synthetic import synthetic_gait
-        from .data import without_labels
-        from .trainer import init_distributed
-        D = cfg.data
-        rank, world = init_distributed(cfg.train.device if cfg.train.device != "auto" else "cpu")
-
-        def gen():
-            return synthetic_gait(model, n_sequences=D.n_sequences + D.n_test + D.n_val, seconds=D.seconds,
-                                  seed=D.seed, cache=SequenceCache())
-        if world > 1:  # rank 0 fills the cache first (no concurrent writes of one file)
-            import torch.distributed as dist
-            if rank == 0:
-                seqs = gen()
-            dist.barrier()
-            if rank != 0:
-                seqs = gen()
-        else:
-            seqs = gen()
-        n_tt = D.n_sequences + D.n_test
-        tr, te, va = seqs[:D.n_sequences], seqs[D.n_sequences:n_tt], seqs[n_tt:]
-        nl = len(tr) if D.n_labelled < 0 else min(D.n_labelled, len(tr))
-        tr = tr[:nl] + [without_labels(s) for s in tr[nl:]]
-        if rank == 0:
-            log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(va)} validation, "
-                f"{len(te)} test")
-        return {"train": tr, "val": va, "test": te}
-    p = Path(data)
-    if not p.is_dir():
-        raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
-    from .data import dataset_dir_for, load_dataset
-    from .evaluate import REAL_RATE
-    d = load_dataset(dataset_dir_for(p, log=log), model=model, rate=REAL_RATE,
-                     test_subjects=None if hold_out_test else (), val_fraction=cfg.data.val_fraction,
-                     seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log,
-                     train_kinematics=cfg.data.kinematics)
-    if not d["train"] or (hold_out_test and not d["test"]):
-        raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
-    return d
+__all__ = ["main", "build_parser"]
 
 
 def _cmd_train(a) -> int:
     from .config import load_config
+    from .data import load_data
     from .trainer import train
     cfg = load_config(a.config, a.set or [])
     d = load_data(cfg, a.data, hold_out_test=False)
@@ -90,6 +38,7 @@ def _cmd_main(a) -> int:
     from symgait.layers.verify import verify
     from symgait.runtime.selfcheck import selfcheck
     from .config import load_config
+    from .data import load_data
     from .trainer import train
     cfg = load_config(a.config or ("main" if a.data == "synthetic" else "real"), a.set or [])
     out = Path(a.out)

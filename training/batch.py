@@ -1,7 +1,7 @@
 """Batches of windows as tensors, and label stripping for weak supervision.
 
-:func:`collate` stacks window dicts (from :meth:`symgait.datasets.cache.Sequence.window` /
-:class:`~symgait.datasets.cache.WindowDataset`) into float64 CPU tensors:
+:func:`collate` stacks window dicts (from :meth:`symgait.trials.sequence.Sequence.window` /
+:class:`~symgait.datasets.windows.WindowDataset`) into float64 CPU tensors:
 ``q, qd, qdd`` (B, T, n), ``w`` (B, T, nc, 6), ``JT`` (B, T, n_act), ``contact`` (B, T, nc) bool,
 ``p`` (B, n_p), ``mass``, ``rate`` (B,) and ``labelled`` (B,) bool (label_kind != "none").
 """

@@ -21,6 +21,9 @@ from .batch import sequence_batch
 from .config import Config
 from .features import Featurizer, Normalizer
 from .networks import OutputLayout, build_network
+import symgait
+from .pcnet import PhysicsConsistent
+from symgait.errors import InputError
 
 __all__ = ["Bundle", "CheckpointError", "save", "load"]
 
@@ -37,7 +40,6 @@ class Bundle:
     def __init__(self, cfg: Config, model_name: str, net: torch.nn.Module, normalizer: Normalizer,
                  model=None, train_state: Optional[dict] = None, history: Optional[list] = None,
                  rate: Optional[float] = None):
-        import symgait
         self.rate = float(rate) if rate else None
         self.cfg, self.model_name = cfg, model_name
         self.model = model if model is not None else symgait.load_model(model_name)
@@ -46,7 +48,6 @@ class Bundle:
         self.net, self.normalizer = net, normalizer
         self.physics = None
         if cfg.variant == "pcnet":
-            from .pcnet import PhysicsConsistent
             dt = torch.float64 if cfg.loss.layer_dtype == "float64" else torch.float32
             self.physics = PhysicsConsistent(self.model, self.featurizer, dt)
         self.train_state = train_state
@@ -55,7 +56,6 @@ class Bundle:
     @classmethod
     def create(cls, cfg: Config, sequences, model=None) -> "Bundle":
         """A fresh network (seeded by the caller) with statistics fitted on ``sequences``."""
-        import symgait
         model = model if model is not None else symgait.load_model(cfg.model)
         feat = Featurizer(model, contacts=cfg.variant == "cfinet")
         lay = OutputLayout.for_model(model)
@@ -108,7 +108,6 @@ class Bundle:
         """Whole sequence -> ``w`` (T, nc, 6) world force (N) and moment (N m) about each contact
         body's origin, ``JT`` (T, n_act) joint torques (N m)."""
         if self.rate and abs(float(seq.rate) - self.rate) > 1e-3 * self.rate:
-            from symgait.errors import InputError
             raise InputError(f"sequence {seq.name!r} is at {seq.rate:g} Hz but this network was trained at "
                              f"{self.rate:g} Hz (its convolutions count frames): resample it first, "
                              f"training.data.resample(seq, {self.rate:g}) (predict --rate does this)")
@@ -161,7 +160,6 @@ def load(path, map_location="cpu") -> Bundle:
         raise CheckpointError(f"{path} is not a training checkpoint (it lacks {missing}); give the last.pt "
                               f"written by `python -m training train`")
     cfg = Config.from_dict(d["cfg"])
-    import symgait
     model = symgait.load_model(d["model"])
     net = build_network(cfg, model, d["n_features"])
     net.load_state_dict(d["net"])

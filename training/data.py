@@ -59,6 +59,17 @@ from symgait.datasets.cache import SequenceCache
 from symgait.paths import default_data_dir
 
 from .config import KINEMATICS
+from symgait.trials.pipeline import process_trial
+import symgait
+from symgait.datasets.build import INDEX, build
+from symgait.user_cache import cache_dir
+from symgait.datasets.discover import activity_class
+from symgait.trials.augment import angle_noise, label_noise
+from symgait.signals.kinematics import filtered_kinematics
+from symgait.signals.filters import derivatives
+from symgait.datasets.synthetic import synthetic_gait
+from .trainer import init_distributed
+from .evaluate import REAL_RATE
 
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
@@ -122,7 +133,6 @@ def labelled(seqs: Seq[Sequence]) -> List[Sequence]:
 
 def _process_cached(model, kern, trial: dict, cache: SequenceCache, options: dict):
     """(sequence, notes, cached?) for one trial; same cache key as ``load_sequences``."""
-    from symgait.trials.pipeline import process_trial
     args = dict(options)
     args["motion"] = trial["motion"]
     for k in _PROCESS_KEYS:
@@ -162,11 +172,9 @@ def load_real(data_dir=None, model="gait3d", *, test: Seq[str] = DEFAULT_TEST,
     ``skipped``.  A folder built by ``python -m training dataset`` (it holds ``index.json``) is
     read by :func:`load_dataset` instead (split by subject).
     """
-    import symgait
     d = Path(data_dir) if data_dir is not None else default_data_dir()
     if not d.is_dir():
         raise FileNotFoundError(f"data folder {d} not found (set SYMGAIT_DATA or pass data_dir)")
-    from symgait.datasets.build import INDEX
     if (d / INDEX).exists():        # a folder built by ``python -m training dataset``
         return load_dataset(d, model=model, rate=rate, include_motion_only=include_motion_only,
                             motion_only=motion_only, log=log, kern=kern)
@@ -238,7 +246,6 @@ def subject_split(subjects: Seq[str], test_fraction: float = 0.2, seed: int = 0)
 
 
 def _index(d: Path) -> dict:
-    from symgait.datasets.build import INDEX
     try:
         return json.loads((d / INDEX).read_text())
     except FileNotFoundError:
@@ -252,8 +259,6 @@ def dataset_dir_for(data_dir, *, jobs: int = 2, log: Callable = print) -> Path:
     nothing changed, reused from its cache in seconds) under the user cache,
     ``$SYMGAIT_CACHE_DIR/datasets/<folder name>-<hash of its path>``."""
     import hashlib
-    from symgait.user_cache import cache_dir
-    from symgait.datasets.build import INDEX, build
     d = Path(data_dir)
     if (d / INDEX).exists():
         return d
@@ -282,7 +287,6 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
     ``kinematics="consistent"``: a measured trial's motion changed within the marker error to
     agree with its plates (``*.consistent.npz``, :mod:`symgait.trials.residual_reduction`) where the
     build wrote one, else the measured motion."""
-    import symgait
     if kinematics not in KINEMATICS:
         raise ValueError(f"kinematics must be one of {KINEMATICS}, got {kinematics!r}")
     d = Path(out_dir)
@@ -345,7 +349,6 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     subjects' measured trials come with their motion changed to agree with their plates
     (:func:`dataset_sequences`); validation and test trials keep the measured motion, as a user's
     trial without plates has it."""
-    from symgait.datasets.discover import activity_class
     d = Path(out_dir)
     items = dataset_sequences(d, model=model, rate=rate, kern=kern,
                               motion_only=motion_only)
@@ -387,7 +390,6 @@ def resample(seq: Sequence, rate: float, *, kern=None, model=None) -> Sequence:
     """``seq`` at ``rate`` Hz over its time span: ``q, qd, qdd, w`` by cubic interpolation,
     contact labels nearest, ``tau`` recomputed by inverse dynamics (labelled sequences)."""
     from scipy.interpolate import CubicSpline
-    import symgait
     t = np.asarray(seq.time, float)
     n = int(np.floor((t[-1] - t[0]) * rate + 1e-9)) + 1
     tn = t[0] + np.arange(n) / rate
@@ -474,7 +476,6 @@ _MODELS: Dict[str, object] = {}
 
 
 def _model(model, seq: Sequence):
-    import symgait
     if model is None:
         model = seq.model
     if isinstance(model, str):
@@ -493,9 +494,6 @@ def with_angle_noise(seqs: Seq[Sequence], sigma_deg: float, seed: int = 0, model
     ``cutoff`` Hz the noisy coordinates are low-passed first, as a user would), so ``q, qd, qdd``
     stay consistent.  Labels (``w``, ``tau``, ``contact``) are unchanged: they are the truth of
     the noise-free motion.  ``sigma_deg=0`` returns the sequences unchanged."""
-    from symgait.trials.augment import angle_noise
-    from symgait.signals.kinematics import filtered_kinematics
-    from symgait.signals.filters import derivatives
 
     seqs = list(seqs)
     if sigma_deg <= 0:
@@ -520,7 +518,6 @@ def with_contact_label_noise(seqs: Seq[Sequence], fraction: float = 0.1, flip_pr
     """Contact-label noise per Zell et al. (2020)'s protocol (:func:`symgait.trials.augment.label_noise`):
     per sequence, ``fraction`` of the labels (frames × contacts) chosen at random, each flipped
     with probability ``flip_prob``.  Everything else unchanged."""
-    from symgait.trials.augment import label_noise
     rng = np.random.default_rng(seed)
     return [dataclasses.replace(s, contact=label_noise(s.contact, rng, fraction=fraction, flip_prob=flip_prob))
             for s in seqs]
@@ -532,7 +529,6 @@ def synthetic_set(model="planar", *, n_train: int = 3, n_test: int = 1, n_motion
                   seconds: float = 3.0, rate: float = 100.0, seed: int = 0, cache=None) -> Dict[str, list]:
     """The built-in synthetic gait set split like :func:`load_real` (``train``, ``test``,
     ``motion_only`` with ``label_kind="none"``), for tiny runs without data."""
-    from symgait.datasets.synthetic import synthetic_gait
     n = n_train + n_test + n_motion
     seqs = synthetic_gait(model, n_sequences=n, seconds=seconds, rate=rate, seed=seed, cache=cache)
     train, test = seqs[:n_train], seqs[n_train:n_train + n_test]
@@ -541,3 +537,49 @@ def synthetic_set(model="planar", *, n_train: int = 3, n_test: int = 1, n_motion
                  label_kind=s.label_kind, mass=s.mass, height=s.height, notes=[])
             for r, ss in (("train", train), ("test", test), ("motion_only", motion)) for s in ss]
     return dict(train=train, test=test, motion_only=motion, info=info, skipped=[])
+
+
+def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = True):
+    """``{"train": [...], "val": [...], "test": [...]}`` sequences: the synthetic set
+    (``data.n_sequences`` training sequences of which ``data.n_labelled`` keep their labels,
+    ``data.n_val`` validation and ``data.n_test`` test ones) or, for a directory, its built dataset
+    (:func:`training.data.dataset_dir_for`: a raw folder such as ``../shared/data`` is built into the
+    user cache once) split by subject (:func:`training.data.load_dataset`): a ``data.val_fraction``
+    of the labelled subjects validate, and with ``hold_out_test`` a seeded fifth of them are test
+    subjects (else every other labelled subject trains). The validation set chooses ``best.pt``
+    and stops training early; the test set is only evaluated."""
+    model = symgait.load_model(cfg.model)
+    if data == "synthetic":
+        D = cfg.data
+        rank, world = init_distributed(cfg.train.device if cfg.train.device != "auto" else "cpu")
+
+        def gen():
+            return synthetic_gait(model, n_sequences=D.n_sequences + D.n_test + D.n_val, seconds=D.seconds,
+                                  seed=D.seed, cache=SequenceCache())
+        if world > 1:  # rank 0 fills the cache first (no concurrent writes of one file)
+            import torch.distributed as dist
+            if rank == 0:
+                seqs = gen()
+            dist.barrier()
+            if rank != 0:
+                seqs = gen()
+        else:
+            seqs = gen()
+        n_tt = D.n_sequences + D.n_test
+        tr, te, va = seqs[:D.n_sequences], seqs[D.n_sequences:n_tt], seqs[n_tt:]
+        nl = len(tr) if D.n_labelled < 0 else min(D.n_labelled, len(tr))
+        tr = tr[:nl] + [without_labels(s) for s in tr[nl:]]
+        if rank == 0:
+            log(f"synthetic {cfg.model}: {len(tr)} training sequences ({nl} labelled), {len(va)} validation, "
+                f"{len(te)} test")
+        return {"train": tr, "val": va, "test": te}
+    p = Path(data)
+    if not p.is_dir():
+        raise SystemExit(f"--data must be 'synthetic' or a data directory; {data!r} is neither")
+    d = load_dataset(dataset_dir_for(p, log=log), model=model, rate=REAL_RATE,
+                     test_subjects=None if hold_out_test else (), val_fraction=cfg.data.val_fraction,
+                     seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log,
+                     train_kinematics=cfg.data.kinematics)
+    if not d["train"] or (hold_out_test and not d["test"]):
+        raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
+    return d

@@ -16,6 +16,11 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
+import symgait
+from .plots import plot_grf
+from .data import load_data
+from .data import load_real
+from .checkpoint import load
 
 __all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
            "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
@@ -61,7 +66,6 @@ def evaluate(bundle, sequences, *, predictions: Optional[List[dict]] = None) -> 
 def metrics_of(model, sequences, preds) -> Dict[str, object]:
     """:func:`evaluate`'s result for predictions ``preds`` (``{"w", "JT"}`` per sequence) of
     ``model`` on ``sequences``."""
-    import symgait
     kern = symgait.kernels(model)
     per, uns, items, origins = {}, {}, [], []
     for s, p in zip(sequences, preds):
@@ -128,7 +132,6 @@ def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plot
                         log=print) -> Dict[str, object]:
     """:func:`evaluate`, then ``metrics.json``, ``metrics.md`` (one row per labelled sequence and
     the pooled row) and ``grf_<sequence>.png`` (at most ``max_plots``) in ``out_dir``."""
-    from .plots import plot_grf
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sequences = list(sequences)
@@ -171,9 +174,7 @@ def eval_sequences(cfg, data: str = "synthetic", *, log=print) -> list:
     """The held-out sequences for ``cfg``: the synthetic test split (``data="synthetic"``) or the
     real test trials under the folder ``data``."""
     if data in (None, "synthetic"):  # the split the training command uses
-        from .__main__ import load_data
         return list(load_data(cfg, "synthetic", log=lambda *a: None)["test"])
-    from .data import load_real
     r = load_real(data, cfg.model, motion_only=False, rate=REAL_RATE, log=log)
     return r["test"]
 
@@ -190,7 +191,6 @@ def add_cli(subparsers):
 
 
 def _run(a) -> int:
-    from .checkpoint import load
     ck = Path(a.checkpoint)
     if not ck.exists():
         print(f"error: checkpoint {ck} not found")

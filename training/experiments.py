@@ -36,6 +36,14 @@ import numpy as np
 
 from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
 from .metrics import PAPER_B2, symmetry_metrics
+from .data import (dataset_dir_for, default_data_dir, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
+from .config import ConfigError, load_config
+from .checkpoint import load
+from .plots import plot_grf, plot_loss
+from .trainer import train
+import symgait
+from .protocol import kfold_experiment, reduced_subjects_experiment, unseen_lab_experiment
+from . import protocol
 
 __all__ = ["add_cli", "run_experiment", "noise_experiment", "reduced_experiment",
            "transfer_experiment", "get_data", "SIGMAS", "FRACTIONS"]
@@ -54,7 +62,6 @@ def get_data(tiny: bool, data_dir=None, model: str = "planar", *, log=print) -> 
     """``dict(train, val, test, motion_only, info)``: the synthetic set (``tiny``) or the dataset of
     ``data_dir`` (:func:`training.data.dataset_dir_for`) split by subject (a seeded fifth of the
     labelled subjects for test, a fifth of the rest for validation)."""
-    from .data import dataset_dir_for, load_dataset, synthetic_set
     if tiny:
         return synthetic_set(model, n_train=2, n_test=1, n_motion=2, seconds=1.5, rate=100.0, seed=0)
     d = load_dataset(dataset_dir_for(data_dir, log=log), model=model, rate=REAL_RATE, log=log)
@@ -65,7 +72,6 @@ def get_data(tiny: bool, data_dir=None, model: str = "planar", *, log=print) -> 
 
 
 def base_config(config=None, overrides: Seq[str] = (), tiny: bool = False):
-    from .config import load_config
     if tiny:
         ov = ["train.steps=4", "train.log_every=2", "train.ckpt_every=100", "data.window=12",
               "data.stride=6", "loss.horizon=4"] + list(overrides)
@@ -85,9 +91,6 @@ def _with(cfg, **kw):
 def _train(cfg, seqs, run_dir: Path, log: Callable, val=None):
     """Train into ``run_dir``; with validation sequences ``val`` the returned network is the one of
     ``best.pt`` (chosen on them, with early stopping per ``train.patience``)."""
-    from .checkpoint import load
-    from .plots import plot_loss
-    from .trainer import train
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     n_lab = sum(len(s) for s in seqs if s.label_kind != "none")
@@ -117,9 +120,6 @@ def _row(m: dict, **extra) -> dict:
 
 def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "cfinet"),
                      seed: int = 0, log=print) -> dict:
-    from .data import with_angle_noise, with_contact_label_noise
-    from .plots import plot_grf
-    import symgait
     model = symgait.load_model(cfg.model)
     rows, res = {}, []
     train_all = list(data["train"]) + list(data["motion_only"])
@@ -161,7 +161,6 @@ def noise_experiment(cfg, data, out: Path, *, sigmas=SIGMAS, variants=("fnet", "
 
 def reduced_experiment(cfg, data, out: Path, *, fractions=FRACTIONS, variants=("baseline", "fnet"),
                        seed: int = 0, log=print) -> dict:
-    from .data import reduce_labels
     rows, res = {}, []
     for f in fractions:
         tr = reduce_labels(data["train"], f, seed=seed, min_chunk_frames=cfg.data.window)
@@ -189,7 +188,6 @@ def reduced_experiment(cfg, data, out: Path, *, fractions=FRACTIONS, variants=("
 
 
 def transfer_experiment(cfg, data, out: Path, *, variants=("baseline", "fnet"), log=print) -> dict:
-    from .plots import plot_grf
     motion = list(data["motion_only"])
     if len(motion) < 2:
         raise RuntimeError("transfer needs at least 2 motion-only sequences (one held out)")
@@ -245,17 +243,14 @@ EXPERIMENTS = {"noise": noise_experiment, "reduced": reduced_experiment, "transf
 
 
 def _kfold(cfg, items, out, **kw):
-    from .protocol import kfold_experiment
     return kfold_experiment(cfg, items, out, **kw)
 
 
 def _unseen_lab(cfg, items, out, **kw):
-    from .protocol import unseen_lab_experiment
     return unseen_lab_experiment(cfg, items, out, **kw)
 
 
 def _reduced_subjects(cfg, items, out, **kw):
-    from .protocol import reduced_subjects_experiment
     return reduced_subjects_experiment(cfg, items, out, **kw)
 
 
@@ -272,7 +267,6 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
     t0 = time.perf_counter()
     cfg = base_config(config, overrides, tiny)
     if name in SUBJECT_WISE:
-        from . import protocol
         items = protocol.experiment_items(tiny, data_dir, cfg.model, log=log)
         if tiny:
             if name == "kfold":
@@ -349,7 +343,6 @@ def add_cli(subparsers):
 
 
 def _run(a) -> int:
-    from .data import default_data_dir
     data_dir = a.data
     if not a.tiny:
         data_dir = Path(data_dir) if data_dir else default_data_dir()
@@ -372,7 +365,6 @@ def _run(a) -> int:
         run_experiment(a.name, a.out, data_dir=data_dir, config=a.config, overrides=a.overrides,
                        tiny=a.tiny, **kw)
     except Exception as e:
-        from .config import ConfigError
         if isinstance(e, ConfigError):
             print(f"error: {e}")
             return 2

@@ -39,6 +39,7 @@ from symgait.errors import InputError
 from symgait.layers import ForwardDynamics, InverseDynamics, inverse_loss
 
 from .pcnet import root_dof_mask
+import symgait
 
 __all__ = ["Losses", "supervised_loss", "VARIANT_TERMS"]
 
@@ -59,7 +60,6 @@ class Losses:
     """The loss terms for a model (physics layers built per frame rate and cached)."""
 
     def __init__(self, cfg, model, kernels=None):
-        import symgait
         self.cfg, self.model = cfg, model
         self.kernels = kernels or symgait.kernels(model)
         self.dtype = torch.float64 if cfg.loss.layer_dtype == "float64" else torch.float32

@@ -37,13 +37,13 @@ from typing import Dict, Iterable, Optional, Union
 
 import numpy as np
 
+from symgait.forces.wrench import GROUND, STANCE_N, centre_of_pressure
+
 __all__ = ["rmse", "rrmse", "gait_metrics", "pooled_metrics", "symmetry_metrics",
            "swing_force", "labels_of", "centre_of_pressure", "stance", "whole_cycles", "PAPER_B2",
            "QUANTITIES", "G", "GROUND", "STANCE_N"]
 
 G = 9.80665        # m/s², standard gravity (body weight = mass * G)
-GROUND = 0.0       # m, height of the ground plane (world Y)
-STANCE_N = 20.0    # N, labelled vertical force above which a contact is in stance
 
 # Zell et al. (2020), table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
 PAPER_B2 = {
@@ -95,24 +95,6 @@ def rrmse(pred, true, *, min_range: float = 1e-9) -> float:
     return float(100.0 * np.mean(r[ok] / rng[ok]))
 
 
-def centre_of_pressure(w, origin, ground: float = GROUND):
-    """Centre of pressure (..., 3) on the plane ``y = ground`` and free moment (...) (N·m, about
-    the vertical through it) of wrenches ``w`` (..., 6): force F and moment M about ``origin``
-    (..., 3). From ``M = r x F + T e_y`` with ``r = cop - origin``, ``r_y = ground - origin_y``:
-    ``r_x = (M_z + r_y F_x) / F_y``, ``r_z = (r_y F_z - M_x) / F_y``, ``T = M_y - r_z F_x + r_x F_z``.
-    NaN where ``F_y`` is 0."""
-    w, o = np.asarray(w, float), np.asarray(origin, float)
-    F, M = w[..., :3], w[..., 3:]
-    ry = ground - o[..., 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fy = np.where(F[..., 1] != 0, F[..., 1], np.nan)
-        rx = (M[..., 2] + ry * F[..., 0]) / fy
-        rz = (ry * F[..., 2] - M[..., 0]) / fy
-    T = M[..., 1] - rz * F[..., 0] + rx * F[..., 2]
-    cop = o + np.stack([rx, ry + 0 * rx, rz], -1)
-    return cop, T
-
-
 def stance(w, threshold: float = STANCE_N) -> np.ndarray:
     """(T, nc) bool: vertical force (N) above ``threshold`` (NaN: not in stance)."""
     fy = np.asarray(w, float)[..., 1]
@@ -137,7 +119,7 @@ def gait_metrics(pred, true, mass, contacts=None, origins=None) -> Dict[str, flo
     """εf, εm, ετ (per kg) and their rRMSE (%) of one sequence, or of several pooled.
 
     ``pred``/``true``: dicts with ``w`` (T, nc, 6) and ``JT`` (T, n_act) in N, N·m (a
-    :class:`~symgait.datasets.cache.Sequence` works as ``true`` via :func:`labels_of`), or lists of
+    :class:`~symgait.trials.sequence.Sequence` works as ``true`` via :func:`labels_of`), or lists of
     such dicts (one per sequence) with ``mass`` a list.  ``contacts``: optional contact labels
     (T, nc) bool (or a list); adds ``f_swing``, the mean |vertical predicted force| (N/kg) on
     frames where the label says the foot is off the ground, and ``f_stance`` rRMSE-free RMSE of

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from .pcnet import N_CHANNELS
 
 __all__ = ["TemporalConvNet", "OutputLayout", "build_network"]
 
@@ -73,7 +74,6 @@ def build_network(cfg, model, n_features: int) -> nn.Module:
     nc*6, the distribution of the motion's total force, see :mod:`training.pcnet`)."""
     n_out = OutputLayout.for_model(model).n_out
     if cfg.variant == "pcnet":
-        from .pcnet import N_CHANNELS
         n_out = N_CHANNELS * model.n_contacts
     n = cfg.net
     return TemporalConvNet(n_features, n_out, hidden=n.hidden, layers=n.layers,

@@ -31,6 +31,7 @@ import torch
 from symgait.layers import InverseDynamics
 
 from .metrics import GROUND
+import symgait
 
 __all__ = ["PhysicsConsistent", "distribute", "root_dof_mask", "COP_BOUND", "D_SCALE", "T_SCALE",
            "N_CHANNELS"]
@@ -79,7 +80,6 @@ class PhysicsConsistent:
     """``pcnet`` outputs of a batch: network raw outputs -> world wrenches and joint torques per kg."""
 
     def __init__(self, model, featurizer, dtype=torch.float64, kernels=None):
-        import symgait
         self.model, self.featurizer = model, featurizer
         self.kernels = kernels or symgait.kernels(model)
         self.inv = InverseDynamics(self.kernels, backend="cpu")

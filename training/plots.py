@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence as Seq
 import numpy as np
 
 from .metrics import G
+from symgait.signals.runs import true_runs
 
 __all__ = ["plot_grf", "plot_loss", "read_log"]
 
@@ -24,7 +25,6 @@ def _plt():
 
 def _shade(ax, t, on, color):
     """Shade the runs where ``on`` is True."""
-    from symgait.signals.runs import true_runs
     dt = (t[1] - t[0]) if t.size > 1 else 0.0
     for a, b in true_runs(on):
         ax.axvspan(t[a] - dt / 2, t[b - 1] + dt / 2, color=color, alpha=0.12, lw=0)

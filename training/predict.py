@@ -20,6 +20,13 @@ from typing import Optional
 import numpy as np
 
 from symgait.errors import SymgaitError
+import symgait
+from symgait.trials.pipeline import process_trial
+from .data import resample, without_labels
+from .metrics import STANCE_N, centre_of_pressure
+from .checkpoint import load
+from .plots import plot_grf
+from .evaluate import contact_origins
 
 __all__ = ["add_cli", "process_motion", "predict_motion", "write_prediction_csv", "read_prediction_csv"]
 
@@ -32,12 +39,9 @@ class PredictError(SymgaitError, ValueError):
 
 def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
                    cutoff: float = 6.0, kern=None, osim=None):
-    """A :class:`~symgait.datasets.cache.Sequence` of ``motion`` for ``model`` (labels unused:
+    """A :class:`~symgait.trials.sequence.Sequence` of ``motion`` for ``model`` (labels unused:
     no plates, the derived labels are dropped: ``label_kind="none"``); ``osim``: an OpenSim
     model whose MarkerSet maps the markers (default: the built-in set matching the labels)."""
-    import symgait
-    from symgait.trials.pipeline import process_trial
-    from .data import resample, without_labels
 
     motion = Path(motion)
     if not motion.exists():
@@ -99,7 +103,6 @@ def write_prediction_csv(path, time, w, JT, contacts, actuated, *, origins=None,
     ``origins`` (T, nc, 3), the contact bodies' world origins, each contact's centre of pressure on
     the ground and free moment (:func:`training.metrics.centre_of_pressure`) follow the torques,
     empty (NaN) on frames whose vertical force is at most ``STANCE_N``."""
-    from .metrics import STANCE_N, centre_of_pressure
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     w = np.asarray(w, float)
@@ -170,8 +173,6 @@ def _trained_rate(bundle) -> Optional[float]:
 
 
 def _run(a) -> int:
-    from .checkpoint import load
-    from .plots import plot_grf
     ck = Path(a.checkpoint)
     if not ck.exists():
         raise PredictError(f"checkpoint {ck} not found")
@@ -197,8 +198,6 @@ def _run(a) -> int:
         raise PredictError(str(e)) from None
     for n in notes:
         print(f"  {n}")
-    import symgait
-    from .evaluate import contact_origins
     origins = contact_origins(symgait.kernels(bundle.model), seq)
     out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
                                origins=origins, meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "

@@ -46,6 +46,14 @@ import numpy as np
 
 from symgait.datasets.discover import activity_class
 from .evaluate import format_value, metrics_of, predict_all
+from .data import (changed_motion, dataset_dir_for, dataset_sequences, split_role, subject_split, synthetic_set, without_labels)
+from .evaluate import REAL_RATE, contact_origins
+from .checkpoint import load
+from .config import Config
+from .plots import plot_grf, plot_loss, read_log
+from .trainer import train
+from .metrics import centre_of_pressure
+import symgait
 
 __all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",
            "kfold_experiment", "unseen_lab_experiment", "reduced_subjects_experiment", "reduced_splits", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS"]
@@ -98,7 +106,6 @@ def _subject_activity(items) -> Dict[str, str]:
 
 
 def _val_subjects(candidates: Seq[str], fraction: float, seed: int) -> List[str]:
-    from .data import subject_split
     return sorted(subject_split(candidates, fraction, seed)) if fraction > 0 else []
 
 
@@ -128,7 +135,6 @@ def lab_splits(items, train_labs: Seq[str] = TRAIN_LABS, *, val_fraction: float 
 
 
 def _assign(items, split: dict, kinematics: str = "measured"):
-    from .data import changed_motion, split_role, without_labels
     test, val = set(split["test"]), set(split["val"])
     unlabel = set(split.get("unlabel", ()))
     out = dict(train=[], val=[], test=[], test_rows=[])
@@ -152,12 +158,9 @@ def experiment_items(tiny: bool, data_dir=None, model: str = "gait3d", *, log: C
     """``[(index row, Sequence)]`` for the subject-wise experiments: the built dataset of
     ``data_dir`` at the training frame rate, or (``tiny``) six synthetic labelled subjects of two
     pretend labs ("synthetic_a", "synthetic_b") and two motion-only sequences."""
-    from .data import dataset_dir_for, dataset_sequences
-    from .evaluate import REAL_RATE
     if not tiny:
         d = dataset_dir_for(data_dir, log=log)
         return dataset_sequences(d, model=model, rate=REAL_RATE)
-    from .data import synthetic_set
     syn = synthetic_set(model, n_train=5, n_test=1, n_motion=2, seconds=1.5, rate=100.0, seed=0)
     items = []
     for i, seq in enumerate(syn["train"] + syn["test"]):
@@ -188,10 +191,6 @@ def run_key(job: dict) -> str:
 def _run(job: dict) -> dict:
     """Train ``job['cfg']`` on ``job['train']`` (validation ``job['val']``) into ``job['dir']`` and
     predict ``job['test']`` with the best validation checkpoint."""
-    from .checkpoint import load
-    from .config import Config
-    from .plots import plot_loss
-    from .trainer import train
     cfg = Config.from_dict(job["cfg"])
     out = Path(job["dir"])
     out.mkdir(parents=True, exist_ok=True)
@@ -212,7 +211,6 @@ def _run(job: dict) -> dict:
         except Exception:  # noqa: BLE001 — a plot must not fail the run
             pass
         done.write_text(json.dumps(dict(key=key, seconds=seconds)))
-    from .plots import read_log
     hist = read_log(out / "log.jsonl") if (out / "log.jsonl").exists() else []
     last = hist[-1] if hist else {}
     return dict(preds=predict_all(bundle, job["test"]), seconds=seconds,
@@ -288,8 +286,6 @@ def distribution_floor(kern, seq) -> dict:
     ``{"w", "JT"}`` like a network's prediction: its errors against the labels are what the
     motion's own inconsistency costs."""
     import dataclasses
-    from .metrics import centre_of_pressure
-    from .evaluate import contact_origins
     T = len(seq)
     p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
     w = np.nan_to_num(np.asarray(seq.w, float))
@@ -368,7 +364,6 @@ def _table(scores, floor) -> str:
 
 
 def _plots(out: Path, results, variants) -> List[str]:
-    from .plots import plot_grf
     names = []
     for act in ACTIVITIES:
         first = {v: next((e for e in results[v] if activity_class(e["row"].get("activity", "")) == act), None)
@@ -385,7 +380,6 @@ def _plots(out: Path, results, variants) -> List[str]:
 
 
 def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants, jobs, log) -> dict:
-    import symgait
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = symgait.load_model(cfg.model)
@@ -439,7 +433,6 @@ def reduced_subjects_experiment(cfg, items, out: Path, *, fractions: Seq[float] 
                                 log: Callable = print) -> dict:
     """Labels on a fraction of the training subjects (Zell et al. (2020)'s reduced-label setting,
     by subject), the rest of their trials motion-only; tested on fold 0's subjects."""
-    import symgait
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = symgait.load_model(cfg.model)

@@ -1,6 +1,6 @@
 """Training loop: windows -> shuffled mixed batches -> network -> loss terms -> AdamW.
 
-* Windows of ``data.window`` frames every ``data.stride`` (:class:`symgait.datasets.cache.WindowDataset`),
+* Windows of ``data.window`` frames every ``data.stride`` (:class:`symgait.datasets.windows.WindowDataset`),
   collated once; each step draws ``train.batch_size`` windows with a seeded numpy generator: a
   share ``data.labelled_fraction`` from labelled windows, the rest from motion-only ones
   (uniformly from all when the fraction is < 0 or a pool is empty; ``baseline``: labelled only).
@@ -37,8 +37,13 @@ import torch
 from .batch import collate, index_batch, is_labelled
 from .checkpoint import Bundle, save
 from .config import Config
+from .plots import plot_loss
 from .losses import Losses
 from .metrics import rmse
+from symgait.datasets.windows import WindowDataset
+import symgait
+from symgait.trials.augment import mirror_map
+from .features import Normalizer
 
 __all__ = ["train", "collate", "init_distributed", "window_batch", "resolve_device", "mirrored_window",
            "val_score"]
@@ -81,7 +86,6 @@ def mirrored_window(d: dict, mirror, actuated) -> dict:
 def window_batch(sequences, window: int, stride: int, kinds=None, mirror=None) -> Dict[str, torch.Tensor]:
     """All windows of the sequences collated into one batch (with each window's frame rate);
     with ``mirror`` (a :class:`symgait.trials.augment.Mirror`) each window's mirror image is added."""
-    from symgait.datasets.windows import WindowDataset
     ds = WindowDataset(sequences, window, stride, kinds=kinds)
     items = []
     for k, (i, st) in enumerate(ds.index):
@@ -122,9 +126,8 @@ def _set_rng_state(rng, s):
 
 def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Callable = print,
           val_sequences=None) -> Bundle:
-    """Train ``cfg``'s variant on ``sequences`` (list of :class:`~symgait.datasets.cache.Sequence`);
+    """Train ``cfg``'s variant on ``sequences`` (list of :class:`~symgait.trials.sequence.Sequence`);
     returns the :class:`~training.checkpoint.Bundle` (``.history``: the logged records)."""
-    import symgait
     cfg.validate()
     T = cfg.train
     if T.num_threads > 0:
@@ -152,7 +155,6 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
         kinds = ("measured", "derived")
     mirror = None
     if cfg.data.mirror:
-        from symgait.trials.augment import mirror_map
         try:
             mirror = mirror_map(model)
         except ValueError as e:
@@ -179,7 +181,6 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
             raise FileNotFoundError(f"resume=True but there is no checkpoint {ckpt}")
         d = torch.load(ckpt, map_location="cpu", weights_only=False)
         net.load_state_dict(d["net"])
-        from .features import Normalizer
         bundle.normalizer = Normalizer.from_state_dict(d["normalizer"])
         ts = d["train_state"]
         opt.load_state_dict(ts["optimizer"])
@@ -287,7 +288,6 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     bar.close()
     if out is not None and main and history:
         try:
-            from .plots import plot_loss
             plot_loss(out / "loss.png", out / "log.jsonl", title=cfg.variant)
         except ImportError as e:  # no matplotlib: the run itself is complete
             say(f"no loss plot: {type(e).__name__}: {e}")

@@ -20,7 +20,7 @@ Steps:
    recomputed).  Then each measured trial's coordinates are changed within the marker error so
    that its motion and its plates agree (:func:`symgait.trials.residual_reduction.reduce_residual`,
    cached): the result is stored beside the measured motion, never in its place.
-4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.datasets.cache.Sequence`; the measured
+4. ``OUT/sequences/<subject>/<trial>.npz`` (:class:`symgait.trials.sequence.Sequence`; the measured
    motion with the fitted parameters), ``<trial>.consistent.npz`` beside it for a measured trial
    (the residual-reduced motion, its wrenches and generalized forces),
    ``OUT/index.json`` (one row per trial: the fields of ``symgait id``'s JSON,
@@ -34,15 +34,29 @@ Steps:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
 import re
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence as Seq
 
 import numpy as np
+
+from ..trials.sequence import Sequence
+from .discover import DEFAULT_MODEL, HEIGHT_ASSUMED, MASS_FROM_PLATES, activity_class, discover
+import symgait
+from ..trials.pipeline import process_trial, trial_summary
+from ..forces.wrench import STANCE_N, centre_of_pressure
+from symgait.errors import InputError
+from ..trials.residual_reduction import world_fixed_wrenches
+from ..trials.consistency import FitTrial, fit_parameters, residual_rms
+from ..trials import residual_reduction as rr
+from ..markers.ik import marker_rms
+from ..paths import default_data_dir
+from .references import write_sections
 
 __all__ = [ "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
            "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE", "MAX_COP_DISTANCE",
@@ -50,10 +64,7 @@ __all__ = [ "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
 
 INDEX = "index.json"
 CACHE_VERSION = 3          # bump when the processing changes what a cached trial holds
-_MODEL = "gait3d"
-_HEIGHT_ASSUMED = 1.75
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
-_MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-implied vertical force)"
 _MASS_RANGE = (20.0, 200.0)
 # N/kg: a measured trial whose root-residual force RMS exceeds this (about 0.6 body weights) has
 # forces that do not belong to its motion (a foot off the plates, plates assigned to the wrong
@@ -96,13 +107,11 @@ _WORKER: Dict[str, object] = {}
 def _process(args) -> dict:
     """Worker: process one trial into ``cache/<key>.npz`` + ``.json`` (or a refusal)."""
     t, key, cache_dir, options = args
-    import symgait
-    from ..trials.pipeline import process_trial, trial_summary
     t0 = time.perf_counter()
     out = dict(key=key)
     try:
         if "kern" not in _WORKER:
-            _WORKER["model"] = symgait.load_model(_MODEL)
+            _WORKER["model"] = symgait.load_model(DEFAULT_MODEL)
             _WORKER["kern"] = symgait.kernels(_WORKER["model"])
         model, kern = _WORKER["model"], _WORKER["kern"]
         kw = {k: t[k] for k in ("forces", "external_loads", "markerset") if t.get(k)}
@@ -120,7 +129,7 @@ def _process(args) -> dict:
                             f"({type(e).__name__}: {first[0] if first else ''}); set detected")
         if not t["mass"]:
             tr.sequence = _with_plate_mass(model, kern, tr.sequence)
-            tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {_MASS_FROM_PLATES}")
+            tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {MASS_FROM_PLATES}")
         tr.sequence.save(Path(cache_dir) / f"{key}.npz")
         if tr.ik is not None:   # the fit's markers, to measure a later change of the motion against
             np.savez_compressed(Path(cache_dir) / f"{key}.markers.npz", A=tr.ik.targets.A,
@@ -139,7 +148,6 @@ def stance_cop_distance(kern, seq) -> float:
     """Median over stance frames (vertical force above :data:`training.metrics.STANCE_N`) and
     feet of the horizontal distance (m) between a foot's centre of pressure and its contact
     body's origin; NaN without stance frames."""
-    from training.metrics import STANCE_N, centre_of_pressure
     T = len(seq)
     p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
     origin = np.asarray(kern.contact_points(np.asarray(seq.q, float), p))
@@ -163,7 +171,6 @@ def plate_mass(kern, seq) -> float:
 def _with_plate_mass(model, kern, seq):
     """``seq`` processed at a nominal mass, rescaled to the mass its plates imply."""
     import dataclasses
-    from symgait.errors import InputError
     if seq.label_kind != "measured":
         raise InputError("no body mass given and no force plates to estimate it from")
     m = plate_mass(kern, seq)
@@ -179,13 +186,11 @@ def _with_plate_mass(model, kern, seq):
 
 def _moved_wrenches(kern, seq, p_new):
     """``seq.w`` (about the contact origins at ``seq.p``) about the origins at ``p_new``."""
-    from ..trials.residual_reduction import world_fixed_wrenches
     return world_fixed_wrenches(kern, seq.q, seq.q, seq.w, seq.p, p_new)
 
 
 def _fit_subject(kern, seqs, mass, cache_dir, keys):
     """Fitted factors for one subject's measured sequences (cached by their keys)."""
-    from ..trials.consistency import FitTrial, fit_parameters
     fkey = hashlib.sha256(("fit" + "".join(sorted(keys))).encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"fit-{fkey}.json"
     if path.exists():
@@ -201,7 +206,6 @@ def _fit_subject(kern, seqs, mass, cache_dir, keys):
 def _reduce_kinematics(kern, s, cache_dir, key):
     """The residual-reduced motion of measured sequence ``s`` (cached by ``key``, the trial's key,
     and ``s``'s parameters): ``(dict(q, qd, qdd, w), summary dict)``."""
-    from ..trials import residual_reduction as rr
     blob = json.dumps(dict(key=key, p=np.asarray(s.p, float).round(12).tolist(), frames=len(s),
                            v=[rr.TRANSLATION_SCALE, float(rr.ROTATION_SCALE), rr.WEIGHT,
                               rr.MAX_POINT_RMS]), sort_keys=True)
@@ -222,7 +226,6 @@ def _reduce_kinematics(kern, s, cache_dir, key):
 def _marker_rms_change(kern, path, s, c) -> dict:
     """The trial's marker RMS (mm, mean over frames) with the measured motion ``s`` (low-passed)
     and the changed one ``c``, at the IK's parameters; empty without markers (``.mot`` input)."""
-    from ..markers.ik import marker_rms
     if not Path(path).exists():
         return {}
     with np.load(path) as z:
@@ -235,23 +238,19 @@ def _marker_rms_change(kern, path, s, c) -> dict:
     return dict(marker_rms_mm=round(1000 * before, 2), marker_rms_mm_consistent=round(1000 * after, 2))
 
 
-def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] = None,
+def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None,
           max_frames: Optional[int] = None, fit: bool = True, kinematics: bool = True,
           progress: bool = True, log=print) -> dict:
     """Build the dataset (module docstring).  ``trials``: only these names (tests);
     ``max_frames``: cut each processed sequence to its first frames (tests); ``fit``: the
     per-subject parameter fit; ``kinematics``: the residual-reduced motion of each measured
     trial.  Returns the report dict (also written to ``OUT/report.json``)."""
-    import dataclasses
-    import symgait
-    from ..trials.sequence import Sequence
-    from ..trials.consistency import residual_rms
 
     t_start = time.perf_counter()
     out = Path(out_dir)
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    model = symgait.load_model(_MODEL)
+    model = symgait.load_model(DEFAULT_MODEL)
     options = dict(cutoff=6.0)
     specs = discover(data_dir)
     if trials is not None:
@@ -387,7 +386,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Sequence[str]] =
         c.save(out / relc)
         row.update(file_consistent=str(relc), residual_force_rms_per_kg_consistent=round(fc, 4),
                    residual_moment_rms_per_kg_consistent=round(mc, 4), kinematic_change=summ)
-    report = dict(model=_MODEL, parameter_names=list(model.parameter_names), data=str(data_dir),
+    report = dict(model=DEFAULT_MODEL, parameter_names=list(model.parameter_names), data=str(data_dir),
                   jobs=jobs,
                   seconds=round(time.perf_counter() - t_start, 1), rows=rows,
                   usable=sum(r["status"] == "usable" for r in rows),
@@ -531,14 +530,12 @@ def add_cli(subparsers):
 
 
 def _cmd(a) -> int:
-    from ..paths import default_data_dir
     data = Path(a.data) if a.data else default_data_dir()
     if not data.is_dir():
         raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
     rep = build(data, a.out, jobs=a.jobs, trials=a.trials or None, fit=not a.no_fit,
                 kinematics=not a.no_kinematics)
     if a.docs:
-        from .references import write_sections
         write_sections(a.docs, {DOCS_SECTION: docs_section(rep)})
         print(f"wrote {a.docs}")
     return 0

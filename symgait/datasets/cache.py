@@ -29,6 +29,11 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence 
 
 import numpy as np
 
+from ..trials.sequence import Sequence
+from ..user_cache import cache_dir
+import symgait
+from ..trials.pipeline import process_trial
+
 __all__ = [ "SequenceCache", "load_sequences",]
 
 
@@ -44,8 +49,7 @@ class SequenceCache:
     """``.npz`` sequences under ``<root>/sequences/<key>.npz``."""
 
     def __init__(self, root=None):
-        from ..paths import default_cache_dir
-        self.root = Path(root) if root is not None else default_cache_dir()
+        self.root = Path(root) if root is not None else cache_dir()
         self.dir = self.root / "sequences"
 
     @staticmethod
@@ -82,8 +86,6 @@ def load_sequences(trials: Iterable[dict], model, kern=None, *, cache: Optional[
     ``motion`` (path), ``height``, ``mass`` and optionally ``forces``, ``external_loads``,
     ``markerset``, ``skeleton``, ``time_range``; ``options`` apply to all (``cutoff``...).
     """
-    import symgait
-    from ..trials.pipeline import process_trial
 
     kern = kern or symgait.kernels(model)
     cache = cache if cache is not None else SequenceCache()

@@ -2,7 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+import csv
+import re
+from typing import Dict, List
+import symgait
+from .references import gait3d_parameters_from_osim
+from ..markers.fit import subject_osim
+
+
+# what discovery assumes where a source does not say
+DEFAULT_MODEL = "gait3d"
+HEIGHT_ASSUMED = 1.75
+MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-implied vertical force)"
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
            height=None, activity="walking", speed=None, mass_from="", height_from="",
@@ -38,15 +49,15 @@ def _c3d_org(d: Path) -> List[dict]:
     c = d / "c3d_org"
     return [
         _trial("Walk1", "c3d_org:Walk1", "c3d_org", c / "Walk1.c3d", mass=88.0,
-               height=_HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
+               height=HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
                height_from="assumed"),
         _trial("gait-raw", "c3d_org:gait-raw", "c3d_org", c / "gait-raw.c3d", mass=62.0,
-               height=_HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
+               height=HEIGHT_ASSUMED, mass_from="mean plate force / g (docs/validation.md)",
                height_from="assumed"),
         _trial("gait-pig", "c3d_org:gait-raw", "c3d_org", c / "gait-pig.c3d",
                refuse="the same trial as c3d_org/gait-raw.c3d after Plug-in-Gait processing"),
         _trial("Eb015pr", "c3d_org:Eb015pr", "c3d_org", c / "Eb015pr.c3d",
-               mass_from=_MASS_FROM_PLATES, height=_HEIGHT_ASSUMED, height_from="assumed"),
+               mass_from=MASS_FROM_PLATES, height=HEIGHT_ASSUMED, height_from="assumed"),
     ]
 
 
@@ -65,8 +76,6 @@ def _deepmimic(d: Path) -> List[dict]:
 
 
 def _hamner(d: Path) -> List[dict]:
-    import symgait
-    from .references import gait3d_parameters_from_osim
     root = d / "hamner2013_running"
     out = []
     model = None
@@ -74,7 +83,7 @@ def _hamner(d: Path) -> List[dict]:
         osim = root / s / "model" / f"{s}_adjusted_scaled.osim"
         mass = height = None
         if osim.exists():
-            model = model or symgait.load_model(_MODEL)
+            model = model or symgait.load_model(DEFAULT_MODEL)
             _, sc = gait3d_parameters_from_osim(model, osim)
             mass, height = round(sc.mass, 3), round(sc.height, 3)
         for run, speed in (("Run_3", 3.0), ("Run_5", 5.0)):
@@ -163,9 +172,9 @@ def _more(d: Path) -> List[dict]:
         out.append(_trial(name, "more:" + _subject_key(subject, motion), "more/" + motion.split("/")[0],
                           root / motion, forces=None if forces is None else root / forces,
                           external_loads=None if xml is None else root / xml, mass=mass,
-                          height=float(h.group(1)) if h else _HEIGHT_ASSUMED,
+                          height=float(h.group(1)) if h else HEIGHT_ASSUMED,
                           activity=activity, speed=float(speed.group(1)) if speed else None,
-                          mass_from="MANIFEST.md" if m else _MASS_FROM_PLATES, refuse=refuse,
+                          mass_from="MANIFEST.md" if m else MASS_FROM_PLATES, refuse=refuse,
                           height_from="MANIFEST.md" if h else "assumed"))
     # unique names
     seen: Dict[str, int] = {}
@@ -181,7 +190,6 @@ def discover(data_dir) -> List[dict]:
     """Every trial of the shared data folder (see the module docstring), as dicts.  A marker
     trial's ``markerset`` is the subject's scaled OpenSim model stored with it
     (:func:`symgait.markers.fit.subject_osim`), else None (the set is detected)."""
-    from ..markers.fit import subject_osim
     d = Path(data_dir)
     out = []
     for f in (_opensim, _c3d_org, _cmu, _deepmimic, _hamner, _schreiber, _more):

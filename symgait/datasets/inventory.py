@@ -34,6 +34,8 @@ import numpy as np
 
 from ..io import DataFormatError, read_external_loads, read_table, read_trc
 from ..signals.gaps import fill_gaps
+from ..io import read_c3d
+from ..paths import default_data_dir
 
 __all__ = ["TrialFile", "TrialResult", "find_trials", "read_trial", "walk", "classify_table",
            "markdown_table", "update_docs", "cop_marker_distance", "SECTION", "MAX_FORCE",
@@ -225,7 +227,6 @@ def _force_table_peak(path: Path) -> Tuple[int, float, Tuple[float, float]]:
     """(force sets, peak total vertical force N, time span s) of a ground-reaction table
     (Y up) or of a C3D file's force platforms."""
     if path.suffix.lower() == ".c3d":
-        from ..io import read_c3d
 
         c = read_c3d(path)
         if not c.plates:
@@ -306,7 +307,6 @@ def read_trial(root, trial: TrialFile) -> TrialResult:
 
 
 def _read_c3d_trial(path: Path, res: TrialResult) -> None:
-    from ..io import read_c3d
 
     try:
         c = read_c3d(path)
@@ -456,7 +456,6 @@ def update_docs(doc: Path, section: str) -> None:
 
 
 def main(argv=None) -> int:
-    from ..paths import default_data_dir
 
     ap = argparse.ArgumentParser(prog="python -m symgait.datasets.inventory",
                                  description="read every trial of a data folder and write the "

@@ -30,6 +30,9 @@ import numpy as np
 
 from ..io import read_sto
 from ..trials.opensim_id import SAGITTAL, Row, compare, inverse_dynamics_from_coordinates
+from ..io.osim import read_osim
+import symgait
+from ..paths import default_data_dir
 
 __all__ = ["HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
            "moco_validation", "physics_floor", "MocoResult", "markdown_sections", "write_sections",
@@ -69,7 +72,6 @@ def gait3d_parameters_from_osim(model, osim_path):
     arms), its thigh (hip to knee at 0°), shank (knee to ankle) and foot (calcaneus to mtp) lengths
     per side and its hip width; the torso length by de Leva from the height the leg lengths
     imply.  Centres of mass and inertias stay de Leva's fractions of these lengths and masses."""
-    from ..io.osim import read_osim
     om = read_osim(osim_path)
     ov: Dict[str, float] = {}
     legs = []
@@ -215,7 +217,6 @@ def floor_table(rows: Sequence[dict]) -> str:
 def validation_tables(data_dir, subjects: Sequence[str] = HAMNER_SUBJECTS, *,
                       floor_extra: Optional[Sequence[dict]] = None, log=print):
     """``(moco_results, floor_rows)`` for ``subjects`` (+ extra physics-floor rows)."""
-    import symgait
     model = symgait.load_model("gait3d")
     kern = symgait.kernels(model)
     res = []
@@ -232,7 +233,6 @@ def validation_tables(data_dir, subjects: Sequence[str] = HAMNER_SUBJECTS, *,
 def walking_floor_rows(data_dir) -> List[dict]:
     """Physics-floor rows of the walking trials with OpenSim IK coordinates and plates
     (OpenSim's subject01, gait3d by de Leva at 72.6 kg / 1.803 m)."""
-    import symgait
     model = symgait.load_model("gait3d")
     kern = symgait.kernels(model)
     d = Path(data_dir) / "opensim" / "gait2354_subject01_walk1"
@@ -333,7 +333,6 @@ def write_sections(path, sections: Dict[str, str]) -> Path:
 def main(argv=None) -> int:
     """``python -m symgait.datasets.references [DATA_DIR] [--write FILE]``."""
     import argparse
-    from ..paths import default_data_dir
     ap = argparse.ArgumentParser(prog="python -m symgait.datasets.references", description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--write", help="Markdown file whose two sections are (re)written, e.g. docs/data.md")

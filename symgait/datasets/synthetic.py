@@ -26,6 +26,13 @@ from typing import List, Optional
 import numpy as np
 
 from ..signals.runs import true_runs
+from ..forces.contacts import foot_point_indices
+import symgait
+from ..trials.sequence import Sequence
+from .cache import SequenceCache
+from ..forces.derived import contact_weights, distribute_residual
+from ..signals.kinematics import filtered_kinematics
+from ..signals.filters import lowpass
 
 __all__ = ["synthetic_gait", "gait_pattern", "KEYPOINTS"]
 
@@ -107,7 +114,6 @@ def _balance(model, kern, p, q, qd, qdd, lab, a, rate):
     A = np.stack(A, -1)                                          # (T, 6, k)
     P = kern.points(q, p)
     pidx = {n: i for i, n in enumerate(model.points)}
-    from ..forces.contacts import foot_point_indices
     fidx = foot_point_indices(model)
     target = np.zeros((T, 3))
     for ci, c in enumerate(model.contacts):
@@ -155,18 +161,12 @@ def _balance(model, kern, p, q, qd, qdd, lab, a, rate):
 def synthetic_gait(model="planar", n_sequences: int = 4, seconds: float = 4.0, rate: float = 100.0,
                    seed: int = 0, height: Optional[float] = None, mass: Optional[float] = None,
                    kern=None, cache=None, root_cutoff: float = 3.0, balance: bool = True) -> List["Sequence"]:  # noqa: F821
-    """``n_sequences`` synthetic walking sequences (:class:`~symgait.datasets.cache.Sequence`).
+    """``n_sequences`` synthetic walking sequences (:class:`~symgait.trials.sequence.Sequence`).
 
     Subjects are drawn per sequence (height 1.60-1.90 m, BMI 20-27) unless given.  With
     ``cache`` (a :class:`~symgait.datasets.cache.SequenceCache`) the sequences are stored and
     reused.
     """
-    import symgait
-    from ..forces.contacts import foot_point_indices
-    from ..trials.sequence import Sequence
-    from .cache import SequenceCache
-    from ..forces.derived import contact_weights, distribute_residual
-    from ..signals.kinematics import filtered_kinematics
 
     if isinstance(model, str):
         model = symgait.load_model(model)
@@ -208,7 +208,6 @@ def synthetic_gait(model="planar", n_sequences: int = 4, seconds: float = 4.0, r
             j = ids[np.argmin(P[:, ids, 1], axis=1)]
             va.append(V[np.arange(n), j][:, [0, 2]])
         va = np.stack(va, 1)                                                     # (T, nc, 2)
-        from ..signals.filters import lowpass
         v_pelvis = lowpass(-np.einsum("tc,tcx->tx", a, va), root_cutoff, rate)
         x = np.cumsum(v_pelvis, 0) / rate
         y = lowpass(-np.einsum("tc,tc->t", a, low), root_cutoff, rate)

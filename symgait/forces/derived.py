@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 import numpy as np
+from .contacts import foot_point_indices, labels_from_kinematics
 
 __all__ = ["transport_matrices", "distribute_residual", "contact_weights", "DerivedLabels",
            "derive_labels"]
@@ -151,7 +152,6 @@ def derive_labels(model, kern, q, qd, qdd, p, rate: float, *, labels=None,
                   height: float = 0.04, speed: float = 0.8) -> DerivedLabels:
     """Contact labels from foot kinematics (unless given), weights by the smooth transition
     rule, wrenches by :func:`distribute_residual`, torques by inverse dynamics."""
-    from .contacts import foot_point_indices, labels_from_kinematics
 
     q = np.asarray(q, float)
     P = kern.points(q, p)

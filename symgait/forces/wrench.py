@@ -113,3 +113,27 @@ def wrench_to_cop(wrench, point=(0.0, 0.0, 0.0), *, plane_height: float = 0.0, u
     cop = np.where(ok[..., None], cop, np.nan)
     free = np.where(ok, free, np.nan)
     return F.copy(), cop, free
+
+
+GROUND = 0.0       # m, height of the ground plane (world Y)
+
+
+STANCE_N = 20.0    # N, labelled vertical force above which a contact is in stance
+
+
+def centre_of_pressure(w, origin, ground: float = GROUND):
+    """Centre of pressure (..., 3) on the plane ``y = ground`` and free moment (...) (N·m, about
+    the vertical through it) of wrenches ``w`` (..., 6): force F and moment M about ``origin``
+    (..., 3). From ``M = r x F + T e_y`` with ``r = cop - origin``, ``r_y = ground - origin_y``:
+    ``r_x = (M_z + r_y F_x) / F_y``, ``r_z = (r_y F_z - M_x) / F_y``, ``T = M_y - r_z F_x + r_x F_z``.
+    NaN where ``F_y`` is 0."""
+    w, o = np.asarray(w, float), np.asarray(origin, float)
+    F, M = w[..., :3], w[..., 3:]
+    ry = ground - o[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fy = np.where(F[..., 1] != 0, F[..., 1], np.nan)
+        rx = (M[..., 2] + ry * F[..., 0]) / fy
+        rz = (ry * F[..., 2] - M[..., 0]) / fy
+    T = M[..., 1] - rz * F[..., 0] + rx * F[..., 2]
+    cop = o + np.stack([rx, ry + 0 * rx, rz], -1)
+    return cop, T

@@ -33,10 +33,7 @@ from .opensim import (
 )
 from .osim import Body, Coordinate, Joint, OsimModel, TransformAxis, read_osim
 from .osim_functions import evaluate
-from ..signals.filters import derivatives, lowpass, resample
-from ..signals.gaps import GapReport, MarkerGaps, fill_gaps, fill_marker_gaps
 from .units import check_marker_units, length_unit_scale
-from ..forces.wrench import cop_to_wrench, transport_moment, wrench_to_cop
 from .asf_amc import (
     Kinematics,
     Motion,
@@ -48,6 +45,7 @@ from .asf_amc import (
     read_asf,
 )
 from .bvh import BVH, BVHJoint, bvh_forward_kinematics, read_bvh, write_bvh
+from .c3d import read_c3d as _read_c3d
 
 
 def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bool = True,
@@ -58,7 +56,6 @@ def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bo
     See :func:`symgait.io.c3d.read_c3d`; imported lazily so that ``symgait.io``
     works without ``ezc3d`` installed.
     """
-    from .c3d import read_c3d as _read_c3d
 
     return _read_c3d(path, resample_plates_to_points=resample_plates_to_points,
                      zero_baseline=zero_baseline, max_baseline=max_baseline,
@@ -75,8 +72,5 @@ __all__ = [
     "Skeleton", "Motion", "Kinematics", "read_asf", "read_amc", "forward_kinematics",
     "asf_to_opensim", "asf_to_opensim_matrix",
     "BVH", "BVHJoint", "read_bvh", "write_bvh", "bvh_forward_kinematics",
-    "lowpass", "derivatives", "resample",
-    "GapReport", "MarkerGaps", "fill_gaps", "fill_marker_gaps",
     "check_marker_units", "length_unit_scale",
-    "cop_to_wrench", "wrench_to_cop", "transport_moment",
 ]

@@ -21,6 +21,9 @@ from .ik import choose_markerset, retarget
 from .ik_report import DEFAULT_MAX_RMS
 from .markersets import resolve, strip_prefix
 from .sources import Source
+from ..io.osim import read_osim_markers
+import symgait
+from .registration import register_markers
 
 __all__ = ["fit_trial_markers", "subject_osim", "REGISTER_BELOW", "OSIM_MIN_MARKERS"]
 
@@ -31,7 +34,6 @@ OSIM_MIN_MARKERS = 4   # subject_osim: a model with fewer markers in its MarkerS
 def _osim_candidates(folder: Path) -> list:
     """``.osim`` files in ``folder`` and its immediate subfolders with a MarkerSet of at least
     :data:`OSIM_MIN_MARKERS` markers."""
-    from ..io.osim import read_osim_markers
     out = []
     for f in sorted(list(folder.glob("*.osim")) + list(folder.glob("*/*.osim"))):
         try:
@@ -95,8 +97,6 @@ def fit_trial_markers(model, markers, rate: Optional[float] = None, *, height: f
     to the source (apply it to the force plates too).  ``retarget_kwargs`` go to
     :func:`~symgait.markers.ik.retarget`.
     """
-    import symgait
-    from .registration import register_markers
 
     src = _as_source(markers, rate)
     kern = symgait.kernels(model) if kern is None else kern

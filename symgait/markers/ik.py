@@ -38,7 +38,12 @@ import numpy as np
 
 from .ik_report import DEFAULT_MAX_RMS
 from .markersets import ResolvedTargets
+from ..signals.gaps import fill_gaps_pchip
 from ..signals.runs import longest_true_run
+from .markersets import MIN_MATCHED, MarkerSet, detect, load_markerset, resolve, strip_prefix
+from .osim_markerset import markerset_from_osim
+from .anatomical_names import anatomical_markerset
+from .ik_report import IKFitError, ik_report, swap_sides, unit_ratio
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "valid_range", "scale_from_joint_centres", "root_coordinates",
            "single_thread", "SEGMENT_PAIRS", "stick_figure", "choose_markerset", "DEFAULT_MAX_RMS",
@@ -521,8 +526,6 @@ def choose_markerset(model, labels, markerset=None, osim=None):
     best (:func:`~symgait.markers.markersets.detect`), or descriptive anatomical names
     (:mod:`symgait.markers.anatomical_names`) when they match more labels; ValueError naming the
     fixes when nothing does."""
-    from .markersets import MarkerSet, detect, load_markerset
-    from .osim_markerset import markerset_from_osim
 
     if osim is None and isinstance(markerset, (str, Path)) and str(markerset).lower().endswith(".osim"):
         osim, markerset = markerset, None
@@ -532,8 +535,6 @@ def choose_markerset(model, labels, markerset=None, osim=None):
     if markerset is not None:
         ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
         return ms, "given"
-    from .anatomical_names import anatomical_markerset
-    from .markersets import MIN_MATCHED, strip_prefix
     try:
         d, err = detect(labels), None
     except ValueError as e:
@@ -551,8 +552,6 @@ def choose_markerset(model, labels, markerset=None, osim=None):
 def _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs):
     """Mean IK RMS on ``frames`` (of the kept range) with the left/right labels exchanged (None
     when the trial has no left/right pairs)."""
-    from .ik_report import swap_sides
-    from .markersets import resolve
     sw = swap_sides(list(labels))
     if sw == list(labels):
         return None
@@ -564,7 +563,6 @@ def _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs):
 
 def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_rms, ik_kwargs):
     """The :class:`~symgait.markers.ik_report.IKFitError` for a fit above ``max_rms``."""
-    from .ik_report import IKFitError, unit_ratio
     tg = res.targets
     mp = tg.A @ kern.points(np.zeros((1, model.nq)), p)[0]
     ratio = unit_ratio(tg.positions, mp)
@@ -623,8 +621,6 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     Returns ``(IKResult, p, targets)``; ``IKResult.offset`` is the shift applied to the source
     (apply it to force-plate data too).
     """
-    from .ik_report import ik_report
-    from .markersets import resolve
 
     if markerset is None and osim is None and not source.labels:
         raise ValueError(f"{source.path}: no labels: pass markerset= (a built-in name or a mapping file)")

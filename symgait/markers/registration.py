@@ -23,6 +23,9 @@ import numpy as np
 
 from .body_markers import body_anchors, body_poses
 from .markersets import Entry, MarkerSet, load_markerset, resolve, strip_prefix
+from .ik import solve_ik
+from .body_markers import point_locals
+from .markersets import detect
 
 __all__ = ["Registration", "register_markers", "REFINE_ABOVE"]
 
@@ -96,7 +99,6 @@ def _fit_frames(ok, n):
 
 def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, frames, iterations,
          max_scatter, q_start=None):
-    from .ik import solve_ik
     ms0 = MarkerSet("known", list(known_entries))
     tg = resolve(ms0, labels, positions, model, p)
     tg.positions = tg.positions[frames]
@@ -139,7 +141,6 @@ def _fit(model, kern, p, known_entries, unknown, refine, labels, positions, fram
 def _as_body_entries(model, p, entries):
     """Body-fixed versions of ``entries``: a single-model-point entry becomes its point's body
     and position (metres at ``p``); averaged points are left out."""
-    from .body_markers import point_locals
     loc = point_locals(model, p)
     pidx = {n: i for i, n in enumerate(model.points)}
     out = []
@@ -171,7 +172,6 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     ``refine="auto"``: the body-fixed or single-model-point entries whose RMS in a first IK
     exceeds :data:`REFINE_ABOVE` (a model point becomes a marker on its body); ``unknown=False``: leave unmapped labels alone.  Returns None when
     there is nothing to register or re-fit."""
-    from .markersets import detect
 
     positions = np.asarray(positions, float)
     labs = [strip_prefix(x) for x in labels]
@@ -187,7 +187,6 @@ def register_markers(model, kern, labels: Sequence[str], positions, *, height: f
     fr = _fit_frames(ok, frames)
     r0 = None
     if isinstance(refine, str) and refine == "auto":
-        from .ik import solve_ik
         t0 = resolve(ms, labs, positions, model, model.parameters(height=height, mass=mass))
         t0.positions = t0.positions[fr]
         r0 = solve_ik(model, kern, model.parameters(height=height, mass=mass), t0, mode="sequential")

@@ -26,6 +26,8 @@ from typing import List, Tuple
 import numpy as np
 
 from ..io.errors import DataFormatError
+from ..io import (asf_to_opensim, bvh_forward_kinematics, forward_kinematics, read_amc, read_asf, read_bvh, read_c3d, read_trc)
+from .markersets import detect_markerset, strip_prefix
 
 __all__ = ["Source", "load_source", "lab_to_opensim", "MOTION_SUFFIXES"]
 
@@ -89,14 +91,11 @@ def load_source(path, *, skeleton=None, forward=None, up=None, bvh_length_unit=0
     path = Path(path)
     suf = path.suffix.lower()
     if suf == ".trc":
-        from ..io import read_trc
         m = read_trc(path)
         return Source(labels=list(m.names), positions=m.positions, time=m.time, rate=m.rate,
                       kind="markers", markerset="gait2354", R=np.eye(3), origin=np.zeros(3),
                       path=str(path))
     if suf == ".c3d":
-        from ..io import read_c3d
-        from .markersets import detect_markerset, strip_prefix
         c = read_c3d(path)
         labels = [strip_prefix(x) for x in c.marker_labels]
         if up is None:
@@ -115,7 +114,6 @@ def load_source(path, *, skeleton=None, forward=None, up=None, bvh_length_unit=0
                       kind="markers", markerset=ms, R=R, origin=np.zeros(3), path=str(path), c3d=c,
                       notes=notes)
     if suf == ".amc":
-        from ..io import asf_to_opensim, forward_kinematics, read_amc, read_asf
         if skeleton is None:
             stem = path.stem.split("_")[0]
             cands = [path.parent / f"{stem}.asf"] + sorted(path.parent.glob("*.asf"))
@@ -130,7 +128,6 @@ def load_source(path, *, skeleton=None, forward=None, up=None, bvh_length_unit=0
                       kind="joint_centres", markerset="cmu", R=R, origin=np.zeros(3),
                       path=str(path), notes=[f"skeleton {Path(skeleton).name}"])
     if suf == ".bvh":
-        from ..io import bvh_forward_kinematics, read_bvh
         b = read_bvh(path, length_unit=bvh_length_unit)
         pos = bvh_forward_kinematics(b)
         names = list(b.names)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from .filters import derivatives, lowpass, min_filter_length
 
 __all__ = ["opensim_lowpass_iir", "opensim_pad", "quintic_spline_derivatives",
            "opensim_coordinate_filter", "filtered_kinematics"]
@@ -112,8 +113,6 @@ def filtered_kinematics(q, rate: float | None = None, *, t=None, cutoff: float |
     when ``cutoff`` is None/<=0 or the trial is too short) + :func:`symgait.io.derivatives`.
     ``method="opensim"``: :func:`opensim_coordinate_filter`.  Give ``rate`` (Hz) or ``t`` (s).
     """
-    from .filters import derivatives, lowpass
-    from .filters import min_filter_length
 
     q = np.asarray(q, dtype=np.float64)
     if t is None:

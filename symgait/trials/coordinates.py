@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Tuple, List
 
 import numpy as np
+from ..io import read_mot
+from ..model.coordinates import rotational_coordinates
 
 def coordinates_from_mot(model, path, *, time_range=None) -> Tuple[np.ndarray, np.ndarray, List[str]]:
     """Direct mapping of an OpenSim coordinates ``.mot`` onto ``model`` (gait3d, planar or any
@@ -11,8 +13,6 @@ def coordinates_from_mot(model, path, *, time_range=None) -> Tuple[np.ndarray, n
     rotations in radians (converted when the header says ``inDegrees=yes``) and translations in
     metres; model coordinates the file lacks are 0 and listed in ``missing``; file columns the
     model lacks are ignored."""
-    from ..io import read_mot
-    from ..model.coordinates import rotational_coordinates
     t = read_mot(path)
     if time_range is not None:
         t = t.select(*time_range)

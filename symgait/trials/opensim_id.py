@@ -20,9 +20,14 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..model.coordinates import rotational_coordinates
+
 from ..io import read_mot, read_sto
 from ..forces.contacts import reactions_from_external_loads
 from ..signals.kinematics import filtered_kinematics
+import symgait
+from .osim_model import build_osim_model
+from ..paths import default_data_dir
 
 __all__ = ["IDResult", "inverse_dynamics_from_coordinates", "compare", "Row", "run_subject01", "SAGITTAL"]
 
@@ -144,8 +149,6 @@ def run_subject01(data_dir, which: str, *, cache_dir=None, log=None):
     (converted ``gait10dof_subject01_walk/subject01.osim``), ``"gait10dof-planar"`` (built-in
     planar).  Returns ``(result, rows)``.
     """
-    import symgait
-    from .osim_model import build_osim_model
 
     d = Path(data_dir) / "opensim"
     g2354 = d / "gait2354_subject01_walk1"
@@ -178,7 +181,6 @@ def run_subject01(data_dir, which: str, *, cache_dir=None, log=None):
 def main(argv=None) -> int:
     """Print the four comparisons as Markdown (``python -m symgait.trials.opensim_id [DATA]``)."""
     import sys
-    from ..paths import default_data_dir
     args = list(sys.argv[1:] if argv is None else argv)
     data = Path(args[0]) if args else default_data_dir()
     for which in ("gait2354-osim", "gait2354-gait3d", "gait10dof-osim", "gait10dof-planar"):

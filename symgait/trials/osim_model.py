@@ -1,15 +1,20 @@
 """A converted OpenSim model with its generated kernels."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..model.from_osim import osim_to_yaml
+from ..user_cache import cache_dir as user_cache_dir
+import symgait
+from symgait.codegen import generate
+
 def build_osim_model(path, *, cache_dir=None, log=None, **kwargs):
     """Convert ``path`` (see :func:`osim_to_yaml`), write the YAML and generate its kernels into
     ``<cache_dir>/models/<name>-<sha12>/`` (reused when present: Numba's on-disk cache then makes
     later loads fast).  Returns ``(converted, model, kernels)``."""
-    import symgait
-    from symgait.codegen import generate
 
     conv = osim_to_yaml(path, **kwargs)
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root = Path(cache_dir) if cache_dir is not None else user_cache_dir()
     d = root / "models" / f"{conv.name}-{conv.sha[:12]}"
     ypath = conv.write(d / f"{conv.name}.yaml")
     gdir = d / "generated"

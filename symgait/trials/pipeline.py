@@ -14,6 +14,13 @@ import numpy as np
 from ..forces.contacts import (GroundReactions, foot_point_indices, labels_from_force, labels_from_kinematics, reactions_from_c3d, reactions_from_mot)
 from ..signals.kinematics import filtered_kinematics
 from ..signals.runs import longest_true_run
+from ..io import read_mot
+from .consistency import residual_rms
+from .sequence import Sequence
+from ..forces.derived import derive_labels
+from ..markers.fit import fit_trial_markers
+from .coordinates import coordinates_from_mot
+from ..markers.sources import load_source
 
 __all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
 
@@ -24,7 +31,7 @@ SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames", "plates
 
 @dataclass
 class Trial:
-    """A processed trial.  ``sequence`` (:class:`~symgait.datasets.cache.Sequence`) holds the
+    """A processed trial.  ``sequence`` (:class:`~symgait.trials.sequence.Sequence`) holds the
     arrays; ``ik`` the :class:`~symgait.markers.ik.IKResult` (None for coordinate files);
     ``reactions`` the measured :class:`~symgait.forces.contacts.GroundReactions` (None without
     plates); ``derived`` the :class:`~symgait.forces.derived.DerivedLabels` (None with plates)."""
@@ -40,7 +47,6 @@ def _force_sets_in_mot(path) -> int:
     """Force sets (``*force*vx`` columns: ``ground_force_vx``, ``R_ground_force_vx``,
     ``ground_force_r_vx``, ``ground_force_1_vx``) of an OpenSim GRF ``.mot``."""
     import re
-    from ..io import read_mot
     return sum(1 for n in read_mot(path).names if re.search(r"force.*vx$", n))
 
 
@@ -48,7 +54,6 @@ def trial_summary(kern, trial: Trial) -> dict:
     """:data:`SUMMARY_FIELDS` of a processed trial: marker set and IK fit (``None`` for coordinate
     files), frames, force plates (or force sets) used, and the RMS over frames of the norms of the
     root residual's force and moment per kg (:func:`symgait.trials.consistency.residual_rms`)."""
-    from .consistency import residual_rms
     s = trial.sequence
     ik = trial.ik
     markerset, rms_mm, worst = None, None, None
@@ -89,11 +94,6 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
     keeps the longest run without such frames when they are more than 5 % of the trial
     (``"plates"``: always, ``"none"``: never; cropping happens after filtering).
     """
-    from .sequence import Sequence
-    from ..forces.derived import derive_labels
-    from ..markers.fit import fit_trial_markers
-    from .coordinates import coordinates_from_mot
-    from ..markers.sources import load_source
 
     motion = Path(motion)
     notes: List[str] = []

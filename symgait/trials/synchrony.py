@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .consistency import residual_rms
+import symgait
 
 __all__ = ["residual_parts", "shifted", "force_shift_scan", "DEFAULT_SHIFTS"]
 
@@ -73,7 +74,6 @@ def main(argv=None) -> int:
     ap.add_argument("--max-residual", type=float, help="leave out trials whose residual force (N/kg) is above "
                     "this (the dataset build refuses them above its MAX_RESIDUAL_FORCE, 6 N/kg)")
     a = ap.parse_args(argv)
-    import symgait
     files = sorted(a.dataset.rglob("*.npz"))
     rows, kernels = [], {}
     for f in files:
