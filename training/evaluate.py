@@ -18,14 +18,12 @@ import numpy as np
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
 import symgait
 from .plots import plot_grf
-from .data import load_data
+from .data import REAL_RATE, load_data
 from .data import load_real
 from .checkpoint import load
 
 __all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
            "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
-
-REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
 
 COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
