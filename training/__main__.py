@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--set", action="append", metavar="KEY=VALUE")
     m.add_argument("--out", default="runs/main")
     m.set_defaults(fn=_cmd_main)
-    for name in ("training.evaluate", "training.predict", "training.experiments", "symgait.datasets.build"):
+    for name in ("training.evaluate", "training.predict", "training.experiments", "symgait.cli.dataset"):
         try:
             mod = importlib.import_module(name)
         except ImportError:
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
-    from symgait.cli import USER_ERRORS, report_error
+    from symgait.cli.errors import USER_ERRORS, report_error
     from symgait.errors import SymgaitError
     from .config import ConfigError
     try:

@@ -58,7 +58,7 @@ from ..markers.ik import marker_rms
 from ..paths import default_data_dir
 from .references import write_sections
 
-__all__ = [ "build", "add_cli", "plate_mass", "docs_section", "report_markdown",
+__all__ = [ "build", "plate_mass", "docs_section", "report_markdown",
            "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE", "MAX_COP_DISTANCE",
            "stance_cop_distance"]
 
@@ -512,30 +512,3 @@ def docs_section(report: dict, note: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def add_cli(subparsers):
-    """``python -m training dataset``."""
-    p = subparsers.add_parser("dataset", help="build the training dataset of every usable trial "
-                              "(sequences, index.json, report.md)", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
-    p.add_argument("--out", required=True, help="output folder (sequences/, index.json, report.md, cache/)")
-    p.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
-    p.add_argument("--trials", nargs="*", help="only these trial names")
-    p.add_argument("--no-fit", action="store_true", help="skip the per-subject parameter fit")
-    p.add_argument("--no-kinematics", action="store_true", help="skip the kinematic change within the "
-                   "marker error (no *.consistent.npz)")
-    p.add_argument("--docs", help="Markdown file whose section '" + DOCS_SECTION[3:] + "' is "
-                   "(re)written from the report, e.g. docs/data.md")
-    p.set_defaults(fn=_cmd)
-    return p
-
-
-def _cmd(a) -> int:
-    data = Path(a.data) if a.data else default_data_dir()
-    if not data.is_dir():
-        raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")
-    rep = build(data, a.out, jobs=a.jobs, trials=a.trials or None, fit=not a.no_fit,
-                kinematics=not a.no_kinematics)
-    if a.docs:
-        write_sections(a.docs, {DOCS_SECTION: docs_section(rep)})
-        print(f"wrote {a.docs}")
-    return 0

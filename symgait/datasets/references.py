@@ -329,23 +329,3 @@ def write_sections(path, sections: Dict[str, str]) -> Path:
     path.write_text(text)
     return path
 
-
-def main(argv=None) -> int:
-    """``python -m symgait.datasets.references [DATA_DIR] [--write FILE]``."""
-    import argparse
-    ap = argparse.ArgumentParser(prog="python -m symgait.datasets.references", description=__doc__.split("\n\n")[0])
-    ap.add_argument("data", nargs="?", default=None, help="shared data folder (default ../shared/data)")
-    ap.add_argument("--write", help="Markdown file whose two sections are (re)written, e.g. docs/data.md")
-    a = ap.parse_args(argv)
-    data = Path(a.data) if a.data else default_data_dir()
-    moco, floor = validation_tables(data, floor_extra=walking_floor_rows(data))
-    sec = markdown_sections(moco, floor)
-    if a.write:
-        print(f"wrote {write_sections(a.write, sec)}")
-    else:
-        print("\n".join(sec.values()))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

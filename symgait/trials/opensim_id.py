@@ -177,20 +177,3 @@ def run_subject01(data_dir, which: str, *, cache_dir=None, log=None):
     rows = compare(res, sto)
     return res, rows
 
-
-def main(argv=None) -> int:
-    """Print the four comparisons as Markdown (``python -m symgait.trials.opensim_id [DATA]``)."""
-    import sys
-    args = list(sys.argv[1:] if argv is None else argv)
-    data = Path(args[0]) if args else default_data_dir()
-    for which in ("gait2354-osim", "gait2354-gait3d", "gait10dof-osim", "gait10dof-planar"):
-        res, rows = run_subject01(data, which)
-        print(f"\n### {which}\n")
-        for n in res.notes:
-            print(f"note: {n}\n")
-        print(format_rows(rows))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

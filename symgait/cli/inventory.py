@@ -1,0 +1,44 @@
+"""``python -m symgait.cli.inventory [DIR]``: every trial of a data folder read, checked and tabulated
+(:mod:`symgait.datasets.inventory`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ..datasets.inventory import markdown_table, update_docs, walk
+from ..paths import default_data_dir
+
+def main(argv=None) -> int:
+
+    ap = argparse.ArgumentParser(prog="python -m symgait.datasets.inventory",
+                                 description="read every trial of a data folder and write the "
+                                 "'Every trial' table of docs/data.md")
+    ap.add_argument("--data", type=Path, default=None, help="data folder (default: ../shared/data)")
+    ap.add_argument("--docs", type=Path, default=Path(__file__).resolve().parents[2] / "docs" / "data.md",
+                    help="markdown file whose 'Every trial' section is rewritten")
+    ap.add_argument("--print", action="store_true", help="print the table instead of writing it")
+    a = ap.parse_args(argv)
+    root = a.data or default_data_dir()
+    if not root.is_dir():
+        print(f"error: no data folder {root}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+
+    def progress(i, n, r):
+        print(f"\r[{i}/{n}] {r.status:11s} {r.trial.path}"[:110].ljust(110), end="", file=sys.stderr)
+
+    results = walk(root, progress=progress)
+    print(f"\n{len(results)} trials in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    section = markdown_table(results)
+    if a.print:
+        print(section)
+    else:
+        update_docs(a.docs, section)
+        print(f"wrote {a.docs}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
