@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,6 @@ def _cmd_main(a) -> int:
     ``symgait verify`` of the kernels and both layers, training (``main.yaml`` on the built-in
     synthetic set; with ``--data DIR`` ``real.yaml`` on the real trials of ``DIR``), evaluation on
     the held-out sequences with the network of ``OUT/best.pt`` (chosen on the validation sequences): ``OUT/last.pt``, ``best.pt``, ``log.jsonl``, ``metrics.json``, ``metrics.md``, plots."""
-    import symgait
     from symgait.codegen import generate
     from symgait.layers.verify import verify
     from symgait.runtime.selfcheck import selfcheck

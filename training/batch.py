@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence as Seq
+from typing import Dict, Sequence as Seq
 
 import numpy as np
 import torch

@@ -69,6 +69,7 @@ from symgait.signals.kinematics import filtered_kinematics
 from symgait.signals.filters import derivatives
 from symgait.datasets.synthetic import synthetic_gait
 from .trainer import init_distributed
+from symgait.constants import STANDARD_GRAVITY as G
 
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
@@ -76,7 +77,6 @@ __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subj
            "changed_motion",
            "DEFAULT_TEST", "G"]
 
-G = 9.80665
 REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
 DEFAULT_TEST = ("Walk1", "gait-raw")
 

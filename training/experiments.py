@@ -35,7 +35,7 @@ from typing import Callable, Dict, Sequence as Seq
 import numpy as np
 
 from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
-from .metrics import PAPER_B2, symmetry_metrics
+from .metrics import G, PAPER_B2, symmetry_metrics
 from .data import (dataset_dir_for, default_data_dir, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
 from .config import ConfigError, load_config
 from .checkpoint import load
@@ -200,7 +200,7 @@ def transfer_experiment(cfg, data, out: Path, *, variants=("baseline", "fnet"), 
         w = np.asarray(p["w"], float)
         preds[v] = w
         sym = symmetry_metrics(w, target.rate, target.contact, target.mass) if w.shape[1] == 2 else {}
-        rows[v] = dict(sym, mean_fy=float(w[..., 1].sum(1).mean() / (target.mass * 9.80665)))
+        rows[v] = dict(sym, mean_fy=float(w[..., 1].sum(1).mean() / (target.mass * G)))
         res.append(dict(variant=v, target=target.name, symmetry=sym, seconds=round(sec, 1)))
         log(f"  {v} on {target.name}: " + ", ".join(f"{k} {format_value(x)}" for k, x in rows[v].items()))
     plot_grf(out / "transfer_grf.png", target, preds,

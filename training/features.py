@@ -23,18 +23,20 @@ sequences) and of the per-kg targets in the heading frame (labelled sequences), 
 """
 from __future__ import annotations
 
-import math
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
 import torch
 
+from symgait.model.joints import FLOATING, PLANAR, root_joint_type
+
 __all__ = ["Featurizer", "Normalizer", "root_kind"]
 
 
-def root_kind(model) -> str:
-    b = model.spec.bodies[0]
-    return b.joint_type if b.joint_type in ("floating", "planar") else "none"
+def root_kind(model) -> str | None:
+    """The model's root joint type (:data:`~symgait.model.joints.FLOATING`,
+    :data:`~symgait.model.joints.PLANAR`) or None."""
+    return root_joint_type(model.spec)
 
 
 def _axis_rotation(axis, angle):
@@ -64,12 +66,12 @@ class Featurizer:
         self.n, self.nc = model.nq, model.n_contacts
         self.use_contacts = bool(contacts)
         b = model.spec.bodies[0]
-        if self.kind == "floating":
+        if self.kind == FLOATING:
             self.root = list(range(6))
             self.rot_axes = [np.asarray(a, float) for a in b.joint_axes[3:6]]
             names = (["root_ty", "up_x", "up_y", "up_z"], ["root_vfwd", "root_vup", "root_vlat",
                                                             "omega_x", "omega_y", "omega_z"])
-        elif self.kind == "planar":
+        elif self.kind == PLANAR:
             self.root = list(range(3))
             names = (["root_ty", "root_rot"], ["root_vx", "root_vy", "root_vrot"])
         else:
@@ -93,14 +95,14 @@ class Featurizer:
 
     def heading(self, q) -> torch.Tensor:
         """Yaw angle psi (...,) of the root about the vertical (0 for non-floating roots)."""
-        if self.kind != "floating":
+        if self.kind != FLOATING:
             return torch.zeros(q.shape[:-1], dtype=q.dtype, device=q.device)
         f = self._R(q)[..., :, 0]
         return torch.atan2(-f[..., 2], f[..., 0])
 
     def to_heading(self, w, psi):
         """World wrenches (..., nc, 6) -> heading frame (force and moment rotated by H^T)."""
-        if self.kind != "floating":
+        if self.kind != FLOATING:
             return w
         Ht = _rot_y(-psi)[..., None, :, :].to(w.dtype)
         v = w.reshape(*w.shape[:-1], 2, 3)
@@ -108,7 +110,7 @@ class Featurizer:
 
     def to_world(self, w, psi):
         """Heading-frame wrenches (..., nc, 6) -> world frame (rotated by H)."""
-        if self.kind != "floating":
+        if self.kind != FLOATING:
             return w
         return self.to_heading(w, -psi)
 
@@ -116,7 +118,7 @@ class Featurizer:
     def __call__(self, q, qd, contact=None) -> torch.Tensor:
         """q, qd (..., n) [, contact (..., nc)] -> features (..., F) in the dtype of q."""
         j = self.joints
-        if self.kind == "floating":
+        if self.kind == FLOATING:
             R = self._R(q)
             up = R[..., 1, :]                                   # R^T e_y
             psi = self.heading(q)
@@ -132,7 +134,7 @@ class Featurizer:
             omega_b = (R.transpose(-1, -2) @ omega[..., None]).squeeze(-1)
             pos = [q[..., 1:2], up, q[..., j]]
             vel = [v, omega_b, qd[..., j]]
-        elif self.kind == "planar":
+        elif self.kind == PLANAR:
             pos = [q[..., 1:3], q[..., j]]
             vel = [qd[..., 0:3], qd[..., j]]
         else:

@@ -38,12 +38,12 @@ from typing import Dict, Iterable, Optional, Union
 import numpy as np
 
 from symgait.forces.wrench import GROUND, STANCE_N, centre_of_pressure
+from symgait.constants import STANDARD_GRAVITY as G
 
 __all__ = ["rmse", "rrmse", "gait_metrics", "pooled_metrics", "symmetry_metrics",
            "swing_force", "labels_of", "centre_of_pressure", "stance", "whole_cycles", "PAPER_B2",
            "QUANTITIES", "G", "GROUND", "STANCE_N"]
 
-G = 9.80665        # m/s², standard gravity (body weight = mass * G)
 
 # Zell et al. (2020), table B2 (F-net), angle noise σ in degrees: (εf, rRMSE_f %, εm, rRMSE_m %, ετ, rRMSE_τ %)
 PAPER_B2 = {

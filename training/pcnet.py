@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from symgait.layers import InverseDynamics
+from symgait.model.joints import PLANAR
 
 from .metrics import GROUND
 import symgait
@@ -46,7 +47,7 @@ def root_dof_mask(model) -> np.ndarray:
     """(6,) bool: the root residual components along the root's degrees of freedom (all six for
     a floating root; force x, y and moment z for the planar root of the built-in models)."""
     b = model.spec.bodies[0]
-    if b.joint_type == "planar":
+    if b.joint_type == PLANAR:
         axes = [np.asarray(a, float) for a in b.joint_axes]
         return np.r_[np.abs(axes[0]) + np.abs(axes[1]), np.abs(axes[2])] > 0.5
     return np.ones(6, bool)

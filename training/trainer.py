@@ -29,12 +29,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict
 
 import numpy as np
 import torch
 
-from .batch import collate, index_batch, is_labelled
+from .batch import collate, index_batch
 from .checkpoint import Bundle, save
 from .config import Config
 from .plots import plot_loss

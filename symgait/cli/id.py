@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from ..constants import STANDARD_GRAVITY
 
 __all__ = ["add_cli", "run", "write_csv", "write_summary", "plot_moments"]
 
@@ -123,7 +124,7 @@ def plot_moments(path, seq, title=""):
     ax[1, 0].set_title(f"root residuals (N/kg, N·m/kg) — labels {seq.label_kind}")
     ax[1, 0].legend(fontsize=7, ncol=2)
     for j, c in enumerate(seq.contacts):
-        ax[1, 1].plot(t, seq.w[:, j, 1] / (seq.mass * 9.80665), label=f"{c} vertical")
+        ax[1, 1].plot(t, seq.w[:, j, 1] / (seq.mass * STANDARD_GRAVITY), label=f"{c} vertical")
     ax[1, 1].set_title("vertical contact force (body weights)")
     ax[1, 1].legend(fontsize=7)
     for a in ax.ravel():

@@ -33,7 +33,6 @@ Steps:
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -41,12 +40,12 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence as Seq
+from typing import Dict, Optional, Sequence as Seq
 
 import numpy as np
 
 from ..trials.sequence import Sequence
-from .discover import DEFAULT_MODEL, HEIGHT_ASSUMED, MASS_FROM_PLATES, activity_class, discover
+from .discover import DEFAULT_MODEL, MASS_FROM_PLATES, activity_class, discover
 import symgait
 from ..trials.pipeline import process_trial, trial_summary
 from ..forces.wrench import STANCE_N, centre_of_pressure
@@ -55,8 +54,6 @@ from ..trials.residual_reduction import world_fixed_wrenches
 from ..trials.consistency import FitTrial, fit_parameters, residual_rms
 from ..trials import residual_reduction as rr
 from ..markers.ik import marker_rms
-from ..paths import default_data_dir
-from .references import write_sections
 
 __all__ = [ "build", "plate_mass", "docs_section", "report_markdown",
            "INDEX", "CACHE_VERSION", "DOCS_SECTION", "MAX_RESIDUAL_FORCE", "MAX_COP_DISTANCE",

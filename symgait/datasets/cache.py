@@ -23,9 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence as Seq, Tuple
+from typing import Callable, Iterable, List, Optional
 
 import numpy as np
 

@@ -21,9 +21,7 @@ propagates.  ``python -m symgait.datasets.inventory`` rewrites the "Every trial"
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,7 +33,6 @@ import numpy as np
 from ..io import DataFormatError, read_external_loads, read_table, read_trc
 from ..signals.gaps import fill_gaps
 from ..io import read_c3d
-from ..paths import default_data_dir
 
 __all__ = ["TrialFile", "TrialResult", "find_trials", "read_trial", "walk", "classify_table",
            "markdown_table", "update_docs", "cop_marker_distance", "SECTION", "MAX_FORCE",

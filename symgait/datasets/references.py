@@ -32,13 +32,12 @@ from ..io import read_sto
 from ..trials.opensim_id import SAGITTAL, Row, compare, inverse_dynamics_from_coordinates
 from ..io.osim import read_osim
 import symgait
-from ..paths import default_data_dir
+from ..constants import STANDARD_GRAVITY as G
 
 __all__ = ["HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
            "moco_validation", "physics_floor", "MocoResult", "markdown_sections", "write_sections",
            "validation_tables", "G"]
 
-G = 9.80665
 _HIP_KNEE = tuple(c for c in SAGITTAL if not c.startswith("ankle"))
 HAMNER_SUBJECTS = ("subject01", "subject02", "subject03", "subject04", "subject08", "subject10",
                    "subject11", "subject19")

@@ -21,10 +21,10 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from .errors import DataFormatError
+from .units import LENGTH_UNITS
 
 __all__ = ["BVHJoint", "BVH", "read_bvh", "write_bvh", "bvh_forward_kinematics"]
 
-_UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "inch": 0.0254, "ft": 0.3048}
 _CHANNELS = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
 
 
@@ -75,10 +75,10 @@ class BVH:
 def _unit_scale(u: Union[float, str]) -> float:
     if isinstance(u, str):
         try:
-            return _UNITS[u.strip().lower()]
+            return LENGTH_UNITS[u.strip().lower()]
         except KeyError:
             raise ValueError(f"unknown length unit {u!r}; use a float (metres per unit) or one "
-                             f"of {sorted(_UNITS)}") from None
+                             f"of {sorted(LENGTH_UNITS)}") from None
     return float(u)
 
 

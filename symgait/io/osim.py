@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -542,6 +542,20 @@ def _parse_joints_3(ctx: _Ctx, bodyset: ET.Element, ground: str) -> List[Joint]:
 
 
 # --------------------------------------------------------------------------- #
+def _model_element(path: str):
+    """The XML root and its ``<Model>`` element of an ``.osim`` file (every reader of the file starts here)."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        line = e.position[0] if getattr(e, "position", None) else None
+        raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document",
+                              line=line) from None
+    model = root if root.tag == "Model" else root.find("Model")
+    if model is None:
+        raise DataFormatError(path, f"no <Model> element (root is <{root.tag}>)")
+    return root, model
+
+
 def read_osim(path: "str | os.PathLike[str]") -> OsimModel:
     """Parse an OpenSim ``.osim`` model (OpenSim 2.x, 3.x and 4.x XML).
 
@@ -556,15 +570,7 @@ def read_osim(path: "str | os.PathLike[str]") -> OsimModel:
     """
     path = os.fspath(path)
     ctx = _Ctx(path)
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as e:
-        line = e.position[0] if getattr(e, "position", None) else None
-        raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document",
-                              line=line) from None
-    model = root if root.tag == "Model" else root.find("Model")
-    if model is None:
-        raise ctx.err(f"no <Model> element (root is <{root.tag}>)")
+    root, model = _model_element(path)
     try:
         version = int(root.get("Version", "0"))
     except ValueError:
@@ -611,13 +617,7 @@ def read_osim_markers(path: "str | os.PathLike[str]") -> List[OsimMarker]:
     marker without a body or a 3-number location.
     """
     path = os.fspath(path)
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as e:
-        raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document") from None
-    model = root if root.tag == "Model" else root.find("Model")
-    if model is None:
-        raise DataFormatError(path, f"no <Model> element (root is <{root.tag}>)")
+    _, model = _model_element(path)
     ms = model.find("MarkerSet")
     if ms is None or not list(ms.iter("Marker")):
         raise DataFormatError(path, "the model has no <MarkerSet> markers; give a model with a marker "

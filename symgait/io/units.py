@@ -17,10 +17,11 @@ from .errors import DataFormatError
 __all__ = ["LENGTH_UNITS", "length_unit_scale", "marker_extent", "check_marker_units",
            "PLAUSIBLE_EXTENT"]
 
-# metres per unit, keyed by the spellings found in TRC and C3D files
+# metres per unit, keyed by the spellings found in TRC, C3D and BVH files: every reader's one table
 LENGTH_UNITS = {"mm": 1e-3, "millimeters": 1e-3, "millimetres": 1e-3, "cm": 1e-2,
                 "centimeters": 1e-2, "centimetres": 1e-2, "dm": 0.1, "m": 1.0,
-                "meters": 1.0, "metres": 1.0, "in": 0.0254, "inches": 0.0254}
+                "meters": 1.0, "metres": 1.0, "in": 0.0254, "inch": 0.0254, "inches": 0.0254,
+                "ft": 0.3048}
 
 # median per-frame marker spread (m) accepted as a human marker set: a foot cluster spans
 # ~0.1 m, a full-body set ~1.8 m, a lab with reference markers a few metres; the unit

@@ -38,7 +38,7 @@ import numpy as np
 
 from .ik_report import DEFAULT_MAX_RMS
 from .markersets import ResolvedTargets
-from ..signals.gaps import fill_gaps_pchip
+from ..signals.gaps import fill_interior_gaps
 from ..signals.runs import longest_true_run
 from .markersets import MIN_MATCHED, MarkerSet, detect, load_markerset, resolve, strip_prefix
 from .osim_markerset import markerset_from_osim
@@ -609,7 +609,7 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     exported virtual joint centres), see :func:`scale_from_joint_centres` (``"off"`` to keep
     de Leva's).  Models without a lateral root translation (``planar``) see the source shifted
     along Z so that the mean lateral position of the targets is 0.  Interior gaps up to
-    ``fill_gaps`` s are filled (:func:`fill_gaps_pchip`); with ``trim`` the trial is cut to the
+    ``fill_gaps`` s are filled (:func:`fill_interior_gaps`); with ``trim`` the trial is cut to the
     longest run of frames where ``min_fraction`` of the targets are present
     (:func:`valid_range`; the result's ``time`` says which frames were kept).
 
@@ -645,7 +645,7 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     rate = float(source.rate)
     keep = slice(0, targets.positions.shape[0])
     if fill_gaps and fill_gaps > 0:
-        targets.positions, nfill = fill_gaps_pchip(targets.positions, rate, max_gap=fill_gaps)
+        targets.positions, nfill = fill_interior_gaps(targets.positions, rate, max_gap=fill_gaps)
         if nfill:
             notes.append(f"{nfill} missing target samples filled (gaps <= {fill_gaps} s, PCHIP)")
     if trim:

@@ -8,10 +8,11 @@ from ..errors import ModelError
 from .motions import MOTIONS, PRISMATIC, REVOLUTE
 
 _T, _R = PRISMATIC.name, REVOLUTE.name
+FLOATING, PLANAR = "floating", "planar"  # the root-only joint types
 # type -> (elementary motions in chain order, default axes); "custom": motions and axes from the file
 JOINT_TYPES = {
-    "floating": ((_T,) * 3 + (_R,) * 3, ["x", "y", "z", "z", "x", "y"]),
-    "planar": ((_T, _T, _R), ["x", "y", "z"]),
+    FLOATING: ((_T,) * 3 + (_R,) * 3, ["x", "y", "z", "z", "x", "y"]),
+    PLANAR: ((_T, _T, _R), ["x", "y", "z"]),
     "ball": ((_R,) * 3, ["z", "x", "y"]),
     "universal": ((_R, _R), ["z", "x"]),
     "hinge": ((_R,), ["z"]),
@@ -19,7 +20,14 @@ JOINT_TYPES = {
     "fixed": ((), []),
     "custom": (None, None),
 }
-ROOT_ONLY = {"floating", "planar"}
+ROOT_ONLY = {FLOATING, PLANAR}
+
+
+def root_joint_type(spec) -> str | None:
+    """The root body's joint type when it is a root-only joint (:data:`FLOATING`, :data:`PLANAR`),
+    else None (a fixed or otherwise jointed root)."""
+    jt = spec.bodies[0].joint_type
+    return jt if jt in ROOT_ONLY else None
 
 
 def joint_motions(jt: str, given, where: str) -> tuple:

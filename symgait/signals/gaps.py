@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 from typing import List, Sequence, Tuple
 
 import numpy as np
+from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from ..errors import InputError
+from .runs import true_runs
 
-__all__ = ["MarkerGaps", "GapReport", "fill_gaps", "fill_marker_gaps", "active_window",
+__all__ = ["MarkerGaps", "GapReport", "fill_gaps", "fill_interior_gaps", "fill_marker_gaps", "active_window",
            "MAX_GAP_S", "MIN_VALID"]
 
 MAX_GAP_S = 0.1     # longest gap filled by default, seconds
@@ -83,12 +85,6 @@ class GapReport:
         return "\n".join(self.lines())
 
 
-def _runs(mask: np.ndarray) -> List[Tuple[int, int]]:
-    """[start, stop) of each run of True in a 1-D bool array."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def active_window(valid: np.ndarray, fraction: float = 0.5) -> Tuple[int, int]:
     """[start, stop) from the first to the last frame in which at least ``fraction`` of the
     markers seen anywhere in the trial are valid (``valid`` (T, n) bool); (0, 0) when no
@@ -105,10 +101,35 @@ def active_window(valid: np.ndarray, fraction: float = 0.5) -> Tuple[int, int]:
 def _interpolate(t, y, t_new, method):
     if method == "linear" or t.size < 4:
         return np.stack([np.interp(t_new, t, y[:, k]) for k in range(3)], axis=1)
-    from scipy.interpolate import CubicSpline, PchipInterpolator
-
     f = PchipInterpolator(t, y, axis=0) if method == "pchip" else CubicSpline(t, y, axis=0)
     return f(t_new)
+
+
+def _short_interior_gaps(valid: np.ndarray, max_frames: int) -> List[Tuple[int, int]]:
+    """[start, stop) of the runs of missing frames between two valid ones, at most ``max_frames`` long."""
+    idx = np.flatnonzero(valid)
+    if idx.size < 2:
+        return []
+    return [(a, b) for a, b in true_runs(~valid) if a > idx[0] and b <= idx[-1] and b - a <= max_frames]
+
+
+def fill_interior_gaps(positions, rate: float, max_gap: float = 0.25, method: str = "pchip"):
+    """Fill the interior gaps (NaN runs between two valid samples) of at most ``max_gap`` s in
+    (T, m, 3) trajectories from each marker's valid samples (``method`` as in :func:`fill_gaps`;
+    linear where a marker has fewer than 4); the ends stay NaN.  Returns ``(filled copy, samples
+    filled)``.  :func:`fill_gaps` adds dropping of sparse markers and a report."""
+    X = np.array(positions, dtype=float, copy=True)
+    t = np.arange(X.shape[0])
+    nmax = int(round(max_gap * rate))
+    filled = 0
+    for j in range(X.shape[1]):
+        ok = np.all(np.isfinite(X[:, j]), axis=1)
+        gaps = _short_interior_gaps(ok, nmax)
+        if gaps:
+            fill = np.concatenate([np.arange(a, b) for a, b in gaps])
+            X[fill, j] = _interpolate(t[ok], X[ok, j], fill, method)
+            filled += fill.size
+    return X, filled
 
 
 def fill_gaps(positions: np.ndarray, rate: float, names: Sequence[str], *,
@@ -154,7 +175,7 @@ def fill_gaps(positions: np.ndarray, rate: float, names: Sequence[str], *,
         v = valid[:, j]
         frac = float(v[w0:w1].mean()) if nwin else 0.0
         idx = np.flatnonzero(v)
-        interior = [(a, b) for a, b in _runs(~v) if idx.size and a > idx[0] and b <= idx[-1]]
+        interior = [(a, b) for a, b in true_runs(~v) if idx.size and a > idx[0] and b <= idx[-1]]
         longest = max((b - a for a, b in interior), default=0) / rate
         if frac < min_valid or idx.size < 2:
             reason = ("never seen" if idx.size == 0 else "fewer than 2 valid samples"
@@ -162,7 +183,7 @@ def fill_gaps(positions: np.ndarray, rate: float, names: Sequence[str], *,
                       f"seen in {frac:.0%} of the active window, below {min_valid:.0%}")
             report.append(MarkerGaps(name, frac, 0, 0, len(interior), longest, True, reason))
             continue
-        short = [(a, b) for a, b in interior if b - a <= max_frames]
+        short = _short_interior_gaps(v, max_frames)
         if short:
             fill = np.concatenate([np.arange(a, b) for a, b in short])
             out[fill, j] = _interpolate(t[idx], pos[idx, j], t[fill], method)
@@ -180,31 +201,3 @@ def fill_marker_gaps(markers, **kwargs):
     return replace(markers, positions=pos, names=names), rep
 
 
-def fill_gaps_pchip(positions, rate: float, max_gap: float = 0.25):
-    """Fill interior gaps (NaN runs) of at most ``max_gap`` s in (T, m, 3) trajectories by
-    shape-preserving cubic (PCHIP) interpolation.  Returns ``(filled copy, samples filled)``."""
-    from scipy.interpolate import PchipInterpolator
-
-    X = np.array(positions, dtype=float, copy=True)
-    T = X.shape[0]
-    t = np.arange(T)
-    nmax = int(round(max_gap * rate))
-    filled = 0
-    for j in range(X.shape[1]):
-        ok = np.all(np.isfinite(X[:, j]), axis=1)
-        if ok.all() or ok.sum() < 4:
-            continue
-        f = PchipInterpolator(t[ok], X[ok, j], axis=0, extrapolate=False)
-        i = 0
-        while i < T:
-            if ok[i]:
-                i += 1
-                continue
-            k = i
-            while k < T and not ok[k]:
-                k += 1
-            if i > 0 and k < T and k - i <= nmax:
-                X[i:k, j] = f(t[i:k])
-                filled += k - i
-            i = k
-    return X, filled

@@ -27,7 +27,6 @@ from ..forces.contacts import reactions_from_external_loads
 from ..signals.kinematics import filtered_kinematics
 import symgait
 from .osim_model import build_osim_model
-from ..paths import default_data_dir
 
 __all__ = ["IDResult", "inverse_dynamics_from_coordinates", "compare", "Row", "run_subject01", "SAGITTAL"]
 

@@ -11,15 +11,11 @@ for the sequences of a dataset build (``python -m training dataset --out DIR``).
 """
 from __future__ import annotations
 
-import argparse
-import collections
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .consistency import residual_rms
-import symgait
 
 __all__ = ["residual_parts", "shifted", "force_shift_scan", "DEFAULT_SHIFTS"]
 
