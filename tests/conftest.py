@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from symgait_testing import MODEL_NAMES, model_and_kernels  # noqa: F401  (re-exported for fixtures)
+from symgait_testing import MODEL_NAMES, data_file, model_and_kernels  # noqa: F401  (re-exported for fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -21,3 +21,16 @@ def pytest_collection_modifyitems(config, items):
 def gen_root(tmp_path_factory):
     """Where the small test models' kernels are generated (once per session and worker)."""
     return tmp_path_factory.mktemp("generated")
+
+
+@pytest.fixture(scope="session")
+def data():
+    """``data(rel)`` → path of a file of the shared data (``../shared/data``, or ``$SYMGAIT_DATA``),
+    or skip the test with the reason when it is absent."""
+    return data_file
+
+
+@pytest.fixture(scope="session")
+def kern():
+    """``kern(name)`` → (model, kernels) of a built-in model, cached per process."""
+    return lambda name: model_and_kernels(name, None)
