@@ -12,7 +12,7 @@ from ..paths import default_data_dir
 
 def main(argv=None) -> int:
 
-    ap = argparse.ArgumentParser(prog="python -m symgait.datasets.inventory",
+    ap = argparse.ArgumentParser(prog="python -m symgait.cli.inventory",
                                  description="read every trial of a data folder and write the "
                                  "'Every trial' table of docs/data.md")
     ap.add_argument("--data", type=Path, default=None, help="data folder (default: ../shared/data)")

@@ -9,7 +9,7 @@ from ..paths import default_data_dir
 from ..trials.opensim_id import format_rows, run_subject01
 
 def main(argv=None) -> int:
-    """Print the four comparisons as Markdown (``python -m symgait.trials.opensim_id [DATA]``)."""
+    """Print the four comparisons as Markdown (``python -m symgait.cli.opensim_id [DATA]``)."""
     import sys
     args = list(sys.argv[1:] if argv is None else argv)
     data = Path(args[0]) if args else default_data_dir()

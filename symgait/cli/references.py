@@ -9,9 +9,9 @@ from ..datasets.references import markdown_sections, validation_tables, walking_
 from ..paths import default_data_dir
 
 def main(argv=None) -> int:
-    """``python -m symgait.datasets.references [DATA_DIR] [--write FILE]``."""
+    """``python -m symgait.cli.references [DATA_DIR] [--write FILE]``."""
     import argparse
-    ap = argparse.ArgumentParser(prog="python -m symgait.datasets.references", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m symgait.cli.references", description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=None, help="shared data folder (default ../shared/data)")
     ap.add_argument("--write", help="Markdown file whose two sections are (re)written, e.g. docs/data.md")
     a = ap.parse_args(argv)

@@ -14,7 +14,7 @@ import symgait
 from ..trials.synchrony import force_shift_scan, residual_parts, trial_source
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m symgait.trials.synchrony", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m symgait.cli.synchrony", description=__doc__.split("\n\n")[0])
     ap.add_argument("dataset", type=Path, help="a dataset build's --out folder (its .npz sequences are read)")
     ap.add_argument("--json", type=Path, help="also write the per-trial figures here")
     ap.add_argument("--max-residual", type=float, help="leave out trials whose residual force (N/kg) is above "

@@ -13,7 +13,7 @@ kinematics and their inverse dynamics) and the physics floor of measured trials.
   difference in N/kg.  It is the residual force of the measured trial: forces exactly consistent with the
   motion on the model are off the plates by this much.
 
-``python -m symgait.datasets.references [DATA_DIR] [--write docs/data.md]`` prints (or writes into
+``python -m symgait.cli.references [DATA_DIR] [--write docs/data.md]`` prints (or writes into
 ``docs/data.md``) the tables of its sections "Validation against Moco references" and
 "Physics floor".
 
@@ -254,7 +254,7 @@ def markdown_sections(moco: Sequence[MocoResult], floor: Sequence[dict]) -> Dict
     hf_ref, hf_ours = np.mean([r.hip_knee_above_20hz() for r in moco], axis=0)
     a = f"""{_SECTIONS[0]}
 
-Written by `python -m symgait.datasets.references --write docs/data.md`.  Hamner & Delp (2013)
+Written by `python -m symgait.cli.references --write docs/data.md`.  Hamner & Delp (2013)
 running at 5 m/s (SimTK nmbl_running, as processed in Fox 2024, R Soc Open Sci 11:231909): one
 gait cycle tracked with OpenSim Moco per subject (`moco/run5/cycle1/*_mocoKinematics.sto`,
 coordinates named like gait3d's, radians, knee negative in flexion as in gait3d) with the

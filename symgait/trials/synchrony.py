@@ -6,7 +6,7 @@ what segment parameters can change (:mod:`symgait.trials.consistency`); the rest
 gait cycle: marker noise and filtering, and any delay between the force and the motion recording.
 :func:`residual_parts` splits the residual force into the two; :func:`force_shift_scan` evaluates
 it with the wrenches moved in time by fractions of a frame (linear interpolation), so that a delay
-shows as a minimum away from zero. ``python -m symgait.trials.synchrony DIR`` prints both per source
+shows as a minimum away from zero. ``python -m symgait.cli.synchrony DIR`` prints both per source
 for the sequences of a dataset build (``python -m training dataset --out DIR``).
 """
 from __future__ import annotations

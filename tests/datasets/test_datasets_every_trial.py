@@ -4,7 +4,7 @@ CI reads a fixed slice (one trial per code path: TRC with a force table, trimmed
 odd header, coordinates with a sibling or C3D force source, static C3D, ANALOG:USED = 0,
 unreadable plates, ...); ``SYMGAIT_EVERY_TRIAL=1`` walks all of them (about 30 s of CPU)
 and checks that the committed table in docs/data.md is current, as does
-``python -m symgait.datasets.inventory``.  Expected facts come from the data's README.md and
+``python -m symgait.cli.inventory``.  Expected facts come from the data's README.md and
 more/MANIFEST.md and from physics (body weight)."""
 
 import os
@@ -117,7 +117,7 @@ def test_docs_section_rewritten_in_place(tmp_path, found):
 
 @pytest.mark.skipif(os.environ.get("SYMGAIT_EVERY_TRIAL") != "1",
                     reason="reads every trial of the shared data (~30 s CPU): set "
-                    "SYMGAIT_EVERY_TRIAL=1, or run python -m symgait.datasets.inventory")
+                    "SYMGAIT_EVERY_TRIAL=1, or run python -m symgait.cli.inventory")
 def test_every_trial(found):
     root, (trials, others) = found
     results = walk(root, trials)            # raises on anything but DataFormatError
@@ -139,4 +139,4 @@ def test_every_trial(found):
     end = doc.find("\n## ", start + 1)
     committed = doc[start:] if end < 0 else doc[start:end + 1]
     assert committed.rstrip() == markdown_table(results).rstrip(), \
-        "docs/data.md is stale: run python -m symgait.datasets.inventory"
+        "docs/data.md is stale: run python -m symgait.cli.inventory"
