@@ -156,9 +156,25 @@ def test_forward_loss_gradient_reaches_network(planar, seqs):
     loss, _ = L.forward_loss(b, o["w_per_kg"], o["jt_per_kg"])
     loss.backward()
     g = [p.grad for p in bundle.net.parameters()]
-    assert all(x is not None for x in g)
+    assert all(x is not None and bool(torch.isfinite(x).all()) for x in g)
     assert sum(float(x.abs().sum()) for x in g) > 0
-    assert all(bool(torch.isfinite(x).all()) for x in g)
+    # what the network receives is the loss's derivative in its outputs (float64 physics):
+    # directional central differences along random directions
+    w = o["w_per_kg"].detach().double().requires_grad_(True)
+    jt = o["jt_per_kg"].detach().double().requires_grad_(True)
+    lw, _ = L.forward_loss(b, w, jt)
+    gw, gjt = torch.autograd.grad(lw, (w, jt))
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        vw = torch.randn(w.shape, generator=gen, dtype=w.dtype)
+        vj = torch.randn(jt.shape, generator=gen, dtype=jt.dtype)
+        analytic = float((gw * vw).sum() + (gjt * vj).sum())
+        h = 1e-6
+        with torch.no_grad():
+            lp = float(L.forward_loss(b, w + h * vw, jt + h * vj)[0])
+            lm = float(L.forward_loss(b, w - h * vw, jt - h * vj)[0])
+        numeric = (lp - lm) / (2 * h)
+        assert abs(analytic - numeric) <= 1e-6 * abs(numeric) + 1e-9, (analytic, numeric)
 
 
 def test_supervised_loss_masks_unlabelled(planar, seqs, weak):
@@ -194,6 +210,8 @@ def test_diverged_chunks_are_skipped(planar, seqs):
     assert sk >= 1 and torch.isfinite(loss)
     loss.backward()
     assert torch.isfinite(jt2.grad).all()
+    # the diverged window is left out of the loss: no gradient reaches it, while the others get one
+    assert bool((jt2.grad[0] == 0).all()) and bool((jt2.grad[1:] != 0).any())
 
 
 @pytest.mark.parametrize("variant", ["baseline", "fnet", "finet", "cfinet", "pcnet"])
