@@ -20,10 +20,8 @@ import symgait
 from .plots import plot_grf
 from .data import REAL_RATE, load_data
 from .data import load_real
-from .checkpoint import load
 
-__all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "add_cli",
-           "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
+__all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
 
 COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
@@ -177,32 +175,3 @@ def eval_sequences(cfg, data: str = "synthetic", *, log=print) -> list:
     return r["test"]
 
 
-def add_cli(subparsers):
-    p = subparsers.add_parser("evaluate", help="errors of a checkpoint on held-out data (metrics.md, plots)",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", required=True, help="checkpoint file (.pt) written by training")
-    p.add_argument("--data", default="synthetic", help="'synthetic' (default) or a data folder "
-                   "(the real force-plate test trials; e.g. ../shared/data)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.set_defaults(fn=_run)
-    return p
-
-
-def _run(a) -> int:
-    ck = Path(a.checkpoint)
-    if not ck.exists():
-        print(f"error: checkpoint {ck} not found")
-        return 2
-    if a.data not in (None, "synthetic") and not Path(a.data).is_dir():
-        print(f"error: data folder {a.data} not found")
-        return 2
-    bundle = load(ck, map_location="cpu")
-    seqs = eval_sequences(bundle.cfg, a.data)
-    if not seqs:
-        print("error: no held-out sequences to evaluate")
-        return 1
-    res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}")
-    pm = res["pooled"]
-    if pm:
-        print("pooled: " + ", ".join(f"{h} {format_value(pm.get(k))}" for k, h in COLS))
-    return 0

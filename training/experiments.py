@@ -36,8 +36,8 @@ import numpy as np
 
 from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
 from .metrics import G, PAPER_B2, symmetry_metrics
-from .data import (dataset_dir_for, default_data_dir, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
-from .config import ConfigError, load_config
+from .data import (dataset_dir_for, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
+from .config import load_config
 from .checkpoint import load
 from .plots import plot_grf, plot_loss
 from .trainer import train
@@ -45,7 +45,7 @@ import symgait
 from .protocol import kfold_experiment, reduced_subjects_experiment, unseen_lab_experiment
 from . import protocol
 
-__all__ = ["add_cli", "run_experiment", "noise_experiment", "reduced_experiment",
+__all__ = ["run_experiment", "noise_experiment", "reduced_experiment",
            "transfer_experiment", "get_data", "SIGMAS", "FRACTIONS"]
 
 SIGMAS = (0.3, 0.6, 1.1, 2.3)
@@ -323,50 +323,3 @@ def _write(name, out: Path, r: dict, cfg, tiny: bool, data_dir, info: list, t0: 
     return r
 
 
-def add_cli(subparsers):
-    p = subparsers.add_parser("experiment", help="the experiments of Zell et al. (2020): noise, reduced, transfer",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("name", choices=sorted(EXPERIMENTS) + sorted(SUBJECT_WISE))
-    p.add_argument("--data", default=None, help="data folder (default ../shared/data or $SYMGAIT_DATA)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--config", default=None, help="config YAML or built-in name (default: defaults; "
-                   "'tiny' with --tiny)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, repeatable (e.g. --set train.steps=300)")
-    p.add_argument("--tiny", action="store_true", help="synthetic data, a few steps (smoke test)")
-    p.add_argument("--folds", type=int, default=None, help="kfold: number of subject folds (default 5)")
-    p.add_argument("--variants", default=None, help="kfold, unseen-lab: comma-separated variants "
-                   "(default baseline,fnet,cfinet,pcnet)")
-    p.add_argument("--jobs", type=int, default=None, help="kfold, unseen-lab: training processes (default 2)")
-    p.set_defaults(fn=_run)
-    return p
-
-
-def _run(a) -> int:
-    data_dir = a.data
-    if not a.tiny:
-        data_dir = Path(data_dir) if data_dir else default_data_dir()
-        if not data_dir.is_dir():
-            print(f"error: data folder {data_dir} not found (pass --data DIR, or --tiny for the "
-                  "synthetic smoke test)")
-            return 2
-    try:
-        kw = {}
-        if a.name in SUBJECT_WISE:
-            if a.folds is not None and a.name == "kfold":
-                kw["folds"] = a.folds
-            if a.variants:
-                kw["variants"] = tuple(v.strip() for v in a.variants.split(",") if v.strip())
-            if a.jobs is not None:
-                kw["jobs"] = a.jobs
-        elif a.folds is not None or a.variants or a.jobs is not None:
-            print(f"error: --folds, --variants and --jobs are options of kfold and unseen-lab, not {a.name}")
-            return 2
-        run_experiment(a.name, a.out, data_dir=data_dir, config=a.config, overrides=a.overrides,
-                       tiny=a.tiny, **kw)
-    except Exception as e:
-        if isinstance(e, ConfigError):
-            print(f"error: {e}")
-            return 2
-        raise
-    return 0

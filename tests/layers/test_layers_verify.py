@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from layer_fixtures import _one_numba_thread, layer_gen_root, layer_model  # noqa: F401
-from symgait.layers.verify import add_cli, verify
+from symgait.cli.verify import add_cli
+from symgait.layers.verify import verify
 
 
 def test_verify_passes_on_a_small_model(layer_model, capsys):

@@ -33,11 +33,12 @@ FLOORS = {
     "symgait.datasets": 11,
     "training": 12,
     "symgait.cli": 13,
+    "training.cli": 13,
     "training.__main__": 13,
 }
 # packages of one floor that must not import each other
 SIBLINGS = [("symgait.markers", "symgait.forces")]
-CLI = ("symgait.cli", "training.__main__")
+CLI = ("symgait.cli", "training.cli", "training.__main__")
 MAX_DEFERRED = 10
 
 

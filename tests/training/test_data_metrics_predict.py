@@ -286,7 +286,7 @@ def write_mot(path, seq):
 
 
 def test_predict_csv_columns_units(tiny_bundle, tmp_path):
-    from training.__main__ import main
+    from training.cli import main
     from training.predict import read_prediction_csv
     _, out, d = tiny_bundle
     s = d["test"][0]
@@ -318,7 +318,7 @@ def test_predict_csv_columns_units(tiny_bundle, tmp_path):
 
 
 def test_predict_errors(tiny_bundle, tmp_path, capsys):
-    from training.__main__ import main
+    from training.cli import main
     _, out, d = tiny_bundle
     mot = write_mot(tmp_path / "w.mot", d["test"][0])
     ck = str(out / "last.pt")
@@ -357,7 +357,7 @@ def test_predict_errors(tiny_bundle, tmp_path, capsys):
 
 
 def test_predict_amc_finds_asf(tiny_bundle, tmp_path):
-    from training.__main__ import main
+    from training.cli import main
     amc = need_data("cmu/subject08/08_01.amc")
     _, out, _ = tiny_bundle
     rc = main(["predict", "--checkpoint", str(out / "last.pt"), "--motion", str(amc), "--mass", "65",
@@ -369,7 +369,7 @@ def test_predict_amc_finds_asf(tiny_bundle, tmp_path):
 
 @pytest.mark.parametrize("name", ["noise", "reduced", "transfer"])
 def test_experiment_tiny(name, tmp_path):
-    from training.__main__ import main
+    from training.cli import main
     out = tmp_path / name
     assert main(["experiment", name, "--tiny", "--out", str(out), "--set", "train.steps=2"]) == 0
     md = (out / "results.md").read_text()
@@ -388,6 +388,6 @@ def test_experiment_tiny(name, tmp_path):
 
 
 def test_experiment_cli_errors(tmp_path, capsys):
-    from training.__main__ import main
+    from training.cli import main
     rc = main(["experiment", "noise", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
     assert rc == 2 and "--tiny" in capsys.readouterr().out

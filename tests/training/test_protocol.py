@@ -100,7 +100,7 @@ def kern_planar():
 
 @pytest.mark.parametrize("name,jobs", [("kfold", "1"), ("unseen-lab", "2")])
 def test_subject_wise_experiment_tiny(name, jobs, tmp_path):
-    from training.__main__ import main
+    from training.cli import main
     out = tmp_path / name
     assert main(["experiment", name, "--tiny", "--out", str(out), "--jobs", jobs,
                  "--variants", "baseline,pcnet", "--set", "train.steps=2"]) == 0
@@ -130,7 +130,7 @@ def test_subject_wise_experiment_tiny(name, jobs, tmp_path):
 
 
 def test_subject_wise_cli_errors(tmp_path, capsys):
-    from training.__main__ import main
+    from training.cli import main
     rc = main(["experiment", "noise", "--tiny", "--folds", "3", "--out", str(tmp_path / "o")])
     assert rc == 2 and "kfold and unseen-lab" in capsys.readouterr().out
 
@@ -152,7 +152,7 @@ def test_reduced_subjects_tiny(tmp_path):
     assert not full["unlabel"] and half["labelled_subjects"] == round(0.5 * half["training_subjects"])
     assert len(half["unlabel"]) == half["training_subjects"] - half["labelled_subjects"]
     assert not set(half["unlabel"]) & (set(half["test"]) | set(half["val"]))
-    from training.__main__ import main
+    from training.cli import main
     out = tmp_path / "red"
     assert main(["experiment", "reduced-subjects", "--tiny", "--out", str(out), "--jobs", "1",
                  "--set", "train.steps=2"]) == 0

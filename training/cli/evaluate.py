@@ -1,0 +1,37 @@
+"""``python -m training evaluate --checkpoint CKPT [--data synthetic|DIR] --out DIR``: errors of a
+trained model on held-out data (:mod:`training.evaluate`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+def add_cli(subparsers):
+    p = subparsers.add_parser("evaluate", help="errors of a checkpoint on held-out data (metrics.md, plots)",
+                              description=__doc__)
+    p.add_argument("--checkpoint", required=True, help="checkpoint file (.pt) written by training")
+    p.add_argument("--data", default="synthetic", help="'synthetic' (default) or a data folder "
+                   "(the real force-plate test trials; e.g. ../shared/data)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(fn=_run)
+    return p
+
+
+def _run(a) -> int:
+    from ..checkpoint import load  # torch: only when the command runs
+    from ..evaluate import COLS, eval_sequences, evaluate_and_report, format_value
+    ck = Path(a.checkpoint)
+    if not ck.exists():
+        print(f"error: checkpoint {ck} not found")
+        return 2
+    if a.data not in (None, "synthetic") and not Path(a.data).is_dir():
+        print(f"error: data folder {a.data} not found")
+        return 2
+    bundle = load(ck, map_location="cpu")
+    seqs = eval_sequences(bundle.cfg, a.data)
+    if not seqs:
+        print("error: no held-out sequences to evaluate")
+        return 1
+    res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}")
+    pm = res["pooled"]
+    if pm:
+        print("pooled: " + ", ".join(f"{h} {format_value(pm.get(k))}" for k, h in COLS))
+    return 0

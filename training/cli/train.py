@@ -1,0 +1,26 @@
+"""``python -m training train --config CFG [--set k=v] --out DIR [--resume] [--data synthetic|DIR]``:
+train a network (:mod:`training.trainer`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_cli(sub) -> None:
+    t = sub.add_parser("train", help="train a network (see training/configs)")
+    t.add_argument("--config", default=None, help="YAML file or built-in name (default, main, tiny)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. train.steps=200 (repeatable)")
+    t.add_argument("--out", required=True, help="output directory (last.pt, log.jsonl, config.yaml)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    t.add_argument("--data", default="synthetic", help="'synthetic' or a data directory (training.data.load_real)")
+    t.set_defaults(fn=_cmd_train)
+
+
+def _cmd_train(a) -> int:
+    from ..config import load_config  # torch: only when the command runs
+    from ..data import load_data
+    from ..trainer import train
+    cfg = load_config(a.config, a.set or [])
+    d = load_data(cfg, a.data, hold_out_test=False)
+    train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("val") or None)
+    print(f"best checkpoint (for predict and evaluate): {Path(a.out) / 'best.pt'}")
+    return 0
