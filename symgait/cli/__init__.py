@@ -16,7 +16,8 @@ from ..errors import SymgaitError
 from .errors import USER_ERRORS, report_error
 
 # command modules of symgait.cli, in the order ``symgait --help`` lists them
-COMMANDS = ("generate", "info", "export_urdf", "check", "verify", "id", "dataset")
+COMMANDS = ("generate", "info", "export_urdf", "check", "verify", "id", "dataset", "inventory",
+            "references", "opensim_id", "synchrony")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,25 +1,26 @@
-"""``python -m symgait.cli.inventory [DIR]``: every trial of a data folder read, checked and tabulated
+"""``symgait inventory``: every trial of a data folder read, checked and tabulated
 (:mod:`symgait.datasets.inventory`)."""
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-from ..datasets.inventory import markdown_table, update_docs, walk
-from ..paths import default_data_dir
 
-def main(argv=None) -> int:
-
-    ap = argparse.ArgumentParser(prog="python -m symgait.cli.inventory",
-                                 description="read every trial of a data folder and write the "
-                                 "'Every trial' table of docs/data.md")
+def add_cli(sub) -> None:
+    ap = sub.add_parser("inventory", help="read every trial of a data folder and write the 'Every trial' table of docs/data.md", description=__doc__)
     ap.add_argument("--data", type=Path, default=None, help="data folder (default: ../shared/data)")
     ap.add_argument("--docs", type=Path, default=Path(__file__).resolve().parents[2] / "docs" / "data.md",
                     help="markdown file whose 'Every trial' section is rewritten")
     ap.add_argument("--print", action="store_true", help="print the table instead of writing it")
-    a = ap.parse_args(argv)
+    ap.set_defaults(fn=_run)
+
+
+def _run(a) -> int:
+    import time
+
+    from ..datasets.inventory import markdown_table, update_docs, walk
+    from ..paths import default_data_dir
+
     root = a.data or default_data_dir()
     if not root.is_dir():
         print(f"error: no data folder {root}", file=sys.stderr)
@@ -38,6 +39,12 @@ def main(argv=None) -> int:
         update_docs(a.docs, section)
         print(f"wrote {a.docs}", file=sys.stderr)
     return 0
+
+
+def main(argv=None) -> int:
+    """``python -m symgait.cli.inventory ...``: the same as ``symgait inventory ...``."""
+    from . import main as symgait_main
+    return symgait_main(["inventory", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,25 +1,29 @@
-"""``python -m symgait.cli.synchrony DIR``: timing between motion and forces of every labelled trial
+"""``symgait synchrony DATASET``: timing between motion and forces of every labelled trial
 (:mod:`symgait.trials.synchrony`)."""
 from __future__ import annotations
 
-import argparse
-import collections
-import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
-import symgait
-from ..trials.synchrony import force_shift_scan, residual_parts, trial_source
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m symgait.cli.synchrony", description=__doc__.split("\n\n")[0])
+def add_cli(sub) -> None:
+    ap = sub.add_parser("synchrony", help="timing between motion and forces of every labelled trial of a built dataset", description=__doc__)
     ap.add_argument("dataset", type=Path, help="a dataset build's --out folder (its .npz sequences are read)")
     ap.add_argument("--json", type=Path, help="also write the per-trial figures here")
     ap.add_argument("--max-residual", type=float, help="leave out trials whose residual force (N/kg) is above "
                     "this (the dataset build refuses them above its MAX_RESIDUAL_FORCE, 6 N/kg)")
-    a = ap.parse_args(argv)
+    ap.set_defaults(fn=_run)
+
+
+def _run(a) -> int:
+    import collections
+    import json
+
+    import numpy as np
+
+    import symgait
+    from ..trials.synchrony import force_shift_scan, residual_parts, trial_source
+
     files = sorted(a.dataset.rglob("*.npz"))
     rows, kernels = [], {}
     for f in files:
@@ -59,6 +63,12 @@ def main(argv=None) -> int:
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def main(argv=None) -> int:
+    """``python -m symgait.cli.synchrony ...``: the same as ``symgait synchrony ...``."""
+    from . import main as symgait_main
+    return symgait_main(["synchrony", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
