@@ -25,7 +25,7 @@ def add_cli(subparsers):
 
 def _cmd(a) -> int:
     from ..datasets.build import DOCS_SECTION, build, docs_section  # heavy: only when it runs
-    from ..datasets.references import write_sections
+    from ..datasets.markdown import write_sections
     data = Path(a.data) if a.data else default_data_dir()
     if not data.is_dir():
         raise SystemExit(f"--data {data}: not a folder (the shared data set; set SYMGAIT_DATA)")

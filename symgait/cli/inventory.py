@@ -18,7 +18,8 @@ def add_cli(sub) -> None:
 def _run(a) -> int:
     import time
 
-    from ..datasets.inventory import markdown_table, update_docs, walk
+    from ..datasets.inventory import SECTION, markdown_table, walk
+    from ..datasets.markdown import write_sections
     from ..paths import default_data_dir
 
     root = a.data or default_data_dir()
@@ -36,7 +37,7 @@ def _run(a) -> int:
     if a.print:
         print(section)
     else:
-        update_docs(a.docs, section)
+        write_sections(a.docs, {SECTION: section})
         print(f"wrote {a.docs}", file=sys.stderr)
     return 0
 

@@ -14,7 +14,8 @@ def add_cli(sub) -> None:
 
 
 def _run(a) -> int:
-    from ..datasets.references import markdown_sections, validation_tables, walking_floor_rows, write_sections
+    from ..datasets.references import markdown_sections, validation_tables, walking_floor_rows
+    from ..datasets.markdown import write_sections
     from ..paths import default_data_dir
 
     data = Path(a.data) if a.data else default_data_dir()

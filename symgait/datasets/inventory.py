@@ -35,7 +35,7 @@ from ..signals.gaps import fill_gaps
 from ..io import read_c3d
 
 __all__ = ["TrialFile", "TrialResult", "find_trials", "read_trial", "walk", "classify_table",
-           "markdown_table", "update_docs", "cop_marker_distance", "SECTION", "MAX_FORCE",
+           "markdown_table", "cop_marker_distance", "SECTION", "MAX_FORCE",
            "MAX_COP_DISTANCE"]
 
 SECTION = "## Every trial"
@@ -434,20 +434,4 @@ def markdown_table(results: Sequence[TrialResult]) -> str:
                      f"{r.gaps} | {r.status} | {why} |")
     return "\n".join(lines) + "\n"
 
-
-def update_docs(doc: Path, section: str) -> None:
-    """Replace the "Every trial" section of ``doc`` (from its heading to the next ``## ``
-    heading or the end), appending it if absent; the rest of the file is kept."""
-    doc = Path(doc)
-    text = doc.read_text() if doc.exists() else "# Data\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, l in enumerate(lines) if l.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    doc.write_text(new)
 

@@ -35,7 +35,7 @@ import symgait
 from ..constants import STANDARD_GRAVITY as G
 
 __all__ = ["HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
-           "moco_validation", "physics_floor", "MocoResult", "markdown_sections", "write_sections",
+           "moco_validation", "physics_floor", "MocoResult", "markdown_sections",
            "validation_tables", "G"]
 
 _HIP_KNEE = tuple(c for c in SAGITTAL if not c.startswith("ankle"))
@@ -311,20 +311,4 @@ sees the motion only).
 """
     return {_SECTIONS[0]: a, _SECTIONS[1]: b}
 
-
-def write_sections(path, sections: Dict[str, str]) -> Path:
-    """Replace (or append) each ``## heading`` section of the Markdown file ``path``; the rest of
-    the file is kept."""
-    path = Path(path)
-    text = path.read_text() if path.exists() else "# Data\n"
-    for head, body in sections.items():
-        body = body.rstrip() + "\n"
-        start = text.find(head + "\n")
-        if start < 0:
-            text = text.rstrip() + "\n\n" + body
-            continue
-        nxt = text.find("\n## ", start + len(head))
-        text = text[:start] + body + ("" if nxt < 0 else text[nxt:])
-    path.write_text(text)
-    return path
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from symgait.datasets.inventory import SECTION, find_trials, markdown_table, read_trial, update_docs, walk
+from symgait.datasets.inventory import SECTION, find_trials, markdown_table, read_trial, walk
+from symgait.datasets.markdown import write_sections
 from symgait.io import read_table
 from symgait_testing import REPO, data_file
 
@@ -108,7 +109,7 @@ def test_docs_section_rewritten_in_place(tmp_path, found):
     sec = markdown_table(rows)
     doc = tmp_path / "data.md"
     doc.write_text("# Data\n\nintro\n\n" + SECTION + "\n\nold table\n\n## Later\n\nkept\n")
-    update_docs(doc, sec)
+    write_sections(doc, {SECTION: sec})
     text = doc.read_text()
     assert text.startswith("# Data\n\nintro\n\n" + SECTION) and "old table" not in text
     assert text.endswith("## Later\n\nkept\n") and text.count(SECTION) == 1
