@@ -51,7 +51,7 @@ from ..trials.pipeline import process_trial, trial_summary
 from ..forces.wrench import STANCE_N, centre_of_pressure
 from symgait.errors import InputError
 from ..trials.residual_reduction import world_fixed_wrenches
-from ..trials.consistency import FitTrial, fit_parameters, residual_rms
+from ..trials.consistency import FitTrial, SubjectFit, fit_parameters, residual_rms
 from ..trials import residual_reduction as rr
 from ..markers.ik import marker_rms
 
@@ -191,13 +191,11 @@ def _fit_subject(kern, seqs, mass, cache_dir, keys):
     fkey = hashlib.sha256(("fit" + "".join(sorted(keys))).encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"fit-{fkey}.json"
     if path.exists():
-        return json.loads(path.read_text()), True
-    fit = fit_parameters(kern, [FitTrial(s.q, s.qd, s.qdd, s.w, p_w=s.p, name=s.name) for s in seqs],
-                         mass)
-    res = dict(factors=fit.factors.tolist(), before=fit.before, after=fit.after,
-               iterations=fit.iterations, seconds=round(fit.seconds, 2))
-    path.write_text(json.dumps(res))
-    return res, False
+        return SubjectFit.from_json(path.read_text()), True
+    fit = SubjectFit.of(fit_parameters(kern, [FitTrial(s.q, s.qd, s.qdd, s.w, p_w=s.p, name=s.name)
+                                              for s in seqs], mass))
+    path.write_text(fit.to_json())
+    return fit, False
 
 
 def _reduce_kinematics(kern, s, cache_dir, key):
@@ -351,7 +349,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
             for n in names:
                 seqs[n][1]["fit_error"] = f"{type(e).__name__}: {e}"
             continue
-        x = np.asarray(res["factors"])
+        x = res.factors
         for n in names:
             s, row, key = seqs[n]
             p_new = s.p * x
@@ -361,7 +359,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
             fa, ma = residual_rms(kern.root_residual(s.q, s.qd, s.qdd, w, p_new), s.mass)
             row.update(residual_force_rms_per_kg_fitted=round(fa, 4),
                        residual_moment_rms_per_kg_fitted=round(ma, 4), p_fitted=p_new.tolist(),
-                       fit_seconds=res["seconds"], fit_cached=cached)
+                       fit_seconds=res.seconds, fit_cached=cached)
             seqs[n] = (s, row, key)
     for name, (s, row, key) in seqs.items():
         rel = Path("sequences") / re.sub(r"[^A-Za-z0-9_.-]+", "_", row["subject"]) / f"{name}.npz"

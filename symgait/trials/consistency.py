@@ -16,6 +16,8 @@ from the subject's height and mass): masses ×[0.75, 1.25], lengths ×[0.95, 1.0
 """
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -57,6 +59,33 @@ class ConsistencyFit:
     iterations: int
     seconds: float
     notes: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubjectFit:
+    """One subject's fitted parameter factors (``p_fitted = p * factors``) and the residuals (force,
+    moment) RMS per kg of each trial ``before`` and ``after``: what a dataset build stores per subject
+    (:meth:`to_json` / :meth:`from_json`), where a :class:`ConsistencyFit` also holds every trial's ``p``."""
+    factors: np.ndarray
+    before: List[Tuple[float, float]]
+    after: List[Tuple[float, float]]
+    iterations: int
+    seconds: float
+
+    @classmethod
+    def of(cls, fit: "ConsistencyFit") -> "SubjectFit":
+        return cls(np.asarray(fit.factors, float), [tuple(x) for x in fit.before],
+                   [tuple(x) for x in fit.after], int(fit.iterations), round(float(fit.seconds), 2))
+
+    def to_json(self) -> str:
+        return json.dumps(dict(factors=self.factors.tolist(), before=self.before, after=self.after,
+                               iterations=self.iterations, seconds=self.seconds))
+
+    @classmethod
+    def from_json(cls, text: str) -> "SubjectFit":
+        d = json.loads(text)
+        return cls(np.asarray(d["factors"], float), [tuple(x) for x in d["before"]],
+                   [tuple(x) for x in d["after"]], int(d["iterations"]), float(d["seconds"]))
 
 
 def external_wrench(kern, q, qd, qdd, w, p) -> np.ndarray:
