@@ -84,6 +84,7 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 32
     lr: float = 1.0e-3
+    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / steps)) / 2
     weight_decay: float = 1.0e-4
     grad_clip: float = 1.0      # global gradient-norm clip (0: off)
     seed: int = 0
@@ -119,6 +120,7 @@ class Config:
             raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         choices = {"loss.metric": ("kinetic", "euclidean"), "loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
                    "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto"),
+                   "train.lr_schedule": ("constant", "cosine"),
                    "data.kinematics": KINEMATICS}
         for key, ok in choices.items():
             sec, name = key.split(".")
