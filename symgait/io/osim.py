@@ -564,6 +564,9 @@ def read_osim(path: "str | os.PathLike[str]") -> OsimModel:
         line = e.position[0] if getattr(e, "position", None) else None
         raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document",
                               line=line) from None
+    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
+        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
+                              line=1, field="encoding") from None
     model = root if root.tag == "Model" else root.find("Model")
     if model is None:
         raise ctx.err(f"no <Model> element (root is <{root.tag}>)")
