@@ -325,7 +325,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
 
     def _step() -> bool:
         """One optimisation step (with logging, validation and checkpoints); True to stop early."""
-        nonlocal step, acc, history, t_last, n_last
+        nonlocal step, acc, t_last, n_last
         stop = False
         idx = _sample(rng, lab_idx, unl_idx, T.batch_size, cfg.data.labelled_fraction)
         b = index_batch(data, idx[rank::world])

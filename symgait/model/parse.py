@@ -110,7 +110,6 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
 
     check_keys(doc, TOP_KEYS, path, "the model")
     name = str(doc.get("name", default_name))
-    where0 = f"{path}: model {name!r}"
     graw = doc.get("gravity", [0.0, -9.80665, 0.0])
     try:
         gravity = None if isinstance(graw, bool) or any(isinstance(g, bool) for g in graw) \
@@ -293,10 +292,6 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         body_frame[bn] = parent_frame
         bodies.append(body)
     # joint names (a coordinate's, or <body>_fixed) and the link names of the URDF export are unique
-    link_names = {}
-    for f in frames:
-        for nm in (f.name, bodies[f.body].name if f.body is not None else f"{f.name}_link"):
-            link_names.setdefault(nm, []).append(f)
     for f in frames:
         if f.body is None and f"{f.name}_link" in by_name:
             raise ModelError(f"{at(node_of[f'{f.name}_link'], 'name')}: body name {f.name + '_link'!r} is "
