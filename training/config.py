@@ -3,12 +3,16 @@ overrides (``train.steps=200``, ``variant=cfinet``, ``loss.w_fwd=0.5``).
 
 Sections: ``data`` (windows, synthetic set), ``loss`` (weights and physics-layer settings),
 ``net`` (temporal convolutional network), ``train`` (optimisation, device, logging).
-Unknown keys raise :class:`ConfigError` naming the valid keys of the section.
+Unknown keys raise :class:`ConfigError` naming the nearest valid key and the valid keys of the section;
+a value of the wrong type (``train.steps=abc``, ``train.lr=[1]``, a bool for an int) is an error, never a
+silent cast.
 """
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.resources
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
@@ -80,6 +84,7 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 32
     lr: float = 1.0e-3
+    lr_schedule: str = "constant"  # or "cosine": lr * (1 + cos(pi * step / steps)) / 2
     weight_decay: float = 1.0e-4
     grad_clip: float = 1.0      # global gradient-norm clip (0: off)
     seed: int = 0
@@ -115,6 +120,7 @@ class Config:
             raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         choices = {"loss.metric": ("kinetic", "euclidean"), "loss.integrator": ("rk4", "semi_implicit_euler"), "loss.gradient": ("adjoint", "sensitivity"),
                    "loss.layer_dtype": ("float64", "float32"), "train.device": ("cpu", "cuda", "auto"),
+                   "train.lr_schedule": ("constant", "cosine"),
                    "data.kinematics": KINEMATICS}
         for key, ok in choices.items():
             sec, name = key.split(".")
@@ -137,36 +143,60 @@ def _fields(obj) -> Dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(obj)}
 
 
+def _nearest(key: str, valid) -> str:
+    """`` (did you mean 'x'?)`` for the valid key closest to a misspelt one, else ``""``."""
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _coerce(value, current, key: str):
-    """Convert ``value`` to the type of the default ``current``."""
+    """``value`` checked against the type of the default ``current``: a bool only for a bool, an
+    integer (or a float with an integral value, e.g. ``1e3`` written ``1.0e3``) for an int, a number
+    (or a string holding one, as YAML reads ``1e-3``) for a float, a string for a string. Anything
+    else is a :class:`ConfigError`, never a silent cast."""
+    def bad(expected):
+        return ConfigError(f"{key} expects {expected}, got {value!r} ({type(value).__name__}); "
+                           f"e.g. {key}={current!r}")
     if isinstance(current, bool):
-        if isinstance(value, str):
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ConfigError(f"{key} expects true/false, got {value!r}")
-        return bool(value)
-    try:
-        if isinstance(current, int):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise bad("true or false")
+    if isinstance(current, int):
+        if isinstance(value, bool):
+            raise bad("an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             return int(value)
-        if isinstance(current, float):
+        raise bad("an integer")
+    if isinstance(current, float):
+        if isinstance(value, bool):
+            raise bad("a number")
+        if isinstance(value, (int, float)):
             return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} expects a {type(current).__name__}, got {value!r}") from None
-    return str(value) if isinstance(current, str) and value is not None else value
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise bad("a number")
+    if isinstance(current, str):
+        if isinstance(value, str):
+            return value
+        raise bad("a string")
+    return value
 
 
 def _merge(obj, d: Dict[str, Any], prefix: str):
     if not isinstance(d, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {d!r}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping of keys to values, got {d!r}")
     fs = _fields(obj)
     for k, v in d.items():
-        if k not in fs:
-            raise ConfigError(f"unknown config key {prefix + k!r}; valid keys{' in ' + prefix.rstrip('.') if prefix else ''}: "
-                              f"{', '.join(sorted(fs))}")
+        if not isinstance(k, str) or k not in fs:
+            raise ConfigError(f"unknown config key {prefix + str(k)!r}{_nearest(str(k), fs)}; valid keys"
+                              f"{' in ' + prefix.rstrip('.') if prefix else ''}: {', '.join(sorted(fs))}")
         cur = getattr(obj, k)
         if dataclasses.is_dataclass(cur):
             _merge(cur, v, prefix + k + ".")
@@ -179,7 +209,11 @@ def _override(cfg: Config, item: str):
         raise ConfigError(f"override {item!r} must look like key=value (e.g. train.steps=200)")
     key, raw = item.split("=", 1)
     key = key.strip()
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as e:
+        raise ConfigError(f"in override {item!r}: the value is not valid YAML ({str(e).splitlines()[0]}); "
+                          f"quote strings, e.g. {key}='...'") from None
     parts = key.split(".")
     d: Dict[str, Any] = {}
     cur = d
@@ -207,7 +241,10 @@ def load_config(path=None, overrides: Iterable[str] = ()) -> Config:
             p = CONFIG_DIR.joinpath(f"{path}.yaml")
         if not p.is_file():
             raise ConfigError(f"config file {path} not found (built-in: {', '.join(builtin_configs())})")
-        d = yaml.safe_load(p.read_text()) or {}
+        try:
+            d = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{p}: not valid YAML: {e}") from None
         try:
             _merge(cfg, d, "")
         except ConfigError as e:

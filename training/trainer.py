@@ -5,9 +5,18 @@
   share ``data.labelled_fraction`` from labelled windows, the rest from motion-only ones
   (uniformly from all when the fraction is < 0 or a pool is empty; ``baseline``: labelled only).
 * Deterministic on CPU for a seed and config (``torch.manual_seed``, one numpy generator, the
-  kernels are per-sample deterministic). ``resume=True`` restores network, optimizer, step, RNG
-  states and the log accumulators from ``out_dir/last.pt``: the continued run reproduces the
-  uninterrupted one.
+  kernels are per-sample deterministic). ``out_dir/last.pt`` is written every ``train.ckpt_every``
+  steps, atomically (:func:`training.checkpoint.save`); ``resume=True`` restores network,
+  optimizer, learning-rate scheduler, step, the RNG states (torch, numpy, Python's ``random``),
+  the position in the data order and the log accumulators from it, and cuts ``log.jsonl`` back to
+  its step: the continued run ends with the same weights as the uninterrupted one, bit for bit on
+  CPU, however the first run ended (SIGKILL included).
+* Divergence: a non-finite loss, gradient norm, weight or optimizer state stops training with
+  :class:`TrainingDiverged` naming the step, before that state is written: ``last.pt`` and
+  ``best.pt`` keep the last finite one.
+* Ctrl-C (SIGINT) raises :class:`TrainingInterrupted` (a ``KeyboardInterrupt``) whose message names
+  the step reached and the step ``last.pt`` holds; ``python -m training`` prints it as one line and
+  exits with status 130.
 * ``data.mirror``: every training window is added a second time as its sagittal mirror image
   (:func:`symgait.trials.augment.mirror_map`: motion, wrenches, torques, contact labels and
   parameters; skipped with a note for a model that is not left/right symmetric).
@@ -15,8 +24,8 @@
   (``val_rmse_grf_per_kg`` where the validation set has labels, else ``val_total``) is written to
   ``best.pt`` beside ``last.pt``; with ``train.patience`` > 0 training stops after that many
   validations without improvement. ``loss.png`` (the curves of ``log.jsonl``) is written at the end.
-* A step whose gradient is non-finite is skipped (counted in ``bad_steps``); diverged forward
-  simulations are dropped inside the loss (``skipped``).
+* Diverged forward simulations (a simulated state beyond ``loss.diverge_threshold``) are dropped
+  inside the loss (``skipped``); what remains must be finite (see Divergence above).
 * DDP: under ``torchrun`` (``WORLD_SIZE`` > 1) the process group is initialised (gloo on CPU, nccl on
   CUDA), the network wrapped in DistributedDataParallel; every rank draws the same global batch and
   keeps the rows ``rank::world_size``; only rank 0 writes files, logs and shows progress.
@@ -26,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -35,7 +45,9 @@ import numpy as np
 import torch
 
 from .batch import collate, index_batch
-from .checkpoint import Bundle, save
+from symgait.errors import InputError, SymgaitError
+
+from .checkpoint import Bundle, CheckpointError, save
 from .config import Config
 from .plots import plot_loss
 from .losses import Losses
@@ -46,7 +58,16 @@ from symgait.trials.augment import mirror_map
 from .features import Normalizer
 
 __all__ = ["train", "collate", "init_distributed", "window_batch", "resolve_device", "mirrored_window",
-           "val_score"]
+           "val_score", "TrainingDiverged", "TrainingInterrupted"]
+
+
+class TrainingDiverged(SymgaitError, RuntimeError):
+    """Training produced a non-finite loss, gradient, weight or optimizer state (the message names the
+    step and the checkpoint that keeps the last finite state)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message names the step reached and the last complete checkpoint."""
 
 
 def init_distributed(device: str = "cpu"):
@@ -111,7 +132,10 @@ def _sample(rng, lab, unl, B, frac):
 
 
 def _rng_state(rng):
-    s = {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()}
+    """Every random state training may draw from: the batch generator ``rng`` (the data order),
+    torch's (initialisation, dropout), numpy's global one and Python's ``random``."""
+    s = {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state(),
+         "numpy_global": np.random.get_state(), "python": random.getstate()}
     if torch.cuda.is_available():
         s["cuda"] = torch.cuda.get_rng_state_all()
     return s
@@ -120,8 +144,49 @@ def _rng_state(rng):
 def _set_rng_state(rng, s):
     rng.bit_generator.state = s["numpy"]
     torch.set_rng_state(s["torch"])
+    if "numpy_global" in s:
+        np.random.set_state(s["numpy_global"])
+    if "python" in s:
+        random.setstate(s["python"])
     if "cuda" in s and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(s["cuda"])
+
+
+def _lr_factor(schedule: str, steps: int):
+    """The multiplier of ``train.lr`` at a step (``torch.optim.lr_scheduler.LambdaLR``)."""
+    if schedule == "cosine":
+        return lambda k: 0.5 * (1.0 + math.cos(math.pi * min(k, steps) / steps))
+    return lambda k: 1.0
+
+
+def _nonfinite(named_tensors) -> list:
+    """Names of the tensors that hold a NaN or an infinity."""
+    return [n for n, t in named_tensors if torch.is_tensor(t) and t.is_floating_point()
+            and not bool(torch.isfinite(t).all())]
+
+
+def _optimizer_tensors(opt):
+    for i, st in enumerate(opt.state.values()):
+        for k, v in st.items():
+            yield f"optimizer state {k} of parameter {i}", v
+
+
+def _cut_log(path: Path, step: int) -> None:
+    """Keep the records of ``log.jsonl`` up to ``step`` (those a killed run wrote after its last
+    checkpoint are written again by the resumed run); a partly written last line is dropped."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("step", math.inf) <= step:
+            keep.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(x + "\n" for x in keep))
+    os.replace(tmp, path)
 
 
 def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Callable = print,
@@ -170,25 +235,41 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     bundle = Bundle.create(cfg, sequences, model=model)
     net = bundle.net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=T.lr, weight_decay=T.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_factor(T.lr_schedule, T.steps))
     losses = Losses(cfg, model, kern)
     step, history = 0, []
     acc: Dict[str, float] = {}
-    bad_steps = 0
     ckpt = out / "last.pt" if out is not None else None
+    saved_step = None  # the step last.pt holds
     best = {"score": math.inf, "step": 0, "stale": 0}
+    n_windows = len(labelled)
     if resume:
         if ckpt is None or not ckpt.exists():
             raise FileNotFoundError(f"resume=True but there is no checkpoint {ckpt}")
-        d = torch.load(ckpt, map_location="cpu", weights_only=False)
+        try:
+            d = torch.load(ckpt, map_location="cpu", weights_only=False)
+            ts = d["train_state"]
+            ts["optimizer"], ts["step"], ts["rng"]
+        except Exception as e:
+            raise CheckpointError(f"{ckpt} cannot be resumed from ({type(e).__name__}: {str(e)[:200]}); "
+                                  f"start again without --resume or in another --out folder") from None
+        pos = ts.get("data") or {}
+        if pos.get("windows", n_windows) != n_windows:
+            raise CheckpointError(f"{ckpt} was written for {pos['windows']} training windows, the data "
+                                  f"and data.* settings now give {n_windows}: resume with the same data")
         net.load_state_dict(d["net"])
         bundle.normalizer = Normalizer.from_state_dict(d["normalizer"])
-        ts = d["train_state"]
         opt.load_state_dict(ts["optimizer"])
-        step, acc, bad_steps = ts["step"], ts["acc"], ts["bad_steps"]
+        if ts.get("scheduler") is not None:
+            sched.load_state_dict(ts["scheduler"])
+        step, acc = ts["step"], ts["acc"]
         losses.skipped = ts["skipped"]
         history = list(d.get("history") or [])
         best = dict(ts.get("best", best))
         _set_rng_state(rng, ts["rng"])
+        saved_step = step
+        if main and out is not None:
+            _cut_log(out / "log.jsonl", step)
         say(f"resumed from {ckpt} at step {step}")
     run_net = net
     if world > 1:
@@ -203,37 +284,78 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
         val = index_batch(vb, keep)
         val_losses = Losses(cfg, model, kern)
 
+    def where_saved():
+        if ckpt is None:
+            return "no checkpoint is written (no output folder)"
+        if saved_step is None:
+            return f"no checkpoint was written yet (train.ckpt_every={T.ckpt_every})"
+        return f"{ckpt} keeps step {saved_step}"
+
+    def diverged(at: int, what: str):
+        lr = opt.param_groups[0]["lr"]
+        raise TrainingDiverged(
+            f"training diverged at step {at}: {what}; stopped before writing that state, {where_saved()}. "
+            f"Lower train.lr (now {lr:g}) or the loss weights, or clip the gradient norm with a smaller "
+            f"train.grad_clip (now {T.grad_clip:g}; 0 is off), and train again")
+
+    def check_state(at: int):
+        bad = _nonfinite(list(net.named_parameters()) + list(_optimizer_tensors(opt)))
+        if bad:
+            diverged(at, f"non-finite values in {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}")
+
+    def any_rank(flag: bool) -> bool:
+        """``flag`` on any rank (every rank takes the same branch under DDP)."""
+        if world <= 1:
+            return flag
+        import torch.distributed as dist
+        t = torch.tensor([float(flag)], device=device if device.type == "cuda" else "cpu")
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
     def checkpoint():
+        nonlocal saved_step
         if ckpt is None or not main:
             return
+        check_state(step)
         bundle.history = history
-        ts = {"optimizer": opt.state_dict(), "step": step, "acc": dict(acc), "bad_steps": bad_steps,
-              "skipped": losses.skipped, "rng": _rng_state(rng), "best": dict(best)}
+        ts = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step, "acc": dict(acc),
+              "skipped": losses.skipped, "rng": _rng_state(rng), "best": dict(best),
+              "data": {"windows": n_windows, "batches_drawn": step}}
         save(ckpt, bundle.state(train_state=ts))
+        saved_step = step
 
-    say(f"training {cfg.variant} on {cfg.model}: {len(sequences)} sequences, {len(labelled)} windows "
-        f"({len(lab_idx)} labelled), {sum(p.numel() for p in net.parameters())} parameters, "
-        f"device {device}, world size {world}")
-    from tqdm import tqdm
-    bar = tqdm(total=T.steps, initial=step, disable=not (main and sys.stderr.isatty()), desc=cfg.variant)
-    t_last, n_last = time.perf_counter(), 0
-    net.train()
-    while step < T.steps:
+    def _step() -> bool:
+        """One optimisation step (with logging, validation and checkpoints); True to stop early."""
+        nonlocal step, acc, t_last, n_last
         stop = False
         idx = _sample(rng, lab_idx, unl_idx, T.batch_size, cfg.data.labelled_fraction)
         b = index_batch(data, idx[rank::world])
         o = bundle.outputs(b, net=run_net)
         res = losses(b, o)
+        # a non-finite loss stops before its backward pass (whose NaN would reach the physics layers)
+        if any_rank(not bool(torch.isfinite(res["total"].detach()))):
+            terms = ", ".join(f"{k}={float(v.detach()):g}" for k, v in res.items() if k != "skipped")
+            diverged(step + 1, f"the loss is not finite ({terms})")
         opt.zero_grad(set_to_none=True)
-        res["total"].backward()
-        grads = [p.grad for p in net.parameters() if p.grad is not None]
-        finite = bool(torch.isfinite(torch.stack([g.norm() for g in grads])).all()) if grads else True
-        if finite:
-            if T.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), T.grad_clip)
-            opt.step()
-        else:
-            bad_steps += 1
+        try:
+            res["total"].backward()
+        except InputError as e:  # a physics layer refuses a non-finite incoming gradient
+            if "NaN or inf" not in str(e):
+                raise
+            diverged(step + 1, f"the gradient is not finite inside the physics layers ({e})")
+        grads = [p.grad.detach() for p in net.parameters() if p.grad is not None]
+        gnorm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])) \
+            if grads else torch.zeros(())
+        if any_rank(not bool(torch.isfinite(gnorm))):
+            diverged(step + 1, f"the gradient norm is {float(gnorm):g} (loss {float(res['total'].detach()):g})")
+        if T.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), T.grad_clip)
+        opt.step()
+        sched.step()
+        bad_w = _nonfinite(net.named_parameters())
+        if bad_w:
+            diverged(step + 1, f"the update made weights non-finite ({', '.join(bad_w[:3])}"
+                               f"{' ...' if len(bad_w) > 3 else ''}; gradient norm {float(gnorm):g})")
         step += 1
         n_last += 1
         for k, v in res.items():
@@ -250,7 +372,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
             nn_ = m.pop("_n")
             dt = time.perf_counter() - t_last
             rec = {"step": step, **{k: v / nn_ for k, v in m.items()},
-                   "bad_steps": bad_steps, "lr": opt.param_groups[0]["lr"],
+                   "lr": opt.param_groups[0]["lr"],
                    "steps_per_s": n_last / dt if dt > 0 else float("nan")}
             if "skipped" in rec:
                 rec["skipped"] = rec["skipped"] * nn_  # total chunks skipped since the last record
@@ -260,6 +382,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
                 if score < best["score"]:
                     best.update(score=score, step=step, stale=0)
                     if out is not None:
+                        check_state(step)
                         bundle.history = history + [rec]
                         save(out / "best.pt", bundle.state())
                 else:
@@ -284,7 +407,26 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
         if stop:
             say(f"early stop at step {step}: no better validation score for {T.patience} evaluations "
                 f"(best at step {best['step']}: {best['score']:.4g}, {out / 'best.pt' if out else 'not saved'})")
-            break
+            return True
+        return stop
+
+    say(f"training {cfg.variant} on {cfg.model}: {len(sequences)} sequences, {len(labelled)} windows "
+        f"({len(lab_idx)} labelled), {sum(p.numel() for p in net.parameters())} parameters, "
+        f"device {device}, world size {world}")
+    from tqdm import tqdm
+    bar = tqdm(total=T.steps, initial=step, disable=not (main and sys.stderr.isatty()), desc=cfg.variant)
+    t_last, n_last = time.perf_counter(), 0
+    net.train()
+    try:
+        stop = False
+        while step < T.steps and not stop:
+            stop = _step()
+    except KeyboardInterrupt:
+        bar.close()
+        raise TrainingInterrupted(f"interrupted at step {step} of {T.steps}; "
+                                  + (where_saved() + (": continue with --resume" if saved_step is not None
+                                                      else "") if ckpt is not None else
+                                     "nothing was saved (no output folder)")) from None
     bar.close()
     if out is not None and main and history:
         try:

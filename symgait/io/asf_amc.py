@@ -201,10 +201,14 @@ def _floats(path, toks, n, line, fld):
     if len(toks) < n:
         raise DataFormatError(path, f"{len(toks)} values, expected {n}", line=line, field=fld)
     try:
-        return np.array([float(t) for t in toks[:n]])
+        v = np.array([float(t) for t in toks[:n]])
     except ValueError:
         raise DataFormatError(path, f"non-numeric values {toks[:n]!r}; expected {n} numbers",
                               line=line, field=fld) from None
+    if not np.all(np.isfinite(v)):
+        raise DataFormatError(path, f"values {toks[:n]!r} are not all finite; expected {n} finite numbers",
+                              line=line, field=fld)
+    return v
 
 
 def read_asf(path: "str | os.PathLike[str]", *, length_unit: Optional[float] = None) -> Skeleton:
@@ -307,7 +311,9 @@ def read_asf(path: "str | os.PathLike[str]", *, length_unit: Optional[float] = N
     if length_unit is None:
         try:
             length_unit = 0.0254 / float(L) if L is not None else 0.0254
-        except (ValueError, ZeroDivisionError):
+            if not (math.isfinite(length_unit) and length_unit > 0):
+                raise ValueError
+        except (ValueError, ZeroDivisionError, OverflowError):
             raise DataFormatError(path, f"bad ':units length {L}'; expected a positive number",
                                   field="units length") from None
     angle_unit = units.get("angle", "deg").lower()

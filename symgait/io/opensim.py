@@ -162,7 +162,7 @@ def _read_lines(path) -> List[str]:
 def _parse_int(path, value: str, key: str, line: int) -> int:
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, NaN or infinite
         raise DataFormatError(path, f"value {value!r} is not a number; expected an integer",
                               line=line, field=key) from None
 
@@ -242,6 +242,7 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
                                       line=j + 1, field=key)
 
     rows: List[List[float]] = []
+    row_lines: List[int] = []
     for li in range(j + 1, len(lines)):
         line = lines[li]
         if not line.strip():
@@ -256,6 +257,7 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
             )
         try:
             rows.append([float(v) for v in parts])
+            row_lines.append(li + 1)
         except ValueError:
             for c, v in enumerate(parts):
                 try:
@@ -265,6 +267,12 @@ def read_table(path: PathLike, *, datarows_mismatch: str = "warn") -> Table:
                                           line=li + 1, field=labels[c]) from None
             raise
     data = np.asarray(rows, dtype=np.float64).reshape(len(rows), k)
+    bad = np.argwhere(np.isinf(data) | (np.isnan(data) & (np.arange(k) == 0)))
+    if len(bad):  # NaN marks a missing value; an infinity or a NaN time is a corrupt one
+        r, c = bad[0]
+        raise DataFormatError(path, f"value {data[r, c]!r} is not finite; expected a finite "
+                              f"{'time' if c == 0 else 'value (NaN for a missing one)'}",
+                              line=row_lines[r], field=labels[c])
     if "nRows" in header:
         n = _parse_int(path, header["nRows"], "nRows", None)
         if n != data.shape[0]:
@@ -370,10 +378,10 @@ def _header_number(path, meta: Dict[str, str], key: str, kind=float):
     v = meta[key]
     try:
         x = float(v)
-    except ValueError:
-        raise DataFormatError(path, f"header value {v!r} of {key} is not a number",
-                              line=3, field=key) from None
-    return int(x) if kind is int else x
+        return int(x) if kind is int else x
+    except (ValueError, OverflowError):  # not a number, or a NaN/infinite count
+        raise DataFormatError(path, f"header value {v!r} of {key} is not a "
+                              f"{'whole ' if kind is int else ''}number", line=3, field=key) from None
 
 
 def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
@@ -445,7 +453,7 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
         raise DataFormatError(path, f"marker labels repeated: {dup}; expected unique labels",
                               line=4)
     ncol = 2 + 3 * nmark
-    frames, times, rows = [], [], []
+    frames, times, rows, row_lines = [], [], [], []
     short = 0
     for li in range(5, len(lines)):
         line = lines[li]
@@ -469,16 +477,21 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
             frames.append(int(float(parts[0])))
             times.append(float(parts[1]))
             rows.append([float(v) if v != "" else math.nan for v in parts[2:]])
-        except ValueError:
+            row_lines.append(li + 1)
+            if not math.isfinite(times[-1]) or any(math.isinf(v) for v in rows[-1]):
+                raise ValueError
+        except (ValueError, OverflowError):
             for c, v in enumerate(parts):
                 try:
-                    if v != "" or c < 2:
-                        float(v)
-                except ValueError:
+                    if (v != "" or c < 2) and not (math.isfinite(float(v)) or (c >= 2 and math.isnan(float(v)))):
+                        raise ValueError
+                    if c == 0:
+                        int(float(v))
+                except (ValueError, OverflowError):
                     fld = "Frame#" if c == 0 else "Time" if c == 1 else \
                         f"{names[(c - 2) // 3]}.{'XYZ'[(c - 2) % 3]}"
-                    raise DataFormatError(path, f"value {v!r} is not a number", line=li + 1,
-                                          field=fld) from None
+                    raise DataFormatError(path, f"value {v!r} is not a finite number (empty or NaN "
+                                          f"for a missing marker)", line=li + 1, field=fld) from None
             raise
     if not rows:
         raise DataFormatError(path, "no data rows after the 5 header lines", line=len(lines))
@@ -493,8 +506,10 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
                 raise DataFormatError(path, f"header says NumFrames={nframes} but {len(rows)} "
                                       "rows were read; the file may be truncated",
                                       field="NumFrames")
-            notes.append(f"NumFrames={nframes} but {len(rows)} rows (frames {frames[0]}-"
-                         f"{frames[-1]}): the header counts a longer capture; used the rows")
+            msg = (f"NumFrames={nframes} but {len(rows)} rows (frames {frames[0]}-"
+                   f"{frames[-1]}): the header counts a longer capture; used the rows")
+            notes.append(msg)
+            warnings.warn(f"{path}: {msg}", stacklevel=2)
     pos = np.asarray(rows, dtype=np.float64).reshape(len(rows), nmark, 3) * scale
     if check_units:
         check_marker_units(pos, units, path, field="Units")
@@ -596,6 +611,9 @@ def _parse_xml(path) -> ET.Element:
         line = e.position[0] if getattr(e, "position", None) else None
         raise DataFormatError(path, f"malformed XML ({e}); expected a well-formed OpenSim document",
                               line=line) from None
+    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
+        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
+                              line=1, field="encoding") from None
 
 
 def read_external_loads(path: PathLike) -> ExternalLoads:

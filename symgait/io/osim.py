@@ -236,7 +236,7 @@ class _Ctx:
         return DataFormatError(self.path, problem, field=field)
 
     def floats(self, el: Optional[ET.Element], n: Optional[int], where: str,
-               default=None) -> np.ndarray:
+               default=None, allow_inf: bool = False) -> np.ndarray:
         if el is None or el.text is None or not el.text.strip():
             if default is not None:
                 return np.asarray(default, dtype=np.float64)
@@ -247,6 +247,8 @@ class _Ctx:
             raise self.err(f"{el.text.strip()[:60]!r} is not a list of numbers", where) from None
         if n is not None and v.size != n:
             raise self.err(f"{v.size} values, expected {n}", where)
+        if np.isnan(v).any() or (not allow_inf and np.isinf(v).any()):
+            raise self.err(f"{el.text.strip()[:60]!r} holds NaN or infinity; expected finite numbers", where)
         return v
 
     def num(self, el, where, default=None) -> float:
@@ -375,7 +377,7 @@ def _synthesized_transform(jtype: str, coords: Sequence[str]) -> Optional[Tuple[
 def _parse_coordinate(ctx: _Ctx, el: ET.Element, jname: str) -> Coordinate:
     name = el.get("name") or ""
     where = f"Joint[{jname}]/Coordinate[{name}]"
-    rng = ctx.floats(el.find("range"), 2, where + "/range", default=[-math.inf, math.inf])
+    rng = ctx.floats(el.find("range"), 2, where + "/range", default=[-math.inf, math.inf], allow_inf=True)
     mt = _txt(el.find("motion_type")) or None
     return Coordinate(
         name=name,
@@ -550,6 +552,9 @@ def _model_element(path: str):
         line = e.position[0] if getattr(e, "position", None) else None
         raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document",
                               line=line) from None
+    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
+        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
+                              line=1, field="encoding") from None
     model = root if root.tag == "Model" else root.find("Model")
     if model is None:
         raise DataFormatError(path, f"no <Model> element (root is <{root.tag}>)")

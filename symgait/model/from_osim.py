@@ -46,6 +46,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..errors import ModelError
 from ..io import read_osim
 from ..io.osim import xyz_body_fixed_angles, xyz_body_fixed_matrix
 from ..io.osim_functions import Constant, LinearFunction, MultiplierFunction, evaluate
@@ -210,6 +211,9 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
     order: List[str] = []
 
     def visit(b):
+        if b in order:
+            raise ModelError(f"{path}: body {b!r} is the child of several joints (a closed loop through "
+                             f"Joint[{by_child[b].name}]); a symgait model is a tree")
         order.append(b)
         for c in children.get(b, []):
             visit(c)

@@ -40,7 +40,8 @@ def joint_motions(jt: str, given, where: str) -> tuple:
                              f"{list(motions) or 'none'})")
         return tuple(MOTIONS[m] for m in motions)
     if not isinstance(given, (list, tuple)) or not given:
-        raise ModelError(f"{where}: a 'custom' joint needs 'motions', a list of {_R!r} and {_T!r} in chain order")
+        raise ModelError(f"{where}: a 'custom' joint needs 'motions', a list of {_R!r} and {_T!r} in chain order, "
+                         f"e.g. motions: [{_R}, {_T}]")
     bad = [m for m in given if m not in (_R, _T)]
     if bad:
         raise ModelError(f"{where}: unknown motions {bad} in 'motions'; use {_R!r} or {_T!r}")
@@ -59,6 +60,8 @@ def parse_axis(value, where: str) -> np.ndarray:
             raise ModelError(f"{where}: axis {value!r} is not one of x, y, z, -x, -y, -z or [ax, ay, az]")
         return sign * np.array(_NAMED_AXES[v], dtype=float)
     try:
+        if any(isinstance(x, bool) for x in value):
+            raise TypeError
         a = np.array([float(x) for x in value], dtype=float)
     except (TypeError, ValueError):
         raise ModelError(f"{where}: axis {value!r} must be x, y, z (optionally signed) or three numbers") from None
@@ -70,10 +73,12 @@ def parse_axis(value, where: str) -> np.ndarray:
 def euler_xyz_deg(angles, where: str) -> np.ndarray:
     """Body-fixed X-Y-Z Euler angles in degrees -> rotation matrix (parent <- child)."""
     try:
+        if isinstance(angles, str) or any(isinstance(x, bool) for x in angles):
+            raise TypeError
         a = np.radians([float(x) for x in angles])
     except (TypeError, ValueError):
         raise ModelError(f"{where}: orientation must be three numbers (degrees), got {angles!r}") from None
-    if a.shape != (3,):
+    if a.shape != (3,) or not np.all(np.isfinite(a)):
         raise ModelError(f"{where}: orientation must be three numbers (degrees), got {angles!r}")
     r = np.eye(3)
     for k, ang in enumerate(a):

@@ -100,11 +100,13 @@ def test_trc_camera_rate_only_and_counts_missing(tmp_path):
 
 def test_trc_numframes_of_a_longer_capture(tmp_path):
     """Rows starting after frame 1 with a larger NumFrames: a trimmed capture (as in
-    Hamner's subject10 runs), read with a note; from frame 1 it is a truncated file."""
+    Hamner's subject10 runs), read with a note and a warning naming both counts; from frame 1 it
+    is a truncated file."""
     names, pos = _walker(T=30)
     p = tmp_path / "trim.trc"
     p.write_text(_trc_text(names, pos, numframes=40, first=4))
-    m = read_trc(p)
+    with pytest.warns(UserWarning, match=r"trim\.trc: NumFrames=40 but 30 rows"):
+        m = read_trc(p)
     assert m.positions.shape[0] == 30 and m.frames[0] == 4
     assert any("NumFrames=40" in n for n in m.notes)
     p.write_text(_trc_text(names, pos, numframes=40, first=1))

@@ -31,6 +31,9 @@ def main(argv=None) -> int:
     from ..config import ConfigError
     try:
         return int(a.fn(a) or 0)
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print(f"python -m training: {e or 'interrupted'}", file=sys.stderr)
+        return 130
     except ConfigError as e:
         print(f"python -m training: config error: {e}", file=sys.stderr)
         return 2
