@@ -3,7 +3,7 @@
 Each command module defines ``add_cli(subparsers)``, which adds its parser and sets ``fn``; a
 module imports only what its parser needs at the top, and the work's heavy imports (SymPy, torch,
 SciPy) inside ``fn``, so that ``symgait --help`` starts at once.  The training commands keep their
-own entry point, ``python -m training`` (:mod:`training.__main__`), which registers ``dataset``
+own entry point, ``python -m training`` (:mod:`training.cli`), which registers ``dataset``
 from here too."""
 from __future__ import annotations
 

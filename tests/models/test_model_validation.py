@@ -204,7 +204,7 @@ def test_good_osim_reads(tmp_path):
 
 
 def test_osim_loop_refused_by_conversion(tmp_path):
-    from symgait.data.osim_to_yaml import osim_to_yaml
+    from symgait.model.from_osim import osim_to_yaml
     path = tmp_path / "loop.osim"
     # j1 makes a the child of b while j0 makes it the child of ground: a loop a -> b -> a
     text = OSIM.format(mass_a="1", offset="0 1 0", parent_b="a").replace(
