@@ -9,8 +9,10 @@ import yaml
 
 from ..errors import ModelError
 from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
+from .mjcf_import import read_mjcf
 from .motions import FIXED
 from .spec import Body, Contact, Frame, ModelSpec, Point
+from .urdf_import import read_urdf
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 BUILTIN_MODELS = ("planar", "gait3d", "fullbody")
@@ -21,9 +23,12 @@ def builtin_model_path(name: str) -> Path:
     return MODELS_DIR / f"{name}.yaml"
 
 
+MODEL_SUFFIXES = (".yaml", ".yml", ".urdf", ".xml", ".mjcf")  # model files, by reader: load_spec
+
+
 def resolve_model_path(name_or_path) -> Path:
     p = Path(str(name_or_path))
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix.lower() in MODEL_SUFFIXES or p.exists():
         if not p.exists():
             raise ModelError(f"model file {p} does not exist")
         return p.resolve()
@@ -31,13 +36,23 @@ def resolve_model_path(name_or_path) -> Path:
     if b.exists():
         return b
     avail = sorted(x.stem for x in MODELS_DIR.glob("*.yaml"))
-    raise ModelError(f"unknown model {name_or_path!r}: give a path to a .yaml model file or one of the "
-                     f"built-in models {avail}")
+    raise ModelError(f"unknown model {name_or_path!r}: give a path to a model file (.yaml, .urdf, MJCF .xml) or "
+                     f"one of the built-in models {avail}")
 
 
 def load_spec(name_or_path) -> ModelSpec:
+    """The :class:`ModelSpec` of a built-in model name or a model file: YAML (.yaml, .yml), URDF (.urdf)
+    or MuJoCo MJCF (.xml, .mjcf), by suffix."""
     path = resolve_model_path(name_or_path)
-    text = path.read_text()
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelError(f"{path}: cannot read the model file: {e}") from None
+    suffix = path.suffix.lower()
+    if suffix == ".urdf":
+        return read_urdf(path, text)
+    if suffix in (".xml", ".mjcf"):
+        return read_mjcf(path, text)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
