@@ -192,6 +192,16 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
         bodies.append(body)
     if not bodies:
         raise ModelError(f"{where}: no moving link has mass; give the links <inertial> elements")
+    carries = [False] * len(frames)  # a body at or below the frame
+    for f in reversed(frames):
+        carries[f.index] = carries[f.index] or f.body is not None
+        if f.parent >= 0:
+            carries[f.parent] = carries[f.parent] or carries[f.index]
+    idle = [f.name for f in frames if not carries[f.index]]
+    if idle:
+        raise ModelError(f"{where}: joints {idle} move no mass (their links and every link below them are "
+                         f"massless), which leaves the mass matrix singular; give those links inertials or "
+                         f"make the joints fixed")
 
     points, seen = [], set()
     for n in order:

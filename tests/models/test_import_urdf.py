@@ -132,6 +132,9 @@ GOOD = """<robot name="r">
     (GOOD.format(jtype="revolute", parent="base").replace('<mass value="1"/>', '<mass value="heavy"/>'),
      ["link 'a'", "<mass>", "value='heavy'"]),
     (GOOD.format(jtype="fixed", parent="base"), ["no moving joint"]),
+    (GOOD.format(jtype="revolute", parent="base").replace("</robot>", (
+        '<link name="b"/><joint name="idle" type="revolute"><parent link="a"/><child link="b"/>'
+        '<limit lower="-1" upper="1" effort="1" velocity="1"/></joint></robot>')), ["joints ['idle'] move no mass"]),
     ("<robot name='r'><link name='a'/><link name='b'/></robot>", ["exactly one root link"]),
     ("<robot name='r'><link name='a'>", ["not valid XML"]),
     ("<mujoco/>", ["expected <robot>"]),
