@@ -61,3 +61,64 @@ def random_state(model, batch, seed=0, scale=0.6):
 def rel_err(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))
+
+
+def example_robot_file(rel: str) -> Path:
+    """A file of the pip package example-robot-data (its robots/ folder); skips where it is absent."""
+    import importlib.metadata
+    try:
+        files = importlib.metadata.files("example-robot-data") or []
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("example-robot-data is not installed (`pip install example-robot-data`)")
+    for f in files:
+        if str(f).endswith("share/example-robot-data/robots/" + rel):
+            return Path(f.locate())
+    pytest.skip(f"example-robot-data has no robots/{rel}")
+
+
+class PinMatch:
+    """A Pinocchio model beside ours, vectors and matrices matched by joint name: ``P[i]`` is the
+    Pinocchio index of our coordinate i (Pinocchio joints named like our coordinates)."""
+
+    def __init__(self, pin, pin_model, model):
+        self.pin, self.m = pin, pin_model
+        self.m.gravity.linear = np.array(model.gravity)
+        self.data = pin_model.createData()
+        assert pin_model.nq == pin_model.nv == model.nq, "one single-DoF Pinocchio joint per coordinate"
+        names = [pin_model.names[i] for i in range(1, pin_model.njoints)]
+        assert sorted(names) == sorted(model.coordinates)
+        self.P = np.array([pin_model.joints[pin_model.getJointId(c)].idx_q for c in model.coordinates])
+
+    def vec_in(self, x):
+        out = np.empty_like(x)
+        out[self.P] = x
+        return out
+
+    def mat(self, a, sym=False):
+        a = np.asarray(a)
+        if sym:
+            a = np.triu(a) + np.triu(a, 1).T
+        return a[np.ix_(self.P, self.P)]
+
+
+def assert_dynamics_match_pinocchio(model, kern, pm: PinMatch, n_states: int, seed: int, tol: float):
+    """M, ID, FD, dID/dq, dID/dq̇, dFD/dq, dFD/dq̇, dFD/dτ of our kernels against Pinocchio (no contacts)."""
+    pin = pm.pin
+    q, qd, qdd, tau, _ = random_state(model, n_states, seed=seed)
+    p = model.parameters()
+    w = np.zeros((n_states, model.n_contacts, 6))
+    M = kern.mass_matrix(q, p)
+    di = kern.inverse_dynamics_derivatives(q, qd, qdd, w, p)
+    df = kern.forward_dynamics_derivatives(q, qd, tau, w, p)
+    for b in range(n_states):
+        x, v, a, t = (pm.vec_in(y[b]) for y in (q, qd, qdd, tau))
+        assert rel_err(M[b], pm.mat(pin.crba(pm.m, pm.data, x), sym=True)) < tol
+        assert rel_err(di["tau"][b], pin.rnea(pm.m, pm.data, x, v, a)[pm.P]) < tol
+        dq, dv, _ = pin.computeRNEADerivatives(pm.m, pm.data, x, v, a)
+        assert rel_err(di["dtau_dq"][b], pm.mat(dq)) < tol
+        assert rel_err(di["dtau_dqd"][b], pm.mat(dv)) < tol
+        pin.computeABADerivatives(pm.m, pm.data, x, v, t)
+        assert rel_err(df["qdd"][b], pm.data.ddq[pm.P]) < tol
+        assert rel_err(df["dqdd_dq"][b], pm.mat(pm.data.ddq_dq)) < tol
+        assert rel_err(df["dqdd_dqd"][b], pm.mat(pm.data.ddq_dv)) < tol
+        assert rel_err(df["dqdd_dtau"][b], pm.mat(pm.data.Minv, sym=True)) < tol

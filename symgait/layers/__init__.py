@@ -3,6 +3,8 @@
 * :class:`ForwardDynamics` -- integrate the equations of motion over frames (RK4 or semi-implicit
   Euler), gradients by stored discrete sensitivities or by the discrete adjoint.
 * :class:`InverseDynamics` -- per-frame root residual wrench and joint torques.
+* :class:`ForwardKinematics` -- world positions (and velocities) of named points, gradients by the
+  point Jacobians.
 * :func:`inverse_loss` -- residual force + moment norm per kg of body mass.
 * :func:`finite_difference_velocities` -- q̇, q̈ from sampled q, consistent with the forward layer.
 * :mod:`symgait.layers.verify` -- every derivative and both layers against central differences
@@ -13,5 +15,6 @@ See docs/layers.md.
 from .finite_difference import finite_difference_velocities
 from .forward import ForwardDynamics
 from .inverse import InverseDynamics, inverse_loss
+from .kinematics import ForwardKinematics
 
-__all__ = ["ForwardDynamics", "InverseDynamics", "inverse_loss", "finite_difference_velocities"]
+__all__ = ["ForwardDynamics", "InverseDynamics", "ForwardKinematics", "inverse_loss", "finite_difference_velocities"]

@@ -62,6 +62,9 @@ class Model:
     n_parameters = property(lambda self: len(self.spec.parameter_names))
     gravity = property(lambda self: self.spec.gravity.copy())
     bodies = property(lambda self: [b.name for b in self.spec.bodies])
+    limits = property(lambda self: dict(self.spec.limits),
+                      doc="coordinate -> (lower, upper), for the coordinates whose file gives limits "
+                          "(URDF <limit>, MJCF range)")
 
     @property
     def source_hash(self) -> str:
@@ -133,7 +136,7 @@ class Model:
                              f"({self.parameter_names}), got shape {p.shape}")
         if not np.all(np.isfinite(p)):
             raise InputError("p contains NaN or inf; build it with model.parameters(height=..., mass=...)")
-        rows = p.reshape(-1, self.n_parameters)
+        rows = p.reshape(p.shape[0] if p.ndim == 2 else 1, self.n_parameters)
         per_sample = p.ndim == 2
         if len(rows) > 1:  # runs of equal rows (a per-sequence p repeated over its frames) checked once
             first = np.flatnonzero(np.r_[True, np.any(rows[1:] != rows[:-1], axis=1)])
@@ -174,7 +177,8 @@ class Model:
 
 
 def load_model(name_or_path) -> Model:
-    """Load a built-in model by name (``planar``, ``gait3d``, ``fullbody``) or a YAML file by path."""
+    """Load a built-in model by name (``planar``, ``gait3d``, ``fullbody``) or a model file by path: YAML,
+    URDF (``.urdf``) or MuJoCo MJCF (``.xml``, ``.mjcf``); see docs/model_format.md."""
     return Model(load_spec(name_or_path))
 
 

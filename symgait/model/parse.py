@@ -7,8 +7,10 @@ import numpy as np
 import sympy as sp
 from ..errors import ModelError
 from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
+from .mjcf_import import read_mjcf
 from .motions import FIXED
 from .spec import Body, Contact, Frame, ModelSpec, Point
+from .urdf_import import read_urdf
 from .validate import (BODY_KEYS, CONTACT_KEYS, JOINT_KEYS, POINT_KEYS, TOP_KEYS, check_bodies_physical,
                        check_keys, line_of, location, nearest, numeric_defaults, read_yaml)
 
@@ -21,9 +23,12 @@ def builtin_model_path(name: str) -> Path:
     return MODELS_DIR / f"{name}.yaml"
 
 
+MODEL_SUFFIXES = (".yaml", ".yml", ".urdf", ".xml", ".mjcf")  # model files, by reader: load_spec
+
+
 def resolve_model_path(name_or_path) -> Path:
     p = Path(str(name_or_path))
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if p.suffix.lower() in MODEL_SUFFIXES or p.exists():
         if not p.exists():
             raise ModelError(f"model file {p} does not exist")
         return p.resolve()
@@ -31,16 +36,24 @@ def resolve_model_path(name_or_path) -> Path:
     if b.exists():
         return b
     avail = sorted(x.stem for x in MODELS_DIR.glob("*.yaml"))
-    raise ModelError(f"unknown model {name_or_path!r}: give a path to a .yaml model file or one of the "
-                     f"built-in models {avail}")
+    raise ModelError(f"unknown model {name_or_path!r}: give a path to a model file (.yaml, .urdf, MJCF .xml) or "
+                     f"one of the built-in models {avail}")
 
 
 def load_spec(name_or_path) -> ModelSpec:
+    """The :class:`ModelSpec` of a built-in model name or a model file: YAML (.yaml, .yml), URDF (.urdf)
+    or MuJoCo MJCF (.xml, .mjcf), by suffix."""
     path = resolve_model_path(name_or_path)
+    suffix = path.suffix.lower()
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        raise ModelError(f"{path}: cannot read the model file ({e}); give a UTF-8 YAML model file") from None
+        raise ModelError(f"{path}: cannot read the model file ({e}); give a UTF-8 model file (YAML, URDF or "
+                         f"MJCF)") from None
+    if suffix == ".urdf":
+        return read_urdf(path, text)
+    if suffix in (".xml", ".mjcf"):
+        return read_mjcf(path, text)
     doc = read_yaml(text, str(path))
     if not isinstance(doc, dict):
         raise ModelError(f"{location(str(path), doc)}: expected a mapping with 'bodies' at the top level "

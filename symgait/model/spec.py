@@ -84,6 +84,7 @@ class ModelSpec:
     actuated: list[bool]
     contacts: list[Contact]
     points: list[Point]
+    limits: dict = field(default_factory=dict)  # coordinate -> (lower, upper), where the file gives them
 
     @property
     def nq(self) -> int:
