@@ -1,38 +1,17 @@
 """Read and validate a YAML model file into a :class:`ModelSpec`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import sympy as sp
 import yaml
 
 from ..errors import ModelError
+from ..paths import resolve_model_path
 from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
 from .motions import FIXED
 from .spec import Body, Contact, Frame, ModelSpec, Point
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-BUILTIN_MODELS = ("planar", "gait3d", "fullbody")
 _FUNCS = {"sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "pi": sp.pi}
-
-
-def builtin_model_path(name: str) -> Path:
-    return MODELS_DIR / f"{name}.yaml"
-
-
-def resolve_model_path(name_or_path) -> Path:
-    p = Path(str(name_or_path))
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.exists():
-            raise ModelError(f"model file {p} does not exist")
-        return p.resolve()
-    b = builtin_model_path(str(name_or_path))
-    if b.exists():
-        return b
-    avail = sorted(x.stem for x in MODELS_DIR.glob("*.yaml"))
-    raise ModelError(f"unknown model {name_or_path!r}: give a path to a .yaml model file or one of the "
-                     f"built-in models {avail}")
 
 
 def load_spec(name_or_path) -> ModelSpec:
