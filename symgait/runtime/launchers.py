@@ -16,20 +16,22 @@ b as on the CPU. The kernel code does not fix the layout: the runtime may pass t
 ``bench/gpu.py`` measures it). Launch configuration and streams are the runtime's choice.
 
 Numba's on-disk cache (``cache=True``) is keyed on the file that defines a function (its path,
-modification time and size) and on the function's code, not on the device functions it calls. So
-each model's launchers are written to a file of their own, named by the SHA-256 of its text (which
-records the SHA-256 of ``device.py``): ``<cache>/launchers/<model>-<sha16>/<backend>.py`` in the
-user cache (:func:`symgait.user_cache.cache_dir`). A file is written once (atomically) and never
-rewritten, so Numba's cache beside it (its ``__pycache__``) stays valid across processes, and a
-changed ``device.py`` or template is a new file. The compiled device functions are handed to the
-module as its global ``DEVICE`` before it runs.
+modification time and size) and on the function's code, not on the device functions it calls, and
+the cached code names the module of those device functions (one per generated directory, see
+:func:`symgait.runtime.loader.import_generated`). So the launchers of each generated directory are
+a file of their own, named by the SHA-256 of its text (which records the SHA-256 of ``device.py``
+and the device module's name): ``<directory>/__pycache__/symgait-launchers/<backend>-<sha16>.py``
+beside the generated code, or ``<cache>/launchers/<device module>/`` in the user cache
+(:func:`symgait.user_cache.cache_dir`) where that cannot be written (a read-only installation). A
+file is written once (atomically) and never rewritten, so Numba's cache beside it stays valid across
+processes, and a changed ``device.py`` or template is a new file. The compiled device functions are
+handed to the module as its global ``DEVICE`` before it runs.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -79,11 +81,12 @@ TEMPLATES = {"cpu": (CPU_HEADER, CPU_TEMPLATE, "p[0] if shared_p else p[b]"),
              "cuda": (CUDA_HEADER, CUDA_TEMPLATE, "p[b * ps]")}
 
 
-def launcher_source(backend: str, manifest: dict) -> str:
-    """The launchers of ``backend`` ('cpu' or 'cuda') for the kernels of ``manifest``."""
+def launcher_source(backend: str, manifest: dict, device_module: str) -> str:
+    """The launchers of ``backend`` ('cpu' or 'cuda') for the kernels of ``manifest``, calling the
+    device functions of the module named ``device_module``."""
     header, template, p_row = TEMPLATES[backend]
     out = [f"# Launchers ({backend}) of model {manifest['model']!r}, written by symgait.runtime.launchers\n"
-           f"# device.py sha256 {manifest['sources']['device.py']}\n", header]
+           f"# device functions: {device_module} (device.py sha256 {manifest['sources']['device.py']})\n", header]
     signatures = manifest["kernels"]
     for name in signatures:
         out.append(f"_d_{name} = DEVICE[{name!r}]")
@@ -94,36 +97,37 @@ def launcher_source(backend: str, manifest: dict) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _launcher_file(backend: str, manifest: dict, text: str) -> Path:
-    """The file of these launchers in the user cache, written if absent (or not this text); a
-    temporary directory of this process where the user cache cannot be written."""
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", manifest["model"])
+def _launcher_file(backend: str, text: str, device_module) -> Path:
+    """The file of these launchers (see the module docstring), written if absent (or not this text); a
+    temporary directory of this process where neither place can be written."""
+    name = f"{backend}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.py"
     data = text.encode()
-    for root in (cache_dir() / "launchers", None):
+    places = (Path(device_module.__file__).parent / "__pycache__" / "symgait-launchers",
+              cache_dir() / "launchers" / device_module.__name__, None)
+    for root in places:
         try:
             if root is None:
                 root = Path(tempfile.mkdtemp(prefix="symgait-launchers-"))
-            path = root / f"{safe}-{digest}" / f"{backend}.py"
+            path = root / name
             if path.is_file() and path.read_bytes() == data:
                 return path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
             return path
         except OSError:
             continue
-    raise OSError("cannot write the launchers to the user cache or a temporary directory")  # pragma: no cover
+    raise OSError("cannot write the launchers beside the generated code, to the user cache or to a temporary "
+                  "directory")  # pragma: no cover
 
 
 def load_launchers(device_module, manifest: dict, backend: str):
-    """The launcher module of ``backend`` for a model's imported ``device.py``, imported once per
-    process and file (the same ``device.py`` generated into two directories shares it: its text,
-    and so the compiled code, is the same)."""
-    text = launcher_source(backend, manifest)
-    path = _launcher_file(backend, manifest, text)
-    name = f"symgait_launchers_{backend}_{re.sub(r'[^A-Za-z0-9_]', '_', path.parent.name)}"
+    """The launcher module of ``backend`` for a model's imported ``device.py`` (imported once per
+    process and file)."""
+    text = launcher_source(backend, manifest, device_module.__name__)
+    path = _launcher_file(backend, text, device_module)
+    name = f"{device_module.__name__.replace('.', '_')}_launch_{path.stem.replace('-', '_')}"
     mod = sys.modules.get(name)
     if mod is None:
         spec = importlib.util.spec_from_file_location(name, path)

@@ -244,7 +244,7 @@ def test_cuda_launchers_cover_the_manifest():
     from symgait.runtime.launchers import launcher_source
     for name in BUILTIN:
         manifest = json.loads((REPO / "generated" / name / "manifest.json").read_text())
-        src = launcher_source("cuda", manifest)
+        src = launcher_source("cuda", manifest, f"symgait_generated_{name}")
         for k, sig in manifest["kernels"].items():
             args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
             assert f"@cuda.jit(cache=True)\ndef {k}({', '.join(args)}):" in src
