@@ -165,3 +165,18 @@ def test_info_reports_the_directory_and_a_refusal(copy, capsys):
     _edit_manifest(gdir, generator="symgait 0.0.1")
     assert main(["info", str(MODEL), "--generated", str(gdir)]) == 0
     assert "made by symgait 0.0.1" in capsys.readouterr().out
+
+
+def test_launchers_go_to_the_user_cache_where_the_directory_cannot_hold_them(copy, tmp_path, monkeypatch):
+    """Launchers are written beside the generated code (its __pycache__) or, where that cannot be written,
+    into the user cache; the kernels are the same either way."""
+    m, gdir = copy
+    monkeypatch.setenv("SYMGAIT_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.rmtree(gdir / "__pycache__")
+    (gdir / "__pycache__").write_text("not a directory\n")  # mkdir fails there, even for root
+    k = symgait.kernels(m, generated=gdir)
+    where = Path(k.module.__file__)
+    assert where.is_relative_to(tmp_path / "cache" / "launchers") and where.name.startswith("cpu-")
+    q = np.random.default_rng(2).uniform(-1, 1, (3, m.nq))
+    M = k.mass_matrix(q, m.parameters())
+    assert np.allclose(M, M.transpose(0, 2, 1)) and np.all(np.linalg.eigvalsh(M) > 0)
