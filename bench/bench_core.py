@@ -149,7 +149,7 @@ def run(models, batch, skip_compile):
                  "pin_overhead_us": t_overhead * 1e6}
         if not skip_compile:
             entry.update(compile_times(name))
-            entry["device"] = measure_fresh(Path(k.module.__file__).parent)
+            entry["device"] = measure_fresh(Path(k.device_module.__file__).parent)
         info.append(entry)
     print(f"\nsymgait core benchmark — {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, numba {numba.__version__}, "

@@ -11,7 +11,7 @@ import pytest
 
 from symgait_testing import BUILTIN, REPO
 
-FILES = ("device.py", "cpu.py", "cuda.py", "__init__.py", "manifest.json")
+FILES = ("device.py", "model_data.py", "__init__.py", "manifest.json")
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symgait
-from symgait.generated_files import default_dir
+from symgait.paths import default_dir
 from symgait.symbolic.kernel_table import ALIASES, EXTRA_RESULTS, KERNELS, arguments, dimensions
 
 from symgait_testing import REPO

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symgait
-from symgait.generated_files import default_dir
+from symgait.paths import default_dir
 from symgait.runtime.llvm_ir import NotStraightLine, translate_module
 from symgait.runtime.native import numba_callable
 

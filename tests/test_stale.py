@@ -3,8 +3,10 @@ cache), another generator or SymPy version, a manifest without source hashes; a 
 like a built-in generates into the user cache and leaves the built-in code alone."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,8 @@ import sympy as sp
 import symgait
 from symgait.codegen import generate
 from symgait.errors import StaleKernelsError
-from symgait.generated_files import SOURCES, builtin_root, cache_dir, user_dir
+from symgait.paths import SOURCES, builtin_model_path, builtin_root, user_dir
+from symgait.user_cache import cache_dir
 from symgait.runtime.loader import read_manifest
 from symgait_testing import REPO, TEST_MODELS
 
@@ -22,13 +25,14 @@ MODEL = TEST_MODELS / "double_pendulum3d.yaml"
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
-    """A small model generated once, one kernel compiled (Numba's cache written beside it)."""
+    """A small model generated once, one kernel compiled (Numba's cache written beside its launchers)."""
     out = tmp_path_factory.mktemp("stale") / "dp"
     generate(MODEL, out=out, log=lambda *a: None)
     m = symgait.load_model(MODEL)
-    M = symgait.kernels(m, generated=out).mass_matrix(np.zeros((1, m.nq)), m.parameters())
+    k = symgait.kernels(m, generated=out)
+    M = k.mass_matrix(np.zeros((1, m.nq)), m.parameters())
     assert np.all(np.linalg.eigvalsh(M) > 0)  # a mass matrix is positive definite
-    assert any(out.glob("__pycache__/*.nbi"))
+    assert any((Path(k.module.__file__).parent / "__pycache__").glob("*.nbi"))
     return m, out
 
 
@@ -74,8 +78,8 @@ def test_edit_after_a_successful_load_is_refused(copy):
 
 def test_missing_source_is_refused(copy):
     m, gdir = copy
-    (gdir / "cuda.py").unlink()
-    with pytest.raises(StaleKernelsError, match="has no cuda.py.*symgait generate"):
+    (gdir / "model_data.py").unlink()
+    with pytest.raises(StaleKernelsError, match="has no model_data.py.*symgait generate"):
         symgait.kernels(m, generated=gdir)
 
 
@@ -99,7 +103,12 @@ def test_other_sympy_patch_version_is_accepted(copy):
     m, gdir = copy
     major, minor = sp.__version__.split(".")[:2]
     _edit_manifest(gdir, sympy=f"{major}.{minor}.99")
-    symgait.kernels(m, generated=gdir)
+    k = symgait.kernels(m, generated=gdir)
+    assert k.manifest["sympy"] == f"{major}.{minor}.99"  # the edited manifest is the one read
+    # and the kernels run: a mass matrix is symmetric positive definite
+    p = m.parameters()
+    M = k.mass_matrix(np.zeros((1, m.nq)), p)[0]
+    assert np.allclose(M, M.T) and np.all(np.linalg.eigvalsh(M) > 0)
 
 
 def test_manifest_without_source_hashes_is_refused(copy):
@@ -112,15 +121,21 @@ def test_manifest_without_source_hashes_is_refused(copy):
 
 
 def test_builtin_manifests_record_their_sources():
-    """The committed built-in code is what its manifest records (checked as the loader checks it)."""
+    """The committed built-in code is what its manifest records: the loader accepts it, and the
+    recorded hashes are the SHA-256 of the model file and of every generated source, computed here."""
     for name in ("planar", "gait3d", "fullbody"):
-        read_manifest(symgait.load_model(name))
+        gdir, man = read_manifest(symgait.load_model(name))
+        assert gdir == builtin_root() / name
+        assert man["model_sha256"] == hashlib.sha256(builtin_model_path(name).read_text().encode()).hexdigest()
+        assert set(man["sources"]) == set(SOURCES)
+        for f in SOURCES:
+            assert man["sources"][f] == hashlib.sha256((gdir / f).read_bytes()).hexdigest(), f"{name}/{f}"
 
 
 def test_user_model_named_like_a_builtin_goes_to_the_user_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMGAIT_CACHE_DIR", str(tmp_path / "cache"))
     builtin = REPO / "generated" / "planar"
-    assert builtin_root() / "planar" == builtin
+    assert (builtin_root() / "planar").resolve() == builtin
     before = {f: ((builtin / f).read_bytes(), (builtin / f).stat().st_mtime_ns) for f in SOURCES + ("manifest.json",)}
     text = (REPO / "symgait" / "models" / "planar.yaml").read_text()
     assert "\nname: planar" in text
@@ -150,3 +165,18 @@ def test_info_reports_the_directory_and_a_refusal(copy, capsys):
     _edit_manifest(gdir, generator="symgait 0.0.1")
     assert main(["info", str(MODEL), "--generated", str(gdir)]) == 0
     assert "made by symgait 0.0.1" in capsys.readouterr().out
+
+
+def test_launchers_go_to_the_user_cache_where_the_directory_cannot_hold_them(copy, tmp_path, monkeypatch):
+    """Launchers are written beside the generated code (its __pycache__) or, where that cannot be written,
+    into the user cache; the kernels are the same either way."""
+    m, gdir = copy
+    monkeypatch.setenv("SYMGAIT_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.rmtree(gdir / "__pycache__")
+    (gdir / "__pycache__").write_text("not a directory\n")  # mkdir fails there, even for root
+    k = symgait.kernels(m, generated=gdir)
+    where = Path(k.module.__file__)
+    assert where.is_relative_to(tmp_path / "cache" / "launchers") and where.name.startswith("cpu-")
+    q = np.random.default_rng(2).uniform(-1, 1, (3, m.nq))
+    M = k.mass_matrix(q, m.parameters())
+    assert np.allclose(M, M.transpose(0, 2, 1)) and np.all(np.linalg.eigvalsh(M) > 0)

@@ -1,6 +1,8 @@
 """The CPU threading layer is chosen explicitly, and the serial and parallel launchers agree."""
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 
@@ -10,13 +12,20 @@ from symgait_testing import random_state
 
 
 def test_threading_layer_is_explicit():
+    """The layer select() picks is the first loadable one of PREFERENCE (or NUMBA_THREADING_LAYER), and
+    it is the one Numba runs once a parallel launcher has run."""
     k = symgait.kernels("planar")
-    assert threads.available() and threads.available()[-1] == "workqueue"
+    avail = threads.available()
+    assert avail and avail[-1] == "workqueue"  # Numba's portable layer always loads
     chosen = threads.select()
-    assert chosen in threads.available()
+    env = os.environ.get("NUMBA_THREADING_LAYER", "").strip()
+    assert chosen == (env if env and env != "default" else avail[0])
     q, qd, qdd, _, w = random_state(k.model, 2)
-    k.inverse_dynamics(q, qd, qdd, w, k.model.parameters())
-    assert threads.layer().split()[0] in threads.available()
+    out = np.empty((2, k.nq))
+    work = np.empty((2, k.manifest["kernels"]["inverse_dynamics"]["work"]))
+    k.module.inverse_dynamics(q, qd, qdd, w.reshape(2, -1), k.parameters()[None], out, work)  # the parallel launcher
+    assert numba.threading_layer() == chosen
+    assert threads.layer() == chosen
 
 
 def test_small_batches_run_serially_and_match_the_parallel_launch():

@@ -1,24 +1,43 @@
-"""``symgait generate``: model file -> device.py, cpu.py, cuda.py, __init__.py, manifest.json in the
-model's directory (:func:`symgait.generated_files.default_dir`: generated/<model>/ for a built-in
-model, the user cache for any other model file) or ``out``.
+"""``symgait generate``: model file -> ``device.py``, ``model_data.py``, ``__init__.py`` and
+``manifest.json`` in the model's directory (:func:`symgait.paths.default_dir`: generated/<model>/
+for a built-in model, the user cache for any other model file) or ``out``.
 
 Output is deterministic (no timestamps, sorted traversal) so that a regeneration diffs clean.
+
+Writing is safe against concurrent and interrupted runs: one generation of a directory at a time
+(a :class:`filelock.FileLock` in the user cache, keyed by the directory's absolute path); the
+files are first written into a new directory with a unique name beside the target, manifest last.
+A target that does not exist yet is that directory, renamed into place (atomic). An existing
+target keeps the files whose text is unchanged (their modification times, and so Numba's cache of
+them, survive an unchanged regeneration); otherwise its manifest is removed first, each changed
+file is renamed over the old one (atomic per file) and the new manifest is moved in last. A
+directory whose writing was interrupted has no manifest, or one whose source hashes do not match,
+and the loader refuses it (:class:`symgait.StaleKernelsError`, naming this command). Leftover
+temporary directories are removed by the next generation of the same target.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import sympy as sp
+from filelock import FileLock
 
-from .. import __version__ as GENERATOR_VERSION
-from ..generated_files import default_dir, generator_id, source_digests
+from .._version import __version__ as GENERATOR_VERSION
 from ..model import load_model
+from ..paths import SOURCES, default_dir, generator_id
 from ..symbolic import derive
+from ..user_cache import cache_dir
 from .device_source import COMPOSITE_KERNELS, device_source
-from .launchers import cpu_source, cuda_source
-from .signatures import kernel_signatures
+from .model_data import model_data_source
+from .signatures import argument_shapes, kernel_signatures
+
+OBSOLETE = ("cpu.py", "cuda.py")  # launchers written by generators before symgait.runtime.launchers
 
 
 def _header(model) -> str:
@@ -27,9 +46,50 @@ def _header(model) -> str:
             f"# Do not edit: regenerate with `symgait generate {model.name}`.\n")
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text() != text:  # keep mtimes (and Numba's cache) when unchanged
-        path.write_text(text)
+def write_source(path: Path, data: bytes) -> None:
+    """Write one generated file (into the temporary directory)."""
+    path.write_bytes(data)
+
+
+def lock_path(out_dir: Path) -> Path:
+    """The lock file of a generated directory (in the user cache, so that no lock file is left in
+    generated/)."""
+    key = hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / "locks" / f"generate-{key}.lock"
+
+
+def write_generated(out_dir: Path, files: dict) -> None:
+    """Write ``files`` ({name: bytes}, ``manifest.json`` among them) as ``out_dir``, safely (see the
+    module docstring). Call with the directory's lock held."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):  # left by an interrupted generation
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        order = [f for f in files if f != "manifest.json"] + ["manifest.json"]
+        for f in order:
+            write_source(tmp / f, files[f])
+        if not out_dir.exists():
+            try:
+                os.rename(tmp, out_dir)
+                return
+            except OSError:  # created meanwhile (not by a generator holding the lock): update it below
+                if not out_dir.is_dir():
+                    raise
+        changed = [f for f in order if not (out_dir / f).is_file() or (out_dir / f).read_bytes() != files[f]]
+        stale = [f for f in OBSOLETE if (out_dir / f).exists()]
+        if not changed and not stale:
+            return
+        (out_dir / "manifest.json").unlink(missing_ok=True)
+        for f in stale:
+            (out_dir / f).unlink()
+        for f in order:  # the manifest last
+            if f in changed or f == "manifest.json":
+                os.replace(tmp / f, out_dir / f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
@@ -45,17 +105,15 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
     log(f"[2/4] derived equations of motion and derivatives: {len(dyn.graph)} assignments ({t2 - t1:.2f} s)")
     header = _header(model)
     dev, ops, nwork = device_source(spec, dyn, kernels, header)
-    sigs = kernel_signatures(model.nq, model.n_contacts, model.n_parameters, len(spec.points), nwork)
-    cpu = cpu_source(sigs, header, dev)
-    gpu = cuda_source(sigs, header, dev)
+    dims = (model.nq, model.n_contacts, model.n_parameters, len(spec.points))
+    sources = {"__init__.py": header + '"""Generated kernels; see manifest.json."""\n',
+               "device.py": dev,
+               "model_data.py": model_data_source(model, header)}
+    assert set(sources) == set(SOURCES)
+    files = {f: text.encode() for f, text in sources.items()}
     t3 = time.perf_counter()
     log(f"[3/4] wrote source: {dev.count(chr(10))} lines, {sum(v for k, v in ops.items() if k not in COMPOSITE_KERNELS)} operations ({t3 - t2:.2f} s)")
     out_dir = Path(out) if out is not None else default_dir(model)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sources = {"device.py": dev, "cpu.py": cpu, "cuda.py": gpu,
-               "__init__.py": header + '"""Generated kernels; see manifest.json."""\n'}
-    for fname, text in sources.items():
-        _write_if_changed(out_dir / fname, text)
     manifest = {
         "model": model.name,
         "model_file": Path(spec.path).name,
@@ -68,13 +126,20 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
         "contacts": model.contacts,
         "points": model.points,
         "parameters": model.parameter_names,
+        "subject": model.subject_defaults,
+        "bodies": model.bodies,
         "gravity": [float(g) for g in spec.gravity],
         "coordinate_parents": spec.coordinate_parents(),
         "operations": ops,
-        "kernels": sigs,
-        "sources": source_digests(out_dir),
+        "arguments": argument_shapes(*dims),
+        "kernels": kernel_signatures(*dims, nwork),
+        "sources": {f: hashlib.sha256(data).hexdigest() for f, data in files.items()},
     }
-    _write_if_changed(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    files["manifest.json"] = (json.dumps(manifest, indent=1) + "\n").encode()
+    lock = lock_path(out_dir)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock)):
+        write_generated(out_dir, files)
     t4 = time.perf_counter()
     log(f"[4/4] wrote {out_dir} ({t4 - t3:.2f} s); total {t4 - t0:.2f} s")
     return out_dir

@@ -1,12 +1,20 @@
 """The batched kernels of a generated model, as the manifest records them (from the kernel table).
 
 :mod:`symgait.symbolic.kernel_table` declares every kernel once; this module writes it out in a
-model's numbers: per-sample argument sizes, each result's public key and shape, the work size,
-the results assembled from several kernels and the old result keys kept as aliases.
+model's numbers for the runtime, which reads it from ``manifest.json`` (the runtime imports no
+SymPy and no symbolic code): each argument's per-sample shape, and per kernel the per-sample
+argument sizes, each result's public key and shape, the work size, the results assembled from
+several kernels and the old result keys kept as aliases.
 """
 from __future__ import annotations
 
-from ..symbolic.kernel_table import ALIASES, EXTRA_RESULTS, KERNELS, arguments, dimensions, shape_of
+from ..symbolic.kernel_table import ALIASES, ARG_SHAPES, EXTRA_RESULTS, KERNELS, arguments, dimensions, shape_of
+
+
+def argument_shapes(n: int, nc: int, npar: int, npts: int) -> dict:
+    """{argument: per-sample shape} of every argument any kernel takes (``p``: (n_p,))."""
+    dims = dimensions(n, nc, npar, npts)
+    return {a: list(shape_of(s, dims)) for a, s in ARG_SHAPES.items()}
 
 
 def kernel_signatures(n: int, nc: int, npar: int, npts: int, nwork: dict) -> dict:

@@ -9,19 +9,19 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..model import load_model
+from ..runtime.kernels import Kernels, kernels
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
 def resolve_kernels(model, generated=None):
     """(Model, Kernels) from a Model, a built-in name / YAML path, or a ready Kernels object."""
-    from ..runtime.kernels import Kernels, kernels
     if isinstance(model, Kernels):
         if generated is not None:
             raise InputError("pass either a Kernels object or generated=..., not both")
         return model.model, model
     if not hasattr(model, "spec"):
-        from ..model import load_model
         model = load_model(model)
     return model, kernels(model, generated=generated)
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
+
 DEFAULT_TOL = {"float64": 1e-6, "float32": 1e-4}
 EPS = 1e-3  # relative step of the fourth-order central differences of the kernels (float64)
 EPS_LAYERS = 1e-5  # ... of the layers (a trajectory is far more nonlinear in its inputs than one kernel call)
@@ -262,8 +264,7 @@ def verify(model, dtype: str = "float64", samples: int = 4, generated=None, tol:
     of its generated code if not ``generated/<name>/``. Prints the table with ``log`` (None: quiet)
     and returns a :class:`Report` (``.ok``, ``.rows``, ``.exit_code``, ``.table()``).
     """
-    from ..errors import InputError
-    from ._common import resolve_kernels
+    from ._common import resolve_kernels  # torch
     if dtype not in DEFAULT_TOL:
         raise InputError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     if int(samples) < 1:

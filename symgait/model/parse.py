@@ -1,11 +1,10 @@
 """Read and validate a YAML model file into a :class:`ModelSpec`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import sympy as sp
 from ..errors import ModelError
+from ..paths import resolve_model_path
 from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
 from .mjcf_import import read_mjcf
 from .motions import FIXED
@@ -14,30 +13,7 @@ from .urdf_import import read_urdf
 from .validate import (BODY_KEYS, CONTACT_KEYS, JOINT_KEYS, POINT_KEYS, TOP_KEYS, check_bodies_physical,
                        check_keys, line_of, location, nearest, numeric_defaults, read_yaml)
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-BUILTIN_MODELS = ("planar", "gait3d", "fullbody")
 _FUNCS = {"sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "pi": sp.pi}
-
-
-def builtin_model_path(name: str) -> Path:
-    return MODELS_DIR / f"{name}.yaml"
-
-
-MODEL_SUFFIXES = (".yaml", ".yml", ".urdf", ".xml", ".mjcf")  # model files, by reader: load_spec
-
-
-def resolve_model_path(name_or_path) -> Path:
-    p = Path(str(name_or_path))
-    if p.suffix.lower() in MODEL_SUFFIXES or p.exists():
-        if not p.exists():
-            raise ModelError(f"model file {p} does not exist")
-        return p.resolve()
-    b = builtin_model_path(str(name_or_path))
-    if b.exists():
-        return b
-    avail = sorted(x.stem for x in MODELS_DIR.glob("*.yaml"))
-    raise ModelError(f"unknown model {name_or_path!r}: give a path to a model file (.yaml, .urdf, MJCF .xml) or "
-                     f"one of the built-in models {avail}")
 
 
 def load_spec(name_or_path) -> ModelSpec:

@@ -17,11 +17,11 @@ class AutoKernels(CpuKernels, backend="auto"):
     def cuda_backend(self) -> CudaKernels:
         """The CUDA kernels that run the calls with an input on a GPU (built on the first one)."""
         if self._cuda is None:
-            self._cuda = CudaKernels(self.model, generated=self.generated, check_parameters=self.check_parameters)
+            self._cuda = CudaKernels(self.model, generated=self.generated, check_parameters=self.checks_parameters)
         return self._cuda
 
     def cuda_module(self):
-        """The model's generated CUDA launchers (imported on first use)."""
+        """The model's CUDA launchers (imported on first use)."""
         return self.cuda_backend().module
 
     def launch(self, name: str, args: dict, out_shapes: dict) -> dict:

@@ -1,4 +1,4 @@
-"""``backend="cpu"``: the generated CPU launchers (Numba, ``generated/<model>/cpu.py``) on numpy
+"""``backend="cpu"``: the model's CPU launchers (Numba, :mod:`symgait.runtime.launchers`) on numpy
 arrays or CPU torch tensors, which are viewed as numpy without a copy; results come back in the
 type that came in (torch if any input was a tensor).
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from . import threads
 from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
-from .kernels import PER_SAMPLE_SHAPES, Kernels
+from .kernels import Kernels
 
 
 class CpuKernels(Kernels, backend="cpu"):
@@ -24,7 +24,6 @@ class CpuKernels(Kernels, backend="cpu"):
 
     def launch(self, name: str, args: dict, out_shapes: dict) -> dict:
         sig = self.signature(name)
-        n, nc = self.nq, self.n_contacts
         arrays, kinds = {}, set()
         q, kind = to_numpy("q", args["q"])
         kinds.add(kind)
@@ -35,7 +34,7 @@ class CpuKernels(Kernels, backend="cpu"):
                 continue
             x, kind = to_numpy(a, args[a])
             kinds.add(kind)
-            arrays[a] = batch_input(a, x, size, PER_SAMPLE_SHAPES[a](n, nc), dtype, batch if a != "q" else None)
+            arrays[a] = batch_input(a, x, size, self.argument_shapes[a], dtype, batch if a != "q" else None)
             if a == "q":
                 dtype, batch = arrays[a].dtype, arrays[a].shape[0]
         praw, _ = to_numpy("p", args["p"])

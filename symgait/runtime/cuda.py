@@ -1,4 +1,4 @@
-"""The CUDA backends: the generated CUDA launchers (``generated/<model>/cuda.py``) on device arrays.
+"""The CUDA backends: the model's CUDA launchers (:mod:`symgait.runtime.launchers`) on device arrays.
 
 :class:`CudaKernels` (``backend="cuda"``) takes any CUDA array kind: PyTorch CUDA tensors, CuPy
 arrays, Numba device arrays or any other object with ``__cuda_array_interface__``. Device inputs are
@@ -17,7 +17,7 @@ and CuPy arrays need a real GPU.
 Validation is the CPU path's (:mod:`symgait.runtime.arrays`: the same checks, the same messages):
 dtypes and shapes on the metadata; NaN/inf by a small kernel per device input whose flags come back
 in one device-to-host copy per call (a host synchronization); parameter plausibility
-(``Model.check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU).
+(``check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU).
 When several inputs are bad at once, a NaN in a device input is reported after the dtype/shape
 errors of the other inputs.
 
@@ -31,7 +31,7 @@ Views, streams, allocation, the NaN/inf kernel and the launch configuration are
 from __future__ import annotations
 
 from .arrays import batch_input, check_batch_meta, check_param_meta, param_input, to_numpy, wrap
-from .kernels import PER_SAMPLE_SHAPES, Kernels
+from .kernels import Kernels
 
 
 class CudaKernels(Kernels, backend="cuda"):
@@ -45,7 +45,7 @@ class CudaKernels(Kernels, backend="cuda"):
         super().__init__(model, backend, generated, check_parameters)
 
     def cuda_module(self):
-        """The model's generated CUDA launchers."""
+        """The model's CUDA launchers."""
         return self.module
 
     def launch(self, name: str, args: dict, out_shapes: dict) -> dict:
@@ -85,13 +85,12 @@ class CudaKernels(Kernels, backend="cuda"):
     def _inputs(self, ca, sig, args, kinds, alloc, keep):
         """Checked device views of the inputs by name, the batch size and the kinds of the host inputs
         ('numpy' / 'torch'); host inputs are uploaded, device ones viewed (copied if not C-contiguous)."""
-        n, nc = self.nq, self.n_contacts
         views, checks, host_kinds = {}, [], set()
         dtype = batch = None
         for a, size in sig["inputs"]:
             if a == "p":
                 continue
-            trailing = PER_SAMPLE_SHAPES[a](n, nc)
+            trailing = self.argument_shapes[a]
             if kinds[a] == "host":
                 h, hk = to_numpy(a, args[a])
                 host_kinds.add(hk)

@@ -17,6 +17,9 @@ from __future__ import annotations
 import inspect
 import types
 
+from .native import native_functions
+from .numba_typing_cache import install
+
 CUDA_OUTLINE_LINES = 100  # CUDA: device functions longer than this are not inlined (docs/gpu.md)
 
 
@@ -47,7 +50,6 @@ def _keep_out_of_line(dispatcher) -> None:
 
 
 def _compiler(backend: str):
-    from .numba_typing_cache import install
     install()
     if backend in ("cpu", "numba"):
         import numba
@@ -70,7 +72,6 @@ def compile_device(module, backend: str) -> dict:
     ns = dict(vars(module))
     out = {}
     if backend == "cpu":
-        from .native import native_functions
         out.update(native_functions(module))
     ns.update(out)
     for name, f in vars(module).items():

@@ -9,21 +9,27 @@ CpuKernels(Kernels, backend="cpu")``): :mod:`~symgait.runtime.cpu` (``'cpu'``),
 use) and :mod:`~symgait.runtime.auto` (``'auto'``). ``Kernels(model, backend)`` constructs the class
 of ``backend``; this module imports none of them (they import it), and the package imports them all.
 
-Argument shapes, result keys and shapes come from the kernel table
-(:mod:`symgait.symbolic.kernel_table`); results of the derivative and vector-Jacobian kernels are
-:class:`Results` dictionaries, which also answer to the older keys for one release."""
+Argument shapes, result keys and shapes are the kernel table's (:mod:`symgait.symbolic.kernel_table`),
+as code generation wrote them into the model's ``manifest.json``: the runtime reads them there and
+imports neither SymPy nor the symbolic layer. Results of the derivative and vector-Jacobian kernels
+are :class:`Results` dictionaries, which also answer to the older keys for one release.
+
+The model's names, sizes, ``parameters(...)`` and physical checks of ``p`` are those of the
+generated code (:class:`~symgait.runtime.generated_model.GeneratedModel`): ``symgait.kernels(name)``
+of a built-in model starts without parsing its model file (no SymPy); ``symgait.kernels(model)``
+of a :class:`symgait.Model` keeps that model as ``k.model``."""
 from __future__ import annotations
 
 import abc
 import warnings
 
 from ..errors import InputError, StaleKernelsError
-from ..symbolic.kernel_table import ALIASES, ARG_SHAPES, EXTRA_RESULTS, KERNELS, shape_of
-from .loader import import_backend
+from ..paths import BUILTIN_MODELS, ModelFile, builtin_model_file, builtin_model_path, resolve_model_path
+from .generated_model import GeneratedModel
+from .launchers import load_launchers
+from .loader import import_generated
 
 BACKENDS = ("cpu", "cuda", "auto")
-PER_SAMPLE_SHAPES = {  # per-sample input shapes (by argument name) given n, nc
-    a: (lambda n, nc, s=s: shape_of(s, {"n": n, "nc": nc})) for a, s in ARG_SHAPES.items() if a != "p"}
 _CLASSES = {}  # backend name -> the Kernels subclass that declared it
 
 
@@ -66,7 +72,7 @@ class Kernels(abc.ABC):
     same arguments, ``backend`` defaulting to its own."""
 
     backend: str  # the backend's name, set by the class that declares it
-    launchers = "cpu"  # the generated launcher module a class runs: generated/<model>/<launchers>.py
+    launchers = "cpu"  # the launchers a class runs (symgait.runtime.launchers: "cpu" or "cuda")
 
     def __init_subclass__(cls, backend: str | None = None, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -91,25 +97,39 @@ class Kernels(abc.ABC):
         if backend is not None and backend != self.backend:
             raise InputError(f"{type(self).__name__} runs backend={self.backend!r}, not {backend!r}; "
                              f"Kernels(model, backend={backend!r}) constructs that backend's class")
-        self.model = model
         self.generated = generated  # the generated-code directory (None: the model's default)
-        self.module, self.manifest = import_backend(model, self.launchers, generated)
-        self.check_parameters = check_parameters
+        package, self.manifest = import_generated(model, generated)
+        self.device_module = package.device
+        # the model as the generated code describes it; k.model: the Model given, else this
+        self.data = GeneratedModel(model, self.manifest, package.model_data)
+        self.model = self.data if isinstance(model, ModelFile) else model
+        self.module = load_launchers(self.device_module, self.manifest, self.launchers)
+        self.checks_parameters = check_parameters
         self._checked_p = None
-        m = model
-        self.nq, self.n_contacts, self.n_parameters = m.nq, m.n_contacts, m.n_parameters
-        self._dims = {"n": m.nq, "nc": m.n_contacts, "np": m.n_parameters, "npts": len(m.points)}
+        d = self.data
+        self.nq, self.n_contacts, self.n_parameters = d.nq, d.n_contacts, d.n_parameters
+        self.coordinates, self.parameter_names = d.coordinates, d.parameter_names
+        self.argument_shapes = {a: tuple(s) for a, s in self.manifest["arguments"].items()}
+
+    def parameters(self, height: float | None = None, mass: float | None = None, **overrides):
+        """The model's parameter vector for a subject (:meth:`symgait.Model.parameters`)."""
+        return self.data.parameters(height, mass, **overrides)
+
+    def check_parameters(self, p) -> None:
+        """Raise :class:`InputError` if ``p`` is non-physical (:meth:`symgait.Model.check_parameters`)."""
+        self.data.check_parameters(p)
 
     def check_p(self, p):
-        """Refuse non-physical parameters (every row of a per-sample ``p``); the last checked ``p`` is remembered."""
-        if self.check_parameters:
+        """Refuse non-physical parameters (every row of a per-sample ``p``) unless the kernels were
+        built with ``check_parameters=False``; the last checked ``p`` is remembered."""
+        if self.checks_parameters:
             key = p.tobytes()
             if key != self._checked_p:
-                self.model.check_parameters(p)
+                self.data.check_parameters(p)
                 self._checked_p = key
 
     def signature(self, name: str) -> dict:
-        """The manifest's entry of kernel ``name`` (inputs, outputs, work size)."""
+        """The manifest's entry of kernel ``name`` (inputs, outputs, results, work size)."""
         sig = self.manifest["kernels"].get(name)
         if sig is None or name not in self.manifest.get("operations", {}):
             raise StaleKernelsError(f"the generated kernels of model {self.model.name!r} have no {name!r} (generated "
@@ -125,17 +145,19 @@ class Kernels(abc.ABC):
     # --- public kernels ----------------------------------------------------------------------
     def _results(self, name: str, args: dict) -> dict:
         """Run kernel ``name``: {result key: array of the table's shape}."""
-        outs = KERNELS[name].outputs
-        r = self.launch(name, {a: args[a] for a in KERNELS[name].inputs},
-                        {o.name: shape_of(o.shape, self._dims) for o in outs})
-        return {o.key: r[o.name] for o in outs}
+        sig = self.signature(name)
+        results = sig["results"]  # output name -> [key, per-sample shape]
+        r = self.launch(name, {a: args[a] for a, _ in sig["inputs"]},
+                        {o: tuple(shape) for o, (_, shape) in results.items()})
+        return {key: r[o] for o, (key, _) in results.items()}
 
     def _derivatives(self, name: str, args: dict, parameters: bool = True) -> Results:
         out = self._results(name, args)
-        for key, (kernel, src) in EXTRA_RESULTS.get(name, {}).items():
+        sig = self.signature(name)
+        for key, (kernel, src) in sig.get("extra_results", {}).items():
             if parameters or not key.endswith("_dp"):
                 out[key] = self._results(kernel, args)[src]
-        return Results(out, ALIASES.get(name, {}))
+        return Results(out, sig.get("aliases", {}))
 
     def mass_matrix(self, q, p):
         return self._results("mass_matrix", {"q": q, "p": p})["M"]
@@ -191,8 +213,12 @@ class Kernels(abc.ABC):
 
 
 def kernels(model, backend: str = "cpu", generated=None, check_parameters: bool = True) -> Kernels:
-    """Batched kernels of ``model`` (a :class:`Model` or a name/path) on ``backend``."""
-    if not hasattr(model, "spec"):
-        from ..model import load_model
+    """Batched kernels of ``model`` on ``backend``: a :class:`symgait.Model`, or a name / path. A
+    built-in model's name is read from its generated code alone (no model file parsed, no SymPy);
+    any other file is loaded with :func:`symgait.load_model`."""
+    if isinstance(model, str) and model in BUILTIN_MODELS and resolve_model_path(model) == builtin_model_path(model):
+        model = builtin_model_file(model)
+    elif not hasattr(model, "source_hash"):
+        from ..model import load_model  # SymPy: parses the model file
         model = load_model(model)
     return Kernels(model, backend, generated, check_parameters)

@@ -1,24 +1,31 @@
-"""Find, check and import a model's generated code.
+"""Find, check and import a model's generated code (without SymPy).
 
-Locations are :mod:`symgait.generated_files`'s (built-in models: the ``symgait_generated``
-package; other model files: the user cache; or an explicit ``generated`` directory). Before
-anything is imported, ``manifest.json`` must match the model file (its SHA-256), this symgait
-version, this SymPy's major.minor version and the SHA-256 of every generated source, so that an
-edited ``device.py`` is refused even where Numba's cache of the old code exists. The sources are
-hashed once per process and directory (again only if a file's size or mtime changes).
+Locations are :mod:`symgait.paths`'s (built-in models: the ``symgait_generated`` package; other
+model files: the user cache; or an explicit ``generated`` directory). Before anything is imported,
+``manifest.json`` must match the model file (its SHA-256), this symgait version, the installed
+SymPy's major.minor version (read from the package metadata, SymPy is not imported) and the
+SHA-256 of every generated source, so that an edited ``device.py`` is refused even where Numba's
+cache of the old code exists. A directory whose generation was interrupted (no manifest, or
+sources that are not the ones it records) is refused the same way. The sources are hashed once per
+process and directory (again only if a file's size or mtime changes).
+
+``model`` here is anything with ``name``, ``path`` (the model file) and ``source_hash``: a
+:class:`symgait.Model`, a :class:`symgait.paths.ModelFile` or a
+:class:`~symgait.runtime.generated_model.GeneratedModel`.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
+import importlib.metadata
 import importlib.util
 import json
 import sys
 from pathlib import Path
 
-import sympy as sp
-
 from ..errors import StaleKernelsError
-from ..generated_files import SOURCES, default_dir, generator_id, is_builtin, source_digests
+from ..paths import SOURCES, default_dir, generator_id, is_builtin, source_digests
 
 _VERIFIED: dict = {}  # directory -> (file stamps, manifest) of code whose fingerprint matched
 
@@ -30,9 +37,18 @@ def generated_dir(model, generated: str | Path | None = None) -> Path:
 
 def generate_command(model, gdir: Path) -> str:
     """The ``symgait generate`` command that (re)writes ``gdir`` for ``model``."""
-    target = model.name if is_builtin(model) else model.spec.path
+    target = model.name if is_builtin(model) else model.path
     out = "" if Path(gdir) == default_dir(model) else f" --out {gdir}"
     return f"symgait generate {target}{out}"
+
+
+@functools.lru_cache(maxsize=None)
+def sympy_version() -> str:
+    """The installed SymPy's version ('' if SymPy is not installed), without importing it."""
+    try:
+        return importlib.metadata.version("sympy")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
 
 
 def _stamps(gdir: Path) -> tuple:
@@ -56,9 +72,10 @@ def check_fingerprint(manifest: dict, gdir: Path, fix: str) -> None:
     if manifest.get("generator") != generator_id():
         raise StaleKernelsError(f"the generated kernels in {gdir} were made by {manifest.get('generator')}, "
                                 f"this is {generator_id()}; run `{fix}`")
-    if _major_minor(manifest.get("sympy", "")) != _major_minor(sp.__version__):
+    installed = sympy_version()
+    if installed and _major_minor(manifest.get("sympy", "")) != _major_minor(installed):
         raise StaleKernelsError(f"the generated kernels in {gdir} were made with SymPy {manifest.get('sympy')}, "
-                                f"this is SymPy {sp.__version__}; run `{fix}` (or install "
+                                f"this is SymPy {installed}; run `{fix}` (or install "
                                 f"sympy=={_major_minor(manifest.get('sympy', ''))}.*)")
     recorded = manifest.get("sources")
     if not isinstance(recorded, dict):
@@ -96,7 +113,7 @@ def read_manifest(model, generated=None) -> tuple[Path, dict]:
     manifest = _load_manifest(mpath, fix) if fresh else hit[1]
     if manifest.get("model_sha256") != model.source_hash:
         raise StaleKernelsError(
-            f"the generated kernels in {gdir} were made from a different version of {model.spec.path} "
+            f"the generated kernels in {gdir} were made from a different version of {model.path} "
             f"(model file changed since generation); run `{fix}`")
     if fresh:
         check_fingerprint(manifest, gdir, fix)
@@ -104,11 +121,12 @@ def read_manifest(model, generated=None) -> tuple[Path, dict]:
     return gdir, manifest
 
 
-def import_backend(model, backend: str, generated=None):
-    """Import the generated ``<backend>.py`` of ``model`` as part of a package; returns (module, manifest)."""
+def import_generated(model, generated=None):
+    """Import the generated package of ``model`` (its ``device`` and ``model_data`` modules); returns
+    (package module, manifest)."""
     gdir, manifest = read_manifest(model, generated)
     # one package per model version and directory: the same model generated into two places (a test's
-    # copy, a user cache) is imported, and compiled, from the directory asked for
+    # copy, a user cache) is imported, and its loops compiled, from the directory asked for
     where = hashlib.sha256(str(gdir.resolve()).encode()).hexdigest()[:8]
     pkg = f"symgait_generated_{model.name}_{model.source_hash[:12]}_{where}"
     if pkg not in sys.modules:
@@ -117,4 +135,6 @@ def import_backend(model, backend: str, generated=None):
         mod = importlib.util.module_from_spec(spec)
         sys.modules[pkg] = mod
         spec.loader.exec_module(mod)
-    return importlib.import_module(f"{pkg}.{backend}"), manifest
+    for sub in ("device", "model_data"):
+        importlib.import_module(f"{pkg}.{sub}")
+    return sys.modules[pkg], manifest

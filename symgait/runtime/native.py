@@ -20,6 +20,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..user_cache import cache_dir
+from . import llvm_ir
 from .llvm_ir import F32_SUFFIX, translate_module
 
 OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
@@ -47,14 +49,12 @@ def _target_machine(opt: int):
 
 
 def _object_cache(key: str) -> Path:
-    from ..user_cache import cache_dir
     return cache_dir() / "native" / f"{key}.o"
 
 
 def _key(digest: str, opt: int) -> str:
     import llvmlite
     import llvmlite.binding as llvm
-    from . import llvm_ir
     parts = [digest,
              hashlib.sha256(Path(llvm_ir.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest(),
              llvmlite.__version__,

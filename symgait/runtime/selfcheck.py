@@ -5,6 +5,9 @@ import time
 
 import numpy as np
 
+from ..model import load_model
+from .kernels import kernels
+
 
 def random_state(model, batch: int, seed: int = 0, scale: float = 0.5):
     rng = np.random.default_rng(seed)
@@ -18,10 +21,9 @@ def random_state(model, batch: int, seed: int = 0, scale: float = 0.5):
 
 def selfcheck(name_or_path, log=print, batch: int = 8, generated=None) -> int:
     """Returns 0 if every check passes, 1 otherwise; prints a table."""
-    import symgait
     t0 = time.perf_counter()
-    m = symgait.load_model(name_or_path)
-    k = symgait.kernels(m, generated=generated)
+    m = load_model(name_or_path)
+    k = kernels(m, generated=generated)
     p = m.parameters()
     q, qd, qdd, w = random_state(m, batch)
     tau = k.inverse_dynamics(q, qd, qdd, w, p)

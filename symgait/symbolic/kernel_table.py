@@ -2,10 +2,10 @@
 and shape of each result.
 
 Declared once, here. The derivation (:mod:`symgait.symbolic.kernels`) takes each kernel's arguments
-from it, code generation writes it into every model's ``manifest.json`` and launchers
-(:mod:`symgait.codegen.signatures`), the runtime (:mod:`symgait.runtime.kernels`) reads the
-manifest for the shapes of inputs and outputs and the keys of its results, and a test checks the
-README's API section against it.
+from it, code generation writes it into every model's ``manifest.json``
+(:mod:`symgait.codegen.signatures`), the runtime (:mod:`symgait.runtime.kernels`, which imports
+neither SymPy nor this module) reads the manifest for the shapes of inputs and outputs, the keys of
+its results and the launchers it writes, and a test checks the README's API section against it.
 
 Shapes are written in the model's dimensions: ``n`` coordinates, ``nc`` contacts, ``np`` parameters,
 ``npts`` named points. Matrices are row-major with the output's rows first

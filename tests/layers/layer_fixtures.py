@@ -46,7 +46,7 @@ _MODELS = {}
 
 def _stamp(out: Path) -> str:
     h = hashlib.sha256()
-    for f in ("device.py", "cpu.py", "manifest.json"):
+    for f in ("device.py", "model_data.py", "manifest.json"):
         h.update((out / f).read_bytes())
     return h.hexdigest()
 
