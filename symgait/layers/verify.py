@@ -33,8 +33,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from ..errors import InputError
+from ._common import resolve_kernels
+from .forward import ForwardDynamics
+from .inverse import InverseDynamics
 
 DEFAULT_TOL = {"float64": 1e-6, "float32": 1e-4}
 EPS = 1e-3  # relative step of the fourth-order central differences of the kernels (float64)
@@ -199,10 +203,6 @@ def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS
                  dt=0.01) -> list:
     """Rows for both layers (forward: both integrators, both gradient modes); gradients in ``dtype``,
     central differences of the layers' forward passes in float64."""
-    import torch
-
-    from .forward import ForwardDynamics
-    from .inverse import InverseDynamics
     tol = DEFAULT_TOL[dtype] if tol is None else tol
     rng = np.random.default_rng(seed)
     s = _states(model, samples, rng, np.dtype(dtype))
@@ -264,7 +264,6 @@ def verify(model, dtype: str = "float64", samples: int = 4, generated=None, tol:
     of its generated code if not ``generated/<name>/``. Prints the table with ``log`` (None: quiet)
     and returns a :class:`Report` (``.ok``, ``.rows``, ``.exit_code``, ``.table()``).
     """
-    from ._common import resolve_kernels  # torch
     if dtype not in DEFAULT_TOL:
         raise InputError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     if int(samples) < 1:
