@@ -32,7 +32,7 @@ from ..trials.sequence import Sequence
 from .cache import SequenceCache
 from ..forces.derived import contact_weights, distribute_residual
 from ..signals.kinematics import filtered_kinematics
-from ..signals.filters import lowpass
+from ..signals.filters import lowpass, velocity
 
 __all__ = ["synthetic_gait", "gait_pattern", "KEYPOINTS"]
 
@@ -201,7 +201,7 @@ def synthetic_gait(model="planar", n_sequences: int = 4, seconds: float = 4.0, r
         cw = contact_weights(lab, low - low.min(0))
         a = cw["weights"]
         # anchor: the lowest sole point of each foot (x, z) and its velocity
-        V = np.gradient(P, 1.0 / rate, axis=0)
+        V = velocity(P, rate)
         va = []
         for c in names:
             ids = np.asarray(fidx[c])

@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..io import read_external_loads, read_mot
-from ..signals.filters import resample
+from ..signals.filters import resample, velocity
 from .wrench import wrench_to_cop
 from ..signals.runs import remove_short_runs, true_runs
 
@@ -396,7 +396,7 @@ def labels_from_kinematics(points, rate: float, foot_points: Dict[str, Sequence[
     names = list(foot_points)
     lab = np.zeros((T, len(names)), dtype=bool)
     det = {}
-    V = np.gradient(P, 1.0 / rate, axis=0) if T > 1 else np.zeros_like(P)
+    V = velocity(P, rate)
     allidx = sorted({i for c in names for i in foot_points[c]})
     yall = P[:, allidx, 1] - np.nanmin(P[:, allidx, 1], axis=0)
     low = np.nanargmin(np.where(np.isfinite(yall), yall, np.inf), axis=1)

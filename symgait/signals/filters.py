@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ["lowpass", "derivatives", "resample", "min_filter_length"]
+__all__ = ["lowpass", "derivatives", "velocity", "resample", "min_filter_length"]
 
 
 def min_filter_length(order: int = 4) -> int:
@@ -99,6 +99,15 @@ def derivatives(q, rate: Optional[float] = None, *, t=None, axis: int = 0
     qd = np.gradient(x, spacing, axis=axis, edge_order=2)
     qdd = np.gradient(qd, spacing, axis=axis, edge_order=2)
     return qd, qdd
+
+
+def velocity(x, rate: float) -> np.ndarray:
+    """First time derivative along axis 0 of samples at ``rate`` Hz by central differences (first-order
+    one-sided at the ends; ``np.gradient``), zero for a single sample: the velocity that contact
+    detection thresholds.  Inverse dynamics takes :func:`derivatives` (second-order ends) of filtered
+    coordinates (:mod:`symgait.signals.kinematics`)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.gradient(x, 1.0 / rate, axis=0) if x.shape[0] > 1 else np.zeros_like(x)
 
 
 def _uniform_rate(t: np.ndarray, what: str) -> float:
