@@ -69,13 +69,16 @@ def _generate(name: str, root: Path):
 def layer_model(layer_gen_root):
     """layer_model(name) -> (Model, Kernels): a built-in model or a tests/layers/models/<name>.yaml."""
     def get(name: str):
-        if name not in _MODELS:
+        # keyed by the root too: a module that imports these fixtures gets its own root when pytest
+        # runs without its cache folder, and its tests read the generated code under that root
+        key = (name, str(layer_gen_root))
+        if key not in _MODELS:
             if (LAYER_MODELS / f"{name}.yaml").exists():
-                _MODELS[name] = _generate(name, layer_gen_root)
+                _MODELS[key] = _generate(name, layer_gen_root)
             else:
                 m = symgait.load_model(name)
-                _MODELS[name] = (m, symgait.kernels(m))
-        return _MODELS[name]
+                _MODELS[key] = (m, symgait.kernels(m))
+        return _MODELS[key]
     return get
 
 
