@@ -1,4 +1,5 @@
-"""Command line: ``symgait <command>``, one module per command, registered in :data:`COMMANDS`.
+"""Command line: ``symgait <command>``, one module per command, registered in :data:`COMMANDS`
+(the training commands too: ``symgait train`` is ``python -m training train``).
 
 Each command module defines ``add_cli(subparsers)``, which adds its parser and sets ``fn``; a
 module imports only what its parser needs at the top, and the work's heavy imports (SymPy, torch,
@@ -12,12 +13,17 @@ import importlib
 import sys
 import time
 
+from training.config import ConfigError
+
 from ..errors import SymgaitError
 from .errors import USER_ERRORS, report_error
 
-# command modules of symgait.cli, in the order ``symgait --help`` lists them
-COMMANDS = ("generate", "info", "export_urdf", "check", "verify", "id", "dataset", "inventory",
-            "references", "opensim_id", "synchrony")
+# command modules, in the order ``symgait --help`` lists them: symgait.cli's own and the training
+# commands (training.cli, also run as ``python -m training``)
+COMMANDS = ("symgait.cli.generate", "symgait.cli.info", "symgait.cli.export_urdf", "symgait.cli.check",
+            "symgait.cli.verify", "symgait.cli.id", "training.cli.predict", "training.cli.train",
+            "training.cli.evaluate", "training.cli.experiment", "training.cli.main_job", "symgait.cli.dataset",
+            "symgait.cli.inventory", "symgait.cli.references", "symgait.cli.opensim_id", "symgait.cli.synchrony")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "differentiable dynamics; inverse dynamics of a trial; training data.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").add_cli(sub)
+        importlib.import_module(name).add_cli(sub)
     return ap
 
 
@@ -35,6 +41,12 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     try:
         rc = a.fn(a)
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print(f"symgait: {e or 'interrupted'}", file=sys.stderr)
+        return 130
+    except ConfigError as e:
+        print(f"symgait: config error: {e}", file=sys.stderr)
+        return 2
     except (SymgaitError,) + USER_ERRORS as e:
         return report_error("symgait", e)
     if getattr(a, "cmd", "") != "export-urdf":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import builtin_configs
+
 # the experiments by name: training.experiments.EXPERIMENTS and SUBJECT_WISE (a test holds them equal)
 NAMES = ("noise", "reduced", "transfer", "kfold", "unseen-lab", "reduced-subjects")
 
@@ -13,8 +15,8 @@ def add_cli(subparsers):
     p.add_argument("name", choices=NAMES)
     p.add_argument("--data", default=None, help="data folder (default ../shared/data or $SYMGAIT_DATA)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--config", default=None, help="config YAML or built-in name (default: defaults; "
-                   "'tiny' with --tiny)")
+    p.add_argument("--config", default=None, help="config YAML or built-in name: " + ", ".join(builtin_configs()) +
+                   " (default: defaults; 'tiny' with --tiny)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, repeatable (e.g. --set train.steps=300)")
     p.add_argument("--tiny", action="store_true", help="synthetic data, a few steps (smoke test)")

@@ -7,14 +7,17 @@ import sys
 import time
 from pathlib import Path
 
+from ..config import builtin_configs
+
 
 def add_cli(sub) -> None:
     m = sub.add_parser("main", help="check kernels, verify layers, train main.yaml, evaluate")
-    m.add_argument("--config", default=None, help="default: main (synthetic) or real (--data DIR)")
+    m.add_argument("--config", default=None, help="YAML file or built-in config: " + ", ".join(builtin_configs())
+                   + " (default: main on the synthetic set, real with --data DIR)")
     m.add_argument("--data", default="synthetic", help="'synthetic' (built in, no downloads) or a data "
                    "directory such as ../shared/data")
-    m.add_argument("--set", action="append", metavar="KEY=VALUE")
-    m.add_argument("--out", default="runs/main")
+    m.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override (repeatable)")
+    m.add_argument("--out", default="runs/main", help="output folder (default: runs/main)")
     m.set_defaults(fn=_cmd_main)
 
 

@@ -10,7 +10,7 @@ def add_cli(subparsers):
                               description=__doc__)
     p.add_argument("--checkpoint", required=True, help="checkpoint file written by training")
     p.add_argument("--motion", required=True, help=".trc, .c3d, .amc, .bvh or OpenSim .mot")
-    p.add_argument("--mass", type=float, help="subject mass (kg; required)")
+    p.add_argument("--mass", type=float, required=True, help="subject mass (kg)")
     p.add_argument("--height", type=float, default=None,
                    help="subject height (m; default 1.75 with a warning)")
     p.add_argument("--skeleton", help=".asf for an .amc motion (default: the .asf beside it)")

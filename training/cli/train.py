@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import builtin_configs
+
 
 def add_cli(sub) -> None:
     t = sub.add_parser("train", help="train a network (see training/configs)")
-    t.add_argument("--config", default=None, help="YAML file or built-in name (default, main, tiny)")
+    t.add_argument("--config", default=None, help="YAML file or built-in config: " + ", ".join(builtin_configs())
+                   + " (default: default; 'real' trains the variant best on real data, see docs/results.md)")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. train.steps=200 (repeatable)")
     t.add_argument("--out", required=True, help="output directory (last.pt, log.jsonl, config.yaml)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    t.add_argument("--data", default="synthetic", help="'synthetic' or a data directory (training.data.load_real)")
+    t.add_argument("--data", default="synthetic", help="'synthetic' (default) or a data folder: a raw one "
+                   "such as ../shared/data (built into the user cache once) or a built dataset")
     t.set_defaults(fn=_cmd_train)
 
 
