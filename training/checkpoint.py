@@ -43,8 +43,9 @@ class Bundle:
 
     def __init__(self, cfg: Config, model_name: str, net: torch.nn.Module, normalizer: Normalizer,
                  model=None, train_state: Optional[dict] = None, history: Optional[list] = None,
-                 rate: Optional[float] = None):
+                 rate: Optional[float] = None, seen: Optional[dict] = None):
         self.rate = float(rate) if rate else None
+        self.seen = seen  # the subjects and trials it trained and validated on (training.provenance)
         self.cfg, self.model_name = cfg, model_name
         self.model = model if model is not None else symgait.load_model(model_name)
         self.featurizer = Featurizer(self.model, contacts=cfg.variant == "cfinet")
@@ -131,7 +132,7 @@ class Bundle:
         return {"cfg": self.cfg.to_dict(), "model": self.model_name,
                 "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                 "normalizer": self.normalizer.state_dict(), "n_features": self.featurizer.n_features,
-                "rate": self.rate,
+                "rate": self.rate, "seen": self.seen,
                 "train_state": train_state, "history": list(self.history)}
 
 
@@ -199,4 +200,5 @@ def load(path, map_location="cpu") -> Bundle:
     net.load_state_dict(d["net"])
     net.to(map_location if map_location is not None else "cpu")
     return Bundle(cfg, d["model"], net, Normalizer.from_state_dict(d["normalizer"]), model=model,
-                  train_state=d.get("train_state"), history=d.get("history"), rate=d.get("rate"))
+                  train_state=d.get("train_state"), history=d.get("history"), rate=d.get("rate"),
+                  seen=d.get("seen"))

@@ -300,7 +300,7 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
         if r["status"] != "usable" or (r.get("role") != "labelled" and not motion_only):
             continue
         f = r.get("file_consistent") if kinematics == "consistent" else None
-        seq = Sequence.load(d / (f or r["file"]))
+        seq = dataclasses.replace(Sequence.load(d / (f or r["file"])), subject=r["subject"])
         if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
             if kern is None:
                 kern = symgait.kernels(seq.model)

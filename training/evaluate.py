@@ -17,11 +17,13 @@ import numpy as np
 
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
 import symgait
+from symgait.errors import SymgaitError
 from .plots import plot_grf
+from .provenance import seen_role, subjects
 from .data import REAL_RATE, load_data
 from .data import load_real
 
-__all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "eval_sequences", "contact_origins", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
+__all__ = ["evaluate", "metrics_of", "evaluate_and_report", "predict_all", "markdown_table", "eval_sequences", "contact_origins", "split_seen", "SeenSubjectsError", "format_value", "REAL_RATE", "COLS", "EXT_COLS"]
 
 COLS = (("ef", "εf (N/kg)"), ("rf", "rRMSE f (%)"), ("em", "εm (N·m/kg)"), ("rm", "rRMSE m (%)"),
         ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"))
@@ -124,24 +126,70 @@ def write_json(path, obj) -> Path:
     return path
 
 
+class SeenSubjectsError(SymgaitError, ValueError):
+    """Every sequence to evaluate belongs to a subject (or trial) the model trained or validated on."""
+
+
+def split_seen(bundle, sequences, *, allow_seen: bool = False, log=print):
+    """``(unseen, seen)`` sequences by what ``bundle`` trained and validated on
+    (:mod:`training.provenance`).  Seen ones are dropped with a loud warning unless ``allow_seen``;
+    a checkpoint that records nothing is said to be unchecked."""
+    unseen, seen = [], []
+    for s in sequences:
+        role = seen_role(getattr(bundle, "seen", None), s)
+        (seen if role else unseen).append((s, role))
+    if getattr(bundle, "seen", None) is None:
+        log("WARNING: this checkpoint does not record the subjects it trained on (written before they were "
+            "recorded): it cannot be checked that the sequences below are new to it")
+    if seen:
+        names = ", ".join(f"{s.name} ({s.subject or s.name}, {role})" for s, role in seen)
+        if allow_seen:
+            log(f"WARNING: {len(seen)} sequence(s) belong to subjects the model {'/'.join({r for _, r in seen})} "
+                f"on; they are scored as SEEN (in-sample), apart from the unseen ones: {names}")
+        else:
+            log(f"WARNING: left out {len(seen)} sequence(s) of subjects the model trained or validated on "
+                f"(their errors would be in-sample): {names}. Pass --allow-seen to score them, labelled seen")
+    if not unseen and not (allow_seen and seen):
+        raise SeenSubjectsError("every sequence to evaluate belongs to a subject the model trained or validated "
+                                "on: evaluate it on other subjects, or pass --allow-seen to score them as seen")
+    return [s for s, _ in unseen], ([s for s, _ in seen] if allow_seen else [])
+
+
 def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plots: int = 8,
-                        log=print) -> Dict[str, object]:
+                        log=print, allow_seen: bool = False) -> Dict[str, object]:
     """:func:`evaluate`, then ``metrics.json``, ``metrics.md`` (one row per labelled sequence and
-    the pooled row) and ``grf_<sequence>.png`` (at most ``max_plots``) in ``out_dir``."""
+    the pooled row) and ``grf_<sequence>.png`` (at most ``max_plots``) in ``out_dir``.
+
+    Sequences of subjects the model trained or validated on are left out (:func:`split_seen`), or
+    with ``allow_seen`` scored apart: their rows are marked *seen* and pooled separately, never with
+    the unseen ones."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sequences = list(sequences)
+    unseen, seen = split_seen(bundle, list(sequences), allow_seen=allow_seen, log=log)
+    sequences = unseen + seen
     preds = predict_all(bundle, sequences)
-    res = evaluate(bundle, sequences, predictions=preds)
+    res = evaluate(bundle, unseen, predictions=preds[:len(unseen)])
     cfg = getattr(bundle, "cfg", None)
     res["model"] = getattr(cfg, "model", None)
     res["variant"] = getattr(cfg, "variant", None)
+    res["subjects_seen_by_model"] = subjects(getattr(bundle, "seen", None))
+    res["unseen_sequences"] = [s.name for s in unseen]
     rows = dict(res["per_sequence"])
     if res["pooled"]:
-        rows["**pooled**"] = res["pooled"]
+        rows["**pooled (unseen subjects)**"] = res["pooled"]
+    if seen:
+        rs = evaluate(bundle, seen, predictions=preds[len(unseen):])
+        res["seen"] = rs
+        rows.update({f"{k} (seen)": v for k, v in rs["per_sequence"].items()})
+        if rs["pooled"]:
+            rows["**pooled (seen: in-sample)**"] = rs["pooled"]
     md = [f"# Evaluation{': ' + title if title else ''}", "",
           f"variant `{res['variant']}`, model `{res['model']}`; errors per kg of body mass, "
           "rRMSE = RMSE / label range per component, averaged (see training/metrics.py).", "",
+          f"Subjects the model trained on: {', '.join(res['subjects_seen_by_model']['trained']) or 'not recorded'}; "
+          f"validated on: {', '.join(res['subjects_seen_by_model']['validated']) or 'none recorded'}. "
+          + ("Rows marked *seen* are of those subjects (in-sample) and are pooled apart." if seen else
+             "Every row below is of a subject the model never saw."), "",
           markdown_table(rows, COLS + (("f_swing", "swing mean abs Fy (N/kg)"), ("frames", "frames"))), "",
           "Beyond the seed: GRF in % body weight, vertical force only, centre of pressure and free moment "
           f"in stance (labelled Fy > {STANCE_N:g} N), mean total vertical force over whole cycles.", "",

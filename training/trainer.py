@@ -50,6 +50,7 @@ from symgait.errors import InputError, SymgaitError
 from .checkpoint import Bundle, CheckpointError, save
 from .config import Config
 from .plots import plot_loss
+from .provenance import record
 from .losses import Losses
 from .metrics import rmse
 from symgait.datasets.windows import WindowDataset
@@ -233,6 +234,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     torch.manual_seed(T.seed)
     rng = np.random.default_rng(T.seed)
     bundle = Bundle.create(cfg, sequences, model=model)
+    bundle.seen = record(sequences, val_sequences or ())
     net = bundle.net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=T.lr, weight_decay=T.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_factor(T.lr_schedule, T.steps))

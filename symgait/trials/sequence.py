@@ -16,7 +16,7 @@ _ARRAYS = ("time", "q", "qd", "qdd", "w", "tau", "contact", "p")
 
 
 _META = ("name", "model", "rate", "mass", "height", "source", "label_kind", "coordinates",
-         "contacts", "actuated")
+         "contacts", "actuated", "subject")
 
 
 @dataclass(eq=False)
@@ -40,6 +40,7 @@ class Sequence:
     coordinates: Tuple[str, ...] = ()
     contacts: Tuple[str, ...] = ()
     actuated: Tuple[str, ...] = ()
+    subject: str = ""  # who moved (a dataset's subject id), where known: a trained model records it
 
     def __post_init__(self):
         if self.label_kind not in LABEL_KINDS:
@@ -89,6 +90,8 @@ class Sequence:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {k: getattr(self, k) for k in _META}
         meta = {k: list(v) if isinstance(v, tuple) else v for k, v in meta.items()}
+        if not meta["subject"]:
+            del meta["subject"]  # files of sequences without one stay as they were
         arrays = {k: np.asarray(getattr(self, k)) for k in _ARRAYS}
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)

@@ -11,6 +11,8 @@ def add_cli(subparsers):
     p.add_argument("--data", default="synthetic", help="'synthetic' (default) or a data folder "
                    "(the real force-plate test trials; e.g. ../shared/data)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--allow-seen", action="store_true", help="also score sequences of subjects the checkpoint "
+                   "trained or validated on, labelled seen and pooled apart (default: left out, with a warning)")
     p.set_defaults(fn=_run)
     return p
 
@@ -30,8 +32,13 @@ def _run(a) -> int:
     if not seqs:
         print("error: no held-out sequences to evaluate")
         return 1
-    res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}")
+    res = evaluate_and_report(bundle, seqs, a.out, title=f"{ck.name} on {a.data}", allow_seen=a.allow_seen)
     pm = res["pooled"]
     if pm:
-        print("pooled: " + ", ".join(f"{h} {format_value(pm.get(k))}" for k, h in COLS))
+        print("pooled over subjects the model never saw: " + ", ".join(f"{h} {format_value(pm.get(k))}"
+                                                                       for k, h in COLS))
+    ps = res.get("seen", {}).get("pooled")
+    if ps:
+        print("pooled over SEEN subjects (in-sample): " + ", ".join(f"{h} {format_value(ps.get(k))}"
+                                                                   for k, h in COLS))
     return 0

@@ -2,6 +2,7 @@
 forces, moments and joint torques of a motion file with a trained model (:mod:`training.predict`)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -43,6 +44,7 @@ def _run(a) -> int:
     from ..evaluate import contact_origins
     from ..plots import plot_grf
     from ..predict import PredictError, predict_motion, write_prediction_csv
+    from ..provenance import file_seen
     ck = Path(a.checkpoint)
     if not ck.exists():
         raise PredictError(f"checkpoint {ck} not found")
@@ -58,6 +60,13 @@ def _run(a) -> int:
         height = 1.75
         print("warning: no --height given; assuming 1.75 m")
     bundle = load(ck, map_location="cpu")
+    hit = file_seen(bundle.seen, a.motion)
+    if hit is not None:
+        print(f"WARNING: {a.motion} is the trial {hit['trial']!r} of subject {hit['subject']!r}, which this model "
+              f"{hit['role']} on: its predictions here are in-sample, not a test on a new person", file=sys.stderr)
+    elif bundle.seen is None:
+        print("warning: this checkpoint does not record the subjects it trained on; it cannot be checked "
+              "whether this trial is new to it", file=sys.stderr)
     try:
         seq, pred, notes = predict_motion(bundle, a.motion, mass=a.mass, height=height,
                                           skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle),
