@@ -14,13 +14,17 @@ beside it (``--plot``, default ``<out>.png``).
 from __future__ import annotations
 
 import csv
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from symgait.errors import SymgaitError
 import symgait
+from symgait.forces.contacts import foot_point_indices, labels_from_kinematics
 from symgait.trials.pipeline import process_trial
+from symgait.trials.sequence import Sequence
 from .data import resample, without_labels
 from .metrics import STANCE_N, centre_of_pressure
 
@@ -33,11 +37,22 @@ class PredictError(SymgaitError, ValueError):
     """Bad input to ``predict`` (the message says what to fix)."""
 
 
+@dataclass
+class MeasuredForces:
+    """The plates of a predicted trial: ``sequence`` with the measured wrenches (the frames the
+    prediction has) and ``covered`` (T,) bool, the frames where the plates measure every loaded foot."""
+    sequence: Sequence
+    covered: np.ndarray
+
+
 def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
-                   cutoff: float = 6.0, kern=None, osim=None):
+                   cutoff: float = 6.0, kern=None, osim=None, forces=None, external_loads=None,
+                   measured: bool = False):
     """A :class:`~symgait.trials.sequence.Sequence` of ``motion`` for ``model`` (labels unused:
-    no plates, the derived labels are dropped: ``label_kind="none"``); ``osim``: an OpenSim
-    model whose MarkerSet maps the markers (default: the built-in set matching the labels)."""
+    ``label_kind="none"``); ``osim``: an OpenSim model whose MarkerSet maps the markers (default: the
+    built-in set matching the labels).  With ``measured``, returns ``(sequence, notes,
+    MeasuredForces or None)``: the plates of a C3D file, or of ``forces`` (an OpenSim GRF ``.mot``, with
+    ``external_loads``), read on the same frames, for scoring the prediction."""
 
     motion = Path(motion)
     if not motion.exists():
@@ -64,21 +79,39 @@ def process_motion(model, motion, *, mass: float, height: float, skeleton=None, 
     if isinstance(model, str):
         model = symgait.load_model(model)
     kern = kern or symgait.kernels(model)
+    if forces is not None and not Path(forces).exists():
+        raise PredictError(f"force file {forces} not found")
+    if external_loads is not None and not Path(external_loads).exists():
+        raise PredictError(f"external loads file {external_loads} not found")
     tr = process_trial(model, kern, motion, height=height, mass=mass, skeleton=skeleton,
-                       use_plates=False, cutoff=cutoff, markerset=osim)
-    seq = without_labels(tr.sequence)
+                       use_plates=measured, forces=forces if measured else None,
+                       external_loads=external_loads if measured else None, cutoff=cutoff, markerset=osim,
+                       crop="none")
+    plates = None
+    seq = tr.sequence
+    if measured and seq.label_kind == "measured":
+        plates = MeasuredForces(seq, np.asarray(tr.covered, bool))
+        # the network sees the motion alone: contact labels from the kinematics, as without plates
+        kin = labels_from_kinematics(kern.points(seq.q, seq.p), seq.rate, foot_point_indices(model))[0]
+        seq = dataclasses.replace(seq, contact=np.asarray(kin, bool))
+    seq = without_labels(seq)
     if rate is not None and abs(seq.rate - rate) > 1e-6 * rate:
         seq = resample(seq, rate, kern=kern, model=model)
-    return seq, tr.notes
+        if plates is not None:
+            cov = np.interp(seq.time, plates.sequence.time, plates.covered.astype(float)) > 0.999
+            plates = MeasuredForces(resample(plates.sequence, rate, kern=kern, model=model), cov)
+    return (seq, tr.notes, plates) if measured else (seq, tr.notes)
 
 
-def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None, osim=None):
-    """(sequence, prediction dict(w, JT), notes)."""
+def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None, osim=None, forces=None,
+                   external_loads=None):
+    """``(sequence, prediction dict(w, JT), notes, MeasuredForces or None)``: the plates are those of
+    a C3D file or of ``forces``/``external_loads`` (None where the trial has none)."""
     model = bundle.cfg.model
-    seq, notes = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate,
-                                osim=osim)
+    seq, notes, plates = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate,
+                                        osim=osim, forces=forces, external_loads=external_loads, measured=True)
     p = bundle.predict(seq)
-    return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes
+    return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes, plates
 
 
 def csv_header(contacts, actuated, cop: bool = False):

@@ -140,6 +140,7 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                                     source=reactions.source)
         notes.append(f"forces: {len(c3d.plates)} C3D force plates, assigned to feet by proximity")
     derived = None
+    covered = None
     plates_used = 0
     if forces is not None:
         plates_used = _force_sets_in_mot(forces)
@@ -160,6 +161,7 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
             lab_f[sh:] |= labels[:-sh]
             lab_f[:-sh] |= labels[sh:]
         uncovered = (lab_k & ~lab_f).any(1)
+        covered = ~uncovered
         if uncovered.any():
             notes.append(f"{int(uncovered.sum())} of {t.size} frames have a foot on the ground "
                          "(kinematics) but no plate force")
@@ -167,7 +169,8 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                 keep = longest_true_run(~uncovered)
                 notes.append(f"cropped to {t[keep.start]:.3f}-{t[keep.stop - 1]:.3f} s, where every "
                              "foot on the ground is on a plate (crop='none' keeps the trial)")
-                t, q, qd, qdd, w, labels, tau = (x[keep] for x in (t, q, qd, qdd, w, labels, tau))
+                t, q, qd, qdd, w, labels, tau, covered = (x[keep] for x in (t, q, qd, qdd, w, labels, tau,
+                                                                            covered))
             else:
                 notes.append("their residuals include the missing reaction")
     else:
@@ -180,4 +183,4 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                    source=str(motion), label_kind=kind, coordinates=tuple(model.coordinates),
                    contacts=tuple(model.contacts), actuated=tuple(model.actuated))
     return Trial(sequence=seq, ik=ik, reactions=reactions, derived=derived, notes=notes,
-                 plates_used=plates_used)
+                 plates_used=plates_used, covered=covered)

@@ -20,6 +20,10 @@ def add_cli(subparsers):
     p.add_argument("--rate", type=float, default=None,
                    help="resample the processed motion to this frame rate (Hz) before predicting "
                    "(default: the rate the checkpoint was trained at when it records one)")
+    p.add_argument("--forces", help="OpenSim GRF .mot of the trial: the prediction is scored against it "
+                   "(a C3D file's own force plates are used without it)")
+    p.add_argument("--external-loads", help="OpenSim ExternalLoads .xml naming the feet of --forces "
+                   "(default: one beside it, else plates are assigned to feet by proximity)")
     p.add_argument("--out", required=True, help="output CSV")
     p.add_argument("--plot", help="plot PNG (default <out>.png; 'none' to skip)")
     p.set_defaults(fn=_run)
@@ -68,9 +72,9 @@ def _run(a) -> int:
         print("warning: this checkpoint does not record the subjects it trained on; it cannot be checked "
               "whether this trial is new to it", file=sys.stderr)
     try:
-        seq, pred, notes = predict_motion(bundle, a.motion, mass=a.mass, height=height,
-                                          skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle),
-                                          osim=a.osim)
+        seq, pred, notes, plates = predict_motion(bundle, a.motion, mass=a.mass, height=height,
+                                                  skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle),
+                                                  osim=a.osim, forces=a.forces, external_loads=a.external_loads)
     except ValueError as e:  # the data pipeline's messages (marker sets, walking direction, ...)
         if isinstance(e, SymgaitError):
             raise
@@ -87,4 +91,25 @@ def _run(a) -> int:
         plot_grf(plot, seq, {bundle.cfg.variant: pred["w"]},
                  title=f"{Path(a.motion).name}: predicted vertical GRF ({bundle.cfg.variant})")
         print(f"wrote {plot}")
+    if plates is not None:
+        _score(a, seq, pred, plates, bundle)
     return 0
+
+
+def _score(a, seq, pred, plates, bundle) -> None:
+    """The prediction against the trial's plates: printed, ``<out>.score.json``, ``<out>.score.png``."""
+    import json
+
+    from ..scoring import plot_score, score_forces, score_table
+    score = score_forces(pred["w"], plates.sequence.w, seq.mass, seq.contacts, plates.covered)
+    score.update(motion=str(a.motion), checkpoint=str(a.checkpoint), variant=bundle.cfg.variant,
+                 units={"rmse_n_per_kg": "N/kg", "rmse_bw_percent": "% body weight", "r": "1",
+                        "peak_error_n_per_kg": "N/kg", "peak_error_bw_percent": "% body weight"})
+    print(score_table(score))
+    out = Path(a.out)
+    js = out.with_name(out.stem + ".score.json")
+    js.write_text(json.dumps(score, indent=1))
+    png = plot_score(out.with_name(out.stem + ".score.png"), seq.time, pred["w"], plates.sequence.w, seq.mass,
+                     seq.contacts, plates.covered,
+                     title=f"{Path(a.motion).name}: predicted ({bundle.cfg.variant}) vs force plates")
+    print(f"wrote {js}, {png}")
