@@ -34,13 +34,16 @@ class Trial:
     """A processed trial.  ``sequence`` (:class:`~symgait.trials.sequence.Sequence`) holds the
     arrays; ``ik`` the :class:`~symgait.markers.ik.IKResult` (None for coordinate files);
     ``reactions`` the measured :class:`~symgait.forces.contacts.GroundReactions` (None without
-    plates); ``derived`` the :class:`~symgait.forces.derived.DerivedLabels` (None with plates)."""
+    plates); ``derived`` the :class:`~symgait.forces.derived.DerivedLabels` (None with plates);
+    ``covered`` (T,) bool, with plates: the frames where every foot on the ground (kinematics) is on a
+    plate, so that the measured forces are the whole ground reaction (None without plates)."""
     sequence: object
     ik: object = None
     reactions: Optional[GroundReactions] = None
     derived: object = None
     notes: List[str] = field(default_factory=list)
     plates_used: int = 0
+    covered: Optional[np.ndarray] = None
 
 
 def _force_sets_in_mot(path) -> int:
