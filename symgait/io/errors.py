@@ -58,3 +58,18 @@ class DataFormatError(SymgaitError, ValueError):
 
 def _rebuild(path, problem, line, field):
     return DataFormatError(path, problem, line=line, field=field)
+
+
+def parse_xml(path, expected: str):
+    """The root element of an XML file; a malformed document or a bad encoding declaration is a
+    :class:`DataFormatError` naming the file, the line and ``expected`` (e.g. "an OpenSim model
+    document")."""
+    import xml.etree.ElementTree as ET
+    try:
+        return ET.parse(path).getroot()
+    except ET.ParseError as e:
+        line = e.position[0] if getattr(e, "position", None) else None
+        raise DataFormatError(path, f"malformed XML ({e}); expected {expected}", line=line) from None
+    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
+        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
+                              line=1, field="encoding") from None

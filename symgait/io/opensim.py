@@ -23,7 +23,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Un
 
 import numpy as np
 
-from .errors import DataFormatError
+from .errors import DataFormatError, parse_xml
 from .osim import read_osim  # noqa: F401  (re-exported: the .osim model parser)
 from .units import LENGTH_UNITS, check_marker_units, length_unit_scale
 
@@ -604,18 +604,6 @@ def _text(el: Optional[ET.Element]) -> Optional[str]:
     return s or None
 
 
-def _parse_xml(path) -> ET.Element:
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as e:
-        line = e.position[0] if getattr(e, "position", None) else None
-        raise DataFormatError(path, f"malformed XML ({e}); expected a well-formed OpenSim document",
-                              line=line) from None
-    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
-        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
-                              line=1, field="encoding") from None
-
-
 def read_external_loads(path: PathLike) -> ExternalLoads:
     """Read an OpenSim ExternalLoads ``.xml`` (OpenSim 2.x–4.x layouts).
 
@@ -623,7 +611,7 @@ def read_external_loads(path: PathLike) -> ExternalLoads:
     with the ``<datafile>`` name; ``.datafile_path`` resolves it next to the XML.
     """
     path = os.fspath(path)
-    root = _parse_xml(path)
+    root = parse_xml(path, "a well-formed OpenSim document")
     el = root if root.tag == "ExternalLoads" else root.find(".//ExternalLoads")
     if el is None:
         raise DataFormatError(path, f"no <ExternalLoads> element (root is <{root.tag}>)")

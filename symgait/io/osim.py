@@ -37,7 +37,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import DataFormatError
+from .errors import DataFormatError, parse_xml
 from .osim_functions import (
     Constant,
     GCVSpline,
@@ -484,14 +484,7 @@ def _parse_joints_4(ctx: _Ctx, model: ET.Element, body_names, ground: str) -> Li
         cel = j.find("coordinates")
         coords = tuple(_parse_coordinate(ctx, c, jname) for c in cel.findall("Coordinate")) \
             if cel is not None else ()
-        st = j.find("SpatialTransform")
-        if st is not None:
-            axes, from_file = _parse_transform(ctx, st, jname), True
-        else:
-            axes = _synthesized_transform(j.tag, [c.name for c in coords])
-            from_file = False
-            if axes is None:
-                axes = ()
+        axes, from_file = _joint_axes(ctx, j, coords, jname)
         joints.append(Joint(
             name=jname, type=j.tag, parent_body=pbody, child_body=cbody,
             location_in_parent=pt, orientation_in_parent=po,
@@ -528,12 +521,7 @@ def _parse_joints_3(ctx: _Ctx, bodyset: ET.Element, ground: str) -> List[Joint]:
         cs = jel.find("CoordinateSet")
         coords = tuple(_parse_coordinate(ctx, c, jname) for c in cs.iter("Coordinate")) \
             if cs is not None else ()
-        st = jel.find("SpatialTransform")
-        if st is not None:
-            axes, from_file = _parse_transform(ctx, st, jname), True
-        else:
-            axes = _synthesized_transform(jel.tag, [c.name for c in coords]) or ()
-            from_file = False
+        axes, from_file = _joint_axes(ctx, jel, coords, jname)
         joints.append(Joint(
             name=jname, type=jel.tag, parent_body=parent, child_body=child,
             location_in_parent=lp, orientation_in_parent=op, location_in_child=lc,
@@ -544,17 +532,18 @@ def _parse_joints_3(ctx: _Ctx, bodyset: ET.Element, ground: str) -> List[Joint]:
 
 
 # --------------------------------------------------------------------------- #
+def _joint_axes(ctx, jel, coords, jname):
+    """A joint's six transform axes and whether the file states them (a ``SpatialTransform``), else
+    those of its type (:func:`_synthesized_transform`)."""
+    st = jel.find("SpatialTransform")
+    if st is not None:
+        return _parse_transform(ctx, st, jname), True
+    return _synthesized_transform(jel.tag, [c.name for c in coords]) or (), False
+
+
 def _model_element(path: str):
     """The XML root and its ``<Model>`` element of an ``.osim`` file (every reader of the file starts here)."""
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as e:
-        line = e.position[0] if getattr(e, "position", None) else None
-        raise DataFormatError(path, f"malformed XML ({e}); expected an OpenSim model document",
-                              line=line) from None
-    except (LookupError, ValueError) as e:  # an unknown or multi-byte encoding in the declaration
-        raise DataFormatError(path, f"XML declaration: {e}; expected encoding=\"UTF-8\"",
-                              line=1, field="encoding") from None
+    root = parse_xml(path, "an OpenSim model document")
     model = root if root.tag == "Model" else root.find("Model")
     if model is None:
         raise DataFormatError(path, f"no <Model> element (root is <{root.tag}>)")
