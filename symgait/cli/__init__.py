@@ -13,10 +13,7 @@ import importlib
 import sys
 import time
 
-from training.config import ConfigError
-
-from ..errors import SymgaitError
-from .errors import USER_ERRORS, report_error
+from .errors import run_command
 
 # command modules, in the order ``symgait --help`` lists them: symgait.cli's own and the training
 # commands (training.cli, also run as ``python -m training``)
@@ -39,19 +36,10 @@ def main(argv=None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
     t = time.perf_counter()
-    try:
-        rc = a.fn(a)
-    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
-        print(f"symgait: {e or 'interrupted'}", file=sys.stderr)
-        return 130
-    except ConfigError as e:
-        print(f"symgait: config error: {e}", file=sys.stderr)
-        return 2
-    except (SymgaitError,) + USER_ERRORS as e:
-        return report_error("symgait", e)
-    if getattr(a, "cmd", "") != "export-urdf":
+    rc = run_command("symgait", a)
+    if rc == 0 and getattr(a, "cmd", "") != "export-urdf":
         print(f"done in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    return rc or 0
+    return rc
 
 
 if __name__ == "__main__":

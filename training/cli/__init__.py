@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
+
+from symgait.cli.errors import run_command
 
 # (module, its package) of each command, in the order --help lists them
 COMMANDS = (("train", __name__), ("main_job", __name__), ("evaluate", __name__), ("predict", __name__),
@@ -25,17 +26,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
-    from symgait.cli.errors import USER_ERRORS, report_error
-    from symgait.errors import SymgaitError
-
-    from ..config import ConfigError
-    try:
-        return int(a.fn(a) or 0)
-    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
-        print(f"python -m training: {e or 'interrupted'}", file=sys.stderr)
-        return 130
-    except ConfigError as e:
-        print(f"python -m training: config error: {e}", file=sys.stderr)
-        return 2
-    except (SymgaitError,) + USER_ERRORS as e:
-        return report_error("python -m training", e)
+    return run_command("python -m training", a)
