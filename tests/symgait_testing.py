@@ -122,3 +122,17 @@ def assert_dynamics_match_pinocchio(model, kern, pm: PinMatch, n_states: int, se
         assert rel_err(df["dqdd_dq"][b], pm.mat(pm.data.ddq_dq)) < tol
         assert rel_err(df["dqdd_dqd"][b], pm.mat(pm.data.ddq_dv)) < tol
         assert rel_err(df["dqdd_dtau"][b], pm.mat(pm.data.Minv, sym=True)) < tol
+
+
+def assert_refused(path, text: str, words) -> str:
+    """Write ``text`` to ``path``, load it as a model and assert a ModelError naming the file and every
+    one of ``words``; returns the message."""
+    import pytest
+    path.write_text(text)
+    with pytest.raises(symgait.ModelError) as e:
+        symgait.load_model(path)
+    msg = str(e.value)
+    assert str(path) in msg
+    for w in words:
+        assert w in msg, msg
+    return msg

@@ -47,3 +47,23 @@ def input_error_without_simulator(statement: str) -> str:
     if "InputError" not in r.stdout:
         pytest.skip("this machine has a GPU")
     return r.stdout
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    """Counts the kernel launches of each kind: 'cuda' (direct CUDA launches of the layers,
+    TorchCudaKernels) and 'cpu' (CpuKernels)."""
+    from symgait.runtime import CpuKernels, TorchCudaKernels
+    count = {"cuda": 0, "cpu": 0}
+    cuda_call, cpu_call = TorchCudaKernels.launch, CpuKernels.launch
+
+    def on_cuda(self, *a, **kw):
+        count["cuda"] += 1
+        return cuda_call(self, *a, **kw)
+
+    def on_cpu(self, *a, **kw):
+        count["cpu"] += 1
+        return cpu_call(self, *a, **kw)
+    monkeypatch.setattr(TorchCudaKernels, "launch", on_cuda)
+    monkeypatch.setattr(CpuKernels, "launch", on_cpu)
+    return count

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cuda_guard import require_cuda_or_simulator  # noqa: E402
+from cuda_guard import launches, require_cuda_or_simulator  # noqa: E402,F401
 
 SIM = require_cuda_or_simulator()
 
@@ -19,7 +19,6 @@ sys.path.insert(0, str(HERE.parent / "layers"))
 
 from layer_fixtures import _one_numba_thread, layer_gen_root, layer_model  # noqa: E402,F401
 from symgait.layers import ForwardKinematics  # noqa: E402
-from symgait.runtime import CpuKernels, TorchCudaKernels  # noqa: E402
 
 DEVICE = "cpu" if SIM else "cuda"
 TOL = 1e-12 if SIM else 1e-10
@@ -39,20 +38,9 @@ def _inputs(m, B, seed):
 
 
 @pytest.mark.parametrize("velocities", [False, True])
-def test_cuda_agrees_with_cpu(layer_model, monkeypatch, velocities):
+def test_cuda_agrees_with_cpu(layer_model, launches, velocities):
     m, k = layer_model("planar")
-    count = {"cuda": 0, "cpu": 0}
-    cuda_call, cpu_call = TorchCudaKernels.launch, CpuKernels.launch
-
-    def on_cuda(self, *a, **kw):
-        count["cuda"] += 1
-        return cuda_call(self, *a, **kw)
-
-    def on_cpu(self, *a, **kw):
-        count["cpu"] += 1
-        return cpu_call(self, *a, **kw)
-    monkeypatch.setattr(TorchCudaKernels, "launch", on_cuda)
-    monkeypatch.setattr(CpuKernels, "launch", on_cpu)
+    count = launches
     q, qd, p = _inputs(m, 3, seed=31)
     out = {}
     for backend, device in (("cpu", "cpu"), ("cuda", DEVICE)):

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cuda_guard import input_error_without_simulator, require_cuda_or_simulator  # noqa: E402
+from cuda_guard import input_error_without_simulator, launches, require_cuda_or_simulator  # noqa: E402,F401
 
 SIM = require_cuda_or_simulator()
 
@@ -29,7 +29,6 @@ from layer_fixtures import _one_numba_thread, layer_gen_root, layer_model, rando
 from symgait import InputError  # noqa: E402
 from symgait.layers import ForwardDynamics, InverseDynamics  # noqa: E402
 from symgait.layers import _backend  # noqa: E402
-from symgait.runtime import CpuKernels, TorchCudaKernels  # noqa: E402
 from symgait.runtime import cuda_arrays as ca  # noqa: E402
 
 # on a real GPU the same tests move the inputs to it (and allow for contracted multiply-adds)
@@ -41,25 +40,6 @@ def _rel(a, b):
     if a.numel() == 0:
         return 0.0
     return ((a - b).abs().max() / b.abs().max().clamp(min=1.0)).item()
-
-
-@pytest.fixture
-def launches(monkeypatch):
-    """Counts the kernel launches of each kind: 'cuda' (direct CUDA launches of the layers,
-    TorchCudaKernels) and 'cpu' (CpuKernels)."""
-    count = {"cuda": 0, "cpu": 0}
-    cuda_call, cpu_call = TorchCudaKernels.launch, CpuKernels.launch
-
-    def on_cuda(self, *a, **kw):
-        count["cuda"] += 1
-        return cuda_call(self, *a, **kw)
-
-    def on_cpu(self, *a, **kw):
-        count["cpu"] += 1
-        return cpu_call(self, *a, **kw)
-    monkeypatch.setattr(TorchCudaKernels, "launch", on_cuda)
-    monkeypatch.setattr(CpuKernels, "launch", on_cpu)
-    return count
 
 
 def _run(layer, inputs, G, device):
