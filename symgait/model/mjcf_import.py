@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import warnings
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import numpy as np
 from ..errors import ModelError
 from .joints import axis_rotation
 from .motions import PRISMATIC, REVOLUTE
-from .tree_import import Elementary, Inertial, Link, build_spec, combine_inertials, safe_name
+from .tree_import import Elementary, Inertial, Link, build_spec, combine_inertials, safe_name, xml_root
 
 FREE_SUFFIXES = (("_tx", PRISMATIC, 0), ("_ty", PRISMATIC, 1), ("_tz", PRISMATIC, 2),
                  ("_rz", REVOLUTE, 2), ("_rx", REVOLUTE, 0), ("_ry", REVOLUTE, 1))
@@ -318,13 +317,7 @@ def z_rotation(z: np.ndarray) -> np.ndarray:
 def read_mjcf(path: Path, text: str):
     """The :class:`ModelSpec` of the MJCF file at ``path`` (its text ``text``)."""
     where0 = str(path)
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as e:
-        raise ModelError(f"{where0}: not valid XML: {e}") from None
-    if root.tag != "mujoco":
-        raise ModelError(f"{where0}: the root element is <{root.tag}>, expected <mujoco> (an MJCF file; a URDF "
-                         f"file needs the suffix .urdf)")
+    root = xml_root(where0, text, "mujoco", "an MJCF file; a URDF file needs the suffix .urdf")
     for el in root.iter():
         if el.tag in UNSUPPORTED:
             raise ModelError(f"{where0}: <{el.tag}> is not read here; {UNSUPPORTED[el.tag]}")

@@ -289,29 +289,25 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
             raise ModelError(f"{at(by_name[bodies[f.body].name])}: the fixed joint {f.name!r} of body "
                              f"{bodies[f.body].name!r} has the name of a coordinate; rename the coordinate")
 
+    def on_bodies(key, what, keys, needs):
+        """The file's ``key`` list (contacts, points), each entry named and on an existing body."""
+        raw = _list(doc.get(key), f"{at(doc, key)}: '{key}'", f"mappings with {needs}")
+        for i, c in enumerate(raw):
+            if not isinstance(c, dict) or "name" not in c or "body" not in c:
+                raise ModelError(f"{at(raw, i)}: {key}[{i}] needs {needs}")
+            check_keys(c, keys, path, f"{what} {c.get('name')!r}")
+            n, b = _name(c["name"], at(c, "name"), f"a {what} name"), str(c["body"])
+            if b not in body_frame:
+                raise ModelError(f"{at(c, 'body')}: {what} {n!r} is on body {b!r}, which does not exist"
+                                 f"{nearest(b, body_frame)}; use one of the model's bodies")
+            yield c, n, b
+
     contacts, contact_nodes = [], []
-    raw_contacts = _list(doc.get("contacts"), f"{at(doc, 'contacts')}: 'contacts'", "mappings with 'name' and 'body'")
-    for i, c in enumerate(raw_contacts):
-        if not isinstance(c, dict) or "name" not in c or "body" not in c:
-            raise ModelError(f"{at(raw_contacts, i)}: contacts[{i}] needs 'name' and 'body'")
-        check_keys(c, CONTACT_KEYS, path, f"contact {c.get('name')!r}")
-        cn, cb = _name(c["name"], at(c, "name"), "a contact name"), str(c["body"])
-        if cb not in body_frame:
-            raise ModelError(f"{at(c, 'body')}: contact {cn!r} is on body {cb!r}, which does not exist"
-                             f"{nearest(cb, body_frame)}; use one of the model's bodies")
+    for c, cn, cb in on_bodies("contacts", "contact", CONTACT_KEYS, "'name' and 'body'"):
         contacts.append(Contact(name=cn, body=cb, frame=body_frame[cb]))
         contact_nodes.append(c)
     points, point_nodes = [], []
-    raw_points = _list(doc.get("points"), f"{at(doc, 'points')}: 'points'",
-                       "mappings with 'name', 'body' and 'position'")
-    for i, c in enumerate(raw_points):
-        if not isinstance(c, dict) or "name" not in c or "body" not in c:
-            raise ModelError(f"{at(raw_points, i)}: points[{i}] needs 'name', 'body' and 'position'")
-        check_keys(c, POINT_KEYS, path, f"point {c.get('name')!r}")
-        pn, pb = _name(c["name"], at(c, "name"), "a point name"), str(c["body"])
-        if pb not in body_frame:
-            raise ModelError(f"{at(c, 'body')}: point {pn!r} is on body {pb!r}, which does not exist"
-                             f"{nearest(pb, body_frame)}; use one of the model's bodies")
+    for c, pn, pb in on_bodies("points", "point", POINT_KEYS, "'name', 'body' and 'position'"):
         points.append(Point(name=pn, body=pb, frame=body_frame[pb],
                             position=_vec3(c.get("position", [0, 0, 0]),
                                            f"{at(c, 'position') if 'position' in c else at(c)}: point {pn!r}",

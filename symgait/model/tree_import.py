@@ -12,6 +12,7 @@ is the empty vector.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -224,3 +225,15 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
                      frames=frames, coordinates=coords, actuated=actuated, contacts=[], points=points,
                      limits=limits)
     return spec
+
+
+def xml_root(where: str, text: str, tag: str, kind: str):
+    """The root element of a model file's XML ``text``, which must be ``<tag>``; else a ModelError
+    naming the file (``where``) and what a ``kind`` file is."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise ModelError(f"{where}: not valid XML: {e}") from None
+    if root.tag != tag:
+        raise ModelError(f"{where}: the root element is <{root.tag}>, expected <{tag}> ({kind})")
+    return root

@@ -15,14 +15,13 @@
 """
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
 from .motions import PRISMATIC, REVOLUTE
-from .tree_import import Elementary, Inertial, Link, build_spec, safe_name
+from .tree_import import Elementary, Inertial, Link, build_spec, safe_name, xml_root
 
 URDF_GRAVITY = (0.0, 0.0, -9.81)
 FLOATING_SUFFIXES = (("_tx", PRISMATIC, "x"), ("_ty", PRISMATIC, "y"), ("_tz", PRISMATIC, "z"),
@@ -84,12 +83,7 @@ def _inertial(link, where: str) -> Inertial | None:
 def read_urdf(path: Path, text: str):
     """The :class:`ModelSpec` of the URDF file at ``path`` (its text ``text``)."""
     where0 = str(path)
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as e:
-        raise ModelError(f"{where0}: not valid XML: {e}") from None
-    if root.tag != "robot":
-        raise ModelError(f"{where0}: the root element is <{root.tag}>, expected <robot> (a URDF file)")
+    root = xml_root(where0, text, "robot", "a URDF file")
     if root.find(".//xacro:include", {"xacro": "http://www.ros.org/wiki/xacro"}) is not None or any(
             "xacro" in str(k) for k in root.attrib):
         raise ModelError(f"{where0}: this is a xacro file; expand it first (`xacro file.urdf.xacro > file.urdf`)")
