@@ -142,18 +142,21 @@ def test_per_sample_parameters_checked_in_every_row(gen_root):
         k.mass_matrix(q, P)
 
 
-def test_subject_and_parameter_values(gen_root):
+@pytest.mark.parametrize("given, message", [
+    (dict(thigh_r_length=-0.4), "thigh_r_length=-0.4 m; lengths must be > 0"),
+    (dict(shank_l_length=0.0), "shank_l_length=0 m"),
+    (dict(mass="heavy"), "mass='heavy' must be a number"),
+    (dict(height=180), "height=180 m is not a plausible.*cm.*1.80 m"),
+    (dict(mass=72600), "mass=72600 kg is not a plausible.*72.6 kg"),
+])
+def test_subject_and_parameter_values_refused(gen_root, given, message):
     m, _ = model_and_kernels("planar", gen_root)
-    with pytest.raises(InputError, match="thigh_r_length=-0.4 m; lengths must be > 0"):
-        m.parameters(thigh_r_length=-0.4)
-    with pytest.raises(InputError, match="shank_l_length=0 m"):
-        m.parameters(shank_l_length=0.0)
-    with pytest.raises(InputError, match="mass='heavy' must be a number"):
-        m.parameters(mass="heavy")
-    with pytest.raises(InputError, match="height=180 m is not a plausible.*cm.*1.80 m"):
-        m.parameters(height=180)
-    with pytest.raises(InputError, match="mass=72600 kg is not a plausible.*72.6 kg"):
-        m.parameters(mass=72600)
+    with pytest.raises(InputError, match=message):
+        m.parameters(**given)
+
+
+def test_subject_scaling(gen_root):
+    m, _ = model_and_kernels("planar", gen_root)
     assert m.parameters(height=1.8, mass=72.6)[m.parameter_names.index("pelvis_mass")] == pytest.approx(
         0.1117 * 72.6)  # de Leva's pelvis fraction in planar.yaml
 
