@@ -11,6 +11,7 @@ position in the data order, the log accumulators and the best validation score) 
 """
 from __future__ import annotations
 
+import importlib.resources
 import os
 import uuid
 from pathlib import Path
@@ -176,6 +177,19 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+SHIPPED = ("pretrained", "gait3d-pcnet", "best.pt")  # the trained model in the package (docs/model-card.md)
+
+
+def shipped_checkpoint() -> Path:
+    """The checkpoint shipped in the package, which ``predict`` uses when none is given
+    (docs/model-card.md: what it trained on, its errors on unseen subjects, how to rebuild it)."""
+    path = Path(str(importlib.resources.files("training").joinpath(*SHIPPED)))
+    if not path.is_file():
+        raise CheckpointError(f"the shipped model {path} is missing from this installation; reinstall symgait, or "
+                              f"give --checkpoint (a best.pt written by `symgait train`)")
+    return path
 
 
 def load(path, map_location="cpu") -> Bundle:

@@ -15,7 +15,7 @@ import importlib.resources
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import yaml
 
@@ -51,6 +51,9 @@ class DataConfig:
     # dataset: "consistent" trains on the training subjects' motion changed within the marker error
     # to agree with their plates (symgait.trials.residual_reduction); validation and test stay measured
     kinematics: str = "measured"
+    # dataset: subjects left out of training and validation altogether (e.g. the subject of a trial
+    # shipped to test the trained model on someone it never saw)
+    exclude_subjects: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -186,6 +189,12 @@ def _coerce(value, current, key: str):
         if isinstance(value, str):
             return value
         raise bad("a string")
+    if isinstance(current, list):
+        if isinstance(value, str):  # --set data.exclude_subjects=a,b
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise bad("a list of strings")
     return value
 
 

@@ -337,7 +337,7 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
                  rate: Optional[float] = None,
                  include_motion_only: bool = False,
                  motion_only: bool = True, log: Callable = print, kern=None,
-                 train_kinematics: str = "measured") -> Dict[str, object]:
+                 train_kinematics: str = "measured", exclude_subjects: Seq[str] = ()) -> Dict[str, object]:
     """A dataset built by ``python -m training dataset`` (:mod:`symgait.datasets.build`), split by
     subject: ``dict(train, val, test, motion_only, info, skipped, subjects)`` like :func:`load_real`
     (``val``: a ``val_fraction`` of the remaining labelled subjects, for best.pt and early stopping).
@@ -348,10 +348,19 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     model), when given, must be the dataset's.  ``train_kinematics="consistent"``: the training
     subjects' measured trials come with their motion changed to agree with their plates
     (:func:`dataset_sequences`); validation and test trials keep the measured motion, as a user's
-    trial without plates has it."""
+    trial without plates has it.  ``exclude_subjects``: subjects left out altogether (neither train,
+    validation nor test); naming one the dataset lacks is an error."""
     d = Path(out_dir)
     items = dataset_sequences(d, model=model, rate=rate, kern=kern,
                               motion_only=motion_only)
+    if exclude_subjects:
+        known = {r["subject"] for r, _ in items}
+        unknown = sorted(set(exclude_subjects) - known)
+        if unknown:
+            raise ValueError(f"data.exclude_subjects names subjects {unknown} that {d} does not hold; its "
+                             f"subjects are e.g. {sorted(known)[:6]}")
+        items = [(r, s) for r, s in items if r["subject"] not in set(exclude_subjects)]
+        log(f"  left out subjects {sorted(exclude_subjects)} (data.exclude_subjects)")
     if train_kinematics not in KINEMATICS:
         raise ValueError(f"train_kinematics must be one of {KINEMATICS}, got {train_kinematics!r}")
     lab_subjects = [r["subject"] for r, _ in items if r.get("role") == "labelled"]
@@ -579,7 +588,7 @@ def load_data(cfg, data: str = "synthetic", log=print, hold_out_test: bool = Tru
     d = load_dataset(dataset_dir_for(p, log=log), model=model, rate=REAL_RATE,
                      test_subjects=None if hold_out_test else (), val_fraction=cfg.data.val_fraction,
                      seed=cfg.data.seed, include_motion_only=cfg.variant != "baseline", log=log,
-                     train_kinematics=cfg.data.kinematics)
+                     train_kinematics=cfg.data.kinematics, exclude_subjects=cfg.data.exclude_subjects)
     if not d["train"] or (hold_out_test and not d["test"]):
         raise SystemExit(f"{data}: no usable labelled training or test trials (see the log above)")
     return d

@@ -3,6 +3,7 @@ verification of the layers, a short training and its evaluation (see the README)
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import sys
 import time
 from pathlib import Path
@@ -21,11 +22,30 @@ def add_cli(sub) -> None:
     m.set_defaults(fn=_cmd_main)
 
 
+def _predict_sample(out: Path) -> int:
+    """``symgait predict`` with the shipped model on the bundled trial, scored against its plates."""
+    import json
+
+    from . import main as training_main
+    sample = importlib.resources.files("training").joinpath("samples", "subject01_walk1")
+    t = json.loads(sample.joinpath("trial.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"\nthe shipped model on a real trial it never saw ({t['subject']}, {sample.joinpath('README.md')}):")
+    return training_main(["predict", str(sample.joinpath(t["motion"])), "--mass", str(t["mass"]),
+                          "--height", str(t["height"]), "--forces", str(sample.joinpath(t["forces"])),
+                          "--external-loads", str(sample.joinpath(t["external_loads"])),
+                          "--out", str(out / "prediction.csv")])
+
+
 def _cmd_main(a) -> int:
     """The main job: the model's kernels (regenerated if stale, self-checked), a quick
-    ``symgait verify`` of the kernels and both layers, training (``main.yaml`` on the built-in
-    synthetic set; with ``--data DIR`` ``real.yaml`` on the real trials of ``DIR``), evaluation on
-    the held-out sequences with the network of ``OUT/best.pt`` (chosen on the validation sequences): ``OUT/last.pt``, ``best.pt``, ``log.jsonl``, ``metrics.json``, ``metrics.md``, plots."""
+    ``symgait verify`` of the kernels and both layers; the model shipped with symgait predicts the
+    bundled real walking trial (``training/samples/subject01_walk1``, a subject it never saw) and scores
+    itself against that trial's plates (``OUT/sample/``: CSV, score JSON and plots); then training
+    (``main.yaml`` on the built-in synthetic set; with ``--data DIR`` ``real.yaml`` on the real trials of
+    ``DIR``) and evaluation on the held-out sequences with the network of ``OUT/best.pt`` (chosen on
+    the validation sequences): ``OUT/last.pt``, ``best.pt``, ``log.jsonl``, ``metrics.json``,
+    ``metrics.md``, plots."""
     from symgait.codegen import generate
     from symgait.layers.verify import verify
     from symgait.runtime.selfcheck import selfcheck
@@ -43,6 +63,9 @@ def _cmd_main(a) -> int:
     if not rep.ok:
         print("layer verification failed", file=sys.stderr)
         return 1
+    rc = _predict_sample(out / "sample")
+    if rc:
+        return rc
     d = load_data(cfg, a.data)
     bundle = train(cfg, d["train"], out_dir=out, val_sequences=d.get("val") or None)
     if (out / "best.pt").exists():  # the network chosen on the validation set, not the last one

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from symgait.cli.arguments import add_motion, add_subject, motion_argument
 from typing import Optional
 
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
                               description=__doc__)
-    p.add_argument("--checkpoint", required=True, help="checkpoint file written by training")
-    p.add_argument("--motion", required=True, help=".trc, .c3d, .amc, .bvh or OpenSim .mot")
-    p.add_argument("--mass", type=float, required=True, help="subject mass (kg)")
-    p.add_argument("--height", type=float, default=None,
-                   help="subject height (m; default 1.75 with a warning)")
+    add_motion(p, "predict")
+    p.add_argument("--checkpoint", default=None, help="checkpoint file written by training (default: the "
+                   "model shipped with symgait, docs/model-card.md)")
+    add_subject(p, height_help="subject height (m; default 1.75 with a warning)")
     p.add_argument("--skeleton", help=".asf for an .amc motion (default: the .asf beside it)")
     p.add_argument("--osim", help="OpenSim model (.osim) whose MarkerSet maps the markers (default: "
                    "the built-in marker set that matches the labels)")
@@ -44,12 +45,13 @@ def _run(a) -> int:
     import symgait
     from symgait.errors import SymgaitError
 
-    from ..checkpoint import load  # torch: only when the command runs
+    from ..checkpoint import load, shipped_checkpoint  # torch: only when the command runs
     from ..evaluate import contact_origins
     from ..plots import plot_grf
     from ..predict import PredictError, predict_motion, write_prediction_csv
     from ..provenance import file_seen
-    ck = Path(a.checkpoint)
+    a.motion = motion_argument(a)
+    ck = Path(a.checkpoint) if a.checkpoint else shipped_checkpoint()
     if not ck.exists():
         raise PredictError(f"checkpoint {ck} not found")
     if not Path(a.motion).exists():
