@@ -151,7 +151,8 @@ def write_summary(path, summary: dict, notes=()) -> Path:
     import json
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(summary, notes=list(notes)), indent=1) + "\n")
+    path.write_text(json.dumps(dict(summary, notes=list(notes)), indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
     return path
 
 

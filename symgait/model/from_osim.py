@@ -40,7 +40,9 @@ What is carried over
 
 Not supported (raise ``NotImplementedError`` naming the joint): rotations that are non-identity
 functions of a coordinate (coupled rotations), non-zero constant rotations, functions of
-several coordinates.  Muscles, markers, constraints and wrap objects are ignored.
+several coordinates.  Muscles, markers, constraints and wrap objects are ignored (a note names
+the constraints and the forces other than muscles, which OpenSim's inverse dynamics would apply
+unless excluded).
 """
 from __future__ import annotations
 
@@ -399,6 +401,14 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
             osim_coords += rot_coords
     for c in couplings:
         notes.append(f"{c.coordinate}: translation prescribed by {c.driver} (exact OpenSim kinematics)")
+    others = [f"{k} {n}" for k, n in om.forces if not k.endswith("Muscle")]
+    if others:
+        notes.append(f"model forces other than muscles not carried over: {others[:6]}"
+                     f"{' ...' if len(others) > 6 else ''} (OpenSim's inverse dynamics applies them "
+                     "unless its forces_to_exclude names them)")
+    if om.constraints:
+        notes.append(f"constraints ignored: {[f'{k} {n}' for k, n in om.constraints][:6]} (OpenSim's "
+                     "inverse dynamics ignores them too; every coordinate is taken from the motion)")
 
     contacts = contacts if contacts is not None else {
         n: bd for n, bd in (("foot_r", "calcn_r"), ("foot_l", "calcn_l")) if bd in om.bodies}
