@@ -1,5 +1,7 @@
-"""``python -m training predict --checkpoint CKPT --motion FILE --mass M [--height H] --out CSV``:
-forces, moments and joint torques of a motion file with a trained model (:mod:`training.predict`)."""
+"""``python -m training predict --checkpoint CKPT --motion FILE --mass M [--height H] --out CSV|MOT``:
+forces, moments and joint torques of a motion file with a trained model (:mod:`training.predict`):
+a CSV and its units (``.json``), or with ``--out X.mot`` OpenSim's files (GRF ``.mot``,
+ExternalLoads ``.xml``, joint torques ``X_id.sto``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +21,8 @@ def add_cli(subparsers):
     p.add_argument("--rate", type=float, default=None,
                    help="resample the processed motion to this frame rate (Hz) before predicting "
                    "(default: the rate the checkpoint was trained at when it records one)")
-    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--out", required=True, help="output: CSV (+ .json of units), or .mot/.sto: OpenSim "
+                   "GRF .mot + ExternalLoads .xml + joint torques <stem>_id.sto")
     p.add_argument("--plot", help="plot PNG (default <out>.png; 'none' to skip)")
     p.set_defaults(fn=_run)
     return p
@@ -42,7 +45,7 @@ def _run(a) -> int:
     from ..checkpoint import load  # torch: only when the command runs
     from ..evaluate import contact_origins
     from ..plots import plot_grf
-    from ..predict import PredictError, predict_motion, write_prediction_csv
+    from ..predict import PredictError, predict_motion, write_prediction
     ck = Path(a.checkpoint)
     if not ck.exists():
         raise PredictError(f"checkpoint {ck} not found")
@@ -69,10 +72,12 @@ def _run(a) -> int:
     for n in notes:
         print(f"  {n}")
     origins = contact_origins(symgait.kernels(bundle.model), seq)
-    out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
-                               origins=origins, meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
+    written = write_prediction(a.out, bundle, seq, pred, origins,
+                               meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
                                f"{a.mass:g} kg, {height:g} m")
-    print(f"wrote {out} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
+    print(f"wrote {written[0]} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
+    for p in written[1:]:
+        print(f"wrote {p}")
     plot = a.plot or str(Path(a.out).with_suffix(".png"))
     if plot.lower() != "none":
         plot_grf(plot, seq, {bundle.cfg.variant: pred["w"]},
