@@ -23,7 +23,7 @@ Outputs, by the suffix of ``--out``:
 * ``.sto``/``.mot``: OpenSim's InverseDynamicsTool layout (title ``Inverse Dynamics Generalized
   Forces``, ``inDegrees=no``): ``time``, then ``<coordinate>_moment`` (N·m) for rotational and
   ``<coordinate>_force`` (N) for translational coordinates; beside it ``<stem>_ik.mot``, the
-  coordinates used (unfiltered as read or fitted; degrees for rotations, metres for
+  coordinates the inverse dynamics used (after the low-pass; degrees for rotations, metres for
   translations, ``inDegrees=yes``).  Both read by OpenSim (``opensim.Storage``).
 * anything else: a CSV with one plain header line (``time`` and one column per coordinate, named
   like it; readable by ``pandas.read_csv`` and ``numpy.genfromtxt(names=True)``), in N·m for
