@@ -52,6 +52,7 @@ class ScaledModel:
     subclass supplies (see the module docstring)."""
 
     n_parameters = property(lambda self: len(self.parameter_names))
+    inertia_as_given = ()  # bodies exempt from the triangle-inequality check (a model file's choice)
 
     def parameters(self, height: float | None = None, mass: float | None = None, **overrides) -> np.ndarray:
         """Parameter vector ``p`` (float64) for a subject of the given height (m) and mass (kg).
@@ -100,8 +101,8 @@ class ScaledModel:
 
     def check_parameters(self, p) -> None:
         """Raise :class:`InputError` if ``p`` (shape (n_p,) or (B, n_p)) is non-physical in any row:
-        a mass <= 0, an inertia that is not positive definite or violates the triangle inequality,
-        or a parameter named ``*_length`` that is <= 0."""
+        a mass <= 0, an inertia that is not positive definite or violates the triangle inequality
+        (bodies in :attr:`inertia_as_given` excepted), or a parameter named ``*_length`` that is <= 0."""
         names = list(self.parameter_names)
         n_p = len(names)
         try:
@@ -136,7 +137,8 @@ class ScaledModel:
             raise InputError(f"body {bodies[b]!r} has mass {masses[r, b]:g} kg at these "
                              f"parameters{at(r)}; masses must be > 0")
         ev = np.linalg.eigvalsh(mats)  # (N, nb, 3), ascending
-        bad = np.argwhere((ev[..., 0] <= 0) | (ev[..., 0] + ev[..., 1] < ev[..., 2] * (1 - 1e-9)))
+        exempt = np.isin(bodies, list(self.inertia_as_given))
+        bad = np.argwhere((ev[..., 0] <= 0) | ((ev[..., 0] + ev[..., 1] < ev[..., 2] * (1 - 1e-9)) & ~exempt))
         if len(bad):
             r, b = bad[0]
             raise InputError(f"body {bodies[b]!r} has a non-physical inertia "

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.interpolate import make_interp_spline
 
 from ..io import read_external_loads, read_mot
 from ..signals.filters import resample, velocity
@@ -121,8 +122,22 @@ def _contact_for_body(model, body: str) -> Optional[str]:
     return next((on[b] for b in above(body) if b in on), None)
 
 
-def _table_wrench_about_origin(table, ef):
+def _natural_cubic(time, x, t):
+    """``x`` (T, k) at ``t`` by the interpolating natural cubic spline through ``(time, x)``
+    (OpenSim's ExternalForce: a degree-3 GCVSpline with zero error variance); held at the end
+    values outside ``time``."""
+    t = np.clip(np.asarray(t, dtype=np.float64), time[0], time[-1])
+    if time.size < 4:
+        return np.stack([np.interp(t, time, c) for c in np.asarray(x).T], axis=1)
+    return make_interp_spline(time, x, k=3, bc_type="natural")(t)
+
+
+def _table_wrench_about_origin(table, ef, t=None):
     F, P, Tq = ef.data(table)
+    if t is not None:
+        F = _natural_cubic(table.time, F, t)
+        P = None if P is None else _natural_cubic(table.time, P, t)
+        Tq = None if Tq is None else _natural_cubic(table.time, Tq, t)
     if P is None:
         P = np.zeros_like(F)
     M = np.cross(P, F)
@@ -131,8 +146,12 @@ def _table_wrench_about_origin(table, ef):
     return F, M
 
 
-def reactions_from_external_loads(model, xml_path, datafile=None) -> GroundReactions:
+def reactions_from_external_loads(model, xml_path, datafile=None, t=None) -> GroundReactions:
     """Reactions from an OpenSim ExternalLoads ``.xml`` and its data ``.mot``.
+
+    ``t`` (s): the reactions at these times as OpenSim's ExternalForce evaluates them: force,
+    point and torque columns each interpolated by a natural cubic spline, the moment formed
+    after (default: at the file's own times).
 
     Each enabled ``ExternalForce`` goes to the model contact on its ``applied_to_body``
     (several forces on one body are summed).  Point and torque columns are taken as expressed
@@ -145,7 +164,7 @@ def reactions_from_external_loads(model, xml_path, datafile=None) -> GroundReact
         raise FileNotFoundError(f"{xml_path}: data file {path} not found; pass datafile=")
     table = read_mot(path)
     names = tuple(model.contacts)
-    T = table.time.size
+    T = table.time.size if t is None else np.size(t)
     F = np.zeros((T, len(names), 3))
     M = np.zeros((T, len(names), 3))
     used = 0
@@ -162,12 +181,13 @@ def reactions_from_external_loads(model, xml_path, datafile=None) -> GroundReact
             raise KeyError(f"{xml_path}: force {ef.name!r} acts on {ef.applied_to_body!r}, which "
                            f"carries no contact of model {model.name!r} (contacts: "
                            f"{[(x.name, x.body) for x in model.spec.contacts]})")
-        f, m = _table_wrench_about_origin(table, ef)
+        f, m = _table_wrench_about_origin(table, ef, t)
         i = names.index(c)
         F[:, i] += f
         M[:, i] += m
         used += 1
-    return GroundReactions(time=table.time.copy(), contacts=names, force=F, moment=M,
+    return GroundReactions(time=table.time.copy() if t is None else np.asarray(t, dtype=np.float64).copy(),
+                           contacts=names, force=F, moment=M,
                            source=f"{Path(xml_path).name} + {Path(path).name}")
 
 

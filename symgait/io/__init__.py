@@ -7,7 +7,9 @@ naming the file, the line/field and what was expected.
 
 * OpenSim: :func:`read_mot`, :func:`read_sto`, :func:`read_trc`,
   :func:`read_external_loads`, :func:`read_osim` (+ :func:`evaluate` for the
-  model's coordinate functions).
+  model's coordinate functions); writers in :mod:`symgait.io.opensim_write`
+  (:func:`write_table`, :func:`write_coordinates`, :func:`write_grf_mot`,
+  :func:`write_external_loads`).
 * C3D (ezc3d): :func:`read_c3d`.
 * CMU Acclaim: :func:`read_asf`, :func:`read_amc`, :func:`forward_kinematics`,
   :func:`asf_to_opensim`.
@@ -31,6 +33,8 @@ from .opensim import (
     read_table,
     read_trc,
 )
+from .opensim_write import (GrfLoad, grf_columns, write_coordinates, write_external_loads,
+                            write_grf_mot, write_table)
 from .osim import Body, Coordinate, Joint, OsimModel, TransformAxis, read_osim
 from .osim_functions import evaluate
 from .units import check_marker_units, length_unit_scale
@@ -74,3 +78,5 @@ __all__ = [
     "BVH", "BVHJoint", "read_bvh", "write_bvh", "bvh_forward_kinematics",
     "check_marker_units", "length_unit_scale",
 ]
+__all__ += ["write_table", "write_coordinates", "GrfLoad", "grf_columns", "write_grf_mot",
+            "write_external_loads"]

@@ -187,7 +187,9 @@ class Joint:
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
 class OsimModel:
     """An OpenSim model: ``bodies`` (name -> :class:`Body`, file order, ground
-    excluded), ``joints`` (file order), ``gravity`` (3,) m/s² in ground."""
+    excluded), ``joints`` (file order), ``gravity`` (3,) m/s² in ground; ``forces``
+    and ``constraints``: ``(class, name)`` of the ForceSet's and ConstraintSet's objects
+    (not parsed further)."""
 
     name: str
     bodies: Dict[str, Body]
@@ -197,6 +199,8 @@ class OsimModel:
     version: int = 0
     path: Optional[str] = None
     credits: str = ""
+    forces: Tuple[Tuple[str, str], ...] = ()
+    constraints: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def total_mass(self) -> float:
@@ -591,9 +595,12 @@ def read_osim(path: "str | os.PathLike[str]") -> OsimModel:
             if b != ground and b not in bodies:
                 raise ctx.err(f"{side} body {b!r} is not in the BodySet", f"Joint[{j.name}]")
     g = ctx.floats(model.find("gravity"), 3, "Model/gravity", default=[0.0, -9.80665, 0.0])
+    sets = {k: tuple((el.tag, el.get("name") or "") for el in model.findall(f"{k}/objects/*"))
+            for k in ("ForceSet", "ConstraintSet")}
     return OsimModel(name=model.get("name") or "", bodies=bodies, joints=tuple(joints),
                      gravity=g, ground=ground, version=version, path=path,
-                     credits=_txt(model.find("credits")))
+                     credits=_txt(model.find("credits")), forces=sets["ForceSet"],
+                     constraints=sets["ConstraintSet"])
 
 
 @dataclass(frozen=True, eq=False)  # holds an array

@@ -3,7 +3,12 @@ file (YAML, docs/model_format.md), and build its kernels.
 
 What is carried over
 --------------------
-* Bodies: mass, centre of mass and inertia (all six components).  Masses are parameters
+* Bodies: mass, centre of mass and inertia (all six components), as the file gives them
+  (``inertia="as-given"``, the default): an inertia that breaks the triangle inequality (OpenSim
+  accepts it; Hamner et al.'s toes have principal moments 0.00012, 0.00024, 0.0012 kg·m²) is
+  kept and its body marked ``inertia_as_given: true`` (docs/model_format.md), so that the
+  dynamics are OpenSim's; ``inertia="physical"`` instead adds the smallest isotropic inertia that
+  satisfies it (a model every rigid-body library accepts, e.g. for a URDF export).  Masses are parameters
   ``<body>_mass`` defaulting to ``fraction * mass`` (the OpenSim total mass is the subject
   default), inertias scale with them, so ``m.parameters(mass=...)`` rescales the mass
   distribution; lengths are numbers (the scaled OpenSim geometry).
@@ -35,7 +40,9 @@ What is carried over
 
 Not supported (raise ``NotImplementedError`` naming the joint): rotations that are non-identity
 functions of a coordinate (coupled rotations), non-zero constant rotations, functions of
-several coordinates.  Muscles, markers, constraints and wrap objects are ignored.
+several coordinates.  Muscles, markers, constraints and wrap objects are ignored (a note names
+the constraints and the forces other than muscles, which OpenSim's inverse dynamics would apply
+unless excluded).
 """
 from __future__ import annotations
 
@@ -73,6 +80,7 @@ class ConvertedModel:
     osim_coordinates: List[str]          # OpenSim's (independent) coordinates
     total_mass: float
     notes: List[str] = field(default_factory=list)
+    rotational: List[str] = field(default_factory=list)   # OpenSim's rotational coordinates
 
     @property
     def sha(self) -> str:
@@ -176,7 +184,8 @@ def _axis_entry(a) -> str:
 
 def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed",
                  fixed_angle: float = 0.0, height: float = 1.8,
-                 contacts: Optional[Dict[str, str]] = None) -> ConvertedModel:
+                 contacts: Optional[Dict[str, str]] = None,
+                 inertia: str = "as-given") -> ConvertedModel:
     """Convert an ``.osim`` file to a symgait model (see the module docstring).
 
     Parameters
@@ -188,9 +197,15 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
     height : float, m
         Subject height recorded as the model's default (geometry is not scaled by it).
     contacts : dict contact name -> body name (default foot_r/foot_l on calcn_r/calcn_l).
+    inertia : "as-given" | "physical"
+        An inertia against the triangle inequality: kept and marked ``inertia_as_given``, or
+        made physical by the smallest isotropic addition (module docstring).
     """
     if coupled not in ("prescribed", "fixed"):
         raise ValueError(f"coupled must be 'prescribed' or 'fixed', got {coupled!r}")
+    if inertia not in ("as-given", "physical"):
+        raise ValueError(f"inertia must be 'as-given' or 'physical', got {inertia!r}")
+    inertia_mode = inertia
     om = read_osim(path)
     name = name or (Path(path).stem.replace("-", "_").replace(".", "_"))
     total = om.total_mass
@@ -306,12 +321,18 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
         I = Rc.T @ body.inertia_matrix @ Rc
         ev = np.linalg.eigvalsh(I)
         deficit = ev[2] - (ev[0] + ev[1])
-        if mass > 0 and deficit > -1e-9 * ev[2]:
+        as_given = False
+        if mass > 0 and deficit > -1e-9 * ev[2] and inertia_mode == "as-given":
+            as_given = True
+            if deficit > 1e-9 * ev[2]:
+                notes.append(f"body {b}: principal moments of inertia {np.round(ev, 8).tolist()} kg·m² break "
+                             "the triangle inequality; kept as OpenSim has them (inertia_as_given)")
+        elif mass > 0 and deficit > -1e-9 * ev[2]:
             # at (or, by rounding in the file, just beyond) the triangle inequality: symgait
             # checks it with a 1e-9 relative margin, so add a tiny isotropic part
             d = deficit + 2e-9 * ev[2]
             I = I + d * np.eye(3)
-            notes.append(f"body {b}: inertia at the triangle-inequality limit; "
+            notes.append(f"body {b}: inertia at or beyond the triangle-inequality limit; "
                          f"{d:.3g} kg·m² added to each principal moment")
         if mass <= 0:
             notes.append(f"body {b} has mass {mass}; given {_TINY_MASS} kg")
@@ -326,7 +347,7 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
             inertia = [f"{pm}*1e-3"] * 3 + ["0"] * 3
 
         def body_block(bname, parent_name, jtype, coords, axes, off, ori, mass_expr, com_v, inertia_v,
-                       actuated=None):
+                       actuated=None, as_given=False):
             out = [f"  - name: {bname}", f"    parent: {parent_name}", "    joint:",
                    f"      type: {jtype}"]
             if coords:
@@ -338,6 +359,8 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
                 out.append(f"      actuated: {'true' if actuated else 'false'}")
             out += [f"    mass: {mass_expr}", f"    com: {_vec(com_v)}",
                     f"    inertia: [{', '.join(inertia_v)}]"]
+            if as_given:
+                out.append("    inertia_as_given: true")
             return out
 
         if is_root:
@@ -353,7 +376,8 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
                                           f"{len(rot_coords)} rotations (need 3+3 or 2+1)")
             coords = [c for _, c in tr] + rot_coords
             axes = [a for a, _ in tr] + rot_axes
-            lines_bodies += body_block(b, "ground", jtype, coords, axes, offset, orient, pm, com, inertia)
+            lines_bodies += body_block(b, "ground", jtype, coords, axes, offset, orient, pm, com, inertia,
+                                       as_given=as_given)
             osim_coords += coords
         else:
             cur_parent, off, ori = parent, offset, orient
@@ -373,10 +397,18 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
             nr = len(rot_coords)
             jtype = {0: "fixed", 1: "hinge", 2: "universal", 3: "ball"}[nr]
             lines_bodies += body_block(b, cur_parent, jtype, rot_coords, rot_axes, off, ori, pm, com,
-                                       inertia)
+                                       inertia, as_given=as_given)
             osim_coords += rot_coords
     for c in couplings:
         notes.append(f"{c.coordinate}: translation prescribed by {c.driver} (exact OpenSim kinematics)")
+    others = [f"{k} {n}" for k, n in om.forces if not k.endswith("Muscle")]
+    if others:
+        notes.append(f"model forces other than muscles not carried over: {others[:6]}"
+                     f"{' ...' if len(others) > 6 else ''} (OpenSim's inverse dynamics applies them "
+                     "unless its forces_to_exclude names them)")
+    if om.constraints:
+        notes.append(f"constraints ignored: {[f'{k} {n}' for k, n in om.constraints][:6]} (OpenSim's "
+                     "inverse dynamics ignores them too; every coordinate is taken from the motion)")
 
     contacts = contacts if contacts is not None else {
         n: bd for n, bd in (("foot_r", "calcn_r"), ("foot_l", "calcn_l")) if bd in om.bodies}
@@ -396,6 +428,7 @@ def osim_to_yaml(path, *, name: Optional[str] = None, coupled: str = "prescribed
     text.append("points:")
     text += [f"  - {{name: {b}_origin, body: {b}, position: [0, 0, 0]}}" for b in order]
     return ConvertedModel(name=name, yaml_text="\n".join(text) + "\n", couplings=couplings,
-                          osim_coordinates=osim_coords, total_mass=total, notes=notes)
+                          osim_coordinates=osim_coords, total_mass=total, notes=notes,
+                          rotational=[c for c in osim_coords if coord_motion.get(c) == "rotational"])
 
 

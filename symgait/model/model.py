@@ -37,6 +37,8 @@ class Model(ScaledModel):
     subject_defaults = property(lambda self: dict(self.spec.subject))
     gravity = property(lambda self: self.spec.gravity.copy())
     bodies = property(lambda self: [b.name for b in self.spec.bodies])
+    inertia_as_given = property(lambda self: [b.name for b in self.spec.bodies if b.inertia_as_given],
+                                doc="bodies whose inertia is not checked against the triangle inequality")
     limits = property(lambda self: dict(self.spec.limits),
                       doc="coordinate -> (lower, upper), for the coordinates whose file gives limits "
                           "(URDF <limit>, MJCF range)")

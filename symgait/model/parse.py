@@ -254,11 +254,15 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
                    for k, v in enumerate(inertia_raw)]
         if len(inertia) == 3:
             inertia += [sp.Integer(0)] * 3
+        as_given = b.get("inertia_as_given", False)
+        if not isinstance(as_given, bool):
+            raise ModelError(f"{at(b, 'inertia_as_given')}: body {bn!r}: 'inertia_as_given' must be true or "
+                             f"false, got {as_given!r}")
 
         parent_frame = -1 if is_root else body_frame[par]
         body = Body(name=bn, parent=par, joint_type=jt, coordinates=jcoords, actuated=act, mass=mass,
                     com=com, inertia=tuple(inertia), joint_offset=offset, joint_rotation=rot,
-                    joint_axes=axes)
+                    joint_axes=axes, inertia_as_given=as_given)
         if not motions:
             motions, jnames, faxes = (FIXED,), [f"{bn}_fixed"], [np.array([0.0, 0.0, 1.0])]
         else:

@@ -50,6 +50,7 @@ class Body:
     joint_offset: tuple = (0, 0, 0)
     joint_rotation: np.ndarray | None = None
     joint_axes: list = field(default_factory=list)
+    inertia_as_given: bool = False  # no triangle-inequality check (an OpenSim model's inertia as it is)
 
 
 @dataclass

@@ -17,7 +17,7 @@ __all__ = ["LineMap", "LineList", "read_yaml", "line_of", "location", "check_key
            "CONTACT_KEYS", "POINT_KEYS"]
 
 TOP_KEYS = ("name", "description", "gravity", "subject", "parameters", "bodies", "contacts", "points")
-BODY_KEYS = ("name", "parent", "joint", "mass", "com", "inertia")
+BODY_KEYS = ("name", "parent", "joint", "mass", "com", "inertia", "inertia_as_given")
 JOINT_KEYS = ("type", "motions", "coordinates", "axes", "offset", "orientation", "actuated")
 CONTACT_KEYS = ("name", "body")
 POINT_KEYS = ("name", "body", "position")
@@ -142,7 +142,8 @@ def check_bodies_physical(path: str, pvals: dict, params_node, param_names, bodi
                           points, point_nodes, length_suffix: str = "_length") -> None:
     """ModelError for a non-physical value at the default subject: a non-finite parameter, a length
     parameter <= 0, a body mass <= 0, an inertia that is not positive definite or breaks the triangle
-    inequality, a non-finite com, joint offset or point position."""
+    inequality (unless the body says ``inertia_as_given``), a non-finite com, joint offset or point
+    position."""
     env = {s: sp.Float(v) for s, v in pvals.items() if np.isfinite(v)}
     for name, (sym, v) in zip(param_names, pvals.items()):
         at = location(path, params_node, name)
@@ -166,10 +167,11 @@ def check_bodies_physical(path: str, pvals: dict, params_node, param_names, bodi
             raise ModelError(f"{at}: body {b.name!r} has inertia {[float(x) for x in (ixx, iyy, izz, ixy, ixz, iyz)]}"
                              f" kg m^2, which is not positive definite (principal moments {ev.tolist()}); "
                              f"every principal moment must be > 0")
-        if ev[0] + ev[1] < ev[2] * (1 - 1e-9):
+        if ev[0] + ev[1] < ev[2] * (1 - 1e-9) and not b.inertia_as_given:
             raise ModelError(f"{at}: body {b.name!r} has principal moments of inertia {ev.tolist()} kg m^2, which "
                              f"break the triangle inequality (the two smaller must sum to at least the largest); "
-                             f"no rigid body has them")
+                             f"no rigid body has them (a body of an imported OpenSim model may say "
+                             f"'inertia_as_given: true', docs/model_format.md)")
         for key, vec in (("com", b.com), ("joint", b.joint_offset)):
             if not all(np.isfinite(_real(x, env)) for x in vec):
                 what = "com" if key == "com" else "joint offset"

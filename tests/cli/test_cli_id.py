@@ -30,7 +30,7 @@ def test_id_trc_with_grf(data, kern, tmp_path):
     out = tmp_path / "trc.csv"
     _run(["--model", "gait3d", "--motion", str(data(G + "subject01_walk1.trc")),
           "--forces", str(data(G + "subject01_walk1_grf.mot")), "--mass", "72.6",
-          "--height", "1.803", "--out", str(out), "--stick", str(tmp_path / "stick.png")])
+          "--height", "1.803", "--out", str(out), "--stick", str(tmp_path / "stick.png"), "--per-kg"])
     head, x = _read(out)
     assert head == ["time"] + m.coordinates
     assert x.shape == (151, 1 + m.nq) and np.allclose(x[1:, 0] - x[:-1, 0], 1 / 60, atol=1e-3)
@@ -51,6 +51,7 @@ def test_id_trc_with_grf(data, kern, tmp_path):
     assert (tmp_path / "trc.png").stat().st_size > 10_000
     js = json.loads((tmp_path / "trc.json").read_text())
     assert js["frames"] == 151 and js["plates_used"] == 2
+    assert js["units"]["knee_angle_r"] == "N·m/kg" and js["units"]["pelvis_ty"] == "N/kg"
     assert js["markerset"] and js["ik_worst_marker"] and 5.0 < js["ik_rms_mm"] < 40.0
     # the force residual is the CSV's pelvis_t* columns' norm (root axes are world axes)
     res = np.sqrt(np.mean(col["pelvis_tx"] ** 2 + col["pelvis_ty"] ** 2 + col["pelvis_tz"] ** 2))
@@ -65,13 +66,14 @@ def test_id_c3d_plates(data, tmp_path):
           "--height", "1.75", "--out", str(out), "--plot", str(tmp_path / "w.png")])
     head, x = _read(out)
     assert head[:4] == ["time", "pelvis_tx", "pelvis_ty", "pelvis_tilt"]
-    col = dict(zip(head, x.T))
+    col = {k: v / 88 for k, v in zip(head, x.T)}                   # N·m, N -> per kg
     assert 40 < len(x) < 151                                        # cropped to the plates
     assert -2.5 < min(col["ankle_angle_r"].min(), col["ankle_angle_l"].min()) < -0.8
     assert np.sqrt(np.mean(col["pelvis_ty"] ** 2)) < 2.5
     assert (tmp_path / "w.png").exists()
     js = json.loads((tmp_path / "walk1.json").read_text())
     assert js["plates_used"] == 2 and js["frames"] == len(x)
+    assert js["units"]["ankle_angle_r"] == "N·m" and js["units"]["pelvis_tx"] == "N" and js["mass_kg"] == 88
 
 
 def test_id_amc_derived(data, tmp_path):
@@ -85,7 +87,7 @@ def test_id_amc_derived(data, tmp_path):
     col = dict(zip(head, x.T))
     for c in ("pelvis_tx", "pelvis_ty", "pelvis_tz", "pelvis_tilt", "pelvis_list", "pelvis_rotation"):
         assert np.abs(col[c]).max() < 1e-6                          # derived: zero by construction
-    assert np.abs(col["ankle_angle_r"]).max() > 0.5
+    assert np.abs(col["ankle_angle_r"]).max() > 0.5 * 65            # N·m
 
 
 def test_id_reduce_residual(data, kern, tmp_path):
@@ -96,7 +98,7 @@ def test_id_reduce_residual(data, kern, tmp_path):
     out = tmp_path / "rr.csv"
     _run(["--model", "gait3d", str(data(G + "subject01_walk1.trc")),
           "--forces", str(data(G + "subject01_walk1_grf.mot")), "--mass", "72.6",
-          "--height", "1.803", "--out", str(out), "--plot", "none", "--reduce-residual"])
+          "--height", "1.803", "--out", str(out), "--plot", "none", "--reduce-residual", "--per-kg"])
     js = json.loads((tmp_path / "rr.json").read_text())
     rr = js["residual_reduction"]
     f0, f1 = rr["residual_force_rms_per_kg"]
@@ -119,3 +121,40 @@ def test_id_reduce_residual(data, kern, tmp_path):
         _run(["--model", "planar", str(data("cmu/subject08/08_01.amc")), "--mass", "65",
               "--height", "1.65", "--out", str(tmp_path / "amc.csv"), "--plot", "none",
               "--reduce-residual"])
+
+
+def test_id_opensim_outputs(data, tmp_path):
+    """``--out X.sto``: OpenSim's ID layout (``_moment`` N·m, ``_force`` N) and the coordinates as
+    ``X_ik.mot`` (degrees), both read by OpenSim; the same numbers as the CSV (N·m, one header
+    line)."""
+    import pytest
+    osim = pytest.importorskip("opensim", reason="OpenSim's Python package is not installed")
+    from symgait.model.coordinates import rotational_coordinates
+    import symgait
+    m = symgait.load_model("gait3d")
+    argv = ["--model", "gait3d", str(data(G + "subject01_walk1_ik.mot")), "--forces",
+            str(data(G + "subject01_walk1_grf.mot")), "--mass", "72.6", "--height", "1.803",
+            "--plot", "none"]
+    _run(argv + ["--out", str(tmp_path / "id.sto")])
+    _run(argv + ["--out", str(tmp_path / "table.csv")])
+    x = np.genfromtxt(tmp_path / "table.csv", delimiter=",", names=True)
+    assert x.dtype.names == tuple(["time"] + m.coordinates)
+    sto = read_sto(tmp_path / "id.sto")
+    rot = set(rotational_coordinates(m))
+    assert list(sto.names) == [f"{c}_moment" if c in rot else f"{c}_force" for c in m.coordinates]
+    assert "pelvis_ty_force" in sto.names and "knee_angle_r_moment" in sto.names
+    for c in m.coordinates:
+        col = f"{c}_moment" if c in rot else f"{c}_force"
+        np.testing.assert_allclose(sto.column(col), x[c], rtol=1e-6, atol=1e-5)
+    st = osim.Storage(str(tmp_path / "id.sto"))
+    assert st.getSize() == len(x) and not st.isInDegrees()
+    tab = osim.TimeSeriesTable(str(tmp_path / "id_ik.mot"))
+    assert tab.getTableMetaDataAsString("inDegrees") == "yes"
+    knee_in = read_sto(data(G + "subject01_walk1_ik.mot"))
+    knee = tab.getDependentColumn("knee_angle_r").to_numpy()                # degrees, filtered
+    t = np.asarray(tab.getIndependentColumn())
+    assert np.abs(knee - np.interp(t, knee_in.time, knee_in.column("knee_angle_r"))).max() < 3.0
+    np.testing.assert_allclose(tab.getDependentColumn("pelvis_ty").to_numpy(),
+                               np.interp(t, knee_in.time, knee_in.column("pelvis_ty")), atol=5e-3)
+    js = json.loads((tmp_path / "id.json").read_text())
+    assert js["format"] == "opensim" and js["units"]["knee_angle_r_moment"] == "N·m"

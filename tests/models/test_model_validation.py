@@ -80,6 +80,10 @@ CASES = {
     "inertia products": ({12: "    inertia: [1, 1, 1, 2, 0, 0]"}, 12, ["not positive definite"]),
     "inertia triangle": ({22: "    inertia: [0.1, 0.02, 0.2]"}, 22, ["triangle inequality", "no rigid body"]),
     "inertia length": ({27: "    inertia: [0.1, 0.02]"}, 27, ["[Ixx, Iyy, Izz]"]),
+    "inertia_as_given not a bool": ({22: "    inertia: [0.1, 0.02, 0.1]\n    inertia_as_given: yes please"},
+                                    23, ["'inertia_as_given' must be true or false"]),
+    "inertia_as_given still positive definite": ({22: "    inertia: [0.1, -0.02, 0.1]\n    inertia_as_given: true"},
+                                                 22, ["not positive definite"]),
     "contact on missing body": ({29: "  - {name: foot, body: shnk}"}, 29,
                                 ["contact 'foot' is on body 'shnk'", "did you mean 'shank'",
                                  "use one of the model's bodies"]),
@@ -120,6 +124,24 @@ def test_broken_model_file(tmp_path, edits, line, words):
         assert msg.startswith(f"{path}, line {line}:"), msg
     for w in words:
         assert w in msg, f"{w!r} not in {msg!r}"
+
+
+def test_inertia_as_given(tmp_path):
+    """A body that says ``inertia_as_given`` keeps an inertia against the triangle inequality (as
+    OpenSim models may hold): loaded, and p checked for everything else."""
+    path = tmp_path / "given.yaml"
+    path.write_text(_edit({22: "    inertia: [0.1, 0.02, 0.2]\n    inertia_as_given: true"}))
+    m = symgait.load_model(path)
+    assert m.inertia_as_given == ["thigh"]
+    p = m.parameters()
+    m.check_parameters(p)                                       # the thigh's inertia is accepted
+    with pytest.raises(symgait.InputError, match="'thigh' has mass"):
+        m.check_parameters(p * [1, 0])                             # a zero mass is still refused
+    bad = tmp_path / "other.yaml"                                 # the exemption is per body
+    bad.write_text(_edit({12: "    inertia: [1, 0.1, 2]", 22: "    inertia: [0.1, 0.02, 0.2]\n"
+                          "    inertia_as_given: true"}))
+    with pytest.raises(ModelError, match="'trunk' has principal moments"):
+        symgait.load_model(bad)
 
 
 def test_good_file_loads(tmp_path):

@@ -317,6 +317,103 @@ def test_predict_csv_columns_units(tiny_bundle, tmp_path):
     assert csv_path.with_suffix(".png").stat().st_size > 5000
 
 
+def test_predict_csv_one_header_line(tiny_bundle, tmp_path):
+    """The CSV has one plain header line (numpy's and pandas' readers take it as it is); the units
+    are in the JSON beside it."""
+    from training.cli import main
+    _, out, d = tiny_bundle
+    s = d["test"][0]
+    csv_path = tmp_path / "p.csv"
+    assert main(["predict", "--checkpoint", str(out / "last.pt"), "--motion", str(write_mot(tmp_path / "w.mot", s)),
+                 "--mass", f"{s.mass}", "--height", f"{s.height}", "--out", str(csv_path), "--plot", "none"]) == 0
+    x = np.genfromtxt(csv_path, delimiter=",", names=True)
+    r = s.contacts[0]
+    assert x.dtype.names[:2] == ("time", f"{r}_Fx") and len(x) == len(s)
+    units = json.loads(csv_path.with_suffix(".json").read_text())["units"]
+    assert units[f"{r}_Fy"] == "N" and units[s.actuated[0]] == "N·m" and units[f"{r}_COPx"] == "m"
+    assert not csv_path.read_text().startswith("#")
+
+
+def test_grf_for_opensim():
+    """Force, point and torque that give back the wrench in stance (cop_to_wrench, the inverse
+    formula); zero force and torque out of stance, the point held at the last (first) centre of
+    pressure, a contact never in stance at its origin on the ground."""
+    from symgait.forces.wrench import cop_to_wrench
+    from training.metrics import GROUND, STANCE_N
+    from training.predict import grf_for_opensim
+    rng = np.random.default_rng(3)
+    T = 12
+    o = rng.normal(size=(T, 2, 3)) * 0.2 + [0.5, 0.08, 0.1]
+    w = rng.normal(size=(T, 2, 6)) * [50, 1, 50, 20, 20, 20]
+    w[:, 0, 1] = np.where((np.arange(T) >= 3) & (np.arange(T) < 8), 700.0, 5.0)   # stance frames 3-7
+    w[:, 1, 1] = 10.0                                                             # never in stance
+    F, P, Tq = grf_for_opensim(w, o)
+    on = w[:, 0, 1] > STANCE_N
+    back = cop_to_wrench(F[on, 0], P[on, 0], Tq[on, 0], o[on, 0])
+    np.testing.assert_allclose(back, w[on, 0], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(P[on, 0, 1], GROUND)
+    assert (Tq[on, 0][:, [0, 2]] == 0).all()
+    assert (F[~on, 0] == 0).all() and (Tq[~on, 0] == 0).all()
+    np.testing.assert_array_equal(P[:3, 0], np.repeat(P[3:4, 0], 3, axis=0))     # before: the first
+    np.testing.assert_array_equal(P[8:, 0], np.repeat(P[7:8, 0], T - 8, axis=0))  # after: the last
+    assert (F[:, 1] == 0).all()
+    np.testing.assert_allclose(P[:, 1], o[:, 1] * [1, 0, 1] + [0, GROUND, 0])
+
+
+def test_predict_opensim_files(tiny_bundle, tmp_path):
+    """``--out X.mot``: the GRF .mot, its ExternalLoads .xml and the joint torques X_id.sto, read by
+    OpenSim with the numbers of the CSV: forces in stance, centre of pressure and free moment
+    (vertical torque), zero force and torque out of stance; OpenSim's ExternalForce, attached to a
+    model, evaluates to the written values."""
+    osim = pytest.importorskip("opensim", reason="OpenSim's Python package is not installed")
+    from training.cli import main
+    from training.predict import read_prediction_csv
+    from training.metrics import STANCE_N
+    _, out, d = tiny_bundle
+    s = d["test"][0]
+    mot = write_mot(tmp_path / "walk.mot", s)
+    base = ["predict", "--checkpoint", str(out / "last.pt"), "--motion", str(mot), "--mass", f"{s.mass}",
+            "--height", f"{s.height}", "--plot", "none"]
+    assert main(base + ["--out", str(tmp_path / "pred.csv")]) == 0
+    assert main(base + ["--out", str(tmp_path / "osim" / "pred.mot")]) == 0
+    cols, _, x = read_prediction_csv(tmp_path / "pred.csv")
+    c = {n: x[:, i] for i, n in enumerate(cols)}
+    grf, xml, sto = (tmp_path / "osim" / n for n in ("pred.mot", "pred.xml", "pred_id.sto"))
+    tab = osim.TimeSeriesTable(str(grf))
+    get = lambda n: tab.getDependentColumn(n).to_numpy()
+    np.testing.assert_allclose(np.asarray(tab.getIndependentColumn()), c["time"], atol=1e-6)
+    for contact, pre in zip(s.contacts, ("R_ground", "L_ground")):
+        on = c[f"{contact}_Fy"] > STANCE_N             # an untrained network: stance may be every frame
+        for a in "xyz":
+            np.testing.assert_allclose(get(f"{pre}_force_v{a}")[on], c[f"{contact}_F{a}"][on], rtol=1e-5, atol=1e-3)
+            np.testing.assert_allclose(get(f"{pre}_force_p{a}")[on], c[f"{contact}_COP{a}"][on], rtol=1e-5, atol=1e-6)
+            assert (get(f"{pre}_force_v{a}")[~on] == 0).all() and (get(f"{pre}_torque_{a}")[~on] == 0).all()
+        np.testing.assert_allclose(get(f"{pre}_torque_y")[on], c[f"{contact}_Tfree"][on], rtol=1e-5, atol=1e-3)
+        assert np.isfinite(get(f"{pre}_force_px")).all()          # held out of stance, never NaN
+    el = osim.ExternalLoads(str(xml), True)
+    assert el.getDataFileName() == "pred.mot" and el.getSize() == 2
+    assert [osim.ExternalForce.safeDownCast(el.get(i)).get_applied_to_body() for i in range(2)] == ["calcn_r", "calcn_l"]
+    model = osim.Model()
+    for b in ("calcn_r", "calcn_l"):
+        body = osim.Body(b, 1.0, osim.Vec3(0), osim.Inertia(0.1, 0.1, 0.1))
+        model.addBody(body)
+        model.addJoint(osim.FreeJoint(f"{b}_joint", model.getGround(), body))
+    model.addModelComponent(el)
+    model.initSystem()
+    ef = osim.ExternalForce.safeDownCast(el.get(0))
+    r = s.contacts[0]
+    for k in np.flatnonzero(c[f"{r}_Fy"] > STANCE_N)[::7]:
+        f, pt = ef.getForceAtTime(float(c["time"][k])), ef.getPointAtTime(float(c["time"][k]))
+        np.testing.assert_allclose([f.get(i) for i in range(3)], [c[f"{r}_F{a}"][k] for a in "xyz"], rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose([pt.get(i) for i in range(3)], [c[f"{r}_COP{a}"][k] for a in "xyz"], rtol=1e-5, atol=1e-6)
+    st = osim.Storage(str(sto))
+    assert st.getSize() == len(s) and not st.isInDegrees()
+    jt = osim.TimeSeriesTable(str(sto))
+    assert list(jt.getColumnLabels()) == [f"{a}_moment" for a in s.actuated]
+    for a in s.actuated:
+        np.testing.assert_allclose(jt.getDependentColumn(f"{a}_moment").to_numpy(), c[a], rtol=1e-5, atol=1e-3)
+
+
 def test_predict_errors(tiny_bundle, tmp_path, capsys):
     from training.cli import main
     _, out, d = tiny_bundle

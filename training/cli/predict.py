@@ -1,12 +1,14 @@
-"""``python -m training predict --checkpoint CKPT --motion FILE --mass M [--height H] --out CSV``:
-forces, moments and joint torques of a motion file with a trained model (:mod:`training.predict`)."""
+"""``symgait predict MOTION --mass M [--height H] [--checkpoint CKPT] --out CSV|MOT``:
+forces, moments and joint torques of a motion file with a trained model (:mod:`training.predict`):
+a CSV and its units (``.json``), or with ``--out X.mot`` OpenSim's files (GRF ``.mot``,
+ExternalLoads ``.xml``, joint torques ``X_id.sto``)."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 from symgait.cli.arguments import add_motion, add_subject, motion_argument
-from typing import Optional
 
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
@@ -25,7 +27,8 @@ def add_cli(subparsers):
                    "(a C3D file's own force plates are used without it)")
     p.add_argument("--external-loads", help="OpenSim ExternalLoads .xml naming the feet of --forces "
                    "(default: one beside it, else plates are assigned to feet by proximity)")
-    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--out", required=True, help="output: CSV (+ .json of units), or .mot/.sto: OpenSim "
+                   "GRF .mot + ExternalLoads .xml + joint torques <stem>_id.sto")
     p.add_argument("--plot", help="plot PNG (default <out>.png; 'none' to skip)")
     p.set_defaults(fn=_run)
     return p
@@ -48,7 +51,7 @@ def _run(a) -> int:
     from ..checkpoint import load, shipped_checkpoint  # torch: only when the command runs
     from ..evaluate import contact_origins
     from ..plots import plot_grf
-    from ..predict import PredictError, predict_motion, write_prediction_csv
+    from ..predict import PredictError, predict_motion, write_prediction
     from ..provenance import file_seen
     a.motion = motion_argument(a)
     ck = Path(a.checkpoint) if a.checkpoint else shipped_checkpoint()
@@ -84,27 +87,29 @@ def _run(a) -> int:
     for n in notes:
         print(f"  {n}")
     origins = contact_origins(symgait.kernels(bundle.model), seq)
-    out = write_prediction_csv(a.out, seq.time, pred["w"], pred["JT"], seq.contacts, seq.actuated,
-                               origins=origins, meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
+    written = write_prediction(a.out, bundle, seq, pred, origins,
+                               meta=f"{Path(a.motion).name}, {bundle.cfg.model}/{bundle.cfg.variant}, "
                                f"{a.mass:g} kg, {height:g} m")
-    print(f"wrote {out} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
+    print(f"wrote {written[0]} ({len(seq)} frames, {len(seq.contacts)} contacts, {len(seq.actuated)} joint torques)")
+    for p in written[1:]:
+        print(f"wrote {p}")
     plot = a.plot or str(Path(a.out).with_suffix(".png"))
     if plot.lower() != "none":
         plot_grf(plot, seq, {bundle.cfg.variant: pred["w"]},
                  title=f"{Path(a.motion).name}: predicted vertical GRF ({bundle.cfg.variant})")
         print(f"wrote {plot}")
     if plates is not None:
-        _score(a, seq, pred, plates, bundle)
+        _score(a, ck, seq, pred, plates, bundle)
     return 0
 
 
-def _score(a, seq, pred, plates, bundle) -> None:
+def _score(a, ck, seq, pred, plates, bundle) -> None:
     """The prediction against the trial's plates: printed, ``<out>.score.json``, ``<out>.score.png``."""
     import json
 
     from ..scoring import plot_score, score_forces, score_table
     score = score_forces(pred["w"], plates.sequence.w, seq.mass, seq.contacts, plates.covered)
-    score.update(motion=str(a.motion), checkpoint=str(a.checkpoint), variant=bundle.cfg.variant,
+    score.update(motion=str(a.motion), checkpoint=str(ck), variant=bundle.cfg.variant,
                  units={"rmse_n_per_kg": "N/kg", "rmse_bw_percent": "% body weight", "r": "1",
                         "peak_error_n_per_kg": "N/kg", "peak_error_bw_percent": "% body weight"})
     print(score_table(score))
