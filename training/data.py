@@ -54,6 +54,7 @@ from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
+from symgait.atomic import write_json
 from symgait.trials.sequence import Sequence
 from symgait.datasets.cache import SequenceCache
 from symgait.paths import default_data_dir
@@ -151,7 +152,7 @@ def _process_cached(model, kern, trial: dict, cache: SequenceCache, options: dic
     motion = args.pop("motion")
     tr = process_trial(model, kern, motion, **args)
     tr.sequence.save(path)
-    notes_path.write_text(json.dumps(list(tr.notes)))
+    write_json(notes_path, list(tr.notes))
     return tr.sequence, list(tr.notes), False
 
 

@@ -35,6 +35,9 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     try:
         rc = a.fn(a)
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback, the shell's status for SIGINT
+        print(f"symgait: {e or 'interrupted'}", file=sys.stderr)
+        return 130
     except (SymgaitError,) + USER_ERRORS as e:
         return report_error("symgait", e)
     if getattr(a, "cmd", "") != "export-urdf":

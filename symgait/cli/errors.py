@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, SymgaitError
 
 # what a command reports as a message (bad input, a bad or missing file) instead of a traceback
 USER_ERRORS = (OSError,)
@@ -19,7 +19,7 @@ def check_output_path(path) -> None:
 
 def report_error(prog: str, e: BaseException) -> int:
     """Print a user error as ``<prog>: error: ...`` on stderr; returns the exit status (2)."""
-    if isinstance(e, OSError) and e.filename is not None:
+    if isinstance(e, OSError) and not isinstance(e, SymgaitError) and e.filename is not None:
         msg = f"{e.filename}: {e.strerror or e}"
     else:
         msg = str(e)
