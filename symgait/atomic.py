@@ -35,8 +35,8 @@ __all__ = ["OutputError", "atomic_write", "write_bytes", "write_text", "write_js
 _FIX = {errno.ENOSPC: "free space on that disk or choose another output folder",
         errno.EDQUOT: "free space within your quota or choose another output folder",
         errno.EROFS: "the file system is read-only: choose another output folder",
-        errno.EACCES: "choose a folder you may write to (or change its permissions)",
-        errno.EPERM: "choose a folder you may write to (or change its permissions)",
+        errno.EACCES: "choose a folder you may write to, or change its permissions",
+        errno.EPERM: "choose a folder you may write to, or change its permissions",
         errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
         errno.EEXIST: "a part of the path is a file, not a folder: choose another path",
         errno.EISDIR: "the path is a folder: give a file name"}
@@ -54,7 +54,7 @@ def _output_error(path, e: OSError, what: str = "cannot write") -> OutputError:
     code = e.errno
     reason = os.strerror(code) if code else str(e)
     fix = _FIX.get(code, "check the path, the free space and the permissions")
-    err = OutputError(f"{what} {path}: {reason} ({fix})")
+    err = OutputError(f"{what} {path}: {reason}; {fix}")
     err.errno, err.strerror, err.filename = code, reason, str(path)
     return err
 
@@ -172,5 +172,10 @@ def check_output_file(path, option: str = "--out") -> Path:
     path = Path(path).expanduser()
     if path.is_dir():
         raise OutputError(f"{option} {path}: this is a folder; give a file name")
-    check_output_folder(path.parent if str(path.parent) else Path("."), option)
+    for up in path.parents:
+        if up.exists():
+            if not up.is_dir():
+                raise OutputError(f"{option} {path}: {up} is a file, not a folder (give another path)")
+            break
+    check_output_folder(path.parent, option)
     return path

@@ -2,6 +2,8 @@
 generated code (built-in: ``generated/<model>/``; a file: the user cache)."""
 from __future__ import annotations
 
+from ..atomic import check_output_folder
+
 
 def add_cli(sub) -> None:
     g = sub.add_parser("generate", help="derive a model's equations and write generated/<model>/")
@@ -22,5 +24,7 @@ def _cmd_generate(a):
         for name in BUILTIN_MODELS:
             generate(name)
         return 0
+    if a.out:
+        check_output_folder(a.out)
     generate(a.model, out=a.out)
     return 0

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from ..atomic import check_output_file
 from ..constants import STANDARD_GRAVITY
 
 __all__ = ["add_cli", "run", "write_csv", "write_summary", "plot_moments"]
@@ -185,6 +186,7 @@ def _reduced(kern, trial, out):
 
 
 def run(a) -> int:
+    check_output_file(a.out)
     import symgait
     from ..markers.ik import stick_figure
     from ..trials.pipeline import process_trial, trial_summary

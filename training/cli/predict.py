@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from symgait.atomic import check_output_file
+
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
                               description=__doc__)
@@ -34,6 +36,7 @@ def _trained_rate(bundle) -> Optional[float]:
 
 
 def _run(a) -> int:
+    check_output_file(a.out)
     import numpy as np
 
     import symgait
