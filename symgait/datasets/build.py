@@ -359,27 +359,29 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=len(args), desc="trials", unit="trial")
-        if jobs > 1 and len(args) > 1:
-            import multiprocessing as mp
-            # workers start with SIGINT ignored (inherited; Python then installs no handler), so
-            # Ctrl-C reaches this process alone, which stops them (Pool's exit terminates them)
-            main_thread = threading.current_thread() is threading.main_thread()
-            old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
-            try:
-                pool = mp.get_context("spawn").Pool(min(jobs, len(args)), initializer=_ignore_sigint)
-            finally:
-                if main_thread:
-                    signal.signal(signal.SIGINT, old)
-            with pool:
-                for r in pool.imap_unordered(_process, args):
+        try:
+            if jobs > 1 and len(args) > 1:
+                import multiprocessing as mp
+                # workers start with SIGINT ignored (inherited; Python then installs no handler), so
+                # Ctrl-C reaches this process alone, which stops them (Pool's exit terminates them)
+                main_thread = threading.current_thread() is threading.main_thread()
+                old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+                try:
+                    pool = mp.get_context("spawn").Pool(min(jobs, len(args)), initializer=_ignore_sigint)
+                finally:
+                    if main_thread:
+                        signal.signal(signal.SIGINT, old)
+                with pool:
+                    for r in pool.imap_unordered(_process, args):
+                        results[r["key"]] = r
+                        bar and bar.update(1)
+            else:
+                for a in args:
+                    r = _process(a)
                     results[r["key"]] = r
                     bar and bar.update(1)
-        else:
-            for a in args:
-                r = _process(a)
-                results[r["key"]] = r
-                bar and bar.update(1)
-        bar and bar.close()
+        finally:
+            bar and bar.close()
     kern = symgait.kernels(model)
     rows, seqs = [], {}
     for t in specs:
