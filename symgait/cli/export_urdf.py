@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from ..atomic import write_text
 from .errors import check_output_path
 
 
@@ -20,8 +21,7 @@ def _cmd_export_urdf(a):
     text = m.to_urdf(m.parameters(height=a.height, mass=a.mass))
     if a.out:
         check_output_path(a.out)
-        with open(a.out, "w") as f:
-            f.write(text)
+        write_text(a.out, text)
         print(f"wrote {a.out}")
     else:
         sys.stdout.write(text)

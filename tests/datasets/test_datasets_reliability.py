@@ -120,19 +120,21 @@ def test_killed_build_with_a_damaged_entry_resumes_to_the_same_result(reference,
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL and not (out / "index.json").exists()
-    entry = sorted(p for p in cache.glob("*.json") if not p.name.startswith(("fit-", "kin-")))[0]
-    key = entry.stem
+    entries = sorted(p for p in cache.glob("*.json") if not p.name.startswith(("fit-", "kin-")))
+    written = {p: p.stat().st_mtime_ns for p in entries}
+    entry = entries[0]
     assert json.loads(entry.read_text())["status"] == "usable"
-    npz = cache / f"{key}.npz"
+    npz = cache / f"{entry.stem}.npz"
     data = npz.read_bytes()
     npz.write_bytes(data[: len(data) // 2])
     rc, _, err = _finish(_start(out))
     assert rc == 0 and "Traceback" not in err, err[-3000:]
     assert _digest(out) == reference
-    rows = list(_rows(out).values())
-    damaged = [r for r in rows if r["cached"] is False]
-    assert len(damaged) >= 1          # at least the damaged one was processed again
-    assert npz.read_bytes() != data[: len(data) // 2]
+    assert npz.read_bytes() != data[: len(data) // 2]             # processed again
+    assert entry.stat().st_mtime_ns != written[entry]
+    for p in entries[1:]:                                          # the intact entries reused
+        assert p.stat().st_mtime_ns == written[p], p
+    assert sum(not r["cached"] for r in _rows(out).values()) == len(TRIALS) - len(entries) + 1
 
 
 def test_ctrl_c_stops_the_build_with_one_line(tmp_path):
