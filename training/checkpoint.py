@@ -12,14 +12,13 @@ position in the data order, the log accumulators and the best validation score) 
 from __future__ import annotations
 
 import importlib.resources
-import os
-import uuid
 from pathlib import Path
 from typing import Dict, Optional
 
 import numpy as np
 import torch
 
+from symgait.atomic import atomic_write
 from symgait.errors import SymgaitError
 
 from .batch import sequence_batch
@@ -140,43 +139,14 @@ class Bundle:
 def save(path, bundle_state) -> Path:
     """Write a checkpoint (a :meth:`Bundle.state` dict, or a Bundle) atomically: into a temporary file
     of a unique name in the same folder, flushed and fsynced, then renamed over ``path``
-    (``os.replace``) and the folder fsynced. A reader (or a run killed at any moment, SIGKILL
-    included) sees the previous complete file or the new one, never a partial one; a kill during the
+    (``os.replace``) and the folder fsynced (:func:`symgait.atomic.atomic_write`). A reader (or a
+    run killed at any moment, SIGKILL included) sees the previous complete file or the new one, never a partial one; a kill during the
     write leaves at most a ``.<name>.*.tmp`` file beside it."""
     if isinstance(bundle_state, Bundle):
         bundle_state = bundle_state.state()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(bundle_state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_write(path, "wb") as f:
+        torch.save(bundle_state, f)
+    return Path(path)
 
 
 SHIPPED = ("pretrained", "gait3d-pcnet", "best.pt")  # the trained model in the package (docs/model-card.md)

@@ -54,6 +54,7 @@ from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
+from symgait.atomic import write_json
 from symgait.trials.sequence import Sequence
 from symgait.datasets.cache import SequenceCache
 from symgait.paths import default_data_dir
@@ -139,19 +140,27 @@ def _process_cached(model, kern, trial: dict, cache: SequenceCache, options: dic
         if trial.get(k) is not None:
             args[k] = trial[k]
     key = SequenceCache.key(model=model.name, model_sha=model.source_hash, **args)
-    path = cache.path(key)
-    notes_path = path.with_name(key + ".notes.json")
-    if path.exists():
+    notes_path = cache.path(key).with_name(key + ".notes.json")
+
+    def cached():
+        seq = cache.load(key)           # None if absent or damaged
+        if seq is None:
+            return None
         try:
-            seq = Sequence.load(path)
-            notes = json.loads(notes_path.read_text()) if notes_path.exists() else []
-            return seq, notes, True
-        except Exception:
-            path.unlink()
-    motion = args.pop("motion")
-    tr = process_trial(model, kern, motion, **args)
-    tr.sequence.save(path)
-    notes_path.write_text(json.dumps(list(tr.notes)))
+            return seq, json.loads(notes_path.read_text()), True
+        except (OSError, ValueError):
+            return seq, [], True
+    hit = cached()
+    if hit is not None:
+        return hit
+    with cache.lock(key):               # one process processes a trial; the others wait and read it
+        hit = cached()
+        if hit is not None:
+            return hit
+        motion = args.pop("motion")
+        tr = process_trial(model, kern, motion, **args)
+        write_json(notes_path, list(tr.notes))   # first: the sequence file marks a complete entry
+        tr.sequence.save(cache.path(key))
     return tr.sequence, list(tr.notes), False
 
 

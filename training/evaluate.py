@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from .metrics import STANCE_N, gait_metrics, symmetry_metrics
+from symgait.atomic import write_text
 import symgait
 from symgait.errors import SymgaitError
 from .plots import plot_grf
@@ -120,10 +121,7 @@ def _clean(x):
 
 
 def write_json(path, obj) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_clean(obj), indent=2))
-    return path
+    return write_text(path, json.dumps(_clean(obj), indent=2))
 
 
 class SeenSubjectsError(SymgaitError, ValueError):
@@ -208,7 +206,7 @@ def evaluate_and_report(bundle, sequences, out_dir, *, title: str = "", max_plot
         plots.append(f.name)
     res["plots"] = plots
     md += ["", *[f"![{p}]({p})" for p in plots], ""]
-    (out / "metrics.md").write_text("\n".join(md))
+    write_text(out / "metrics.md", "\n".join(md))
     write_json(out / "metrics.json", res)
     log(f"wrote {out / 'metrics.md'}, {out / 'metrics.json'} and {len(plots)} plots")
     return res

@@ -34,6 +34,7 @@ from typing import Callable, Dict, Sequence as Seq
 
 import numpy as np
 
+from symgait.atomic import atomic_write, write_text
 from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
 from .metrics import G, PAPER_B2, symmetry_metrics
 from .data import (dataset_dir_for, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
@@ -234,8 +235,11 @@ def _plot_curves(path, res, xkey, xlabel, group):
             ax[j].grid(alpha=0.3)
     ax[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        with atomic_write(path) as f:
+            fig.savefig(f, dpi=90, format=Path(path).suffix[1:].lower() or None)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -314,7 +318,7 @@ def _write(name, out: Path, r: dict, cfg, tiny: bool, data_dir, info: list, t0: 
             "the data folder's README" if name in SUBJECT_WISE else "") + ".\n")
     md = r["markdown"] + "\n" + "\n".join(data_md) + \
         f"\n\nData: {src}. Config: `{json.dumps(cfg.to_dict())}`. Total {secs:.0f} s.\n" + attribution
-    (out / "results.md").write_text(md)
+    write_text(out / "results.md", md)
     write_json(out / "metrics.json", dict(experiment=name, tiny=tiny, config=cfg.to_dict(),
                                           data=info, rows=r["rows"],
                                           results=r["results"], seconds=round(secs, 1)))

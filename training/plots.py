@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence as Seq
 import numpy as np
 
 from .metrics import G
+from symgait.atomic import atomic_write
 from symgait.signals.runs import true_runs
 
 __all__ = ["plot_grf", "plot_loss", "read_log"]
@@ -117,7 +118,9 @@ def _save(fig, path) -> Path:
     import matplotlib.pyplot as plt
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        with atomic_write(path) as f:    # the format from the name's suffix, as savefig(path) does
+            fig.savefig(f, dpi=90, format=path.suffix[1:].lower() or None)
+    finally:
+        plt.close(fig)
     return path

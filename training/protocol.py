@@ -44,6 +44,7 @@ from typing import Callable, Dict, List, Optional, Sequence as Seq
 
 import numpy as np
 
+from symgait.atomic import write_json
 from symgait.datasets.discover import activity_class
 from .evaluate import format_value, metrics_of, predict_all
 from .data import (changed_motion, dataset_dir_for, dataset_sequences, split_role, subject_split, synthetic_set, without_labels)
@@ -210,7 +211,7 @@ def _run(job: dict) -> dict:
             plot_loss(out / "loss.png", out / "log.jsonl", title=out.name)
         except Exception:  # noqa: BLE001 — a plot must not fail the run
             pass
-        done.write_text(json.dumps(dict(key=key, seconds=seconds)))
+        write_json(done, dict(key=key, seconds=seconds))
     hist = read_log(out / "log.jsonl") if (out / "log.jsonl").exists() else []
     last = hist[-1] if hist else {}
     return dict(preds=predict_all(bundle, job["test"]), seconds=seconds,

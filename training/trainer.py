@@ -48,6 +48,7 @@ from .batch import collate, index_batch
 from symgait.errors import InputError, SymgaitError
 
 from .checkpoint import Bundle, CheckpointError, save
+from symgait.atomic import write_text
 from .config import Config
 from .plots import plot_loss
 from .provenance import record
@@ -185,9 +186,7 @@ def _cut_log(path: Path, step: int) -> None:
             continue
         if isinstance(rec, dict) and rec.get("step", math.inf) <= step:
             keep.append(line)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(x + "\n" for x in keep))
-    os.replace(tmp, path)
+    write_text(path, "".join(x + "\n" for x in keep))
 
 
 def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Callable = print,
@@ -210,7 +209,7 @@ def train(cfg: Config, sequences, *, out_dir=None, resume: bool = False, log: Ca
     if out is not None and main:
         out.mkdir(parents=True, exist_ok=True)
         import yaml
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     say = log if (main and log is not None) else (lambda *a, **k: None)
 
     model = symgait.load_model(cfg.model)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .errors import check_output_path
+from ..atomic import check_output_file, write_text
 
 
 def add_cli(sub) -> None:
@@ -19,9 +19,8 @@ def _cmd_export_urdf(a):
     m = load_model(a.model)
     text = m.to_urdf(m.parameters(height=a.height, mass=a.mass))
     if a.out:
-        check_output_path(a.out)
-        with open(a.out, "w") as f:
-            f.write(text)
+        check_output_file(a.out)
+        write_text(a.out, text)
         print(f"wrote {a.out}")
     else:
         sys.stdout.write(text)

@@ -2,6 +2,10 @@
 generated code (built-in: ``generated/<model>/``; a file: the user cache)."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..atomic import check_output_folder
+
 
 def add_cli(sub) -> None:
     g = sub.add_parser("generate", help="derive a model's equations and write generated/<model>/")
@@ -22,5 +26,8 @@ def _cmd_generate(a):
         for name in BUILTIN_MODELS:
             generate(name)
         return 0
+    if a.out:   # a new folder is renamed into place whole by generate: check the folder it goes in
+        out = Path(a.out)
+        check_output_folder(out if out.is_dir() else out.parent)
     generate(a.model, out=a.out)
     return 0

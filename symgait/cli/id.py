@@ -51,6 +51,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from ..atomic import check_output_file
 from ..constants import STANDARD_GRAVITY
 
 __all__ = ["add_cli", "run", "write_csv", "write_id_sto", "column_units", "write_summary",
@@ -325,6 +326,7 @@ def _run_osim(a) -> int:
 
 
 def run(a) -> int:
+    check_output_file(a.out)
     import symgait
     from ..errors import InputError
     from ..markers.ik import stick_figure

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..atomic import write_text
+
 
 def add_cli(sub) -> None:
     ap = sub.add_parser("synchrony", help="timing between motion and forces of every labelled trial of a built dataset", description=__doc__)
@@ -61,7 +63,7 @@ def _run(a) -> int:
         print(f"| all | {len(rows)} | {med('rms'):.2f} | {med('mean'):.2f} | {med('varying'):.2f} | "
               f"{med('best_shift_frames'):+.2f} | {med('rms_at_best'):.2f} |")
     if a.json:
-        a.json.write_text(json.dumps(rows, indent=1))
+        write_text(a.json, json.dumps(rows, indent=1))
     return 0
 
 

@@ -9,9 +9,14 @@ Steps:
    (and where each came from), or a refusal reason (duplicates of other trials, static trials,
    no body mass).
 2. Each trial runs through :func:`symgait.trials.pipeline.process_trial` (``gait3d``) in a pool of
-   processes (``--jobs``, default 2), cached under ``OUT/cache`` by a SHA-256 of the trial's
-   files' contents and the options: a rebuild only reads the cache.  A trial whose processing
-   fails is refused with the error's message.
+   processes (``--jobs``, default 2), cached under ``OUT/cache`` (or ``--cache``) by a SHA-256 of
+   the trial's files' contents and the options: a rebuild only reads the cache.  A trial whose
+   processing fails is refused with the error's message.  Every file is written atomically
+   (:mod:`symgait.atomic`); a trial's entry ends with its JSON, written last with the SHA-256 of
+   its data files, so an entry cut short by a killed build, or damaged later, does not match and is
+   processed again.  Each entry (and each fit and kinematic change below) is built under a file
+   lock in ``cache/locks``: builds sharing a cache, or writing the same ``OUT``, at the same time
+   process each trial once and write the same files.
 3. Per subject, the measured trials' segment parameters are fitted to their root residual
    (:func:`symgait.trials.consistency.fit_parameters`, also cached; a measured trial whose residual
    force exceeds :data:`MAX_RESIDUAL_FORCE`, or whose centres of pressure lie farther than
@@ -38,12 +43,17 @@ import hashlib
 import json
 import os
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Dict, Optional, Sequence as Seq
 
 import numpy as np
+from filelock import FileLock
 
+from ..atomic import atomic_write, file_sha256, write_json, write_text
+from ..io.errors import DataFormatError
 from ..trials.sequence import Sequence
 from .discover import DEFAULT_MODEL, MASS_FROM_PLATES, activity_class, discover
 import symgait
@@ -101,11 +111,65 @@ def _trial_key(t: dict, options: dict, model_hash: str) -> str:
 _WORKER: Dict[str, object] = {}
 
 
+def _lock(cache_dir, name: str) -> FileLock:
+    """The lock of cache entry ``name``: one process builds an entry at a time."""
+    d = Path(cache_dir) / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / f"{name}.lock"))
+
+
+def _entry_files(cache_dir, key) -> Dict[str, str]:
+    """{file name: SHA-256} of trial ``key``'s data files in the cache (recorded in its JSON)."""
+    names = (f"{key}.npz", f"{key}.markers.npz")
+    return {n: file_sha256(Path(cache_dir) / n) for n in names if (Path(cache_dir) / n).exists()}
+
+
+def _cached_trial(cache_dir, key) -> Optional[dict]:
+    """Trial ``key``'s cache entry if complete and intact, else None. An entry is its JSON (written
+    last, holding the SHA-256 of each data file) and, for a usable trial, its files, each of which
+    must match its recorded hash (an entry without recorded hashes: the sequence must load)."""
+    cache_dir = Path(cache_dir)
+    try:
+        r = json.loads((cache_dir / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(r, dict) or r.get("status") not in ("usable", "refused"):
+        return None
+    if r["status"] == "refused":
+        return r
+    files = r.get("files")
+    try:
+        if files is None:
+            Sequence.load(cache_dir / f"{key}.npz")
+        elif not files or any(file_sha256(cache_dir / n) != h for n, h in files.items()):
+            return None
+    except (OSError, DataFormatError):
+        return None
+    return r
+
+
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent (which stops them), so that no worker prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _process(args) -> dict:
-    """Worker: process one trial into ``cache/<key>.npz`` + ``.json`` (or a refusal)."""
+    """Worker: process one trial into ``cache/<key>.npz`` (+ ``.markers.npz``) and ``.json``,
+    written last with the data files' hashes (or a refusal); under the entry's lock, so that
+    concurrent builds sharing the cache process a trial once (the others read the entry)."""
     t, key, cache_dir, options = args
+    with _lock(cache_dir, key):
+        r = _cached_trial(cache_dir, key)
+        if r is not None:
+            return dict(r, cached=True)
+        return dict(_process_unlocked(t, key, cache_dir, options), cached=False)
+
+
+def _process_unlocked(t, key, cache_dir, options) -> dict:
     t0 = time.perf_counter()
     out = dict(key=key)
+    for n in (f"{key}.npz", f"{key}.markers.npz"):   # a damaged or stale entry's files
+        (Path(cache_dir) / n).unlink(missing_ok=True)
     try:
         if "kern" not in _WORKER:
             _WORKER["model"] = symgait.load_model(DEFAULT_MODEL)
@@ -129,15 +193,18 @@ def _process(args) -> dict:
             tr.notes.append(f"body mass {tr.sequence.mass:.1f} kg {MASS_FROM_PLATES}")
         tr.sequence.save(Path(cache_dir) / f"{key}.npz")
         if tr.ik is not None:   # the fit's markers, to measure a later change of the motion against
-            np.savez_compressed(Path(cache_dir) / f"{key}.markers.npz", A=tr.ik.targets.A,
-                                positions=tr.ik.targets.positions, time=tr.ik.time, p=tr.ik.p)
+            with atomic_write(Path(cache_dir) / f"{key}.markers.npz") as f:
+                np.savez_compressed(f, A=tr.ik.targets.A, positions=tr.ik.targets.positions,
+                                    time=tr.ik.time, p=tr.ik.p)
         out.update(status="usable", summary=trial_summary(kern, tr), notes=list(tr.notes),
                    label_kind=tr.sequence.label_kind)
     except Exception as e:  # noqa: BLE001 — a refusal with the reason, the build goes on
         msg = str(e).strip().splitlines()
         out.update(status="refused", reason=f"{type(e).__name__}: {msg[0] if msg else ''}"[:400])
     out["seconds"] = round(time.perf_counter() - t0, 2)
-    (Path(cache_dir) / f"{key}.json").write_text(json.dumps(out))
+    if out["status"] == "usable":
+        out["files"] = _entry_files(cache_dir, key)
+    write_json(Path(cache_dir) / f"{key}.json", out)   # last: the entry is complete
     return out
 
 
@@ -190,11 +257,22 @@ def _fit_subject(kern, seqs, mass, cache_dir, keys):
     """Fitted factors for one subject's measured sequences (cached by their keys)."""
     fkey = hashlib.sha256(("fit" + "".join(sorted(keys))).encode()).hexdigest()[:24]
     path = Path(cache_dir) / f"fit-{fkey}.json"
-    if path.exists():
-        return SubjectFit.from_json(path.read_text()), True
-    fit = SubjectFit.of(fit_parameters(kern, [FitTrial(s.q, s.qd, s.qdd, s.w, p_w=s.p, name=s.name)
-                                              for s in seqs], mass))
-    path.write_text(fit.to_json())
+
+    def cached():
+        try:
+            return SubjectFit.from_json(path.read_text())
+        except (OSError, ValueError, KeyError, TypeError):   # absent or damaged: fitted again
+            return None
+    fit = cached()
+    if fit is not None:
+        return fit, True
+    with _lock(cache_dir, f"fit-{fkey}"):
+        fit = cached()
+        if fit is not None:
+            return fit, True
+        fit = SubjectFit.of(fit_parameters(kern, [FitTrial(s.q, s.qd, s.qdd, s.w, p_w=s.p, name=s.name)
+                                                  for s in seqs], mass))
+        write_text(path, fit.to_json())
     return fit, False
 
 
@@ -206,15 +284,29 @@ def _reduce_kinematics(kern, s, cache_dir, key):
                               rr.MAX_POINT_RMS]), sort_keys=True)
     ckey = hashlib.sha256(("kin" + blob).encode()).hexdigest()[:24]
     npz, js = Path(cache_dir) / f"kin-{ckey}.npz", Path(cache_dir) / f"kin-{ckey}.json"
-    if npz.exists() and js.exists():
-        with np.load(npz) as z:
-            return {k: z[k] for k in ("q", "qd", "qdd", "w")}, dict(json.loads(js.read_text()), cached=True)
-    fit = rr.reduce_residual(kern, s.q, s.qd, s.qdd, s.w, s.p, s.rate, s.mass)
-    summary = fit.summary()
-    tmp = npz.with_name(npz.name + ".tmp.npz")
-    np.savez(tmp, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w)
-    os.replace(tmp, npz)
-    js.write_text(json.dumps(summary))
+
+    def cached():
+        """The entry if its JSON (written last) records the SHA-256 of its ``.npz`` and it matches."""
+        try:
+            summary = json.loads(js.read_text())
+            if summary.pop("sha256", None) != file_sha256(npz):
+                return None
+            with np.load(npz) as z:
+                return {k: z[k] for k in ("q", "qd", "qdd", "w")}, dict(summary, cached=True)
+        except (OSError, ValueError, KeyError, AttributeError):   # absent or damaged: computed again
+            return None
+    hit = cached()
+    if hit is not None:
+        return hit
+    with _lock(cache_dir, f"kin-{ckey}"):
+        hit = cached()
+        if hit is not None:
+            return hit
+        fit = rr.reduce_residual(kern, s.q, s.qd, s.qdd, s.w, s.p, s.rate, s.mass)
+        summary = fit.summary()
+        with atomic_write(npz) as f:
+            np.savez(f, q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w)
+        write_json(js, dict(summary, sha256=file_sha256(npz)))
     return dict(q=fit.q, qd=fit.qd, qdd=fit.qdd, w=fit.w), dict(summary, cached=False)
 
 
@@ -235,15 +327,16 @@ def _marker_rms_change(kern, path, s, c) -> dict:
 
 def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None,
           max_frames: Optional[int] = None, fit: bool = True, kinematics: bool = True,
-          progress: bool = True, log=print) -> dict:
+          progress: bool = True, log=print, cache_dir=None) -> dict:
     """Build the dataset (module docstring).  ``trials``: only these names (tests);
     ``max_frames``: cut each processed sequence to its first frames (tests); ``fit``: the
     per-subject parameter fit; ``kinematics``: the residual-reduced motion of each measured
-    trial.  Returns the report dict (also written to ``OUT/report.json``)."""
+    trial; ``cache_dir``: the cache folder (default ``OUT/cache``; builds may share one).
+    Returns the report dict (also written to ``OUT/report.json``)."""
 
     t_start = time.perf_counter()
     out = Path(out_dir)
-    cache = out / "cache"
+    cache = Path(cache_dir) if cache_dir is not None else out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     model = symgait.load_model(DEFAULT_MODEL)
     options = dict(cutoff=6.0)
@@ -255,12 +348,9 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
         if t["refuse"]:
             continue
         t["key"] = _trial_key(t, options, model.source_hash)
-        cj = cache / f"{t['key']}.json"
-        if cj.exists() and (cache / f"{t['key']}.npz").exists() or \
-                cj.exists() and json.loads(cj.read_text()).get("status") == "refused":
-            r = json.loads(cj.read_text())
-            r["cached"] = True
-            results[t["key"]] = r
+        r = _cached_trial(cache, t["key"])
+        if r is not None:
+            results[t["key"]] = dict(r, cached=True)
         else:
             todo.append(t)
     if todo:
@@ -269,21 +359,29 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=len(args), desc="trials", unit="trial")
-        if jobs > 1 and len(args) > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-                futs = [ex.submit(_process, a) for a in args]
-                for f in as_completed(futs):
-                    r = f.result()
-                    results[r["key"]] = dict(r, cached=False)
+        try:
+            if jobs > 1 and len(args) > 1:
+                import multiprocessing as mp
+                # workers start with SIGINT ignored (inherited; Python then installs no handler), so
+                # Ctrl-C reaches this process alone, which stops them (Pool's exit terminates them)
+                main_thread = threading.current_thread() is threading.main_thread()
+                old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+                try:
+                    pool = mp.get_context("spawn").Pool(min(jobs, len(args)), initializer=_ignore_sigint)
+                finally:
+                    if main_thread:
+                        signal.signal(signal.SIGINT, old)
+                with pool:
+                    for r in pool.imap_unordered(_process, args):
+                        results[r["key"]] = r
+                        bar and bar.update(1)
+            else:
+                for a in args:
+                    r = _process(a)
+                    results[r["key"]] = r
                     bar and bar.update(1)
-        else:
-            for a in args:
-                r = _process(a)
-                results[r["key"]] = dict(r, cached=False)
-                bar and bar.update(1)
-        bar and bar.close()
+        finally:
+            bar and bar.close()
     kern = symgait.kernels(model)
     rows, seqs = [], {}
     for t in specs:
@@ -363,7 +461,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
             seqs[n] = (s, row, key)
     for name, (s, row, key) in seqs.items():
         rel = Path("sequences") / re.sub(r"[^A-Za-z0-9_.-]+", "_", row["subject"]) / f"{name}.npz"
-        s.save(out / rel)
+        s.save(out / rel)     # atomic: concurrent builds into one OUT both write whole files
         row["file"] = str(rel)
         if not (kinematics and s.label_kind == "measured"):
             continue
@@ -386,9 +484,9 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
                   seconds=round(time.perf_counter() - t_start, 1), rows=rows,
                   usable=sum(r["status"] == "usable" for r in rows),
                   refused=sum(r["status"] == "refused" for r in rows))
-    (out / INDEX).write_text(json.dumps(report, indent=1))
-    (out / "report.json").write_text(json.dumps(report, indent=1))
-    (out / "report.md").write_text(report_markdown(report))
+    write_text(out / "report.json", json.dumps(report, indent=1))
+    write_text(out / "report.md", report_markdown(report))
+    write_text(out / INDEX, json.dumps(report, indent=1))   # last: the build is complete
     log(f"{report['usable']} usable, {report['refused']} refused trials; {len(by_subject)} subjects "
         f"with measured forces; {report['seconds']:.1f} s; wrote {out / INDEX}, {out / 'report.md'}")
     return report

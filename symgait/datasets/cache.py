@@ -14,7 +14,9 @@ Kinds are per sequence and never mixed: :class:`WindowDataset` can be restricted
 
 :class:`SequenceCache` stores sequences as ``.npz`` files keyed by a hash of their inputs
 (files' paths, sizes and mtimes, model, subject, options) under ``<cache>/sequences``
-(default ``~/.cache/symgait`` or ``$SYMGAIT_CACHE_DIR``).  :func:`load_sequences` builds (or loads)
+(default ``~/.cache/symgait`` or ``$SYMGAIT_CACHE_DIR``), each written atomically under a file lock
+(one process builds an entry, others wait and read it) and checked against its content hash when
+read (a damaged entry is rebuilt).  :func:`load_sequences` builds (or loads)
 sequences from trial files; :func:`symgait.datasets.synthetic.synthetic_gait` makes the built-in
 synthetic set that needs no data.
 """
@@ -27,7 +29,9 @@ from pathlib import Path
 from typing import Callable, Iterable, List, Optional
 
 import numpy as np
+from filelock import FileLock
 
+from ..io.errors import DataFormatError
 from ..trials.sequence import Sequence
 from ..user_cache import cache_dir
 import symgait
@@ -65,15 +69,33 @@ class SequenceCache:
     def path(self, key: str) -> Path:
         return self.dir / f"{key}.npz"
 
-    def get_or_build(self, key: str, build: Callable[[], Sequence]) -> Sequence:
+    def lock(self, key: str) -> FileLock:
+        """The lock of entry ``key`` (a file beside it): one process builds an entry at a time."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.dir / f"{key}.lock"))
+
+    def load(self, key: str) -> Optional[Sequence]:
+        """The cached sequence ``key``; None if absent or damaged (a damaged file is removed)."""
         path = self.path(key)
-        if path.exists():
-            try:
-                return Sequence.load(path)
-            except Exception:
-                path.unlink()
-        seq = build()
-        seq.save(path)
+        if not path.exists():
+            return None
+        try:
+            return Sequence.load(path)
+        except (DataFormatError, OSError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def get_or_build(self, key: str, build: Callable[[], Sequence]) -> Sequence:
+        """The cached sequence ``key``, else ``build()`` saved (atomically) under it. Processes that
+        want the same entry at once wait for the first (a file lock) and then read its file."""
+        seq = self.load(key)
+        if seq is not None:
+            return seq
+        with self.lock(key):
+            seq = self.load(key)          # built by another process while this one waited
+            if seq is None:
+                seq = build()
+                seq.save(self.path(key))
         return seq
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict
 
+from ..atomic import write_text
+
 def write_sections(path, sections: Dict[str, str]) -> Path:
     """Replace (or append) each ``## heading`` section of the Markdown file ``path``; the rest of
     the file is kept."""
@@ -19,5 +21,4 @@ def write_sections(path, sections: Dict[str, str]) -> Path:
             continue
         nxt = text.find("\n## ", start + len(head))
         text = text[:start] + body + ("" if nxt < 0 else text[nxt:])
-    path.write_text(text)
-    return path
+    return write_text(path, text)

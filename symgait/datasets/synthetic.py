@@ -178,9 +178,9 @@ def synthetic_gait(model="planar", n_sequences: int = 4, seconds: float = 4.0, r
             key = SequenceCache.key(kind="synthetic", model=model.name, sha=model.source_hash,
                                     k=k, seed=seed, seconds=seconds, rate=rate, height=height,
                                     mass=mass, version=2)
-            path = cache.path(key)
-            if path.exists():
-                out.append(Sequence.load(path))
+            cached = cache.load(key)
+            if cached is not None:
+                out.append(cached)
                 continue
         rng = np.random.default_rng([seed, k])
         h = height or float(rng.uniform(1.60, 1.90))

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from ..atomic import write_text
 from .errors import DataFormatError
 from .units import LENGTH_UNITS
 
@@ -321,5 +322,4 @@ def write_bvh(path: "str | os.PathLike[str]", bvh: BVH, length_unit: Union[float
             k += 1
     for row in m:
         out.append(" ".join(fmt.format(v) for v in row))
-    with open(path, "w") as fh:
-        fh.write("\n".join(out) + "\n")
+    write_text(path, "\n".join(out) + "\n")

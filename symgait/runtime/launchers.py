@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
 import tempfile
 from pathlib import Path
 
+from ..atomic import write_bytes
 from ..user_cache import cache_dir
 from .jit import compile_device
 
@@ -111,11 +111,7 @@ def _launcher_file(backend: str, text: str, device_module) -> Path:
             path = root / name
             if path.is_file() and path.read_bytes() == data:
                 return path
-            root.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-            return path
+            return write_bytes(path, data, fsync=False)
         except OSError:
             continue
     raise OSError("cannot write the launchers beside the generated code, to the user cache or to a temporary "

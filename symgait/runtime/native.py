@@ -20,6 +20,7 @@ import os
 import threading
 from pathlib import Path
 
+from ..atomic import write_bytes
 from ..user_cache import cache_dir
 from . import llvm_ir
 from .llvm_ir import F32_SUFFIX, translate_module
@@ -102,12 +103,11 @@ def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
 
 
 def _store(path: Path, obj: bytes, args: dict) -> None:
+    """Write the object code and its argument names, each atomically (:func:`symgait.atomic.write_bytes`):
+    processes compiling the same key at once write the same bytes, and a reader sees whole files."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         for p, data in ((path.with_suffix(".json"), json.dumps(args).encode()), (path, obj)):
-            tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, p)
+            write_bytes(p, data, fsync=False)
     except OSError:  # a read-only cache only costs the compile next time
         pass
 

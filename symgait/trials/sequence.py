@@ -1,13 +1,16 @@
 """A trial as a consistent sequence of dynamics."""
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
+
+from ..atomic import atomic_write
+from ..io.errors import DataFormatError
 
 LABEL_KINDS = ("measured", "derived", "none")
 
@@ -86,24 +89,52 @@ class Sequence:
 
     # --- disk ----------------------------------------------------------------------------
     def save(self, path) -> Path:
+        """Write the sequence as ``.npz`` atomically (:func:`symgait.atomic.atomic_write`), with
+        the SHA-256 of its contents (:func:`content_hash`) in its metadata: :meth:`load` refuses a
+        file whose contents do not match it."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {k: getattr(self, k) for k in _META}
         meta = {k: list(v) if isinstance(v, tuple) else v for k, v in meta.items()}
         if not meta["subject"]:
             del meta["subject"]  # files of sequences without one stay as they were
         arrays = {k: np.asarray(getattr(self, k)) for k in _ARRAYS}
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(tmp, path)
+        meta[HASH_KEY] = content_hash(meta, arrays)
+        with atomic_write(path) as f:
+            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
         return path
 
     @classmethod
     def load(cls, path) -> "Sequence":
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            arrays = {k: z[k] for k in _ARRAYS}
+        """A sequence written by :meth:`save`; a damaged file (unreadable, truncated, or contents not
+        matching the recorded hash) is a :class:`~symgait.io.DataFormatError` naming it."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                arrays = {k: z[k] for k in _ARRAYS}
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except Exception as e:  # noqa: BLE001 — zip, zlib, format and key errors of a damaged file
+            raise DataFormatError(path, f"not a readable sequence file ({type(e).__name__}: "
+                                  f"{str(e)[:120]}); delete it, it is rebuilt from the trial") from None
+        recorded = meta.pop(HASH_KEY, None)
+        if recorded is not None and recorded != content_hash(meta, arrays):
+            raise DataFormatError(path, "contents do not match the SHA-256 recorded in the file (damaged "
+                                  "or partly written); delete it, it is rebuilt from the trial")
         for k in ("coordinates", "contacts", "actuated"):
             meta[k] = tuple(meta[k])
         arrays["contact"] = arrays["contact"].astype(bool)
         return cls(**meta, **arrays)
+
+
+HASH_KEY = "sha256"   # the metadata entry of a sequence file holding its content hash
+
+
+def content_hash(meta: dict, arrays: Dict[str, np.ndarray]) -> str:
+    """SHA-256 of a sequence file's metadata (without :data:`HASH_KEY`) and arrays (name, dtype,
+    shape and bytes of each, in :data:`_ARRAYS` order)."""
+    h = hashlib.sha256(json.dumps({k: v for k, v in meta.items() if k != HASH_KEY}, sort_keys=True).encode())
+    for k in _ARRAYS:
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"\0{k}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()

@@ -19,7 +19,7 @@ PACKAGES = ("symgait", "training")
 # floor of each package or module (dotted prefix); the longest matching prefix decides
 FLOORS = {
     "symgait.errors": 0, "symgait.user_cache": 0, "symgait.paths": 0, "symgait._version": 0,
-    "symgait.constants": 0, "symgait.parameters": 0,
+    "symgait.constants": 0, "symgait.parameters": 0, "symgait.atomic": 0,
     "symgait.signals": 1,  # arrays over time only: no files, no model
     "symgait.io": 2,       # file readers (a C3D reader resamples plates with signals)
     "symgait.model": 3,    # model files -> ModelSpec (an .osim through io)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from symgait.atomic import check_output_folder
+
 def add_cli(subparsers):
     p = subparsers.add_parser("evaluate", help="errors of a checkpoint on held-out data (metrics.md, plots)",
                               description=__doc__)
@@ -20,6 +22,7 @@ def add_cli(subparsers):
 def _run(a) -> int:
     from ..checkpoint import load  # torch: only when the command runs
     from ..evaluate import COLS, eval_sequences, evaluate_and_report, format_value
+    check_output_folder(a.out)
     ck = Path(a.checkpoint)
     if not ck.exists():
         print(f"error: checkpoint {ck} not found")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from symgait.cli.arguments import add_motion, add_subject, motion_argument
+from symgait.atomic import check_output_file
 
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
@@ -43,6 +44,7 @@ def _trained_rate(bundle) -> Optional[float]:
 
 
 def _run(a) -> int:
+    check_output_file(a.out)
     import numpy as np
 
     import symgait

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from symgait.atomic import check_output_folder
+
 from ..config import builtin_configs
 
 
@@ -24,6 +26,7 @@ def _cmd_train(a) -> int:
     from ..data import load_data
     from ..trainer import train
     cfg = load_config(a.config, a.set or [])
+    check_output_folder(a.out)
     d = load_data(cfg, a.data, hold_out_test=False)
     train(cfg, d["train"], out_dir=a.out, resume=a.resume, val_sequences=d.get("val") or None)
     print(f"best checkpoint (for predict and evaluate): {Path(a.out) / 'best.pt'}")
