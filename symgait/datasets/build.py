@@ -60,7 +60,7 @@ __all__ = [ "build", "plate_mass", "docs_section", "report_markdown",
            "stance_cop_distance"]
 
 INDEX = "index.json"
-CACHE_VERSION = 3          # bump when the processing changes what a cached trial holds
+CACHE_VERSION = 4          # bump when the processing changes what a cached trial holds
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
 _MASS_RANGE = (20.0, 200.0)
 # N/kg: a measured trial whose root-residual force RMS exceeds this (about 0.6 body weights) has
@@ -331,6 +331,8 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
                            "given to the other foot)")
                 rows.append(row)
                 continue
+        if row.get("dropped_markers"):
+            log(f"{t['name']}: markers left out of the IK: " + "; ".join(row["dropped_markers"]))
         seqs[t["name"]] = (s, row, t["key"])
         rows.append(row)
     # per-subject consistency fit

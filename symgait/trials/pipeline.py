@@ -25,8 +25,8 @@ from ..markers.sources import load_source
 __all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
 
 # the machine-readable summary of a processed trial (``symgait id``'s JSON, the dataset report)
-SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames", "plates_used",
-                  "residual_force_rms_per_kg", "residual_moment_rms_per_kg")
+SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "dropped_markers", "frames",
+                  "plates_used", "residual_force_rms_per_kg", "residual_moment_rms_per_kg")
 
 
 @dataclass
@@ -52,15 +52,19 @@ def _force_sets_in_mot(path) -> int:
 
 def trial_summary(kern, trial: Trial) -> dict:
     """:data:`SUMMARY_FIELDS` of a processed trial: marker set and IK fit (``None`` for coordinate
-    files), frames, force plates (or force sets) used, and the RMS over frames of the norms of the
+    files), the markers the IK left out as bad (``"name: RMS mm, all frames"`` or ``"name: RMS mm,
+    t0-t1 s"``; :mod:`symgait.markers.ik`), frames, force plates (or force sets) used, and the RMS over frames of the norms of the
     root residual's force and moment per kg (:func:`symgait.trials.consistency.residual_rms`)."""
     s = trial.sequence
     ik = trial.ik
-    markerset, rms_mm, worst = None, None, None
+    markerset, rms_mm, worst, dropped = None, None, None, []
     if ik is not None:
         rep = getattr(ik, "report", None)
         if rep is not None:
             markerset, rms_mm, worst = rep.markerset, float(rep.ik_rms_mm), rep.ik_worst_marker
+            dropped = [f"{d['marker']}: {d['rms_mm']:.0f} mm, " + ("all frames" if d["whole"] else
+                       ", ".join(f"{t0:.2f}-{t1:.2f} s" for t0, t1 in d["times"]))
+                       for d in rep.dropped]
         else:
             markerset = ik.targets.markerset
             rms_mm = 1000.0 * float(np.nanmean(ik.rms))
@@ -68,7 +72,7 @@ def trial_summary(kern, trial: Trial) -> dict:
     res = kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p)
     f, m = residual_rms(res, s.mass)
     return dict(markerset=markerset, ik_rms_mm=None if rms_mm is None else round(rms_mm, 2),
-                ik_worst_marker=worst, frames=len(s), plates_used=int(trial.plates_used),
+                ik_worst_marker=worst, dropped_markers=dropped, frames=len(s), plates_used=int(trial.plates_used),
                 residual_force_rms_per_kg=round(f, 4), residual_moment_rms_per_kg=round(m, 4))
 
 
