@@ -4,7 +4,8 @@ the likely cause (units, left/right labels swapped, wrong marker set), never a s
 
 Bad markers (:func:`bad_marker`): a marker whose residual stays far above the others' -- its
 moving RMS over :data:`DROP_WINDOW` s above :data:`DROP_FACTOR` times the median marker RMS and
-above :data:`DROP_MIN` for :data:`DROP_PERSIST` s or more in all -- is mislabelled, slipping or swapped; the IK leaves it out over the frames
+above :data:`DROP_MIN` for :data:`DROP_PERSIST` s or more in all, or briefly
+:data:`DROP_GROSS` times over -- is mislabelled, slipping or swapped; the IK leaves it out over the frames
 where it is bad (:class:`DroppedMarker`, over the whole trial when that is most of its frames or
 it is bad more than once) and solves again (:func:`symgait.markers.ik.retarget`).
 """
@@ -20,13 +21,14 @@ from ..signals.runs import true_runs
 
 __all__ = ["DEFAULT_MAX_RMS", "IKReport", "IKFitError", "ik_report", "swap_side", "swap_sides",
            "unit_ratio", "DroppedMarker", "bad_marker", "DROP_FACTOR", "DROP_MIN", "DROP_WINDOW",
-           "DROP_WHOLE", "DROP_PERSIST"]
+           "DROP_WHOLE", "DROP_PERSIST", "DROP_GROSS"]
 
 DEFAULT_MAX_RMS = 0.040   # m: mean IK RMS above this is an error
 DROP_FACTOR = 3.0         # a marker is bad where its residual exceeds this x the median marker RMS
 DROP_MIN = 0.030          # m ... and this
 DROP_WINDOW = 0.1         # s: residuals judged as moving RMS over this window
-DROP_PERSIST = 0.2        # s: ... staying above the bound this long (shorter excursions kept)
+DROP_PERSIST = 0.2        # s: ... staying above the bound this long (shorter excursions kept
+DROP_GROSS = 3.0          #    unless they exceed the bound this many times over)
 DROP_WHOLE = 0.5          # bad over more than this fraction of its frames: left out of the whole trial
 
 
@@ -204,8 +206,8 @@ def _moving_rms(err, n: int):
 
 
 def _excess(err, rate, factor, minimum, window):
-    """(T, m) bool: moving RMS over ``window`` s above ``factor`` x the median over targets of
-    their RMS over the trial, and above ``minimum``; and that median (m)."""
+    """(T, m) moving RMS over ``window`` s divided by the bound (``factor`` x the median over
+    targets of their RMS over the trial, at least ``minimum``); and that median (m)."""
     present = np.isfinite(err)
     n_ok = present.sum(0)
     rms = np.sqrt(np.nansum(err ** 2, axis=0) / np.maximum(n_ok, 1))
@@ -213,7 +215,7 @@ def _excess(err, rate, factor, minimum, window):
         return None, float("nan")
     med = float(np.median(rms[n_ok > 0]))
     n = max(3, int(round(window * rate)))
-    return np.nan_to_num(_moving_rms(err, n), nan=0.0) > max(factor * med, minimum), med
+    return np.nan_to_num(_moving_rms(err, n), nan=0.0) / max(factor * med, minimum), med
 
 
 def bad_marker(err, rate: float, skip=(), offset_err=None, *, factor: float = DROP_FACTOR,
@@ -224,7 +226,8 @@ def bad_marker(err, rate: float, skip=(), offset_err=None, *, factor: float = DR
     ``err`` (T, m): distance (m) between each target and its fitted model point (NaN where
     missing).  Bad: its moving RMS over ``window`` s exceeds ``factor`` x the median over targets
     of their RMS over the trial, and ``minimum``, in runs of a window or longer that add up to
-    ``persist`` s or more -- and so does
+    ``persist`` s or more (or one that exceeds the bound :data:`DROP_GROSS` times over) -- and so
+    does
     ``offset_err`` (the same distances about each target's best body-fixed offset), when given;
     the frames returned are those runs widened by half a window, or every frame when they recur
     (two runs or more: a marker swapped or mislabelled, bad wherever the pose shows it) or hold
@@ -233,12 +236,13 @@ def bad_marker(err, rate: float, skip=(), offset_err=None, *, factor: float = DR
     err = np.asarray(err, float)
     T, m = err.shape
     present = np.isfinite(err)
-    over, med = _excess(err, rate, factor, minimum, window)
-    if over is None:
+    ratio, med = _excess(err, rate, factor, minimum, window)
+    if ratio is None:
         return None
     if offset_err is not None:
-        over_off, _ = _excess(np.asarray(offset_err, float), rate, factor, minimum, window)
-        over = over & over_off
+        ratio = np.minimum(ratio, _excess(np.asarray(offset_err, float), rate, factor, minimum,
+                                          window)[0])
+    over = ratio > 1.0
     n = max(3, int(round(window * rate)))
     n_persist = max(n, int(round(persist * rate)))
     best = None
@@ -246,7 +250,8 @@ def bad_marker(err, rate: float, skip=(), offset_err=None, *, factor: float = DR
         if i in skip or not present[:, i].any():
             continue
         runs = [(a, b) for a, b in true_runs(over[:, i]) if b - a >= n]
-        if sum(b - a for a, b in runs) < n_persist:
+        gross = any(ratio[a:b, i].max() > DROP_GROSS for a, b in runs)
+        if not gross and sum(b - a for a, b in runs) < n_persist:
             continue
         fr = np.zeros(T, bool)
         for a, b in runs:
