@@ -70,7 +70,7 @@ __all__ = [ "build", "plate_mass", "docs_section", "report_markdown",
            "stance_cop_distance"]
 
 INDEX = "index.json"
-CACHE_VERSION = 3          # bump when the processing changes what a cached trial holds
+CACHE_VERSION = 4          # bump when the processing changes what a cached trial holds
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
 _MASS_RANGE = (20.0, 200.0)
 # N/kg: a measured trial whose root-residual force RMS exceeds this (about 0.6 body weights) has
@@ -103,7 +103,8 @@ def _trial_key(t: dict, options: dict, model_hash: str) -> str:
     files = {k: _file_hash(t[k]) for k in ("motion", "forces", "external_loads", "markerset")
              if t.get(k) and Path(t[k]).is_file()}
     blob = json.dumps(dict(files=files, mass=t["mass"], height=t["height"], markerset=t["markerset"],
-                           kind=t["kind"], options=options, model=model_hash, v=CACHE_VERSION),
+                           kind=t["kind"], options=options, model=model_hash, v=CACHE_VERSION,
+                           **({"time_range": t["time_range"]} if t.get("time_range") else {})),
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -175,7 +176,7 @@ def _process_unlocked(t, key, cache_dir, options) -> dict:
             _WORKER["model"] = symgait.load_model(DEFAULT_MODEL)
             _WORKER["kern"] = symgait.kernels(_WORKER["model"])
         model, kern = _WORKER["model"], _WORKER["kern"]
-        kw = {k: t[k] for k in ("forces", "external_loads", "markerset") if t.get(k)}
+        kw = {k: t[k] for k in ("forces", "external_loads", "markerset", "time_range") if t.get(k)}
         try:
             tr = process_trial(model, kern, t["motion"], height=t["height"],
                                mass=t["mass"] or _MASS_NOMINAL, **kw, **options)
@@ -386,7 +387,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
     rows, seqs = [], {}
     for t in specs:
         row = {k: t[k] for k in ("name", "subject", "source", "activity", "speed", "mass", "height",
-                                 "mass_from", "height_from")}
+                                 "mass_from", "height_from", "population")}
         row["files"] = {k: t[k] for k in ("motion", "forces", "external_loads") if t.get(k)}
         if t["refuse"]:
             row.update(status="refused", reason=t["refuse"])
@@ -429,6 +430,8 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
                            "given to the other foot)")
                 rows.append(row)
                 continue
+        if row.get("dropped_markers"):
+            log(f"{t['name']}: markers left out of the IK: " + "; ".join(row["dropped_markers"]))
         seqs[t["name"]] = (s, row, t["key"])
         rows.append(row)
     # per-subject consistency fit
@@ -594,12 +597,23 @@ def docs_section(report: dict, note: str = "") -> str:
                    f"{_change(lab) if lab else '– | –'} | "
                    f"{_fmt(np.median(fs) if fs else None, '{:.1f}')} |")
     out += ["", "Physics floor per activity (docs/data.md, \"Physics floor\"): the residual force of "
-            "every labelled trial as measured, median (min–max) in N/kg:", ""]
-    for act in ("walking", "running"):
-        v = [r["residual_force_rms_per_kg"] for r in rows if r["status"] == "usable"
-             and r.get("role") == "labelled" and activity_class(r["activity"]) == act]
-        if v:
-            out.append(f"* {act}: {np.median(v):.2f} ({min(v):.2f}–{max(v):.2f}) over {len(v)} trials")
+            "every labelled trial as measured, median (min–max) in N/kg (children apart):", ""]
+    for pop in ("adults", "children"):
+        for act in ("walking", "running"):
+            v = [r["residual_force_rms_per_kg"] for r in rows if r["status"] == "usable"
+                 and r.get("role") == "labelled" and activity_class(r["activity"]) == act
+                 and r.get("population", "adults") == pop]
+            if v:
+                who = "" if pop == "adults" else f" ({pop})"
+                out.append(f"* {act}{who}: {np.median(v):.2f} ({min(v):.2f}–{max(v):.2f}) over "
+                           f"{len(v)} trials")
+    out += ["", "Usable trials and their subjects per activity and population:", ""]
+    for pop in ("adults", "children"):
+        for act in ("walking", "running"):
+            u = [r for r in rows if r["status"] == "usable" and activity_class(r["activity"]) == act
+                 and r.get("population", "adults") == pop]
+            if u:
+                out.append(f"* {act}, {pop}: {len(u)} trials, {len({r['subject'] for r in u})} subjects")
     out += ["", f"{report['usable']} usable, {report['refused']} refused; built in "
             f"{report['seconds']:.0f} s with {report.get('jobs', 2)} processes."]
     return "\n".join(out) + "\n"

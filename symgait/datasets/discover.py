@@ -1,4 +1,7 @@
-"""Discovery: every trial of the shared data folder with its subject, activity, files and options."""
+"""Discovery: every trial of the shared data folder with its subject, activity, population
+(``"adults"``, or ``"children"`` for biomechZoo's sample study: results are reported apart),
+files and options (``markerset``: a scaled OpenSim model or the subject's static trial;
+``time_range``: the part of a long trial processed)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +11,8 @@ from typing import Dict, List
 import symgait
 from .references import gait3d_parameters_from_osim
 from ..markers.fit import subject_osim
+from ..io import read_c3d_parameters
+from ..errors import SymgaitError
 
 
 # what discovery assumes where a source does not say
@@ -17,12 +22,14 @@ MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-impli
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
            height=None, activity="walking", speed=None, mass_from="", height_from="",
-           refuse=None, markerset=None, kind="force") -> dict:
+           refuse=None, markerset=None, kind="force", population="adults", time_range=None) -> dict:
     return dict(name=name, subject=subject, source=source, motion=str(motion),
                 forces=None if forces is None else str(forces),
                 external_loads=None if external_loads is None else str(external_loads),
                 mass=mass, height=height, activity=activity, speed=speed, mass_from=mass_from,
-                height_from=height_from, refuse=refuse, markerset=markerset, kind=kind)
+                height_from=height_from, refuse=refuse,
+                markerset=None if markerset is None else str(markerset), kind=kind,
+                population=population, time_range=None if time_range is None else list(time_range))
 
 
 def _opensim(d: Path) -> List[dict]:
@@ -120,6 +127,63 @@ def _schreiber(d: Path) -> List[dict]:
     return out
 
 
+FUKUCHI_SECONDS = 10.0   # s of each 30 s treadmill run processed (the build's time; ~15 strides)
+
+
+def _fukuchi(d: Path) -> List[dict]:
+    """Fukuchi et al. 2017: treadmill running at 3.5 m/s, one plate under both feet; mass and
+    height from participantInfo.csv; each runner's static trial calibrates the markers
+    (:func:`symgait.markers.static.markerset_from_static`)."""
+    root = d / "fukuchi2017_running"
+    anth = {}
+    if (root / "participantInfo.csv").exists():
+        with open(root / "participantInfo.csv", newline="") as f:
+            for r in csv.DictReader(f):
+                anth.setdefault(int(r["Subject"]), (float(r["Mass"]), round(float(r["Height"]) / 100.0, 3)))
+    out = []
+    for s in sorted(p.name for p in root.glob("RBDS*") if p.is_dir()):
+        num = int(re.sub(r"\D", "", s))
+        mass, height = anth.get(num, (None, None))
+        run, static = root / s / f"{s}runT35.c3d", root / s / f"{s}static.c3d"
+        out.append(_trial(f"{s}runT35", f"fukuchi2017:{s}", "fukuchi2017_running", run, mass=mass,
+                          height=height, activity="running (treadmill)", speed=3.5,
+                          mass_from="participantInfo.csv", height_from="participantInfo.csv",
+                          markerset=static if static.exists() else None,
+                          time_range=(0.0, FUKUCHI_SECONDS),
+                          refuse=None if mass else f"runner {num} not in participantInfo.csv"))
+        if static.exists():
+            out.append(_trial(f"{s}static", f"fukuchi2017:{s}", "fukuchi2017_running", static,
+                              activity="standing (static)", refuse="static standing trial (calibrates the markers of the "
+                                     "runner's treadmill trial)"))
+    return out
+
+
+def _biomechzoo(d: Path) -> List[dict]:
+    """biomechZoo's sample study: children walking overground; mass and height from each file's
+    PROCESSING parameters (Bodymass kg, Height mm)."""
+    root = d / "biomechzoo_children"
+    out = []
+    for s in sorted(p.name for p in root.glob("HC*") if p.is_dir()):
+        for c in sorted((root / s / "Straight").glob("*.c3d")):
+            mass = height = None
+            try:
+                pr = read_c3d_parameters(c, "PROCESSING")
+                mass = round(float(pr["Bodymass"]), 2)
+                height = round(float(pr["Height"]) / 1000.0, 3)
+            except (KeyError, TypeError, ValueError, SymgaitError):
+                pass
+            out.append(_trial(c.stem, f"biomechzoo:{s}", "biomechzoo_children", c, mass=mass,
+                              height=height, activity="walking (overground)", population="children",
+                              mass_from="C3D PROCESSING:Bodymass", height_from="C3D PROCESSING:Height",
+                              refuse=None if mass and height else
+                              f"{c.name}: no PROCESSING:Bodymass/Height parameters"))
+        for c in sorted((root / s / "Static").glob("*.c3d")):
+            out.append(_trial(c.stem, f"biomechzoo:{s}", "biomechzoo_children", c,
+                              activity="standing (static)", population="children",
+                              refuse="static standing trial"))
+    return out
+
+
 _MOTION_EXT = (".trc", ".c3d")
 
 
@@ -192,7 +256,7 @@ def discover(data_dir) -> List[dict]:
     (:func:`symgait.markers.fit.subject_osim`), else None (the set is detected)."""
     d = Path(data_dir)
     out = []
-    for f in (_opensim, _c3d_org, _cmu, _deepmimic, _hamner, _schreiber, _more):
+    for f in (_opensim, _c3d_org, _cmu, _deepmimic, _hamner, _schreiber, _fukuchi, _biomechzoo, _more):
         out += f(d)
     for t in out:
         if t["refuse"] is None and not Path(t["motion"]).exists():

@@ -359,12 +359,13 @@ def reactions_from_mot(model, path, *, xml=None, foot_points=None, t=None,
 
 
 def reactions_from_c3d(model, c3d, R, foot_points, t, *, origin=None, threshold: float = 20.0,
-                       antialias: bool = True, contact_hint=None) -> GroundReactions:
+                       antialias: bool = True, contact_hint=None, per_run: bool = True) -> GroundReactions:
     """Reactions from a C3D's plates (lab → OpenSim by ``R`` about ``origin``), resampled to
-    ``t`` (anti-aliased by default) and assigned to feet by proximity (:func:`assign_plates`)."""
+    ``t`` (anti-aliased by default) and assigned to feet by proximity (:func:`assign_plates`;
+    ``per_run=False`` for a plate both feet load, frame by frame)."""
     plates = plates_from_c3d(c3d, R, origin).resampled(t, antialias=antialias)
     return assign_plates(plates, model, foot_points, threshold=threshold,
-                         contact_hint=contact_hint)
+                         contact_hint=contact_hint, per_run=per_run)
 
 
 def wrenches_to_reactions(w, origins, time, contacts, source="model") -> GroundReactions:

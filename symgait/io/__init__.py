@@ -50,6 +50,7 @@ from .asf_amc import (
 )
 from .bvh import BVH, BVHJoint, bvh_forward_kinematics, read_bvh, write_bvh
 from .c3d import read_c3d as _read_c3d
+from .c3d import read_c3d_parameters
 
 
 def read_c3d(path, *, resample_plates_to_points: bool = False, zero_baseline: bool = True,
@@ -72,7 +73,7 @@ __all__ = [
     "Table", "Markers", "ExternalForce", "ExternalLoads",
     "read_mot", "read_sto", "read_table", "read_trc", "read_external_loads",
     "OsimModel", "Body", "Joint", "Coordinate", "TransformAxis", "read_osim", "evaluate",
-    "read_c3d",
+    "read_c3d", "read_c3d_parameters",
     "Skeleton", "Motion", "Kinematics", "read_asf", "read_amc", "forward_kinematics",
     "asf_to_opensim", "asf_to_opensim_matrix",
     "BVH", "BVHJoint", "read_bvh", "write_bvh", "bvh_forward_kinematics",

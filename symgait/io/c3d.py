@@ -265,6 +265,28 @@ def _check_plate_parameters(path, p, n_analog: int) -> None:
                                   field="FORCE_PLATFORM:ORIGIN")
 
 
+def read_c3d_parameters(path: "str | os.PathLike[str]", group: str) -> dict:
+    """The parameters of one group of a C3D file's parameter section, ``{name: value}`` (a number
+    for a one-element numeric parameter, else a list), e.g. ``PROCESSING`` (Vicon's subject
+    measurements: ``Bodymass`` kg, ``Height`` mm ...); empty when the group is absent."""
+    import ezc3d
+    path = os.fspath(path)
+    try:
+        c = ezc3d.c3d(path, extract_forceplat_data=False)
+    except Exception as e:  # noqa: BLE001 -- ezc3d raises bare RuntimeErrors
+        raise DataFormatError(path, f"cannot be read as C3D ({e})") from None
+    out = {}
+    for name, v in dict(c["parameters"].get(group, {})).items():
+        if name.startswith("__") or not isinstance(v, dict) or "value" not in v:
+            continue
+        val = v["value"]
+        val = val.tolist() if hasattr(val, "tolist") else list(val) if isinstance(val, (list, tuple)) else val
+        if isinstance(val, list) and len(val) == 1 and isinstance(val[0], (int, float)):
+            val = float(val[0])
+        out[name] = val
+    return out
+
+
 def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool = False,
              zero_baseline: bool = True, max_baseline: float = 100.0,
              cop_threshold: float = 20.0, antialias: bool = True, plates: bool = True,

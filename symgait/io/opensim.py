@@ -396,14 +396,16 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
     label per 2 or 3 columns), CRLF line ends, blank lines, a tab after the last
     value, rows that stop before their last (missing) markers, ``CameraRate`` without
     ``DataRate``, no ``NumFrames``/``NumMarkers`` (counted), units ``m``/``mm``/``cm``/``in`` with any case or padding.  A
-    ``NumFrames`` larger than the rows read is accepted (noted in
-    :attr:`Markers.notes`) when the rows start after frame 1, i.e. the file was
-    cut from a longer capture; from frame 1 it means a truncated file.
+    ``NumFrames`` that disagrees with the rows (a file cut from a longer capture, or
+    an exporter that counts frames it did not write) is read: the rows win when their
+    frame numbers are contiguous, with a warning naming the file and both counts
+    (also in :attr:`Markers.notes`).
 
     Raises :class:`DataFormatError` when a row has more values than ``2 + 3*NumMarkers``
     or fewer by other than whole X/Y/Z triples, a value is not a number, the label count differs
-    from ``NumMarkers``, the rows are fewer than ``NumFrames`` from frame 1
-    (truncated), the unit is unknown or missing, or (``check_units``) the stated
+    from ``NumMarkers``, the times do not increase from row to row (a repeated or
+    misplaced row), the row count differs from ``NumFrames`` and the frame numbers
+    skip (rows missing inside the file), the unit is unknown or missing, or (``check_units``) the stated
     unit does not fit the markers' spread (:func:`symgait.io.units.check_marker_units`:
     mm stored under ``Units m`` and the reverse).
     """
@@ -498,16 +500,26 @@ def read_trc(path: PathLike, *, check_units: bool = True) -> Markers:
     if short:
         notes.append(f"{short} row(s) end before the last markers (whole X/Y/Z triples "
                      "missing); those markers are NaN there")
+    for k in range(1, len(times)):
+        if not times[k] > times[k - 1]:
+            raise DataFormatError(path, f"Time {times[k]:g} s does not follow {times[k - 1]:g} s of the "
+                                  f"row before (line {row_lines[k - 1]}); expected increasing times, "
+                                  "one row per frame (a row repeated or out of order)",
+                                  line=row_lines[k], field="Time")
     if "NumFrames" in meta:
         nframes = _header_number(path, meta, "NumFrames", int)
         if len(rows) != nframes:
-            cut = frames[0] > 1 and len(rows) < nframes
-            if not cut:
-                raise DataFormatError(path, f"header says NumFrames={nframes} but {len(rows)} "
-                                      "rows were read; the file may be truncated",
-                                      field="NumFrames")
+            for k in range(1, len(frames)):
+                if frames[k] != frames[k - 1] + 1:
+                    raise DataFormatError(
+                        path, f"header says NumFrames={nframes} but {len(rows)} rows were read, and "
+                        f"frame {frames[k]} follows frame {frames[k - 1]} (line {row_lines[k - 1]}): "
+                        "rows are missing inside the file; export the trial again",
+                        line=row_lines[k], field="Frame#")
+            why = ("the header counts a longer capture" if frames[0] > 1 and len(rows) < nframes
+                   else "the header miscounts the rows, which are contiguous")
             msg = (f"NumFrames={nframes} but {len(rows)} rows (frames {frames[0]}-"
-                   f"{frames[-1]}): the header counts a longer capture; used the rows")
+                   f"{frames[-1]}): {why}; used the rows")
             notes.append(msg)
             warnings.warn(f"{path}: {msg}", stacklevel=2)
     pos = np.asarray(rows, dtype=np.float64).reshape(len(rows), nmark, 3) * scale

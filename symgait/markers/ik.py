@@ -21,6 +21,15 @@ interpolation — the kernels are batched, so this is several times faster than 
 ``mode="sequential"`` sweep for long trials.  The first frame is initialised by a batched
 root-only fit from several headings (the pelvis pose from the points that move with the root).
 
+Bad markers: after the fit, :func:`retarget` leaves out a marker whose residual stays far above
+the others' (:func:`~symgait.markers.ik_report.bad_marker`: above 3 x the median marker RMS and
+30 mm), over the frames where it is bad or the whole trial, and solves again, the worst first,
+while every body keeps a marker (the root two); the report names each (``report.dropped``).  The
+residual judged is the one a body-fixed offset cannot explain (:func:`body_frame_residuals`): a
+marker placed elsewhere on its body than the marker set says (re-fitted by
+:mod:`symgait.markers.registration`) is not bad; one that is mislabelled, swapped with another or
+slipping is.  A constant lab-frame offset on a body that hardly rotates looks like the former.
+
 Reported: per-frame RMS (unweighted Euclidean distance over the targets present), per-target
 RMS over the trial and the maximum, in metres (:class:`IKResult`).  :func:`retarget` chooses the
 marker set (:func:`choose_markerset`), attaches an :class:`~symgait.markers.ik_report.IKReport` and
@@ -39,15 +48,19 @@ import numpy as np
 from .ik_report import DEFAULT_MAX_RMS
 from .markersets import ResolvedTargets
 from ..signals.gaps import fill_interior_gaps
-from ..signals.runs import longest_true_run
+from ..signals.runs import longest_true_run, true_runs
 from .markersets import MIN_MATCHED, MarkerSet, detect, load_markerset, resolve, strip_prefix
 from .osim_markerset import markerset_from_osim
 from .anatomical_names import anatomical_markerset
-from .ik_report import IKFitError, ik_report, swap_sides, unit_ratio
+from .body_markers import body_anchors, body_poses, model_tree
+from .ik_report import DROP_MIN, DroppedMarker, IKFitError, bad_marker, ik_report, swap_sides, unit_ratio
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "valid_range", "scale_from_joint_centres", "root_coordinates",
            "single_thread", "SEGMENT_PAIRS", "stick_figure", "choose_markerset", "DEFAULT_MAX_RMS",
-           "marker_rms"]
+           "marker_rms", "MAX_DROPPED", "MIN_ROOT_MARKERS", "target_bodies", "body_frame_residuals"]
+
+MAX_DROPPED = 0.25     # at most this fraction of a trial's targets are left out as bad markers
+MIN_ROOT_MARKERS = 2   # a bad marker is left out only if the root body keeps this many (others: 1)
 
 
 # Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
@@ -561,8 +574,10 @@ def _lr_swap_rms(model, kern, p, ms, labels, pos, keep, frames, **ik_kwargs):
     return float(np.nanmean(r.rms))
 
 
-def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_rms, ik_kwargs):
-    """The :class:`~symgait.markers.ik_report.IKFitError` for a fit above ``max_rms``."""
+def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_rms, ik_kwargs,
+                extra=(), kept=()):
+    """The :class:`~symgait.markers.ik_report.IKFitError` for a fit above ``max_rms`` (after
+    leaving out the bad markers ``extra``; ``kept``: why bad markers could not be left out)."""
     tg = res.targets
     mp = tg.A @ kern.points(np.zeros((1, model.nq)), p)[0]
     ratio = unit_ratio(tg.positions, mp)
@@ -589,14 +604,20 @@ def _ik_failure(model, kern, p, ms, choice, labels, pos, keep, res, report, max_
                      + "); give the lab's OpenSim model (--osim), a mapping file (--markerset), or "
                        "register the markers (symgait.markers.registration)"
                      + ("" if sw is None else f"; L/R exchanged gives {1000 * sw:.0f} mm"))
-    return IKFitError(f"{head}: {cause}. Raise max_rms (--max-ik-rms) only if the fit is known to "
-                      "be this poor.", report)
+    after = ""
+    if extra:
+        after += " after leaving out " + ", ".join(f"{d.marker} ({d.rms_mm:.0f} mm)" for d in extra)
+    if kept:
+        after += "; " + "; ".join(kept)
+    return IKFitError(f"{head}{after}: {cause}. Raise max_rms (--max-ik-rms) only if the fit is known "
+                      "to be this poor.", report)
 
 
 def retarget(model, kern, source, *, height: float, mass: float, markerset=None, osim=None,
              scale_segments: str = "auto", mode: str = "batched", fill_gaps: float = 0.25,
              trim: bool = True, min_fraction: float = 0.8, max_rms=DEFAULT_MAX_RMS,
-             choice: Optional[str] = None, **ik_kwargs):
+             choice: Optional[str] = None, drop_bad: bool = True, drop_min: float = DROP_MIN,
+             **ik_kwargs):
     """Scale ``model`` to the subject and fit it to a :class:`~symgait.markers.sources.Source`.
 
     Marker set: :func:`choose_markerset` (``osim`` = an OpenSim model whose MarkerSet gives
@@ -616,7 +637,9 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
     Every fit gets an :class:`~symgait.markers.ik_report.IKReport` (``result.report``); a mean
     RMS above ``max_rms`` (m, default 40 mm; None: no check) raises
     :class:`~symgait.markers.ik_report.IKFitError` naming the likely cause (units, left/right
-    labels swapped, wrong marker set).
+    labels swapped, wrong marker set).  With ``drop_bad`` bad markers are left out first (module
+    docstring; ``report.dropped`` and the notes name them, with their residual and frames;
+    ``drop_min`` the residual (m) below which no marker is bad).
 
     Returns ``(IKResult, p, targets)``; ``IKResult.offset`` is the shift applied to the source
     (apply it to force-plate data too).
@@ -666,10 +689,105 @@ def retarget(model, kern, source, *, height: float, mass: float, markerset=None,
                 targets = resolve(ms, source.labels, pos, model, p)
                 targets.positions = positions
     res = solve_ik(model, kern, p, targets, time, mode=mode, **ik_kwargs)
-    res.notes = notes + res.notes
+    dropped, kept = [], []
+    if drop_bad:
+        res, dropped, kept = _drop_bad_markers(model, kern, p, targets, time, rate, res, mode,
+                                               ik_kwargs, drop_min)
+    res.notes = notes + res.notes + [d.text() for d in dropped] + kept
     res.offset = offset
     res.report = ik_report(res, choice, max_rms, planar=planar)
+    res.report.dropped = [d.to_dict() for d in dropped]
     if not res.report.passed:
         raise _ik_failure(model, kern, p, ms, choice, source.labels, pos, keep, res, res.report,
-                          max_rms, ik_kwargs)
+                          max_rms, ik_kwargs, extra=dropped, kept=kept)
     return res, p, targets
+
+
+def target_bodies(model, targets: ResolvedTargets) -> List[Optional[str]]:
+    """The body each target moves with: its body-fixed entry's body, else the body of the model
+    points its row combines (None where they lie on several bodies)."""
+    out = []
+    pts = model.spec.points
+    for i, row in enumerate(targets.A):
+        b = targets.bodies[i] if i < len(targets.bodies) else None
+        if b is None:
+            bs = {pts[j].body for j in np.nonzero(row)[0]}
+            b = bs.pop() if len(bs) == 1 else None
+        out.append(b)
+    return out
+
+
+def body_frame_residuals(model, kern, p, targets: ResolvedTargets, res: IKResult, bodies=None):
+    """(T, m) distance (m) of each target from its fitted point once the residual's median in the
+    target's body frame is taken away: what a re-fitted body-fixed offset cannot explain (a
+    mislabelled, swapped or slipping marker), unlike a marker merely placed elsewhere on its
+    body.  Targets without a single body (``bodies``: :func:`target_bodies`) keep their plain
+    distance; a body without anchors uses its nearest ancestor's frame."""
+    bodies = target_bodies(model, targets) if bodies is None else bodies
+    r = np.asarray(targets.positions, float) - res.fitted
+    d = np.linalg.norm(r, axis=-1)
+    anchors = body_anchors(model, p)
+    _, parents, _, _ = model_tree(model, p)
+    with single_thread(res.q.shape[0] < 64):
+        P = kern.points(np.ascontiguousarray(res.q), p)
+    frames = {}
+    for i, b in enumerate(bodies):
+        while b is not None and b in anchors and not anchors[b].usable:
+            b = parents.get(b)
+        if b is None or b not in anchors:
+            continue
+        if b not in frames:
+            frames[b] = body_poses(anchors[b], P)[0]
+        loc = np.einsum("tji,tj->ti", frames[b], r[:, i])
+        if not np.isfinite(loc).any():
+            continue
+        d[:, i] = np.linalg.norm(loc - np.nanmedian(loc, axis=0), axis=-1)
+    return d
+
+
+def _drop_bad_markers(model, kern, p, targets, time, rate, res, mode, ik_kwargs, minimum=DROP_MIN):
+    """Leave out bad markers one at a time, the worst first, solving again after each (module
+    docstring).  Returns ``(IKResult, [DroppedMarker], [notes on bad markers kept])``;
+    ``targets.positions`` is NaN where a marker was left out."""
+    bodies = target_bodies(model, targets)
+    root = model.spec.bodies[0].name
+    limit = max(1, int(MAX_DROPPED * len(targets.names)))
+    dropped, kept, skip = [], [], set()
+    while len(dropped) < limit:
+        Y = targets.positions
+        err = np.linalg.norm(res.fitted - Y, axis=-1)
+        off = body_frame_residuals(model, kern, p, targets, res, bodies)
+        found = bad_marker(err, rate, skip, off, minimum=minimum)
+        if found is None:
+            break
+        i, frames, r, med = found
+        name, body = targets.names[i], bodies[i]
+        present = np.all(np.isfinite(Y), axis=-1)
+        sel = frames & present[:, i]
+        r_off = float(np.sqrt(np.mean(off[sel, i] ** 2)))
+        n_ok = present.sum(0)
+        med_off = float(np.median(np.sqrt(np.nansum(off ** 2, axis=0)[n_ok > 0] / n_ok[n_ok > 0])))
+        if body is not None:
+            same = [j for j, b in enumerate(bodies) if b == body and j != i]
+            left = int(present[frames][:, same].all(0).sum()) if same else 0
+            need = MIN_ROOT_MARKERS if body == root else 1
+            if left < need:
+                skip.add(i)
+                kept.append(f"marker {name} fits badly ({1000 * r:.0f} mm RMS, median marker "
+                            f"{1000 * med:.0f} mm) but is kept: body {body} would keep {left} "
+                            f"marker(s) where it is bad, fewer than {need}")
+                continue
+        again = [d for d in dropped if d.marker == name]
+        if again:   # bad once more where it was kept: a recurring fault, left out of every frame
+            dropped.remove(again[0])
+            frames = np.ones_like(frames)
+        runs = true_runs(frames)
+        dropped.append(DroppedMarker(marker=name, rms_mm=1000 * r, median_mm=1000 * med,
+                                     offset_rms_mm=1000 * r_off, offset_median_mm=1000 * med_off,
+                                     frames=[(int(a), int(b)) for a, b in runs],
+                                     times=[(float(time[a]), float(time[b - 1])) for a, b in runs],
+                                     whole=bool(frames.all())))
+        targets.positions = Y.copy()
+        targets.positions[frames, i] = np.nan
+        res = solve_ik(model, kern, p, targets, time, mode=mode, **ik_kwargs)
+    return res, dropped, kept

@@ -1,6 +1,13 @@
-"""The IK report of a trial (RMS per marker, mean RMS, worst frame, worst marker) and the fit
-check: a mean RMS above a threshold (default 40 mm) is an :class:`IKFitError` naming the likely
-cause (units, left/right labels swapped, wrong marker set), never a silent result.
+"""The IK report of a trial (RMS per marker, mean RMS, worst frame, worst marker, markers dropped)
+and the fit check: a mean RMS above a threshold (default 40 mm) is an :class:`IKFitError` naming
+the likely cause (units, left/right labels swapped, wrong marker set), never a silent result.
+
+Bad markers (:func:`bad_marker`): a marker whose residual stays far above the others' -- its
+moving RMS over :data:`DROP_WINDOW` s above :data:`DROP_FACTOR` times the median marker RMS and
+above :data:`DROP_MIN` for :data:`DROP_PERSIST` s or more in all, or briefly
+:data:`DROP_GROSS` times over -- is mislabelled, slipping or swapped; the IK leaves it out over the frames
+where it is bad (:class:`DroppedMarker`, over the whole trial when that is most of its frames or
+it is bad more than once) and solves again (:func:`symgait.markers.ik.retarget`).
 """
 from __future__ import annotations
 
@@ -10,11 +17,19 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..errors import InputError
+from ..signals.runs import true_runs
 
 __all__ = ["DEFAULT_MAX_RMS", "IKReport", "IKFitError", "ik_report", "swap_side", "swap_sides",
-           "unit_ratio"]
+           "unit_ratio", "DroppedMarker", "bad_marker", "DROP_FACTOR", "DROP_MIN", "DROP_WINDOW",
+           "DROP_WHOLE", "DROP_PERSIST", "DROP_GROSS"]
 
 DEFAULT_MAX_RMS = 0.040   # m: mean IK RMS above this is an error
+DROP_FACTOR = 3.0         # a marker is bad where its residual exceeds this x the median marker RMS
+DROP_MIN = 0.030          # m ... and this
+DROP_WINDOW = 0.1         # s: residuals judged as moving RMS over this window
+DROP_PERSIST = 0.2        # s: ... staying above the bound this long (shorter excursions kept
+DROP_GROSS = 3.0          #    unless they exceed the bound this many times over)
+DROP_WHOLE = 0.5          # bad over more than this fraction of its frames: left out of the whole trial
 
 
 class IKFitError(InputError):
@@ -34,7 +49,8 @@ class IKReport:
     ``worst_frame_rms_mm``, ``ik_worst_marker`` and its RMS, ``threshold_mm``, the RMS the
     threshold is checked on (``checked_rms_mm``: 3-D, or the sagittal X-Y plane for a model
     without lateral motion, ``checked_on``), ``unused_labels``, ``assignment`` (registered
-    markers: label → body and offset), ``notes``."""
+    markers: label → body and offset), ``notes``, ``dropped`` (markers left out as bad:
+    :meth:`DroppedMarker.to_dict` each)."""
     markerset: str
     choice: str
     frames: int
@@ -51,6 +67,7 @@ class IKReport:
     unused_labels: List[str] = field(default_factory=list)
     assignment: Dict[str, dict] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    dropped: List[dict] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -69,6 +86,8 @@ class IKReport:
                  "per-marker RMS (largest): " + ", ".join(f"{n} {v:.1f} mm" for n, v in worst)]
         if self.assignment:
             lines.append("registered: " + ", ".join(f"{k} -> {v['body']}" for k, v in self.assignment.items()))
+        for d in self.dropped:
+            lines.append(DroppedMarker(**d).text())
         return "\n".join(lines)
 
 
@@ -143,3 +162,103 @@ def unit_ratio(source_positions, model_positions) -> float:
             if b > 0:
                 s.append(a / b)
     return float(np.median(s)) if s else float("nan")
+
+
+@dataclass
+class DroppedMarker:
+    """A marker left out of the IK: ``marker`` (the target's name), ``rms_mm`` its residual RMS
+    over the frames left out, in the fit that still had it, ``median_mm`` the median marker RMS of
+    that fit, ``offset_rms_mm`` and ``offset_median_mm`` the same about each marker's best
+    body-fixed offset (what was judged: :func:`bad_marker`), ``frames`` the ``(start, stop)``
+    ranges left out (indices into the fitted frames, stop exclusive), ``times`` their
+    ``(first, last)`` times (s), ``whole`` left out of every frame."""
+    marker: str
+    rms_mm: float
+    median_mm: float
+    offset_rms_mm: float
+    offset_median_mm: float
+    frames: List[tuple]
+    times: List[tuple]
+    whole: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def text(self) -> str:
+        where = "all frames" if self.whole else "frames " + ", ".join(
+            f"{a}-{b - 1} ({t0:.2f}-{t1:.2f} s)" for (a, b), (t0, t1) in zip(self.frames, self.times))
+        return (f"dropped marker {self.marker}: residual {self.rms_mm:.0f} mm RMS (median marker "
+                f"{self.median_mm:.0f} mm), {self.offset_rms_mm:.0f} mm about its best body-fixed "
+                f"offset (median {self.offset_median_mm:.0f} mm), over {where}; IK solved again "
+                "without it")
+
+
+def _moving_rms(err, n: int):
+    """Centred moving RMS over ``n`` frames of ``err`` (T, m), NaN-aware; NaN where no sample."""
+    e2 = np.where(np.isfinite(err), err ** 2, 0.0)
+    c = np.isfinite(err).astype(float)
+    k = np.ones(n)
+    num = np.apply_along_axis(lambda x: np.convolve(x, k, "same"), 0, e2)
+    den = np.apply_along_axis(lambda x: np.convolve(x, k, "same"), 0, c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sqrt(num / den)
+    return np.where(np.isfinite(err), out, np.nan)
+
+
+def _excess(err, rate, factor, minimum, window):
+    """(T, m) moving RMS over ``window`` s divided by the bound (``factor`` x the median over
+    targets of their RMS over the trial, at least ``minimum``); and that median (m)."""
+    present = np.isfinite(err)
+    n_ok = present.sum(0)
+    rms = np.sqrt(np.nansum(err ** 2, axis=0) / np.maximum(n_ok, 1))
+    if (n_ok > 0).sum() < 3:
+        return None, float("nan")
+    med = float(np.median(rms[n_ok > 0]))
+    n = max(3, int(round(window * rate)))
+    return np.nan_to_num(_moving_rms(err, n), nan=0.0) / max(factor * med, minimum), med
+
+
+def bad_marker(err, rate: float, skip=(), offset_err=None, *, factor: float = DROP_FACTOR,
+               minimum: float = DROP_MIN, window: float = DROP_WINDOW, persist: float = DROP_PERSIST,
+               whole: float = DROP_WHOLE):
+    """The worst bad marker of a fit: ``(index, frames (T,) bool, rms (m), median (m))`` or None.
+
+    ``err`` (T, m): distance (m) between each target and its fitted model point (NaN where
+    missing).  Bad: its moving RMS over ``window`` s exceeds ``factor`` x the median over targets
+    of their RMS over the trial, and ``minimum``, in runs of a window or longer that add up to
+    ``persist`` s or more (or one that exceeds the bound :data:`DROP_GROSS` times over) -- and so
+    does
+    ``offset_err`` (the same distances about each target's best body-fixed offset), when given;
+    the frames returned are those runs widened by half a window, or every frame when they recur
+    (two runs or more: a marker swapped or mislabelled, bad wherever the pose shows it) or hold
+    more than ``whole`` of its present frames.  Worst: the largest RMS of ``err`` over those
+    frames.  ``skip``: indices not to return (markers that cannot be left out)."""
+    err = np.asarray(err, float)
+    T, m = err.shape
+    present = np.isfinite(err)
+    ratio, med = _excess(err, rate, factor, minimum, window)
+    if ratio is None:
+        return None
+    if offset_err is not None:
+        ratio = np.minimum(ratio, _excess(np.asarray(offset_err, float), rate, factor, minimum,
+                                          window)[0])
+    over = ratio > 1.0
+    n = max(3, int(round(window * rate)))
+    n_persist = max(n, int(round(persist * rate)))
+    best = None
+    for i in range(m):
+        if i in skip or not present[:, i].any():
+            continue
+        runs = [(a, b) for a, b in true_runs(over[:, i]) if b - a >= n]
+        gross = any(ratio[a:b, i].max() > DROP_GROSS for a, b in runs)
+        if not gross and sum(b - a for a, b in runs) < n_persist:
+            continue
+        fr = np.zeros(T, bool)
+        for a, b in runs:
+            fr[max(0, a - n // 2):min(T, b + n // 2)] = True
+        if len(runs) > 1 or (fr & present[:, i]).sum() > whole * present[:, i].sum():
+            fr[:] = True
+        r = float(np.sqrt(np.nanmean(err[fr & present[:, i], i] ** 2)))
+        if best is None or r > best[2]:
+            best = (i, fr, r, med)
+    return best

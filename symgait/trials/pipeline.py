@@ -5,6 +5,7 @@ contact wrenches (measured plates or derived), labels, inverse dynamics.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
@@ -21,12 +22,16 @@ from ..forces.derived import derive_labels
 from ..markers.fit import fit_trial_markers
 from .coordinates import coordinates_from_mot
 from ..markers.sources import load_source
+from ..markers.static import markerset_from_static
 
 __all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
 
+_STATIC = (".c3d", ".trc")   # a markerset given as a motion file is the subject's static trial
+
 # the machine-readable summary of a processed trial (``symgait id``'s JSON, the dataset report)
-SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames", "plates_used",
-                  "residual_force_rms_per_kg", "residual_moment_rms_per_kg")
+SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "dropped_markers", "frames",
+                  "plates_used", "shared_plate_frames", "residual_force_rms_per_kg",
+                  "residual_moment_rms_per_kg")
 
 
 @dataclass
@@ -36,7 +41,9 @@ class Trial:
     ``reactions`` the measured :class:`~symgait.forces.contacts.GroundReactions` (None without
     plates); ``derived`` the :class:`~symgait.forces.derived.DerivedLabels` (None with plates);
     ``covered`` (T,) bool, with plates: the frames where every foot on the ground (kinematics) is on a
-    plate, so that the measured forces are the whole ground reaction (None without plates)."""
+    plate, so that the measured forces are the whole ground reaction (None without plates);
+    ``shared_frames``: on a treadmill plate under both feet, the loaded frames with both feet on
+    the ground, where the split of the force between the feet is not measured (None elsewhere)."""
     sequence: object
     ik: object = None
     reactions: Optional[GroundReactions] = None
@@ -44,6 +51,7 @@ class Trial:
     notes: List[str] = field(default_factory=list)
     plates_used: int = 0
     covered: Optional[np.ndarray] = None
+    shared_frames: Optional[int] = None
 
 
 def _force_sets_in_mot(path) -> int:
@@ -55,15 +63,20 @@ def _force_sets_in_mot(path) -> int:
 
 def trial_summary(kern, trial: Trial) -> dict:
     """:data:`SUMMARY_FIELDS` of a processed trial: marker set and IK fit (``None`` for coordinate
-    files), frames, force plates (or force sets) used, and the RMS over frames of the norms of the
+    files), the markers the IK left out as bad (``"name: RMS mm, all frames"`` or ``"name: RMS mm,
+    t0-t1 s"``; :mod:`symgait.markers.ik`), frames, the frames of a treadmill plate under both
+    feet where both are on the ground (``Trial.shared_frames``; None elsewhere), force plates (or force sets) used, and the RMS over frames of the norms of the
     root residual's force and moment per kg (:func:`symgait.trials.consistency.residual_rms`)."""
     s = trial.sequence
     ik = trial.ik
-    markerset, rms_mm, worst = None, None, None
+    markerset, rms_mm, worst, dropped = None, None, None, []
     if ik is not None:
         rep = getattr(ik, "report", None)
         if rep is not None:
             markerset, rms_mm, worst = rep.markerset, float(rep.ik_rms_mm), rep.ik_worst_marker
+            dropped = [f"{d['marker']}: {d['rms_mm']:.0f} mm, " + ("all frames" if d["whole"] else
+                       ", ".join(f"{t0:.2f}-{t1:.2f} s" for t0, t1 in d["times"]))
+                       for d in rep.dropped]
         else:
             markerset = ik.targets.markerset
             rms_mm = 1000.0 * float(np.nanmean(ik.rms))
@@ -71,7 +84,8 @@ def trial_summary(kern, trial: Trial) -> dict:
     res = kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p)
     f, m = residual_rms(res, s.mass)
     return dict(markerset=markerset, ik_rms_mm=None if rms_mm is None else round(rms_mm, 2),
-                ik_worst_marker=worst, frames=len(s), plates_used=int(trial.plates_used),
+                ik_worst_marker=worst, dropped_markers=dropped, frames=len(s),
+                shared_plate_frames=trial.shared_frames, plates_used=int(trial.plates_used),
                 residual_force_rms_per_kg=round(f, 4), residual_moment_rms_per_kg=round(m, 4))
 
 
@@ -92,7 +106,10 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
     ``.xml`` or one found beside it; else plates are assigned to feet by proximity); C3D plates
     are used when the motion is a C3D with plates (``use_plates``).  Without forces the labels
     are derived (:mod:`symgait.forces.derived`).  ``cutoff`` Hz low-pass of the coordinates
-    (``filter_method`` "butter" or "opensim").  With measured forces, frames where a foot is on
+    (``filter_method`` "butter" or "opensim").  ``markerset``: as for
+    :func:`~symgait.markers.fit.fit_trial_markers`, or the subject's static standing trial (a
+    ``.c3d``/``.trc``: :func:`~symgait.markers.static.markerset_from_static`).  ``time_range``
+    (s): only these frames of the motion are fitted and processed.  With measured forces, frames where a foot is on
     the ground (kinematic labels) but on no plate have incomplete reactions: ``crop="auto"``
     keeps the longest run without such frames when they are more than 5 % of the trial
     (``"plates"``: always, ``"none"``: never; cropping happens after filtering).
@@ -111,18 +128,23 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
     else:
         src = load_source(motion, skeleton=skeleton)
         notes += src.notes
+        if time_range is not None:
+            sel = (src.time >= time_range[0]) & (src.time <= time_range[1])
+            src = dataclasses.replace(src, positions=src.positions[sel], time=src.time[sel])
+            notes.append(f"frames {time_range[0]:g}-{time_range[1]:g} s of the trial used")
+        if isinstance(markerset, (str, Path)) and Path(markerset).suffix.lower() in _STATIC:
+            markerset = markerset_from_static(model, kern, markerset, height=height, mass=mass)
+            notes += markerset.notes
         ik, _ = fit_trial_markers(model, src, height=height, mass=mass, markerset=markerset,
                                   kern=kern, scale_segments=scale_segments)
         p = ik.p
         notes += ik.notes
         notes.append(ik.summary())
         q_raw, t, rate = ik.q, ik.time, ik.rate
-        if time_range is not None:
-            sel = (t >= time_range[0]) & (t <= time_range[1])
-            q_raw, t = q_raw[sel], t[sel]
     q, qd, qdd = filtered_kinematics(q_raw, t=t, cutoff=cutoff, method=filter_method)
     P = kern.points(q, p)
     reactions = None
+    shared = None
     if forces is not None:
         reactions = reactions_from_mot(model, forces, xml=external_loads, foot_points=P, t=t,
                                        threshold=threshold,
@@ -137,14 +159,23 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
         origin = -src.R.T @ ik.offset
         lab_k, _ = labels_from_kinematics(P, rate, foot_point_indices(model))
         reactions = reactions_from_c3d(model, c3d, src.R, P, t_file, origin=origin,
-                                       threshold=threshold, contact_hint=lab_k)
+                                       threshold=threshold, contact_hint=lab_k,
+                                       per_run=not src.treadmill)
         reactions = GroundReactions(time=t.copy(), contacts=reactions.contacts,
                                     force=reactions.force, moment=reactions.moment,
                                     source=reactions.source)
-        notes.append(f"forces: {len(c3d.plates)} C3D force plates, assigned to feet by proximity")
+        notes.append(f"forces: {len(c3d.plates)} C3D force plates, assigned to feet by proximity"
+                     + (" frame by frame (treadmill: a plate under both feet)" if src.treadmill else ""))
+        if src.treadmill:
+            loaded = reactions.force[..., 1].sum(1) > threshold
+            shared = int((loaded & lab_k.all(1)).sum())
+            notes.append(f"{shared} of {int(loaded.sum())} loaded frames have both feet on the ground "
+                         "(kinematics): there the plate's force goes whole to the foot nearest its "
+                         "centre of pressure")
     derived = None
     covered = None
     plates_used = 0
+    shared_frames = shared
     if forces is not None:
         plates_used = _force_sets_in_mot(forces)
     elif reactions is not None:
@@ -186,4 +217,4 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                    source=str(motion), label_kind=kind, coordinates=tuple(model.coordinates),
                    contacts=tuple(model.contacts), actuated=tuple(model.actuated))
     return Trial(sequence=seq, ik=ik, reactions=reactions, derived=derived, notes=notes,
-                 plates_used=plates_used, covered=covered)
+                 plates_used=plates_used, covered=covered, shared_frames=shared_frames)

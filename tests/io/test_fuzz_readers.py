@@ -215,6 +215,21 @@ def check_trc(m, caught):
     _finite(m.time, "time")
     assert math.isfinite(m.rate) and m.rate > 0
     assert not np.isinf(m.positions).any(), "infinite positions"
+    assert np.all(np.diff(m.time) > 0), "times do not increase"
+    n = _trc_header_frames(m.path)
+    if n is not None and n != T:  # the rows win only when contiguous, and say so
+        assert np.all(np.diff(m.frames) == 1), f"NumFrames={n} but {T} rows with frame numbers skipping"
+        assert any(f"NumFrames={n} but {T} rows" in str(w.message) for w in caught), \
+            f"NumFrames={n} but {T} rows without a warning naming both"
+
+
+def _trc_header_frames(path):
+    lines = Path(path).read_bytes().decode("latin-1").splitlines()
+    meta = dict(zip((k.strip() for k in lines[1].split("\t")), (v.strip() for v in lines[2].split("\t"))))
+    try:
+        return int(meta["NumFrames"])
+    except (KeyError, ValueError):
+        return None
 
 
 def check_loads(el, _):

@@ -75,10 +75,15 @@ def test_trc_missing_column(data, tmp_path):
         read_trc(p)
     assert e.value.line == k + 1
     assert "missing.trc" in str(e.value) and "expected 125" in str(e.value)
-    # a truncated marker file (fewer frames than NumFrames)
+    # a marker file cut at a row boundary (fewer rows than NumFrames) reads its rows, warning;
+    # cut inside a row (a partial X/Y/Z triple) it is refused
+    lines = data(W1 + "subject01_walk1.trc").read_text().split("\n")
     p2 = tmp_path / "few.trc"
-    p2.write_text("\n".join(data(W1 + "subject01_walk1.trc").read_text().split("\n")[:100]))
-    with pytest.raises(DataFormatError, match=r"NumFrames=151 but 94 rows"):
+    p2.write_text("\n".join(lines[:100]))
+    with pytest.warns(UserWarning, match=r"few\.trc: NumFrames=151 but 94 rows"):
+        assert read_trc(p2).positions.shape[0] == 94
+    p2.write_text("\n".join(lines[:99] + ["\t".join(lines[99].split("\t")[:12])]))
+    with pytest.raises(DataFormatError, match=r"few\.trc.*row has 12 fields, expected 125"):
         read_trc(p2)
 
 

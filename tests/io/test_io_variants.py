@@ -99,9 +99,10 @@ def test_trc_camera_rate_only_and_counts_missing(tmp_path):
 
 
 def test_trc_numframes_of_a_longer_capture(tmp_path):
-    """Rows starting after frame 1 with a larger NumFrames: a trimmed capture (as in
-    Hamner's subject10 runs), read with a note and a warning naming both counts; from frame 1 it
-    is a truncated file."""
+    """A NumFrames that disagrees with contiguous rows: the rows win, with a note and a warning
+    naming the file and both counts -- rows starting after frame 1 (a trimmed capture, as in
+    Hamner's subject10 runs), rows from frame 1 fewer than the header counts (an exporter that
+    counted 661 frames and wrote 650), and more rows than it counts."""
     names, pos = _walker(T=30)
     p = tmp_path / "trim.trc"
     p.write_text(_trc_text(names, pos, numframes=40, first=4))
@@ -109,8 +110,55 @@ def test_trc_numframes_of_a_longer_capture(tmp_path):
         m = read_trc(p)
     assert m.positions.shape[0] == 30 and m.frames[0] == 4
     assert any("NumFrames=40" in n for n in m.notes)
-    p.write_text(_trc_text(names, pos, numframes=40, first=1))
-    with pytest.raises(DataFormatError, match="NumFrames=40 but 30 rows"):
+    np.testing.assert_allclose(m.positions, pos / 1000.0, atol=1e-9)
+    for first, stated in ((1, 40), (1, 25)):
+        p.write_text(_trc_text(names, pos, numframes=stated, first=first))
+        with pytest.warns(UserWarning, match=rf"trim\.trc: NumFrames={stated} but 30 rows"):
+            m = read_trc(p)
+        assert m.positions.shape == (30, 3, 3) and list(m.frames) == list(range(1, 31))
+        np.testing.assert_allclose(m.time, np.arange(30) / 100.0, atol=1e-9)
+
+
+def test_trc_numframes_661_rows_650(tmp_path):
+    """The exporter's case: a header of 661 frames over 650 contiguous rows from frame 1."""
+    names, pos = _walker(T=650)
+    p = tmp_path / "run.trc"
+    p.write_text(_trc_text(names, pos, numframes=661, first=1))
+    with pytest.warns(UserWarning, match=r"run\.trc: NumFrames=661 but 650 rows") as rec:
+        m = read_trc(p)
+    assert len(rec) == 1 and m.positions.shape == (650, 3, 3)
+
+
+def test_trc_corrupt_rows_still_refused(tmp_path):
+    """Rows missing inside the file (frame numbers skip while the header counts more), a repeated
+    row (time not increasing), a row with a word instead of a number, and a row with a column
+    missing in the middle are refused, naming the line."""
+    names, pos = _walker(T=30)
+    text = _trc_text(names, pos)
+    lines = text.split("\n")
+    p = tmp_path / "bad.trc"
+    dropped = lines[:5 + 1 + 10] + lines[5 + 1 + 11:]           # row of frame 11 removed
+    p.write_text("\n".join(dropped))
+    with pytest.raises(DataFormatError, match=r"NumFrames=30 but 29 rows.*frame 12 follows frame 10") as e:
+        read_trc(p)
+    assert e.value.line == 5 + 1 + 11
+    repeated = lines[:5 + 1 + 10] + [lines[5 + 1 + 9]] + lines[5 + 1 + 10:]
+    p.write_text("\n".join(repeated))
+    with pytest.raises(DataFormatError, match=r"Time 0\.09 s does not follow 0\.09 s"):
+        read_trc(p)
+    word = list(lines)
+    f = word[5 + 1 + 4].split("\t")
+    f[4] = "abc"
+    word[5 + 1 + 4] = "\t".join(f)
+    p.write_text("\n".join(word))
+    with pytest.raises(DataFormatError, match=r"'abc' is not a finite number"):
+        read_trc(p)
+    col = list(lines)
+    f = col[5 + 1 + 4].split("\t")
+    del f[4]
+    col[5 + 1 + 4] = "\t".join(f)
+    p.write_text("\n".join(col))
+    with pytest.raises(DataFormatError, match=r"row has 10 fields, expected 11"):
         read_trc(p)
 
 
