@@ -272,7 +272,7 @@ def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Op
         s = TrialSequence.load(d / r["file"])
         q, qd, qdd = (np.asarray(x, float) for x in (s.q, s.qd, s.qdd))
         row = dict(trial=r["name"], subject=r["subject"], source=r["source"],
-                   activity=str(r.get("activity", "")).split(" (")[0], frames=len(s), rate=s.rate)
+                   activity=(str(r.get("activity", "")).replace(",", " ").split() or ["?"])[0], frames=len(s), rate=s.rate)
         p0 = np.asarray(r.get("p_start") or s.p, float)       # the built sequence is at the fitted p
         w0 = world_fixed_wrenches(kern, q, q, s.w, _rows(s.p, len(s)), _rows(p0, len(s)))
         row["measured"] = residual_components(kern, q, qd, qdd, w0, p0, s.mass)
