@@ -20,7 +20,9 @@ body's origin.  NaN labels (unlabelled frames) are excluded element-wise.
 Beyond the paper's metrics (Y up, gravity ``G``; stance: the *labelled* vertical force above
 ``STANCE_N`` = 20 N):
 
-* ``f_bw`` — εf in % of body weight (``100 εf / G``); ``ef_v`` — RMSE of the vertical force only (N/kg);
+* ``f_bw`` — εf in % of body weight (``100 εf / G``); ``ef_v``, ``ef_ap``, ``ef_ml`` — RMSE of the
+  vertical (Y), anterior-posterior (X) and medio-lateral (Z) force only (N/kg; the world axes, so
+  AP and ML assume walking along ±X, as OpenSim's convention and the built dataset have it);
 * centre of pressure (:func:`centre_of_pressure`; the point on the ground ``y = GROUND`` where the
   wrench is a force plus a moment about the vertical): ``cop_mm``, the RMSE of the horizontal
   distance between predicted and labelled COP (mm) on stance frames where the predicted vertical
@@ -169,11 +171,15 @@ def _extended(pred, true, mass, origins) -> Dict[str, float]:
     """% body weight, vertical-only, whole-cycle vertical force and centre-of-pressure metrics."""
     out: Dict[str, float] = {}
     fp, ft, sp, st, cyc_p, cyc_t = [], [], [], [], [], []
+    comp = {k: ([], []) for k in ("ap", "ml")}
     cop_d, free = [], []
     for i, (p, t, m) in enumerate(zip(pred, true, mass)):
         wp, wt = np.asarray(p["w"], float), np.asarray(labels_of(t)["w"], float)
         fp.append(wp[..., 1].ravel() / m)
         ft.append(wt[..., 1].ravel() / m)
+        for k, j in (("ap", 0), ("ml", 2)):
+            comp[k][0].append(wp[..., j].ravel() / m)
+            comp[k][1].append(wt[..., j].ravel() / m)
         on = stance(wt)
         sl = whole_cycles(on[:, 0])
         ok = np.isfinite(wt[sl, :, 1]).all(1)
@@ -189,6 +195,8 @@ def _extended(pred, true, mass, origins) -> Dict[str, float]:
             free.append((tp - tt)[both] / m)
     a, b = np.concatenate(fp), np.concatenate(ft)
     out["ef_v"] = rmse(a, b) if a.size else float("nan")
+    for k, (cp, ct) in comp.items():
+        out[f"ef_{k}"] = rmse(np.concatenate(cp), np.concatenate(ct)) if a.size else float("nan")
     ef_all = rmse(np.concatenate([np.asarray(p["w"], float)[..., :3].ravel() / m for p, m in zip(pred, mass)]),
                   np.concatenate([np.asarray(labels_of(t)["w"], float)[..., :3].ravel() / m
                                   for t, m in zip(true, mass)]))

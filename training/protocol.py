@@ -26,6 +26,13 @@ the sequence's parameters (RMS over frames of its norm, per kg), pooled the same
 ``floor (pcnet's best)`` (:func:`distribution_floor`) scores the motion's total force distributed
 exactly as the measured forces are: what a perfect physics-consistent network would reach.
 
+Beside the networks every experiment but ``reduced-subjects`` scores two baselines that learn
+nothing (:mod:`training.baselines`), on the same test sequences: ``ZMP (physics only)``
+(Dijkstra & Gutierrez-Farewik 2015: the motion's total force split between the feet by a
+smooth transition over kinematic double support) and ``mean curve`` (the training subjects'
+mean stance force curve per activity, on the test trial's kinematic stance phases).
+``--variants`` may name only these (``zmp,meancurve``): then nothing is trained.
+
 Runs go in parallel over ``--jobs`` processes (one torch and Numba thread each); every run
 writes its folder (``runs/<variant>_<split>``: ``best.pt``, ``last.pt``, ``log.jsonl``,
 ``loss.png``, ``run.json``). A run whose ``run.json`` records the same :func:`run_key` (config
@@ -54,10 +61,12 @@ from .config import Config
 from .plots import plot_grf, plot_loss, read_log
 from .trainer import train
 from .metrics import centre_of_pressure
+from .baselines import BASELINES, predictions_of
 import symgait
 
 __all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",
-           "kfold_experiment", "unseen_lab_experiment", "reduced_subjects_experiment", "reduced_splits", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS"]
+           "kfold_experiment", "unseen_lab_experiment", "reduced_subjects_experiment", "reduced_splits", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS",
+           "split_parts", "baseline_results"]
 
 ACTIVITIES = ("walking", "running")
 TRAIN_LABS = ("hamner2013", "schreiber2019")
@@ -65,7 +74,8 @@ VARIANTS = ("baseline", "fnet", "cfinet", "pcnet")
 FLOOR = "floor (pcnet's best)"   # the row of distribution_floor
 
 # (metric key, heading) of the subject-wise tables
-TABLE = (("ef", "εf (N/kg)"), ("f_bw", "εf (% BW)"), ("ef_v", "vertical εf (N/kg)"), ("rf", "rRMSE f (%)"),
+TABLE = (("ef", "εf (N/kg)"), ("f_bw", "εf (% BW)"), ("ef_v", "vertical εf (N/kg)"), ("ef_ap", "AP εf (N/kg)"),
+         ("ef_ml", "ML εf (N/kg)"), ("rf", "rRMSE f (%)"),
          ("em", "εm (N·m/kg)"), ("e_free", "free moment (N·m/kg)"), ("cop_mm", "COP stance (mm)"),
          ("et", "ετ (N·m/kg)"), ("rt", "rRMSE τ (%)"), ("fy_bw", "mean ΣFy cycles (BW)"),
          ("fy_bw_true", "labels ΣFy (BW)"))
@@ -138,7 +148,7 @@ def lab_splits(items, train_labs: Seq[str] = TRAIN_LABS, *, val_fraction: float 
 def _assign(items, split: dict, kinematics: str = "measured"):
     test, val = set(split["test"]), set(split["val"])
     unlabel = set(split.get("unlabel", ()))
-    out = dict(train=[], val=[], test=[], test_rows=[])
+    out = dict(train=[], val=[], test=[], test_rows=[], train_rows=[])
     for r, seq in items:
         role = split_role(r, test, val)
         if role is None:
@@ -150,8 +160,8 @@ def _assign(items, split: dict, kinematics: str = "measured"):
         if role == "motion_only":
             role = "train"
         out[role].append(seq)
-        if role == "test":
-            out["test_rows"].append(r)
+        if role in ("test", "train"):
+            out[f"{role}_rows"].append(r)
     return out
 
 
@@ -219,11 +229,11 @@ def _run(job: dict) -> dict:
 
 
 def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, jobs: int = 2,
-               log: Callable = print) -> Dict[str, list]:
+               log: Callable = print, parts: Optional[dict] = None) -> Dict[str, list]:
     """Train every variant on every split (``jobs`` processes); returns {variant: [dict(split,
     seq, row, pred)] over all test sequences of all splits} and writes the runs under
-    ``out/runs``."""
-    parts = {s["name"]: _assign(items, s, cfg.data.kinematics) for s in splits}
+    ``out/runs``. ``parts``: the splits' sequences (:func:`split_parts`), when already made."""
+    parts = parts if parts is not None else split_parts(cfg, items, splits)
     if cfg.data.kinematics == "consistent":
         n = sum(1 for r, _ in items if r.get("role") == "labelled" and not r.get("file_consistent"))
         if n:
@@ -263,6 +273,33 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
             for job, f in futures:
                 record(job, f.result())
     return results
+
+
+def split_parts(cfg, items, splits: Seq[dict]) -> Dict[str, dict]:
+    """{split name: its ``train``, ``val``, ``test`` sequences and the ``train_rows``, ``test_rows``
+    of the dataset index}."""
+    return {s["name"]: _assign(items, s, cfg.data.kinematics) for s in splits}
+
+
+def baseline_results(model, kern, parts: Dict[str, dict], *, log: Callable = print) -> Dict[str, list]:
+    """{baseline label (:data:`training.baselines.BASELINES`): [dict(split, seq, row, pred)]} on
+    every split's test sequences, the ``meancurve`` averaging the split's labelled training
+    sequences; nothing is trained, ``seconds`` is the time the baseline took on the split."""
+    out: Dict[str, list] = {}
+    for name, label in BASELINES.items():
+        out[label] = []
+        for split, p in parts.items():
+            if not p["test"]:
+                continue
+            t0 = time.perf_counter()
+            preds = predictions_of(name, model, kern, list(zip(p["test_rows"], p["test"])),
+                                   list(zip(p["train_rows"], p["train"])))
+            sec = round(time.perf_counter() - t0, 1)
+            out[label] += [dict(split=split, seq=seq, row=row, pred=pred, seconds=sec, steps=None, best_step=None)
+                           for seq, row, pred in zip(p["test"], p["test_rows"], preds)]
+        log(f"  {label}: {sum(e['seconds'] for e in {e['split']: e for e in out[label]}.values()):.0f} s "
+            f"on {len(out[label])} test sequences")
+    return out
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -387,17 +424,21 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
     kern = symgait.kernels(model)
     for s in splits:
         log(f"  {s['name']}: test {len(s['test'])} subjects, validation {len(s['val'])}")
-    results = run_splits(cfg, items, splits, variants, out, jobs=jobs, log=log)
-    results[FLOOR] = [dict(e, pred=distribution_floor(kern, e["seq"])) for e in results[variants[0]]]
+    nets = [v for v in variants if v not in BASELINES]        # the baselines are always scored
+    parts = split_parts(cfg, items, splits)
+    results = run_splits(cfg, items, splits, nets, out, jobs=jobs, log=log, parts=parts) if nets else {}
+    results.update(baseline_results(model, kern, parts, log=log))
+    shown = list(results)
+    results[FLOOR] = [dict(e, pred=distribution_floor(kern, e["seq"])) for e in results[BASELINES["zmp"]]]
     scores = score(model, results)
     tested = sorted({e["row"]["subject"] for es in results.values() for e in es})
     floor = floors(kern, items, tested)
-    plots = _plots(out, results, variants)
+    plots = _plots(out, results, shown)
     md = [f"# {title}", "", intro, "", _table(scores, floor), ""] + [f"![{p}]({p})" for p in plots] + \
          ["", "Splits (test / validation subjects):", ""] + \
          [f"* {s['name']}: test {', '.join(s['test'])}; validation {', '.join(s['val']) or '–'}" for s in splits]
     seconds = {v: sorted({(e["split"], e["seconds"]) for e in es}) for v, es in results.items()}
-    rows = {f"{v} {act}": (scores[v].get(act) or {}).get("pooled") for v in list(variants) + [FLOOR]
+    rows = {f"{v} {act}": (scores[v].get(act) or {}).get("pooled") for v in results
             for act in ("all",) + ACTIVITIES}
     res = dict(splits=splits, floor=floor, seconds=seconds,
                per_sequence={v: [dict(split=e["split"], name=e["seq"].name, subject=e["row"]["subject"],
@@ -405,7 +446,7 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
                                       best_step=e["best_step"], steps=e["steps"]) for e in es]
                              for v, es in results.items()},
                scores={v: {a: (s or {}).get("per_split") for a, s in by.items()} for v, by in scores.items()})
-    for v in variants:
+    for v in shown:
         m = (scores[v].get("all") or {}).get("pooled") or {}
         log(f"  {v}: " + ", ".join(f"{h} {format_value(m.get(k))}" for k, h in TABLE[:1] + TABLE[7:8]))
     return dict(rows=rows, results=res, markdown="\n".join(md))

@@ -22,6 +22,8 @@ Fox A (2024) R Soc Open Sci 11:231909; Schreiber C & Moissenet F (2019) Sci Data
 """
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -29,12 +31,18 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..io import read_sto
+from ..markers.ik import solve_ik
+from ..markers.markersets import ResolvedTargets
+from ..signals.kinematics import filtered_kinematics
+from ..trials.residual_reduction import world_fixed_wrenches
+from ..trials.sequence import Sequence as TrialSequence
 from ..trials.opensim_id import SAGITTAL, Row, compare, inverse_dynamics_from_coordinates
 from ..io.osim import read_osim
 import symgait
 from ..constants import STANDARD_GRAVITY as G
 
-__all__ = ["HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
+__all__ = ["residual_components", "raw_coordinates", "floor_rows", "floor_by_source", "floor_source_table",
+           "RECIPES", "HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
            "moco_validation", "physics_floor", "MocoResult", "markdown_sections",
            "validation_tables", "G"]
 
@@ -175,6 +183,153 @@ def moco_validation(model, kern, data_dir, subject: str, *, cutoff: float = -1.0
         hf[r.coordinate] = (100 * content_above(y, rate) / r.range,
                             100 * content_above(res.tau[r.coordinate], rate) / r.range)
     return MocoResult(subject, sc.mass, sc.height, rows, floor, int(res.time.size), hf)
+
+
+# --- the physics floor per source of a built dataset --------------------------------------
+
+# the kinematics recipes compared (:func:`symgait.signals.kinematics.filtered_kinematics`):
+# (method, low-pass cut-off in Hz); the dataset build uses ("butter", 6.0)
+RECIPES = tuple((m, c) for m in ("butter", "opensim") for c in (4.0, 6.0, 8.0, 10.0, 12.0))
+COMPONENTS = ("vertical", "ap", "ml", "norm")
+
+
+def _rows(x, T):
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (T, np.asarray(x).shape[-1])))
+
+
+def residual_components(kern, q, qd, qdd, w, p, mass: float) -> Dict[str, float]:
+    """RMS over frames (finite wrenches) of the root residual force with wrenches ``w``, per kg:
+    ``vertical`` (Y), ``ap`` (X), ``ml`` (Z) and ``norm`` (3-D): the motion-implied total force
+    minus the plates' (the root residual is linear in ``w``). World axes: AP and ML assume
+    walking along ±X, as the built dataset's trials do."""
+    T = q.shape[0]
+    w = np.asarray(w, float)
+    ok = np.isfinite(w).reshape(T, -1).all(1)
+    r = np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
+                                      _rows(p, int(ok.sum()))))[:, :3] / mass
+    rms = np.sqrt(np.mean(r ** 2, 0)) if len(r) else np.full(3, np.nan)
+    return dict(vertical=float(rms[1]), ap=float(rms[0]), ml=float(rms[2]),
+                norm=float(np.sqrt(np.mean(np.sum(r ** 2, 1)))) if len(r) else math.nan)
+
+
+def _markers_of(cache_dir: Path) -> List[dict]:
+    out = []
+    for f in sorted(Path(cache_dir).glob("*.markers.npz")):
+        with np.load(f) as z:
+            out.append(dict(path=f, p=z["p"], time=z["time"]))
+    return out
+
+
+def raw_coordinates(model, kern, seq, markers: Sequence[dict]):
+    """``(time (N,), q (N, nq), frames (T,))``: the unfiltered coordinates of a built marker
+    trial over its whole recording, by inverse kinematics (:func:`symgait.markers.ik.solve_ik`,
+    every target weighted alike) on the fit's targets stored by the build
+    (``cache/<key>.markers.npz``: the one whose parameters and frame times are ``seq``'s and
+    whose markers the built motion fits best), and the indices of ``seq``'s frames in it (the
+    build may have cropped the trial to its plates after filtering). None when no stored fit
+    matches."""
+    best, err = None, math.inf
+    for m in markers:
+        t = m["time"]
+        if m["p"].shape != np.shape(seq.p) or t.size < len(seq):
+            continue
+        i = np.clip(np.searchsorted(t, seq.time - 1e-9), 0, t.size - 1)
+        if not np.allclose(t[i], seq.time, atol=1e-6):
+            continue
+        with np.load(m["path"]) as z:
+            A, Y, p = z["A"], z["positions"][i], z["p"]
+        P = np.asarray(kern.points(np.ascontiguousarray(seq.q, dtype=float), _rows(p, len(seq))))
+        with np.errstate(invalid="ignore"):
+            e = float(np.nanmean(np.linalg.norm(np.einsum("mk,tkx->tmx", A, P) - Y, axis=-1)))
+        if e < err:
+            best, err = (m["path"], i), e
+    if best is None or not err < 0.05:
+        return None
+    path, i = best
+    with np.load(path) as z:
+        A, Y, p, t = z["A"], z["positions"], z["p"], z["time"]
+    tg = ResolvedTargets(names=[f"m{k}" for k in range(A.shape[0])], points=[], positions=Y, A=A,
+                         weights=np.ones(A.shape[0]), unused_labels=[], missing_points=[])
+    return t, solve_ik(model, kern, p, tg, t).q, i
+
+
+def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Optional[Sequence[str]] = None,
+               log=print) -> List[dict]:
+    """Per labelled trial of a built dataset (``python -m training dataset``): the residual force
+    components (:func:`residual_components`) of the motion as built (``measured``), at the
+    per-subject fitted parameters (``fitted``), of the motion changed within the marker error
+    (``consistent``), and of the unfiltered coordinates (:func:`raw_coordinates`) through every
+    kinematics recipe (``recipe:<method>:<cut-off>``), the plates' forces fixed in the world."""
+    model = symgait.load_model("gait3d") if model is None else model
+    kern = kern or symgait.kernels(model)
+    d = Path(dataset_dir)
+    idx = json.loads((d / "index.json").read_text())
+    markers = _markers_of(d / "cache")
+    out = []
+    for r in idx["rows"]:
+        if r["status"] != "usable" or r.get("role") != "labelled" or (names and r["name"] not in names):
+            continue
+        s = TrialSequence.load(d / r["file"])
+        q, qd, qdd = (np.asarray(x, float) for x in (s.q, s.qd, s.qdd))
+        row = dict(trial=r["name"], subject=r["subject"], source=r["source"],
+                   activity=(str(r.get("activity", "")).replace(",", " ").split() or ["?"])[0], frames=len(s), rate=s.rate)
+        p0 = np.asarray(r.get("p_start") or s.p, float)       # the built sequence is at the fitted p
+        w0 = world_fixed_wrenches(kern, q, q, s.w, _rows(s.p, len(s)), _rows(p0, len(s)))
+        row["measured"] = residual_components(kern, q, qd, qdd, w0, p0, s.mass)
+        if r.get("p_fitted"):
+            row["fitted"] = residual_components(kern, q, qd, qdd, s.w, s.p, s.mass)
+        if r.get("file_consistent"):
+            c = TrialSequence.load(d / r["file_consistent"])
+            row["consistent"] = residual_components(kern, *(np.asarray(x, float) for x in (c.q, c.qd, c.qdd, c.w)),
+                                                    c.p, c.mass)
+        raw = raw_coordinates(model, kern, s, markers) if recipes else None
+        if raw is not None:
+            t_all, q_all, i = raw
+            for method, cut in recipes:
+                qf, qdf, qddf = (x[i] for x in filtered_kinematics(q_all, t=t_all, cutoff=cut, method=method))
+                wr = world_fixed_wrenches(kern, q, qf, s.w, _rows(s.p, len(s)))
+                row[f"recipe:{method}:{cut:g}"] = residual_components(kern, qf, qdf, qddf, wr, s.p, s.mass)
+        log(f"  {r['name']}: measured {row['measured']['norm']:.2f} N/kg" +
+            ("" if raw is None else f", raw coordinates → {len(recipes)} recipes"))
+        out.append(row)
+    return out
+
+
+def floor_by_source(rows: Sequence[dict]) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """{source: {state: {component: RMS over the source's frames pooled (N/kg)}, "trials",
+    "frames"}} of :func:`floor_rows`; states are pooled over the trials that have them."""
+    out: Dict[str, dict] = {}
+    for src in sorted({r["source"] for r in rows}):
+        rs = [r for r in rows if r["source"] == src]
+        e = dict(trials=len(rs), frames=sum(r["frames"] for r in rs),
+                 activity="/".join(sorted({r["activity"] for r in rs})))
+        states = sorted({k for r in rs for k in r if k in ("measured", "fitted", "consistent") or k.startswith("recipe:")})
+        for st in states:
+            have = [r for r in rs if st in r]
+            n = sum(r["frames"] for r in have)
+            e[st] = {c: float(np.sqrt(sum(r[st][c] ** 2 * r["frames"] for r in have) / n)) for c in COMPONENTS}
+            e[st]["trials"] = len(have)
+        out[src] = e
+    return out
+
+
+def floor_source_table(by: Dict[str, dict], recipes=RECIPES) -> str:
+    """Markdown: per source, the residual force's vertical / AP / ML / 3-D RMS (N/kg) measured →
+    at the fitted parameters → after the kinematic change, then the norm per kinematics recipe."""
+    head = ("| source | activity | trials | frames | measured V / AP / ML / 3-D | fitted parameters | "
+            "kinematics changed | " + " | ".join(f"{m} {c:g} Hz" for m, c in recipes) + " | best recipe |")
+    lines = [head, "|" + "---|" * (8 + len(recipes))]
+
+    def cell(x):
+        return "–" if x is None else " / ".join(f"{x[c]:.2f}" for c in COMPONENTS)
+    for src, e in by.items():
+        rec = {f"{m} {c:g} Hz": (e.get(f"recipe:{m}:{c:g}") or {}).get("norm") for m, c in recipes}
+        got = {k: v for k, v in rec.items() if v is not None}
+        best = min(got, key=got.get) if got else "–"
+        lines.append(f"| {src} | {e['activity']} | {e['trials']} | {e['frames']} | {cell(e.get('measured'))} | "
+                     f"{cell(e.get('fitted'))} | {cell(e.get('consistent'))} | " +
+                     " | ".join("–" if v is None else f"{v:.2f}" for v in rec.values()) + f" | {best} |")
+    return "\n".join(lines)
 
 
 # --- tables ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Validation against Hamner & Delp (2013)'s Moco references and the physics floor
 (figures in docs/data.md), on one subject."""
 import numpy as np
+import pytest
 
 from symgait.datasets.references import (content_above, gait3d_parameters_from_osim, moco_files, moco_validation)
 from symgait.trials.opensim_id import SAGITTAL
@@ -49,3 +50,31 @@ def test_content_above_separates_frequencies():
     slow, fast = 3.0 * np.sin(2 * np.pi * 4 * t), 0.5 * np.sin(2 * np.pi * 50 * t)
     assert content_above(slow, rate) < 0.01
     assert abs(content_above(slow + fast, rate) - 0.5 / np.sqrt(2)) < 0.02
+
+
+def test_residual_components_of_an_added_force(kern):
+    """Derived labels explain the motion (every component 0); a constant force F added to one
+    foot, applied anywhere, leaves -F in the root residual: components |F_x|, |F_y|, |F_z| per kg
+    and the 3-D norm |F| per kg."""
+    from symgait.datasets.cache import SequenceCache
+    from symgait.datasets.references import floor_by_source, residual_components
+    from symgait.datasets.synthetic import synthetic_gait
+    m, k = kern("gait3d")
+    seq = synthetic_gait(m, n_sequences=1, seconds=1.0, seed=0, kern=k, cache=SequenceCache())[0]
+    args = [np.asarray(x, float) for x in (seq.q, seq.qd, seq.qdd)]
+    r0 = residual_components(k, *args, seq.w, seq.p, seq.mass)
+    assert max(r0.values()) < 1e-9
+    F = np.array([12.0, -30.0, 4.0])
+    w = np.array(seq.w, float)
+    w[:, 1, :3] += F
+    w[:, 1, 3:] += np.cross([0.05, -0.02, 0.1], F)
+    w[3] = np.nan                                                 # an unlabelled frame is left out
+    r = residual_components(k, *args, w, seq.p, seq.mass)
+    assert r["ap"] == pytest.approx(12.0 / seq.mass, rel=1e-9)
+    assert r["vertical"] == pytest.approx(30.0 / seq.mass, rel=1e-9)
+    assert r["ml"] == pytest.approx(4.0 / seq.mass, rel=1e-9)
+    assert r["norm"] == pytest.approx(np.linalg.norm(F) / seq.mass, rel=1e-9)
+    # pooled per source: frame-weighted RMS
+    rows = [dict(source="s", activity="walking", frames=10, measured=dict(vertical=1.0, ap=0.0, ml=0.0, norm=1.0)),
+            dict(source="s", activity="walking", frames=30, measured=dict(vertical=3.0, ap=0.0, ml=0.0, norm=3.0))]
+    assert floor_by_source(rows)["s"]["measured"]["vertical"] == pytest.approx(np.sqrt((10 + 270) / 40))

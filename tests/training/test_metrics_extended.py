@@ -53,6 +53,8 @@ def test_extended_gait_metrics_by_hand():
     assert r["ef"] == pytest.approx(ef)
     assert r["f_bw"] == pytest.approx(100 * ef / G)
     assert r["ef_v"] == pytest.approx(math.sqrt(100.0 ** 2 / (T_ * 2)) / m)
+    assert r["ef_ap"] == pytest.approx(math.sqrt(30.0 ** 2 / (T_ * 2)) / m)   # the x entry
+    assert r["ef_ml"] == 0.0
     # cycle frames 1..4: true sum Fy = 600, 600, 400, 400 -> mean 500 N; predicted 500, 600, 400, 400
     assert r["fy_bw_true"] == pytest.approx(500.0 / (m * G))
     assert r["fy_bw"] == pytest.approx(475.0 / (m * G))

@@ -22,7 +22,8 @@ def add_cli(subparsers):
     p.add_argument("--tiny", action="store_true", help="synthetic data, a few steps (smoke test)")
     p.add_argument("--folds", type=int, default=None, help="kfold: number of subject folds (default 5)")
     p.add_argument("--variants", default=None, help="kfold, unseen-lab: comma-separated variants "
-                   "(default baseline,fnet,cfinet,pcnet)")
+                   "(default baseline,fnet,cfinet,pcnet; the no-learning baselines zmp and meancurve are "
+                   "always scored, and naming only them trains nothing)")
     p.add_argument("--jobs", type=int, default=None, help="kfold, unseen-lab: training processes (default 2)")
     p.set_defaults(fn=_run)
     return p
