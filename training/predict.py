@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from symgait.atomic import atomic_write, write_text
 from symgait.errors import SymgaitError
 import symgait
 from symgait.forces.contacts import foot_point_indices, labels_from_kinematics
@@ -168,7 +169,7 @@ def write_prediction_csv(path, time, w, JT, contacts, actuated, *, origins=None,
         cop, free = centre_of_pressure(w[:T], np.asarray(origins, float)[:T])
         on = (w[:T, :, 1] > STANCE_N)[..., None]
         extra = np.where(on, np.concatenate([cop, free[..., None]], -1), np.nan).reshape(T, -1)
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_write(path, "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(cols)
         for i in range(T):
@@ -180,9 +181,9 @@ def write_prediction_csv(path, time, w, JT, contacts, actuated, *, origins=None,
     if extra is not None:
         conventions += ("; centres of pressure on the ground (world, m) and free moments about the "
                         f"vertical through them, empty where the vertical force is at most {STANCE_N:g} N")
-    _units_path(path).write_text(json.dumps(dict(file=path.name, units=dict(zip(cols, units)),
-                                                 conventions=conventions, trial=meta),
-                                            indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(_units_path(path), json.dumps(dict(file=path.name, units=dict(zip(cols, units)),
+                                                  conventions=conventions, trial=meta),
+                                             indent=1, ensure_ascii=False) + "\n")
     return path
 
 

@@ -12,6 +12,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from symgait.atomic import atomic_write
+
 from .metrics import G
 
 COMPONENTS = (("x", "anterior-posterior"), ("y", "vertical"), ("z", "medio-lateral"))
@@ -99,6 +101,7 @@ def plot_score(path, time, pred_w, meas_w, mass: float, contacts, frames, title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as f:  # the format from the name's suffix, as savefig(path) does
+        fig.savefig(f, dpi=110, format=path.suffix[1:].lower() or None)
     plt.close(fig)
     return path

@@ -51,7 +51,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from ..atomic import check_output_file
+from ..atomic import atomic_write, check_output_file, write_text
 from ..constants import STANDARD_GRAVITY
 
 __all__ = ["add_cli", "run", "write_csv", "write_id_sto", "column_units", "write_summary",
@@ -123,7 +123,7 @@ def write_csv(path, time, coordinates, tau, mass=None):
     x = np.asarray(tau, dtype=np.float64)
     if mass is not None:
         x = x / mass
-    with open(path, "w", newline="") as f:
+    with atomic_write(path, "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["time"] + list(coordinates))
         for t, row in zip(time, x):
@@ -152,8 +152,7 @@ def write_summary(path, summary: dict, notes=()) -> Path:
     import json
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(summary, notes=list(notes)), indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    write_text(path, json.dumps(dict(summary, notes=list(notes)), indent=1, ensure_ascii=False) + "\n")
     return path
 
 
@@ -196,7 +195,8 @@ def plot_moments(path, seq, title=""):
         a.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    with atomic_write(path) as f:  # the format from the name's suffix, as savefig(path) does
+        fig.savefig(f, dpi=90, format=Path(path).suffix[1:].lower() or None)
     plt.close(fig)
     return path
 
@@ -236,7 +236,7 @@ def _reduced(kern, trial, out):
         entry["marker_rms_mm"] = [round(1000 * v, 2) for v in mk]
     path = Path(out).with_suffix(".coordinates.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
+    with atomic_write(path, "w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["time"] + list(seq.coordinates))
         for t, row in zip(seq.time, fit.q):

@@ -30,7 +30,6 @@ of that prefix then has ``force_identifier P_force_v``, ``point_identifier P_for
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Tuple
@@ -38,6 +37,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from ..atomic import write_text
 from ..errors import InputError
 
 __all__ = ["write_table", "write_coordinates", "GrfLoad", "grf_columns", "write_grf_mot",
@@ -95,10 +95,7 @@ def write_table(path, time, names: Sequence[str], data, *, title: Optional[str] 
              "\t".join(["time"] + names)]
     body = np.concatenate([t[:, None], x], axis=1)
     lines += ["\t".join(f"{v:.12g}" for v in row) for row in body]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, "\n".join(lines) + "\n")
 
 
 def write_coordinates(path, time, names: Sequence[str], q, rotational: Iterable[str], *,
@@ -175,6 +172,4 @@ def write_external_loads(path, loads: Sequence[GrfLoad], datafile, *,
                 "\t\t\t</ExternalForce>"]
     out += ["\t\t</objects>", "\t\t<groups />", f"\t\t<datafile>{escape(datafile)}</datafile>",
             "\t</ExternalLoads>", "</OpenSimDocument>"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path
+    return write_text(path, "\n".join(out) + "\n")

@@ -45,6 +45,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..atomic import atomic_write
+
 from .ik_report import DEFAULT_MAX_RMS
 from .markersets import ResolvedTargets
 from ..signals.gaps import fill_interior_gaps
@@ -505,7 +507,8 @@ def stick_figure(model, kern, ik: IKResult, path, frames: Optional[Sequence[int]
     axes[0, 0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title or f"{model.name}: source vs fitted", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    with atomic_write(path) as f:  # the format from the name's suffix, as savefig(path) does
+        fig.savefig(f, dpi=90, format=Path(path).suffix[1:].lower() or None)
     plt.close(fig)
     return path
 

@@ -53,6 +53,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..atomic import write_text
+
 from ..errors import ModelError
 from ..io import read_osim
 from ..io.osim import xyz_body_fixed_angles, xyz_body_fixed_matrix
@@ -88,9 +90,8 @@ class ConvertedModel:
 
     def write(self, path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != self.yaml_text:
-            path.write_text(self.yaml_text)
+            write_text(path, self.yaml_text)
         return path
 
     def expand(self, model, q, qd=None, qdd=None, names: Optional[Sequence[str]] = None):

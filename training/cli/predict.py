@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from symgait.cli.arguments import add_motion, add_subject, motion_argument
-from symgait.atomic import check_output_file
+from symgait.atomic import check_output_file, write_text
 
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
@@ -117,7 +117,7 @@ def _score(a, ck, seq, pred, plates, bundle) -> None:
     print(score_table(score))
     out = Path(a.out)
     js = out.with_name(out.stem + ".score.json")
-    js.write_text(json.dumps(score, indent=1))
+    write_text(js, json.dumps(score, indent=1))
     png = plot_score(out.with_name(out.stem + ".score.png"), seq.time, pred["w"], plates.sequence.w, seq.mass,
                      seq.contacts, plates.covered,
                      title=f"{Path(a.motion).name}: predicted ({bundle.cfg.variant}) vs force plates")
