@@ -34,6 +34,7 @@ baseline carries more than ``max_baseline`` N (the plate was loaded).
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from dataclasses import dataclass, replace
 from typing import List, Optional, Tuple
@@ -265,12 +266,80 @@ def _check_plate_parameters(path, p, n_analog: int) -> None:
                                   field="FORCE_PLATFORM:ORIGIN")
 
 
+_PARAMETER_TYPES = {-1: 1, 1: 1, 2: 2, 4: 4}  # C3D data types: char, byte, int16, float -> bytes
+
+
+def check_parameter_section(path) -> None:
+    """Walk a C3D file's parameter section in Python before the native parser reads it: every group
+    and parameter record must lie inside the section the header declares, with a known data type, at
+    most 7 dimensions and its data inside the record.  A broken record raises
+    :class:`DataFormatError` naming the byte offset (ezc3d would read past its buffers, and a crash
+    there kills the process)."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        head = f.read(512)
+        if len(head) < 512:
+            raise DataFormatError(path, f"{len(head)} bytes: shorter than a C3D header (512)", field="header")
+        first = head[0]
+        if head[1] != 0x50 or first < 2:
+            raise DataFormatError(path, f"header bytes 1-2 are {first}, {head[1]}: not a C3D file (expected a "
+                                  "parameter block number >= 2 and the key 80)", field="header")
+        f.seek((first - 1) * 512)
+        block = f.read(512)
+        if len(block) < 4:
+            raise DataFormatError(path, "the parameter section the header points to is missing (truncated "
+                                  "file)", field="parameters")
+        nblocks, processor = block[2], block[3]
+        sec = block + f.read(max(nblocks - 1, 0) * 512)
+    if processor not in (84, 85, 86):
+        raise DataFormatError(path, f"processor type {processor} in the parameter section (expected 84 Intel, "
+                              "85 DEC or 86 MIPS)", field="parameters")
+    if len(sec) < nblocks * 512:
+        raise DataFormatError(path, f"the header declares {nblocks} parameter blocks but the file holds "
+                              f"{len(sec) // 512}; the file is truncated", field="parameters")
+    order = ">" if processor == 86 else "<"
+    base, end, i = (first - 1) * 512, len(sec), 4
+    while i + 2 <= end:
+        nlen = int.from_bytes(sec[i:i + 1], "big", signed=True)
+        group = int.from_bytes(sec[i + 1:i + 2], "big", signed=True)
+        if nlen == 0:
+            return
+        field = i + 2 + abs(nlen)                      # the 16-bit offset to the next record
+        if field + 2 > end:
+            raise DataFormatError(path, f"parameter record at byte {base + i} runs past the parameter "
+                                  f"section", field="parameters")
+        step = struct.unpack(order + "h", sec[field:field + 2])[0]
+        nxt = field + step if step else end
+        if step < 0 or nxt > end:
+            raise DataFormatError(path, f"parameter record at byte {base + i} points outside the parameter "
+                                  f"section (offset {step})", field="parameters")
+        if group > 0:                                  # a parameter: type, dimensions, data
+            k = field + 2
+            if k + 2 > nxt:
+                raise DataFormatError(path, f"parameter record at byte {base + i} is too short", field="parameters")
+            dtype = int.from_bytes(sec[k:k + 1], "big", signed=True)
+            ndim = sec[k + 1]
+            if dtype not in _PARAMETER_TYPES or ndim > 7:
+                raise DataFormatError(path, f"parameter record at byte {base + i}: data type {dtype}, {ndim} "
+                                      "dimensions (expected -1, 1, 2 or 4 and at most 7)", field="parameters")
+            size = _PARAMETER_TYPES[dtype]
+            for d in sec[k + 2:k + 2 + ndim]:
+                size *= d
+            if k + 2 + ndim + size > nxt:
+                raise DataFormatError(path, f"parameter record at byte {base + i}: its data ({size} bytes) "
+                                      "run past the record", field="parameters")
+        if not step:
+            return
+        i = nxt
+
+
 def read_c3d_parameters(path: "str | os.PathLike[str]", group: str) -> dict:
     """The parameters of one group of a C3D file's parameter section, ``{name: value}`` (a number
     for a one-element numeric parameter, else a list), e.g. ``PROCESSING`` (Vicon's subject
     measurements: ``Bodymass`` kg, ``Height`` mm ...); empty when the group is absent."""
     import ezc3d
     path = os.fspath(path)
+    check_parameter_section(path)
     try:
         c = ezc3d.c3d(path, extract_forceplat_data=False)
     except Exception as e:  # noqa: BLE001 -- ezc3d raises bare RuntimeErrors
@@ -338,6 +407,7 @@ def read_c3d(path: "str | os.PathLike[str]", *, resample_plates_to_points: bool 
     if raw is not None and raw[3] < raw[2]:
         raise DataFormatError(path, f"{raw[3]} bytes but the header (frames {raw[0]}-{raw[1]}) "
                               f"needs {raw[2]}; the file is truncated", field="data block")
+    check_parameter_section(path)
     notes: List[str] = []
     plate_error = None
     try:
