@@ -1,22 +1,17 @@
 """``symgait id`` end to end, one trial per format (TRC + GRF .mot, C3D with plates, ASF/AMC)."""
-import argparse
 import csv
 import json
 
 import numpy as np
 
-from symgait.cli.id import add_cli
+from symgait.cli import main
 from symgait.io import read_sto
 
 G = "opensim/gait2354_subject01_walk1/"
 
 
 def _run(argv):
-    ap = argparse.ArgumentParser(prog="symgait")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    add_cli(sub)
-    a = ap.parse_args(["id"] + argv)
-    assert a.fn(a) == 0
+    assert main(["id"] + argv) == 0   # the command line's own entry point
 
 
 def _read(path):

@@ -1,19 +1,14 @@
 """``symgait id`` on a trial with a bad marker: the marker left out is printed and recorded in the
 JSON summary (``dropped_markers``) and its notes."""
-import argparse
 import json
 
-from symgait.cli.id import add_cli
+from symgait.cli import main
 
 G = "opensim/gait2354_subject01_walk1/"
 
 
 def _run(argv):
-    ap = argparse.ArgumentParser(prog="symgait")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    add_cli(sub)
-    a = ap.parse_args(["id"] + argv)
-    assert a.fn(a) == 0
+    assert main(["id"] + argv) == 0   # the command line's own entry point
 
 
 def _offset_trc(text: str, label: str, dmm) -> str:

@@ -4,13 +4,12 @@ the range of OpenSim's curve.  Both trials' models hold what a plain tree of hin
 knee's SimmSpline-driven tibia translations (gait2354, Hamner), and toes whose inertia breaks the
 triangle inequality (Hamner).  The converted models' kernels are generated once into the user
 cache (≈ 1 and 2.5 min the first time)."""
-import argparse
 import json
 
 import numpy as np
 import pytest
 
-from symgait.cli.id import add_cli
+from symgait.cli import main
 from symgait.io import read_sto
 
 osim = pytest.importorskip("opensim", reason="OpenSim's Python package is not installed")
@@ -51,11 +50,7 @@ def opensim_inverse_dynamics(model, coordinates, external_loads, out, cutoff=6.0
 
 
 def _symgait_id(argv):
-    ap = argparse.ArgumentParser(prog="symgait")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    add_cli(sub)
-    a = ap.parse_args(["id"] + argv)
-    assert a.fn(a) == 0
+    assert main(["id"] + argv) == 0   # the command line's own entry point
 
 
 @pytest.mark.slow
