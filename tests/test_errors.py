@@ -223,7 +223,9 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
         assert rc == 2 and "Traceback" not in err
         return err
 
-    assert "the folder /missing/dir does not exist" in run("export-urdf", "planar", "--out", "/missing/dir/x.urdf")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert "a_file is a file, not a folder" in run("export-urdf", "planar", "--out", str(blocker / "dir" / "x.urdf"))
     bad = tmp_path / "down.yaml"
     bad.write_text(yaml.safe_dump(dict(BASE, gravity="down")))
     assert "symgait: error: " in run("info", str(bad)) and "gravity must be three finite numbers" in run(

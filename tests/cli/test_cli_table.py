@@ -14,7 +14,7 @@ from training.cli.experiment import NAMES
 from training.experiments import EXPERIMENTS, SUBJECT_WISE
 
 ROOT = Path(__file__).resolve().parents[2]
-HELPERS = {"__init__", "__main__", "errors"}
+HELPERS = {"__init__", "__main__", "errors", "arguments"}
 
 
 @pytest.mark.parametrize("package, table", [

@@ -242,7 +242,8 @@ def test_evaluate_and_report(tiny_bundle, tmp_path):
         assert res["pooled"][k] == pytest.approx(want, rel=1e-6), k
     for k in ("rf", "rm", "rt"):
         assert res["pooled"][k] > 0
-    assert d["motion_only"][0].name in res["unlabelled"]
+    # the motion-only sequence trained the network: left out, not scored as if new
+    assert d["motion_only"][0].name not in res["unlabelled"] and res["unseen_sequences"] == [name]
     j = json.loads((tmp_path / "metrics.json").read_text())
     assert j["pooled"]["ef"] == pytest.approx(res["pooled"]["ef"])
     md = (tmp_path / "metrics.md").read_text()
@@ -420,8 +421,9 @@ def test_predict_errors(tiny_bundle, tmp_path, capsys):
     mot = write_mot(tmp_path / "w.mot", d["test"][0])
     ck = str(out / "last.pt")
     out_csv = str(tmp_path / "a.csv")
-    assert main(["predict", "--checkpoint", ck, "--motion", str(mot), "--out", out_csv]) == 2
-    assert "error: --mass" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:   # argparse: --mass is required
+        main(["predict", "--checkpoint", ck, "--motion", str(mot), "--out", out_csv])
+    assert e.value.code == 2 and "--mass" in capsys.readouterr().err
     assert main(["predict", "--checkpoint", ck, "--motion", str(tmp_path / "missing.trc"), "--mass", "70",
                  "--out", out_csv]) == 2
     assert "not found" in capsys.readouterr().err
