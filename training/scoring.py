@@ -13,6 +13,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from symgait.atomic import atomic_write
+from symgait.signals.runs import true_runs
 
 from .metrics import G
 
@@ -80,7 +81,6 @@ def plot_score(path, time, pred_w, meas_w, mass: float, contacts, frames, title:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from symgait.signals.runs import true_runs
     t = np.asarray(time, float)
     fig, axes = plt.subplots(len(contacts), 3, figsize=(12, 2.6 * len(contacts)), sharex=True, squeeze=False)
     for j, c in enumerate(contacts):
