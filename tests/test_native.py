@@ -67,10 +67,41 @@ def test_float32_arrays_computed_in_float64():
             assert np.array_equal(a, b.astype(np.float32)), name
 
 
+@pytest.mark.parametrize("model", ["planar", "gait3d"])
+def test_block_solve_equals_cpython_bit_for_bit(model):
+    """solve_columns with the native vector variant of ltdl_solve (ltdl_solve_block) against CPython
+    solving column by column, for column counts below, at and above a block, and against numpy."""
+    src, ns, man = _device(model)
+    k = symgait.kernels(symgait.load_model(model))
+    dev = k.module.DEVICE
+    n, block = man["nq"], ns["SOLVE_BLOCK"]
+    rng = np.random.default_rng(3)
+    M = np.asarray(k.mass_matrix(rng.uniform(-0.5, 0.5, (1, n)), k.model.parameters()))[0]
+    H = M.ravel().copy()
+    ns["ltdl_factor"](H)
+    for ncol in (1, 3, block, block + 3, n, 45):
+        X = rng.normal(size=n * ncol)
+        T = np.zeros(n * block)
+        ours, ref = X.copy(), X.copy()
+        dev["solve_columns"](H, ours, ncol, T.copy(), -1.0)
+        ns["solve_columns"](H, ref, ncol, T.copy(), -1.0)
+        assert np.array_equal(ours, ref), f"{model}, {ncol} columns: {np.max(abs(ours - ref))}"
+        exact = -np.linalg.solve(M, X.reshape(n, ncol)).ravel()
+        assert np.max(abs(ours - exact)) <= 1e-12 * np.max(abs(exact))
+        # float32 arrays: each column as the scalar float32 function computes it (float64 inside)
+        X32, H32 = X.astype(np.float32), H.astype(np.float32)
+        ours32 = X32.copy()
+        dev["solve_columns"](H32, ours32, ncol, T.astype(np.float32), 1.0)
+        cols = X32.reshape(n, ncol).T.copy()
+        for c in cols:
+            dev["ltdl_solve"](H32, c)
+        assert np.array_equal(ours32, cols.T.ravel()), f"{model} float32, {ncol} columns"
+
+
 def test_loops_stay_with_numba():
     src, _, _ = _device("planar")
     _, nargs = translate_module(src)
-    for name in ("inverse_dynamics", "point_jacobians", "ltdl_factor", "ltdl_solve"):
+    for name in ("inverse_dynamics", "point_jacobians", "ltdl_factor", "ltdl_solve", "ltdl_solve_block"):
         assert name in nargs
     for name in ("solve_columns", "forward_dynamics", "forward_dynamics_derivatives"):
         assert name not in nargs

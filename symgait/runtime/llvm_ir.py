@@ -184,10 +184,137 @@ def _copy_loop(tag, pred, src, sty, dst, dty, conv, length) -> list[str]:
             f"{tag}_done:"]
 
 
+def _splat(lines, tmp, scalar: str, width: int) -> str:
+    """A <width x double> with every lane ``scalar``."""
+    a, b = tmp(), tmp()
+    lines.append(f"  {a} = insertelement <{width} x double> poison, double {scalar}, i64 0")
+    lines.append(f"  {b} = shufflevector <{width} x double> {a}, <{width} x double> poison, "
+                 f"<{width} x i32> zeroinitializer")
+    return b
+
+
+def vector_variant(fn: ast.FunctionDef, symbol: str, width: int, f32: bool = False) -> str:
+    """``void @symbol(ptr H, ptr X, i64 stride, double scale)``: the straight-line function
+    ``fn(H, x)`` (such as the generated ``ltdl_solve``) applied to ``width`` vectors at once, with
+    vector instructions. Element ``x[k]`` of lane ``j`` is ``X[k*stride + j]`` (each row of ``width``
+    lanes contiguous), ``H`` is shared by the lanes; every element that ``fn`` writes is stored once,
+    at the end, multiplied by ``scale`` (every element it reads or writes is multiplied). Per lane, the same float64 operations in the same order as
+    ``fn`` (with ``f32``: float32 ``H`` and ``X``, read into float64 and rounded back at the end, as
+    the ``_f32`` functions do)."""
+    args = [a.arg for a in fn.args.args]
+    if len(args) != 2:
+        raise NotStraightLine(f"{fn.name}: a vector variant needs the arguments (H, x)")
+    hname, xname = args
+    ety = "float" if f32 else "double"
+    vty, lanes = f"<{width} x double>", f"<{width} x {ety}>"
+    lines, cur, hval, n = [], {}, {}, [0]
+
+    def tmp():
+        n[0] += 1
+        return f"%t{n[0]}"
+
+    def index(node):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                and node.value.id in (hname, xname) and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, int)):
+            raise NotStraightLine(ast.unparse(node))
+        return node.value.id, node.slice.value
+
+    def value(e):
+        """(text, is_vector)"""
+        if isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool):
+            return _double(e.value), False
+        if isinstance(e, ast.Subscript):
+            arr, k = index(e)
+            if arr == hname:
+                if k not in hval:
+                    p, t = tmp(), tmp()
+                    lines.append(f"  {p} = getelementptr inbounds {ety}, ptr %H, i64 {k}")
+                    lines.append(f"  {t} = load {ety}, ptr {p}")
+                    if f32:
+                        d = tmp()
+                        lines.append(f"  {d} = fpext float {t} to double")
+                        t = d
+                    hval[k] = t
+                return hval[k], False
+            if k not in cur:
+                off, p, t = tmp(), tmp(), tmp()
+                lines.append(f"  {off} = mul i64 %stride, {k}")
+                lines.append(f"  {p} = getelementptr inbounds {ety}, ptr %X, i64 {off}")
+                lines.append(f"  {t} = load {lanes}, ptr {p}, align {4 if f32 else 8}")
+                if f32:
+                    d = tmp()
+                    lines.append(f"  {d} = fpext {lanes} {t} to {vty}")
+                    t = d
+                cur[k] = t
+            return cur[k], True
+        if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
+            (a, va), (b, vb) = value(e.left), value(e.right)
+            t = tmp()
+            if va or vb:
+                a = a if va else _splat(lines, tmp, a, width)
+                b = b if vb else _splat(lines, tmp, b, width)
+                lines.append(f"  {t} = {_BINOPS[type(e.op)]} {vty} {a}, {b}")
+                return t, True
+            lines.append(f"  {t} = {_BINOPS[type(e.op)]} double {a}, {b}")
+            return t, False
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            a, va = value(e.operand)
+            t = tmp()
+            lines.append(f"  {t} = fneg {vty if va else 'double'} {a}")
+            return t, va
+        raise NotStraightLine(ast.unparse(e))
+
+    touched = []
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    for st in body:
+        if isinstance(st, ast.Return) and st.value is None:
+            continue
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Subscript)):
+            raise NotStraightLine(ast.unparse(st)[:80])
+        arr, k = index(st.targets[0])
+        if arr != xname:
+            raise NotStraightLine(f"{fn.name} writes {arr}")
+        v, isv = value(st.value)
+        cur[k] = v if isv else _splat(lines, tmp, v, width)
+    touched = sorted(cur)
+    sc = _splat(lines, tmp, "%scale", width)
+    for k in touched:
+        off, p, t = tmp(), tmp(), tmp()
+        lines.append(f"  {t} = fmul {vty} {cur[k]}, {sc}")
+        if f32:
+            r = tmp()
+            lines.append(f"  {r} = fptrunc {vty} {t} to {lanes}")
+            t = r
+        lines.append(f"  {off} = mul i64 %stride, {k}")
+        lines.append(f"  {p} = getelementptr inbounds {ety}, ptr %X, i64 {off}")
+        lines.append(f"  store {lanes} {t}, ptr {p}, align {4 if f32 else 8}")
+    return "\n".join([f"define void @{symbol}(ptr noalias %H, ptr noalias %X, i64 %stride, double %scale) {{",
+                      "entry:", *lines, "  ret void", "}"])
+
+
+VECTOR_ARGS = ["H", "X", "stride", "scale"]
+# name of a generated function -> (the straight-line function it applies to SOLVE_BLOCK columns at once)
+VECTOR_FUNCTIONS = {"ltdl_solve_block": "ltdl_solve"}
+
+
+def _module_constant(tree: ast.Module, name: str):
+    for st in tree.body:
+        if (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+                and st.targets[0].id == name and isinstance(st.value, ast.Constant)):
+            return st.value.value
+    return None
+
+
 def translate_module(source: str, names: list[str] | None = None, prefix: str = "") -> tuple[str, dict[str, list]]:
     """LLVM IR of the straight-line functions of ``source`` (all of them, or ``names`` and what they
     call) and their float32 variants, each function ``name`` as the symbol ``prefix + name`` (and
-    ``prefix + name + F32_SUFFIX``). Returns the IR text and {function: argument names}."""
+    ``prefix + name + F32_SUFFIX``). Where ``source`` defines a function of ``VECTOR_FUNCTIONS``
+    (``ltdl_solve_block``: ``ltdl_solve`` on ``SOLVE_BLOCK`` columns), it is written as the
+    :func:`vector_variant` of its straight-line function, with ``SOLVE_BLOCK`` lanes (with ``names``:
+    where named). Returns the IR text and {function: argument names}."""
     tree = ast.parse(source)
     fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     straight, texts, intrinsics, calls = {}, {}, set(), {}
@@ -213,5 +340,13 @@ def translate_module(source: str, names: list[str] | None = None, prefix: str = 
         keep = straight
     order = [n for n in fns if n in keep]
     decl = [f"declare double @{i}(double)" for i in sorted(intrinsics)]
-    ir = "\n\n".join(decl + [texts[n] for n in order]) + "\n"
-    return ir, {n: straight[n].args for n in order}
+    out = {n: straight[n].args for n in order}
+    vtexts = []
+    width = _module_constant(tree, "SOLVE_BLOCK")
+    for name, base in VECTOR_FUNCTIONS.items():
+        if name in fns and base in fns and isinstance(width, int) and (names is None or name in names):
+            vtexts += [vector_variant(fns[base], prefix + name, width),
+                       vector_variant(fns[base], prefix + name + F32_SUFFIX, width, f32=True)]
+            out[name] = list(VECTOR_ARGS)
+    ir = "\n\n".join(decl + [texts[n] for n in order] + vtexts) + "\n"
+    return ir, out

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..user_cache import cache_dir
 from . import llvm_ir
-from .llvm_ir import F32_SUFFIX, translate_module
+from .llvm_ir import F32_SUFFIX, VECTOR_ARGS, translate_module
 
 OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
 _lock = threading.Lock()
@@ -118,7 +118,46 @@ def native_functions(module) -> dict:
     digest = hashlib.sha256(source.encode()).hexdigest()
     prefix = f"symgait_{digest[:16]}_"
     args = compile_native(source, digest, prefix)
-    return {name: numba_callable(prefix + name, a, getattr(module, name).__doc__) for name, a in args.items()}
+    out = {}
+    for name, a in args.items():
+        if a == VECTOR_ARGS:
+            out[name] = block_callable(prefix + name)
+        else:
+            out[name] = numba_callable(prefix + name, a, getattr(module, name).__doc__)
+    return out
+
+
+def block_callable(symbol: str):
+    """An ``njit`` function ``f(H, X, stride, scale)`` calling the native vector variant ``symbol``
+    (:func:`symgait.runtime.llvm_ir.vector_variant`) on the data pointers of the contiguous 1-D
+    arrays ``H`` and ``X`` (both float64 or both float32): X[k*stride + j] is element k of lane j."""
+    import numba
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _native(typingctx, H, X, stride, scale):
+        if not (isinstance(H, types.Array) and isinstance(X, types.Array) and H.dtype == X.dtype
+                and H.dtype in (types.float64, types.float32)):
+            raise numba.core.errors.TypingError(f"{symbol}: H and X must be arrays, both float64 or float32")
+        target = symbol + (F32_SUFFIX if H.dtype == types.float32 else "")
+
+        def codegen(context, builder, sig, llargs):
+            h = context.make_array(sig.args[0])(context, builder, llargs[0]).data
+            x = context.make_array(sig.args[1])(context, builder, llargs[1]).data
+            st = context.cast(builder, llargs[2], sig.args[2], types.int64)
+            sc = context.cast(builder, llargs[3], sig.args[3], types.float64)
+            fnty = ir.FunctionType(ir.VoidType(), [h.type, x.type, ir.IntType(64), ir.DoubleType()])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, target)
+            builder.call(fn, [h, x, st, sc])
+            return context.get_dummy_value()
+        return types.none(H, X, stride, scale), codegen
+
+    def call(H, X, stride, scale):
+        _native(H, X, stride, scale)
+    call.__name__ = call.__qualname__ = symbol
+    return numba.njit(cache=False)(call)
 
 
 def numba_callable(symbol: str, args: list[str], doc: str | None = None):
