@@ -33,19 +33,20 @@ _Mul, _Add, _Pow, _Number, _Symbol = sp.Mul, sp.Add, sp.Pow, sp.Number, sp.Symbo
 
 
 def _factors(e):
-    """(coefficient, [symbols]) of a number, a symbol or a negated symbol; None otherwise."""
+    """(coefficient, [symbols]) of a number, a symbol or a number times a symbol; None otherwise."""
     if e.is_Symbol:
         return ONE, [e]
     if e.is_Number:
         return e, []
-    if e.is_Mul and len(e.args) == 2 and e.args[0] is NEG_ONE and e.args[1].is_Symbol:
-        return NEG_ONE, [e.args[1]]
+    if e.is_Mul and len(e.args) == 2 and e.args[0].is_Number and e.args[1].is_Symbol:
+        return e.args[0], [e.args[1]]
     return None
 
 
 def mul(a, b):
     """``a * b`` as SymPy evaluates it, fast for the products of graph atoms (numbers, symbols and
-    negated symbols, distinct): the canonical Mul is assembled without SymPy's general flattening."""
+    numbers times symbols, distinct): the canonical Mul is assembled without SymPy's general
+    flattening (the general ``Mul`` for anything else)."""
     if a is ONE:
         return b
     if b is ONE:
@@ -68,6 +69,51 @@ def mul(a, b):
     if not c.is_finite:
         return _Mul(a, b)
     return _Mul._from_args([c] + syms, True)
+
+
+def add(terms):
+    """``Add(*terms)`` as SymPy evaluates it, fast for sums of graph atoms and their products:
+    like terms collected, the canonical order assembled without SymPy's general flattening (the
+    general ``Add`` for anything else)."""
+    terms = [t for t in terms if t is not ZERO]
+    if len(terms) <= 1:
+        return terms[0] if terms else ZERO
+    if len(terms) == 2:
+        a, b = terms
+        if b.is_Rational:
+            a, b = b, a
+        if a.is_Rational and b.is_Mul:
+            return _Add._from_args([a, b], True)
+    coeff = ZERO
+    collected: dict = {}
+    for o in terms:
+        if o.is_Number:
+            if not o.is_finite:
+                return _Add(*terms)
+            coeff = coeff + o
+            continue
+        if o.is_Mul:
+            c, t = o.as_coeff_Mul()
+        elif o.is_Symbol or o.is_Function:
+            c, t = ONE, o
+        else:
+            return _Add(*terms)
+        old = collected.get(t)
+        collected[t] = c if old is None else old + c
+    seq = []
+    for t, c in collected.items():
+        if c.is_zero:
+            continue
+        if c is ONE:
+            seq.append(t)
+        elif t.is_Mul:
+            seq.append(t._new_rawargs(*((c,) + t.args)))
+        else:
+            seq.append(_Mul(c, t))
+    seq.sort(key=_args_sortkey)
+    if coeff is not ZERO:
+        seq.insert(0, coeff)
+    return _Add._from_args(seq, True)
 
 
 def _partial(e, a):
@@ -118,6 +164,7 @@ class Graph:
         self._cons: dict[sp.Expr, sp.Symbol] = {}
         self._funcs: dict[sp.Expr, sp.Symbol] = {}  # sin(q0) -> x3, used to rewrite partials
         self._partials: dict[sp.Symbol, list] = {}
+        self._free: dict[sp.Symbol, frozenset] = {}  # symbol -> free symbols of its expression
 
     def __len__(self):
         return len(self.order)
@@ -146,13 +193,20 @@ class Graph:
     def deps(self, e) -> list[sp.Symbol]:
         return sorted((s for s in sp.sympify(e).free_symbols), key=_sort_key)
 
+    def free(self, s: sp.Symbol) -> frozenset:
+        """The free symbols of assignment ``s``'s expression (cached)."""
+        out = self._free.get(s)
+        if out is None:
+            out = self._free[s] = frozenset(self.exprs[s].free_symbols)
+        return out
+
     def partials(self, s: sp.Symbol) -> list[tuple[sp.Symbol, sp.Expr]]:
         """[(a, df/da)] for the assignment s = f(...), cached."""
         out = self._partials.get(s)
         if out is None:
             e = self.exprs[s]
             out = []
-            for a in self.deps(e):
+            for a in sorted(self.free(s), key=_sort_key):
                 d = _partial(e, a)
                 if self._funcs:
                     d = d.xreplace(self._funcs)
@@ -169,7 +223,7 @@ class Graph:
             if s in seen:
                 continue
             seen.add(s)
-            stack.extend(a for a in self.exprs[s].free_symbols if a in self.exprs and a not in seen)
+            stack.extend(a for a in self.free(s) if a in self.exprs and a not in seen)
         return sorted(seen, key=self._index.__getitem__)
 
     # --- forward mode -------------------------------------------------------------------------
@@ -181,8 +235,7 @@ class Graph:
         """
         tan = {k: dict(v) for k, v in seeds.items()}
         for s in self.reachable(outputs):
-            e = self.exprs[s]
-            if not any(a in tan for a in e.free_symbols):
+            if not any(a in tan for a in self.free(s)):
                 continue
             parts = [(a, d) for a, d in self.partials(s) if a in tan]
             acc: dict = {}
@@ -191,7 +244,7 @@ class Graph:
                     acc.setdefault(direction, []).append(mul(d, t))
             out = {}
             for direction, terms in acc.items():
-                v = self.let(terms[0] if len(terms) == 1 else _Add(*terms))
+                v = self.let(add(terms))
                 if v != 0:
                     out[direction] = v
             if out:
@@ -206,7 +259,7 @@ class Graph:
             t = tan.get(a, {}).get(direction)
             if t is not None:
                 terms.append(mul(_partial(e, a), t))
-        return self.let(sp.Add(*terms)) if terms else ZERO
+        return self.let(add(terms)) if terms else ZERO
 
     # --- reverse mode -------------------------------------------------------------------------
     def reverse(self, cotangents: list[tuple[sp.Expr, sp.Expr]], wrt: list[sp.Symbol]) -> list[sp.Expr]:
@@ -221,9 +274,9 @@ class Graph:
             terms = contrib.pop(s, None)
             if not terms:
                 continue
-            sbar = self.let(terms[0] if len(terms) == 1 else _Add(*terms))
+            sbar = self.let(add(terms))
             if sbar == 0:
                 continue
             for a, d in self.partials(s):
                 contrib.setdefault(a, []).append(mul(sbar, d))
-        return [self.let(sp.Add(*contrib.get(x, []))) for x in wrt]
+        return [self.let(add(contrib.get(x, []))) for x in wrt]
