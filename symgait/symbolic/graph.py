@@ -44,9 +44,11 @@ def _factors(e):
 
 
 def mul(a, b):
-    """``a * b`` as SymPy evaluates it, fast for the products of graph atoms (numbers, symbols and
+    """``a * b`` as SymPy's operator evaluates it, fast for the products of graph atoms (numbers, symbols and
     numbers times symbols, distinct): the canonical Mul is assembled without SymPy's general
     flattening (the general ``Mul`` for anything else)."""
+    if (a.is_Number and not a) or (b.is_Number and not b):  # 0 or 0.0: SymPy's ``*`` gives 0
+        return ZERO
     if a is ONE:
         return b
     if b is ONE:
