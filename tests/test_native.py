@@ -124,3 +124,25 @@ def test_numba_callable_argument_names_and_doc():
     f = numba_callable("symgait_test_unregistered", ["a", "b"], "doc text")
     assert f.py_func.__doc__ == "doc text"
     assert list(f.py_func.__code__.co_varnames[:2]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("model", ["planar", "gait3d"])
+def test_batch_variant_equals_per_sample_bit_for_bit(model):
+    """The CPU's block launchers (8 samples at once through the vector batch variant of
+    inverse_dynamics_derivatives, the rest one by one) against the per-sample launcher sample by
+    sample, with a shared and a per-sample p: the same numbers to the last bit."""
+    k = symgait.kernels(symgait.load_model(model))
+    assert hasattr(k.module, "forward_dynamics_derivatives_block")
+    n, nc, B = k.nq, k.n_contacts, 19  # two blocks of 8 and 3 samples one by one
+    rng = np.random.default_rng(4)
+    q, qd, x = (rng.uniform(-0.5, 0.5, (B, n)) for _ in range(3))
+    w = rng.normal(0, 20, (B, nc, 6))
+    p0 = k.model.parameters()
+    for p in (p0, p0 * rng.uniform(0.95, 1.05, (B, 1))):
+        for kern in ("inverse_dynamics_derivatives", "forward_dynamics_derivatives"):
+            r = getattr(k, kern)(q, qd, x, w, p, parameters=False)
+            for b in range(B):
+                one = getattr(k, kern)(q[b:b + 1], qd[b:b + 1], x[b:b + 1], w[b:b + 1],
+                                       p if p.ndim == 1 else p[b:b + 1], parameters=False)
+                for key in one:
+                    assert np.array_equal(r[key][b], one[key][0]), f"{model} {kern} {key} sample {b}"

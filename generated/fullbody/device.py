@@ -85744,9 +85744,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
     d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, work[1156:1190], dq, dqd, dw, work[1224:])
+    forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work)
+    return
+
+
+def forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work):
+    """The last step of forward_dynamics_derivatives: dq, dqd, dw (d ID/d q, d qd, d w) <- -M^-1 of
+    them, dtau <- M^-1, with the factorized M in work[:NQ*NQ] as forward_dynamics leaves it."""
     H = work[0:1156]
-    t = work[1156:1190]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[1224:])
     T = work[1224:]
     solve_columns(H, dq, 34, T, -1.0)
     solve_columns(H, dqd, 34, T, -1.0)

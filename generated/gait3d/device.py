@@ -52021,9 +52021,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
     d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, work[529:552], dq, dqd, dw, work[575:])
+    forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work)
+    return
+
+
+def forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work):
+    """The last step of forward_dynamics_derivatives: dq, dqd, dw (d ID/d q, d qd, d w) <- -M^-1 of
+    them, dtau <- M^-1, with the factorized M in work[:NQ*NQ] as forward_dynamics leaves it."""
     H = work[0:529]
-    t = work[529:552]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[575:])
     T = work[575:]
     solve_columns(H, dq, 23, T, -1.0)
     solve_columns(H, dqd, 23, T, -1.0)

@@ -7371,9 +7371,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
     d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, work[100:110], dq, dqd, dw, work[120:])
+    forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work)
+    return
+
+
+def forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work):
+    """The last step of forward_dynamics_derivatives: dq, dqd, dw (d ID/d q, d qd, d w) <- -M^-1 of
+    them, dtau <- M^-1, with the factorized M in work[:NQ*NQ] as forward_dynamics leaves it."""
     H = work[0:100]
-    t = work[100:110]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[120:])
     T = work[120:]
     solve_columns(H, dq, 10, T, -1.0)
     solve_columns(H, dqd, 10, T, -1.0)

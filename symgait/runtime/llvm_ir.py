@@ -295,6 +295,134 @@ def vector_variant(fn: ast.FunctionDef, symbol: str, width: int, f32: bool = Fal
                       "entry:", *lines, "  ret void", "}"])
 
 
+BATCH_WIDTH = 8      # samples per call of a batch variant
+BATCH_SUFFIX = f"_b{BATCH_WIDTH}"
+
+
+def batch_variant(fn: ast.FunctionDef, straight: set, symbol: str, prefix: str, width: int = BATCH_WIDTH) -> str:
+    """``void @symbol(ptr a0, i64 s0, ..., ptr work)``: the straight-line function ``fn(a0, ...,
+    work)`` on ``width`` samples at once, with vector instructions. Element k of argument i for
+    sample j is ``a_i[j*s_i + k]`` (``s_i`` = 0: shared by the samples, as a shared ``p``); the
+    scratch ``work`` is the samples' own, interleaved: element k of sample j at ``work[k*width + j]``.
+    Calls of other straight-line functions with the same arguments (a kernel's ``_partN`` chunks) call
+    their batch variants (``prefix + name + BATCH_SUFFIX``). Per sample, the same float64 operations
+    in the same order as ``fn``."""
+    args = [a.arg for a in fn.args.args]
+    if not args or args[-1] != "work":
+        raise NotStraightLine(f"{fn.name}: a batch variant needs the scratch argument work last")
+    index = {a: i for i, a in enumerate(args)}
+    W = width
+    vty = f"<{W} x double>"
+    pty = f"<{W} x ptr>"
+    ity = f"<{W} x i64>"
+    true = f"<{W} x i1> <{', '.join(['i1 true'] * W)}>"
+    lines, names, n = [], {}, [0]
+
+    def tmp():
+        n[0] += 1
+        return f"%t{n[0]}"
+
+    def const(v: str) -> str:
+        return f"<{', '.join(['double ' + v] * W)}>"
+
+    for i, a in enumerate(args[:-1]):  # lane offsets j*s_i
+        lines.append(f"  %ls{i}.0 = insertelement {ity} poison, i64 %s{i}, i64 0")
+        lines.append(f"  %ls{i}.1 = shufflevector {ity} %ls{i}.0, {ity} poison, <{W} x i32> zeroinitializer")
+        lines.append(f"  %lane{i} = mul {ity} %ls{i}.1, <{', '.join(f'i64 {j}' for j in range(W))}>")
+
+    def pointers(node):
+        if not (isinstance(node.value, ast.Name) and node.value.id in index and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, int)):
+            raise NotStraightLine(ast.unparse(node))
+        i, k = index[node.value.id], node.slice.value
+        if node.value.id == "work":
+            p = tmp()
+            lines.append(f"  {p} = getelementptr inbounds double, ptr %a{i}, i64 {k * W}")
+            return p, False
+        ix, p = tmp(), tmp()
+        lines.append(f"  {ix} = add {ity} %lane{i}, <{', '.join([f'i64 {k}'] * W)}>")
+        lines.append(f"  {p} = getelementptr inbounds double, ptr %a{i}, {ity} {ix}")
+        return p, True
+
+    def expr(e) -> str:
+        if isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool):
+            return const(_double(e.value))
+        if isinstance(e, ast.Name):
+            if e.id not in names:
+                raise NotStraightLine(f"{e.id} read before it is assigned")
+            return names[e.id]
+        if isinstance(e, ast.Subscript):
+            p, gather = pointers(e)
+            t = tmp()
+            if gather:
+                lines.append(f"  {t} = call {vty} @llvm.masked.gather.v{W}f64.v{W}p0({pty} {p}, i32 8, {true}, "
+                             f"{vty} poison)")
+            else:
+                lines.append(f"  {t} = load {vty}, ptr {p}, align 8")
+            return t
+        if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
+            a, b = expr(e.left), expr(e.right)
+            t = tmp()
+            lines.append(f"  {t} = {_BINOPS[type(e.op)]} {vty} {a}, {b}")
+            return t
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            if isinstance(e.operand, ast.Constant):
+                return const(_double(-e.operand.value))
+            a = expr(e.operand)
+            t = tmp()
+            lines.append(f"  {t} = fneg {vty} {a}")
+            return t
+        if (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name)
+                and e.func.value.id == "math" and e.func.attr in _CALLS and len(e.args) == 1):
+            a = expr(e.args[0])
+            t = tmp()
+            lines.append(f"  {t} = call {vty} @{_CALLS[e.func.attr].replace('.f64', f'.v{W}f64')}({vty} {a})")
+            return t
+        raise NotStraightLine(ast.unparse(e))
+
+    params = [f"ptr noalias %a{i}, i64 %s{i}" for i in range(len(args) - 1)] + [f"ptr noalias %a{len(args) - 1}"]
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    for st in body:
+        if isinstance(st, ast.Return) and st.value is None:
+            continue
+        if isinstance(st, ast.Assign) and len(st.targets) == 1:
+            tgt = st.targets[0]
+            v = expr(st.value)
+            if isinstance(tgt, ast.Name):
+                if v.startswith("<"):  # a constant bound to a name
+                    t = tmp()
+                    lines.append(f"  {t} = fadd {vty} {v}, {const('0x0000000000000000')}")
+                    v = t
+                names[tgt.id] = v
+            elif isinstance(tgt, ast.Subscript):
+                p, scatter = pointers(tgt)
+                if scatter:
+                    lines.append(f"  call void @llvm.masked.scatter.v{W}f64.v{W}p0({vty} {v}, {pty} {p}, i32 8, {true})")
+                else:
+                    lines.append(f"  store {vty} {v}, ptr {p}, align 8")
+            else:
+                raise NotStraightLine(ast.unparse(st))
+            continue
+        if (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name)
+                and st.value.func.id in straight
+                and [a.id for a in st.value.args if isinstance(a, ast.Name)] == args):
+            call = ", ".join([f"ptr %a{i}, i64 %s{i}" for i in range(len(args) - 1)] + [f"ptr %a{len(args) - 1}"])
+            lines.append(f"  call void @{prefix}{st.value.func.id}{BATCH_SUFFIX}({call})")
+            continue
+        raise NotStraightLine(ast.unparse(st)[:80])
+    return "\n".join([f"define void @{symbol}({', '.join(params)}) {{", "entry:", *lines, "  ret void", "}"])
+
+
+def batch_declarations(width: int = BATCH_WIDTH) -> list[str]:
+    v = f"<{width} x double>"
+    decl = [f"declare {v} @llvm.masked.gather.v{width}f64.v{width}p0(<{width} x ptr>, i32, <{width} x i1>, {v})",
+            f"declare void @llvm.masked.scatter.v{width}f64.v{width}p0({v}, <{width} x ptr>, i32, <{width} x i1>)"]
+    decl += [f"declare {v} @{c.replace('.f64', f'.v{width}f64')}({v})" for c in _CALLS.values()]
+    return decl
+
+
 VECTOR_ARGS = ["H", "X", "stride", "scale"]
 # name of a generated function -> (the straight-line function it applies to SOLVE_BLOCK columns at once)
 VECTOR_FUNCTIONS = {"ltdl_solve_block": "ltdl_solve"}
@@ -306,6 +434,9 @@ def _module_constant(tree: ast.Module, name: str):
                 and st.targets[0].id == name and isinstance(st.value, ast.Constant)):
             return st.value.value
     return None
+
+
+BATCHED = ("inverse_dynamics_derivatives",)  # kernels that also get a batch variant (and their parts)
 
 
 def translate_module(source: str, names: list[str] | None = None, prefix: str = "") -> tuple[str, dict[str, list]]:
@@ -348,5 +479,13 @@ def translate_module(source: str, names: list[str] | None = None, prefix: str = 
             vtexts += [vector_variant(fns[base], prefix + name, width),
                        vector_variant(fns[base], prefix + name + F32_SUFFIX, width, f32=True)]
             out[name] = list(VECTOR_ARGS)
-    ir = "\n\n".join(decl + [texts[n] for n in order] + vtexts) + "\n"
+    btexts = []
+    for name in BATCHED:
+        if name in straight and (names is None or name in names):
+            for part in sorted(calls[name]) + [name]:
+                btexts.append(batch_variant(fns[part], set(straight), prefix + part + BATCH_SUFFIX, prefix))
+            out[name + BATCH_SUFFIX] = ["batch"] + straight[name].args
+    if btexts:
+        decl += batch_declarations()
+    ir = "\n\n".join(decl + [texts[n] for n in order] + vtexts + btexts) + "\n"
     return ir, out

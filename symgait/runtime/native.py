@@ -93,7 +93,8 @@ def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
         engine.finalize_object()
         _engines.append(engine)
         for name in args:
-            for sym in (prefix + name, prefix + name + F32_SUFFIX):
+            syms = (prefix + name,) if args[name][:1] == ["batch"] else (prefix + name, prefix + name + F32_SUFFIX)
+            for sym in syms:
                 addr = engine.get_function_address(sym)
                 if not addr:
                     raise RuntimeError(f"native code for {sym} has no address: delete {path} and retry")
@@ -122,6 +123,8 @@ def native_functions(module) -> dict:
     for name, a in args.items():
         if a == VECTOR_ARGS:
             out[name] = block_callable(prefix + name)
+        elif a[:1] == ["batch"]:
+            out[name] = batch_callable(prefix + name, a[1:])
         else:
             out[name] = numba_callable(prefix + name, a, getattr(module, name).__doc__)
     return out
@@ -197,4 +200,45 @@ def numba_callable(symbol: str, args: list[str], doc: str | None = None):
          f"        raise ValueError('{symbol}: every argument must be a contiguous array')\n"
          f"    _native({params})\n", ns2)
     ns2[symbol].__doc__ = doc
+    return numba.njit(cache=False)(ns2[symbol])
+
+
+def batch_callable(symbol: str, args: list[str]):
+    """An ``njit`` function ``f(*args)`` calling the native batch variant ``symbol``
+    (:func:`symgait.runtime.llvm_ir.batch_variant`) on ``BATCH_WIDTH`` samples: every argument but
+    the last is a float64 2-D array with a row per sample (rows may be strided, each row contiguous;
+    one row: shared by the samples), the last (``work``) float64 1-D scratch of ``BATCH_WIDTH`` times
+    the kernel's work size. Only full blocks: the arrays must hold ``BATCH_WIDTH`` rows (or one)."""
+    import numba
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    def typer(typingctx, *arrs):
+        if not (all(isinstance(a, types.Array) and a.dtype == types.float64 for a in arrs)
+                and all(a.ndim == 2 for a in arrs[:-1]) and arrs[-1].ndim == 1):
+            raise numba.core.errors.TypingError(f"{symbol}: float64 2-D arrays and a 1-D scratch; got {arrs}")
+
+        def codegen(context, builder, sig, llargs):
+            vals = []
+            i64 = ir.IntType(64)
+            for t, v in zip(sig.args[:-1], llargs[:-1]):
+                a = context.make_array(t)(context, builder, v)
+                rows = cgutils.unpack_tuple(builder, a.shape, 2)[0]
+                stride = builder.sdiv(cgutils.unpack_tuple(builder, a.strides, 2)[0], ir.Constant(i64, 8))
+                one = builder.icmp_signed("==", rows, ir.Constant(i64, 1))
+                vals += [a.data, builder.select(one, ir.Constant(i64, 0), stride)]
+            vals.append(context.make_array(sig.args[-1])(context, builder, llargs[-1]).data)
+            fnty = ir.FunctionType(ir.VoidType(), [v.type for v in vals])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
+            builder.call(fn, vals)
+            return context.get_dummy_value()
+        return types.none(*arrs), codegen
+
+    params = ", ".join(args)
+    ns = {"_typer": typer}
+    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
+    call = intrinsic(ns["_call"])
+    ns2 = {"_native": call}
+    exec(f"def {symbol}({params}):\n    _native({params})\n", ns2)
     return numba.njit(cache=False)(ns2[symbol])
