@@ -39,6 +39,7 @@ from pathlib import Path
 from ..user_cache import cache_dir
 from .jit import compile_device
 from .llvm_ir import BATCH_SUFFIX, BATCH_WIDTH
+from .native import batched
 
 CPU_HEADER = '''import numba
 
@@ -150,8 +151,9 @@ def launcher_source(backend: str, manifest: dict, device_module: str, blocks: bo
 
 def has_blocks(device_module, backend: str) -> bool:
     """Whether the CPU block launchers apply to this device module (generated with the split-off
-    ``forward_dynamics_derivatives_solves``)."""
-    return backend == "cpu" and hasattr(device_module, "forward_dynamics_derivatives_solves")
+    ``forward_dynamics_derivatives_solves``, batch variants not turned off)."""
+    return (backend == "cpu" and hasattr(device_module, "forward_dynamics_derivatives_solves")
+            and "inverse_dynamics_derivatives" in batched())
 
 
 def _launcher_file(backend: str, text: str, device_module) -> Path:

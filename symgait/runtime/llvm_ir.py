@@ -317,6 +317,8 @@ def batch_variant(fn: ast.FunctionDef, straight: set, symbol: str, prefix: str, 
     ity = f"<{W} x i64>"
     true = f"<{W} x i1> <{', '.join(['i1 true'] * W)}>"
     lines, names, n = [], {}, [0]
+    known: dict = {}  # (argument, element) -> its current value: arguments never overlap, so a value
+                      # read or written once is reused (no second gather)
 
     def tmp():
         n[0] += 1
@@ -352,8 +354,12 @@ def batch_variant(fn: ast.FunctionDef, straight: set, symbol: str, prefix: str, 
                 raise NotStraightLine(f"{e.id} read before it is assigned")
             return names[e.id]
         if isinstance(e, ast.Subscript):
+            key = (getattr(e.value, "id", None), getattr(e.slice, "value", None))
+            if key in known:
+                return known[key]
             p, gather = pointers(e)
             t = tmp()
+            known[key] = t
             if gather:
                 lines.append(f"  {t} = call {vty} @llvm.masked.gather.v{W}f64.v{W}p0({pty} {p}, i32 8, {true}, "
                              f"{vty} poison)")
@@ -398,6 +404,7 @@ def batch_variant(fn: ast.FunctionDef, straight: set, symbol: str, prefix: str, 
                 names[tgt.id] = v
             elif isinstance(tgt, ast.Subscript):
                 p, scatter = pointers(tgt)
+                known[(tgt.value.id, tgt.slice.value)] = v
                 if scatter:
                     lines.append(f"  call void @llvm.masked.scatter.v{W}f64.v{W}p0({vty} {v}, {pty} {p}, i32 8, {true})")
                 else:
@@ -439,13 +446,16 @@ def _module_constant(tree: ast.Module, name: str):
 BATCHED = ("inverse_dynamics_derivatives",)  # kernels that also get a batch variant (and their parts)
 
 
-def translate_module(source: str, names: list[str] | None = None, prefix: str = "") -> tuple[str, dict[str, list]]:
+def translate_module(source: str, names: list[str] | None = None, prefix: str = "",
+                     batched: tuple = BATCHED) -> tuple[str, dict[str, list]]:
     """LLVM IR of the straight-line functions of ``source`` (all of them, or ``names`` and what they
     call) and their float32 variants, each function ``name`` as the symbol ``prefix + name`` (and
     ``prefix + name + F32_SUFFIX``). Where ``source`` defines a function of ``VECTOR_FUNCTIONS``
     (``ltdl_solve_block``: ``ltdl_solve`` on ``SOLVE_BLOCK`` columns), it is written as the
     :func:`vector_variant` of its straight-line function, with ``SOLVE_BLOCK`` lanes (with ``names``:
-    where named). Returns the IR text and {function: argument names}."""
+    where named); each kernel of ``batched`` also gets its :func:`batch_variant` (and its parts'), as
+    ``prefix + name + BATCH_SUFFIX`` with the arguments ``["batch", *kernel arguments]``. Returns the
+    IR text and {function: argument names}."""
     tree = ast.parse(source)
     fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     straight, texts, intrinsics, calls = {}, {}, set(), {}
@@ -480,7 +490,7 @@ def translate_module(source: str, names: list[str] | None = None, prefix: str = 
                        vector_variant(fns[base], prefix + name + F32_SUFFIX, width, f32=True)]
             out[name] = list(VECTOR_ARGS)
     btexts = []
-    for name in BATCHED:
+    for name in batched:
         if name in straight and (names is None or name in names):
             for part in sorted(calls[name]) + [name]:
                 btexts.append(batch_variant(fns[part], set(straight), prefix + part + BATCH_SUFFIX, prefix))

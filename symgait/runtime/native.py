@@ -25,6 +25,7 @@ from . import llvm_ir
 from .llvm_ir import F32_SUFFIX, VECTOR_ARGS, translate_module
 
 OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
+BATCH_ENV = "SYMGAIT_NATIVE_BATCH"  # 0: no batch variants (compiles faster, derivatives run slower)
 _lock = threading.Lock()
 _engines = []                    # execution engines (and so the code) live as long as the process
 
@@ -34,6 +35,16 @@ def opt_level() -> int:
     if v not in ("0", "1", "2", "3"):
         raise ValueError(f"{OPT_ENV}={v!r}: use an LLVM optimization level 0, 1, 2 or 3")
     return int(v)
+
+
+def batched() -> tuple:
+    """The kernels compiled with a batch variant (:data:`symgait.runtime.llvm_ir.BATCHED`), none where
+    ``SYMGAIT_NATIVE_BATCH=0``: a batch variant of inverse_dynamics_derivatives doubles its compile
+    time (docs/benchmarks.md)."""
+    v = os.environ.get(BATCH_ENV, "1")
+    if v not in ("0", "1"):
+        raise ValueError(f"{BATCH_ENV}={v!r}: use 1 (batch variants, default) or 0")
+    return llvm_ir.BATCHED if v == "1" else ()
 
 
 def _target_machine(opt: int):
@@ -59,7 +70,7 @@ def _key(digest: str, opt: int) -> str:
              hashlib.sha256(Path(llvm_ir.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest(),
              llvmlite.__version__,
              str(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
-             llvm.get_host_cpu_features().flatten(), str(opt)]
+             llvm.get_host_cpu_features().flatten(), str(opt), ",".join(batched())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
@@ -80,7 +91,7 @@ def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
             except (OSError, ValueError):
                 obj = args = None
         if obj is None:
-            ir, args = translate_module(source, prefix=prefix)
+            ir, args = translate_module(source, prefix=prefix, batched=batched())
             mod = llvm.parse_assembly(ir)
             mod.verify()
             if opt:
