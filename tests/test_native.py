@@ -146,3 +146,18 @@ def test_batch_variant_equals_per_sample_bit_for_bit(model):
                                        p if p.ndim == 1 else p[b:b + 1], parameters=False)
                 for key in one:
                     assert np.array_equal(r[key][b], one[key][0]), f"{model} {kern} {key} sample {b}"
+
+
+def test_batch_variants_can_be_left_out(monkeypatch):
+    """SYMGAIT_NATIVE_BATCH=0: no batch variant is translated (a shorter compile) and no block
+    launcher is written; anything but 0 or 1 is refused by name."""
+    from symgait.runtime import native
+    src, _, _ = _device("planar")
+    _, with_batch = translate_module(src, ["inverse_dynamics_derivatives"])
+    _, without = translate_module(src, ["inverse_dynamics_derivatives"], batched=())
+    assert "inverse_dynamics_derivatives_b8" in with_batch and "inverse_dynamics_derivatives_b8" not in without
+    monkeypatch.setenv("SYMGAIT_NATIVE_BATCH", "0")
+    assert native.batched() == ()
+    monkeypatch.setenv("SYMGAIT_NATIVE_BATCH", "yes")
+    with pytest.raises(ValueError, match="SYMGAIT_NATIVE_BATCH"):
+        native.batched()
