@@ -175,18 +175,35 @@ def run(models, batch, skip_compile):
                   f"manifest order): " + ", ".join(f"{k} {v}" for k, v in e["device"].items()))
 
 
-def breakdown(models, batch):
+def paired(ours, peer, n_ours, n_peer, repeat=9):
+    """Median time per sample of ``ours`` (``n_ours`` samples a call) and of ``peer`` (``n_peer``) and
+    the median of their ratios, each repeat timing the two back to back (so that a shared machine's
+    load changes both alike)."""
+    to, tp, r = [], [], []
+    for _ in range(repeat):
+        a = median_time(ours, repeat=1) / n_ours
+        b = median_time(peer, repeat=1) / n_peer
+        to.append(a)
+        tp.append(b)
+        r.append(a / b)
+    return statistics.median(to), statistics.median(tp), statistics.median(r)
+
+
+def breakdown(models, batch, repeat=9):
     """Where ∇FD's time goes, one thread, per sample, beside Pinocchio's corresponding routines:
-    FD vs ``aba``; ∂ID/∂(q, q̇, q̈, w) (``inverse_dynamics_derivatives`` without ∂/∂p: ID, M and the
-    state derivatives) vs ``computeRNEADerivatives``; the rest of ∇FD (LTDL factor of M, the
-    3n + 6n_c solves, copies) vs ``computeABADerivatives`` minus ``computeRNEADerivatives``."""
+    ID vs ``rnea``; FD vs ``aba``; ∂ID/∂(q, q̇, q̈, w) (``inverse_dynamics_derivatives`` without
+    ∂/∂p: ID, M and the state derivatives) vs ``computeRNEADerivatives``; the rest of ∇FD (LTDL
+    factor of M, the 3n + 6n_c solves, copies) vs ``computeABADerivatives`` minus
+    ``computeRNEADerivatives``; ∇FD vs ``computeABADerivatives``. Each pair is timed back to back,
+    ``repeat`` times; the ratio is the median of the pairs' ratios."""
     import numba
     import pinocchio as pin
 
     import symgait
     numba.set_num_threads(1)
-    print(f"\n∇FD breakdown — {time.strftime('%Y-%m-%d')}, one thread, batch {batch}, µs per sample\n")
-    print("| model | part | symgait (µs) | Pinocchio routine | Pinocchio (µs) | ratio |")
+    print(f"\n∇FD breakdown — {time.strftime('%Y-%m-%d')}, one thread, batch {batch}, µs per sample, "
+          f"median of {repeat} back-to-back pairs; load average before {os.getloadavg()[0]:.1f}\n")
+    print("| model | part | symgait (µs) | Pinocchio routine | Pinocchio (µs) | ratio (median of pairs) |")
     print("|---|---|---|---|---|---|")
     for name in models:
         m = symgait.load_model(name)
@@ -195,26 +212,29 @@ def breakdown(models, batch):
         q, qd, qdd, w, tau = random_states(m, k, batch)
         k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
         k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False)
-        t_fd = median_time(lambda: k.forward_dynamics(q, qd, tau, w, p)) / batch
-        t_did = median_time(lambda: k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False),
-                            repeat=5) / batch
-        t_dfd = median_time(lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
-                            repeat=5) / batch
         pm, data, fext, loop = pinocchio_peer(pin, m, p, batch)
         ns = loop.samples
-        p_aba = median_time(loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))) / ns
-        p_drnea = median_time(loop(lambda b: pin.computeRNEADerivatives(pm, data, q[b], qd[b], qdd[b], fext)),
-                              repeat=5) / ns
-        p_daba = median_time(loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext)),
-                             repeat=5) / ns
-        us = 1e6
-        for part, ours, routine, peer in (
-                ("FD", t_fd, "aba", p_aba),
-                ("∂ID/∂(q, q̇, q̈, w) (with ID, M)", t_did, "computeRNEADerivatives", p_drnea),
-                ("rest of ∇FD: LTDL factor, q̈ solve, 3n + 6n_c solves, copies", t_dfd - t_did, "ABA minus RNEA derivatives",
-                 p_daba - p_drnea),
-                ("∇FD", t_dfd, "computeABADerivatives", p_daba)):
-            print(f"| {name} | {part} | {ours * us:.2f} | {routine} | {peer * us:.2f} | {ours / peer:.2f} |")
+        pairs = {
+            "ID": (lambda: k.inverse_dynamics(q, qd, qdd, w, p), "rnea",
+                   loop(lambda b: pin.rnea(pm, data, q[b], qd[b], qdd[b], fext))),
+            "FD": (lambda: k.forward_dynamics(q, qd, tau, w, p), "aba",
+                   loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))),
+            "∂ID/∂(q, q̇, q̈, w) (with ID, M)": (
+                lambda: k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False), "computeRNEADerivatives",
+                loop(lambda b: pin.computeRNEADerivatives(pm, data, q[b], qd[b], qdd[b], fext))),
+            "∇FD": (lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
+                    "computeABADerivatives",
+                    loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext))),
+        }
+        res = {}
+        for part, (ours, routine, peer) in pairs.items():
+            to, tp, r = paired(ours, peer, batch, ns, repeat)
+            res[part] = (to, tp)
+            print(f"| {name} | {part} | {to * 1e6:.2f} | {routine} | {tp * 1e6:.2f} | {r:.2f} |")
+        d, f = res["∂ID/∂(q, q̇, q̈, w) (with ID, M)"], res["∇FD"]
+        print(f"| {name} | rest of ∇FD: LTDL factor, q̈ solve, 3n + 6n_c solves, copies | {(f[0] - d[0]) * 1e6:.2f} "
+              f"| ABA minus RNEA derivatives | {(f[1] - d[1]) * 1e6:.2f} | {(f[0] - d[0]) / (f[1] - d[1]):.2f} |")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
@@ -223,8 +243,9 @@ if __name__ == "__main__":
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--skip-compile", action="store_true", help="skip the fresh-compile measurement")
     ap.add_argument("--breakdown", action="store_true", help="only ∇FD's parts beside Pinocchio's (one thread)")
+    ap.add_argument("--repeat", type=int, default=9, help="back-to-back pairs per figure (--breakdown)")
     a = ap.parse_args()
     if a.breakdown:
-        breakdown(a.models, a.batch)
+        breakdown(a.models, a.batch, a.repeat)
     else:
         run(a.models, a.batch, a.skip_compile)

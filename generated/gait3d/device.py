@@ -9,6 +9,7 @@ NC = 2
 NP = 16
 NPTS = 54
 PARENT = (-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 5, 13, 14, 15, 16, 17, 18, 5, 20, 21)
+SOLVE_BLOCK = 8
 
 
 def inverse_dynamics(q, qd, qdd, w, p, tau, work):
@@ -51968,17 +51969,34 @@ def ltdl_solve(H, x):
     return
 
 
+def ltdl_solve_block(H, X, stride, scale):
+    """Overwrite SOLVE_BLOCK columns of X (element k of column j at X[k*stride + j]) with
+    scale M^-1 X, column by column, H from ltdl_factor. The CPU runs the vector variant of
+    ltdl_solve instead: the same operations on every column, all columns at once."""
+    for j in range(8):
+        x = X[j:j + 22*stride + 1:stride]
+        ltdl_solve(H, x)
+        for k in range(23):
+            x[k] = scale*x[k]
+    return
+
+
 def solve_columns(H, X, ncol, T, scale):
-    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, column by column through the rows of its
-    transpose in T (NQ*ncol scratch), H from ltdl_factor."""
-    for i in range(23):
-        for j in range(ncol):
-            T[j*23 + i] = X[i*ncol + j]
-    for j in range(ncol):
-        ltdl_solve(H, T[j*23:(j + 1)*23])
-    for i in range(23):
-        for j in range(ncol):
-            X[i*ncol + j] = scale*T[j*23 + i]
+    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, in place by blocks of SOLVE_BLOCK columns;
+    the last ncol % SOLVE_BLOCK columns through a zero-padded block in T (NQ*SOLVE_BLOCK scratch),
+    H from ltdl_factor."""
+    full = ncol - ncol % 8
+    for c in range(0, full, 8):
+        ltdl_solve_block(H, X[c:], ncol, scale)
+    rem = ncol - full
+    if rem > 0:
+        for i in range(23):
+            for j in range(8):
+                T[i*8 + j] = X[i*ncol + full + j] if j < rem else 0.0
+        ltdl_solve_block(H, T, 8, scale)
+        for i in range(23):
+            for j in range(rem):
+                X[i*ncol + full + j] = T[i*8 + j]
     return
 
 
@@ -52003,9 +52021,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
     d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, work[529:552], dq, dqd, dw, work[575:])
+    forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work)
+    return
+
+
+def forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work):
+    """The last step of forward_dynamics_derivatives: dq, dqd, dw (d ID/d q, d qd, d w) <- -M^-1 of
+    them, dtau <- M^-1, with the factorized M in work[:NQ*NQ] as forward_dynamics leaves it."""
     H = work[0:529]
-    t = work[529:552]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[575:])
     T = work[575:]
     solve_columns(H, dq, 23, T, -1.0)
     solve_columns(H, dqd, 23, T, -1.0)

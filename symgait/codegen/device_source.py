@@ -13,6 +13,7 @@ from .linalg import linalg_source
 from .printer import Printer
 
 
+SOLVE_BLOCK = 8  # columns solved at once by ltdl_solve_block (vector lanes of the CPU's native variant)
 CHUNK = 2000  # statements per generated function: Numba's compile time grows faster than linearly
               # with the length of one function, so long kernels are split into parts that pass
               # their live values through the ``work`` array.
@@ -87,7 +88,7 @@ def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str
     ops = {}
     chunks = [header, "import math", "",
               f"NQ = {n}", f"NC = {nc}", f"NP = {npar}", f"NPTS = {len(spec.points)}",
-              f"PARENT = {tuple(parent)!r}", ""]
+              f"PARENT = {tuple(parent)!r}", f"SOLVE_BLOCK = {SOLVE_BLOCK}", ""]
     nwork = {}
     for k in kernels:
         src, ops[k.name], nwork[k.name] = _kernel_source(k, dyn.graph, printer)
@@ -98,23 +99,40 @@ def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str
     nn = n * n
     inner = nn + 2 * n  # work of the forward-dynamics functions: H | zero/t | b/s | callee work
     nwork["forward_dynamics"] = fdw = inner + max(nwork["mass_matrix"], nwork["inverse_dynamics"])
-    ncol = max(n, 6 * nc)
-    nwork["forward_dynamics_derivatives"] = max(fdw, inner + nwork["inverse_dynamics_derivatives"], inner + n * ncol)
+    nwork["forward_dynamics_derivatives"] = max(fdw, inner + nwork["inverse_dynamics_derivatives"],
+                                                inner + n * SOLVE_BLOCK)
     nwork["forward_dynamics_vjp"] = max(fdw, inner + nwork["inverse_dynamics_vjp"])
     nwork["forward_dynamics_parameter_derivatives"] = n + max(
-        fdw, nn + nwork["inverse_dynamics_parameter_derivatives"], nn + n * npar)
+        fdw, nn + nwork["inverse_dynamics_parameter_derivatives"], nn + n * SOLVE_BLOCK)
     chunks += [f'''
+def ltdl_solve_block(H, X, stride, scale):
+    """Overwrite SOLVE_BLOCK columns of X (element k of column j at X[k*stride + j]) with
+    scale M^-1 X, column by column, H from ltdl_factor. The CPU runs the vector variant of
+    ltdl_solve instead: the same operations on every column, all columns at once."""
+    for j in range({SOLVE_BLOCK}):
+        x = X[j:j + {n - 1}*stride + 1:stride]
+        ltdl_solve(H, x)
+        for k in range({n}):
+            x[k] = scale*x[k]
+    return
+
+
 def solve_columns(H, X, ncol, T, scale):
-    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, column by column through the rows of its
-    transpose in T (NQ*ncol scratch), H from ltdl_factor."""
-    for i in range({n}):
-        for j in range(ncol):
-            T[j*{n} + i] = X[i*ncol + j]
-    for j in range(ncol):
-        ltdl_solve(H, T[j*{n}:(j + 1)*{n}])
-    for i in range({n}):
-        for j in range(ncol):
-            X[i*ncol + j] = scale*T[j*{n} + i]
+    """X <- scale M^-1 X for X flat (NQ, ncol) row-major, in place by blocks of SOLVE_BLOCK columns;
+    the last ncol % SOLVE_BLOCK columns through a zero-padded block in T (NQ*SOLVE_BLOCK scratch),
+    H from ltdl_factor."""
+    full = ncol - ncol % {SOLVE_BLOCK}
+    for c in range(0, full, {SOLVE_BLOCK}):
+        ltdl_solve_block(H, X[c:], ncol, scale)
+    rem = ncol - full
+    if rem > 0:
+        for i in range({n}):
+            for j in range({SOLVE_BLOCK}):
+                T[i*{SOLVE_BLOCK} + j] = X[i*ncol + full + j] if j < rem else 0.0
+        ltdl_solve_block(H, T, {SOLVE_BLOCK}, scale)
+        for i in range({n}):
+            for j in range(rem):
+                X[i*ncol + full + j] = T[i*{SOLVE_BLOCK} + j]
     return
 
 
@@ -139,9 +157,15 @@ def forward_dynamics_derivatives(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work)
     """qdd and its Jacobians: d qdd/d q = -M^-1 dID/dq at qdd, d qd likewise, d tau = M^-1,
     d w = -M^-1 dID/dw = M^-1 J^T (row-major, qdd rows)."""
     forward_dynamics(q, qd, tau, w, p, qdd, work)
+    inverse_dynamics_derivatives(q, qd, qdd, w, p, work[{nn}:{nn + n}], dq, dqd, dw, work[{inner}:])
+    forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work)
+    return
+
+
+def forward_dynamics_derivatives_solves(dq, dqd, dtau, dw, work):
+    """The last step of forward_dynamics_derivatives: dq, dqd, dw (d ID/d q, d qd, d w) <- -M^-1 of
+    them, dtau <- M^-1, with the factorized M in work[:NQ*NQ] as forward_dynamics leaves it."""
     H = work[0:{nn}]
-    t = work[{nn}:{nn + n}]
-    inverse_dynamics_derivatives(q, qd, qdd, w, p, t, dq, dqd, dw, work[{inner}:])
     T = work[{inner}:]
     solve_columns(H, dq, {n}, T, -1.0)
     solve_columns(H, dqd, {n}, T, -1.0)

@@ -19,9 +19,17 @@ class UnsupportedExpression(TypeError):
 class Printer:
     def __init__(self):
         self.ops = 0
+        self._cache: dict = {}  # expression -> (text, operations): kernels share most assignments
 
     def __call__(self, e) -> str:
-        return self._p(sp.sympify(e))
+        hit = self._cache.get(e)
+        if hit is None:
+            before = self.ops
+            text = self._p(sp.sympify(e))
+            hit = self._cache[e] = (text, self.ops - before)
+            return text
+        self.ops += hit[1]
+        return hit[0]
 
     def _num(self, e) -> str:
         if e.is_Integer:
@@ -31,7 +39,7 @@ class Printer:
     def _atom(self, e) -> str:
         """Print with parentheses unless it is a symbol, a non-negative number or a call."""
         s = self._p(e)
-        if e.is_Symbol or e.is_Function or (e.is_Number and e >= 0):
+        if e.is_Symbol or e.is_Function or (e.is_Number and float(e) >= 0):
             return s
         if e.is_Pow and e.exp == sp.Rational(1, 2):
             return s
@@ -49,7 +57,7 @@ class Printer:
             out = []
             for k, t in enumerate(terms):
                 c, rest = t.as_coeff_Mul()
-                if c.is_Number and c < 0:
+                if c.is_Number and float(c) < 0:
                     body = self._p(-t)
                     out.append(f"- {body}" if k else f"-{self._atom(-t) if (-t).is_Add else body}")
                 else:
@@ -62,7 +70,7 @@ class Printer:
                 return f"-{self._atom(rest)}"
             num, den = [], []
             for f in e.args:
-                if f.is_Pow and f.exp.is_Number and f.exp < 0:
+                if f.is_Pow and f.exp.is_Number and float(f.exp) < 0:
                     den.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
                 else:
                     num.append(f)

@@ -13,6 +13,7 @@ import numpy as np
 from . import threads
 from .arrays import batch_input, check_outputs, param_input, to_numpy, wrap
 from .kernels import Kernels
+from .llvm_ir import BATCH_WIDTH
 
 
 class CpuKernels(Kernels, backend="cpu"):
@@ -44,8 +45,13 @@ class CpuKernels(Kernels, backend="cpu"):
         outs = {a: np.empty((batch, size), dtype=dtype) for a, size in sig["outputs"]}
         call = [arrays[a] for a, _ in sig["inputs"]] + [outs[a] for a, _ in sig["outputs"]]
         call.append(np.empty((batch, sig["work"]), dtype=dtype))
-        launcher = name if threads.parallel(batch, self.manifest["operations"][name]) else f"{name}_serial"
-        getattr(self.module, launcher)(*call)
+        if threads.parallel(batch, self.manifest["operations"][name]):
+            getattr(self.module, name)(*call)
+        elif dtype == np.float64 and batch >= BATCH_WIDTH and hasattr(self.module, f"{name}_block"):
+            scratch = np.empty(BATCH_WIDTH * self.signature("inverse_dynamics_derivatives")["work"])
+            getattr(self.module, f"{name}_block")(*call, scratch)  # blocks of samples by vector instructions
+        else:
+            getattr(self.module, f"{name}_serial")(*call)
         check_outputs(name, outs, arrays)
         kind = "torch" if "torch" in kinds else "numpy"
         return {a: wrap(kind, outs[a].reshape((batch,) + shp)) for a, shp in out_shapes.items()}

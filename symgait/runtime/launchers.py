@@ -38,6 +38,8 @@ from pathlib import Path
 from ..atomic import write_bytes
 from ..user_cache import cache_dir
 from .jit import compile_device
+from .llvm_ir import BATCH_SUFFIX, BATCH_WIDTH
+from .native import batched
 
 CPU_HEADER = '''import numba
 
@@ -77,13 +79,59 @@ def {name}({args}):
         _d_{name}({call})
 '''
 
+# CPU, float64, on the calling thread: blocks of BATCH_WIDTH samples through the batch variant of
+# inverse_dynamics_derivatives (llvm_ir.batch_variant; ``scratch``: BATCH_WIDTH times its work), the
+# remaining samples one by one; per sample the same operations as the per-sample launcher
+CPU_BLOCK_TEMPLATES = {
+    "inverse_dynamics_derivatives": '''
+
+_b_inverse_dynamics_derivatives = DEVICE["inverse_dynamics_derivatives{suffix}"]
+
+
+@numba.njit(cache=True)
+def inverse_dynamics_derivatives_block(q, qd, qdd, w, p, tau, dq, dqd, dw, work, scratch):
+    nb = q.shape[0]
+    shared_p = p.shape[0] == 1
+    full = nb - nb % {W}
+    for b in range(0, full, {W}):
+        e = b + {W}
+        _b_inverse_dynamics_derivatives(q[b:e], qd[b:e], qdd[b:e], w[b:e], p[0:1] if shared_p else p[b:e],
+                                        tau[b:e], dq[b:e], dqd[b:e], dw[b:e], scratch)
+    for b in range(full, nb):
+        _d_inverse_dynamics_derivatives(q[b], qd[b], qdd[b], w[b], p[0] if shared_p else p[b], tau[b], dq[b],
+                                        dqd[b], dw[b], work[b])
+''',
+    "forward_dynamics_derivatives": '''
+
+_d_forward_dynamics_derivatives_solves = DEVICE["forward_dynamics_derivatives_solves"]
+
+
+@numba.njit(cache=True)
+def forward_dynamics_derivatives_block(q, qd, tau, w, p, qdd, dq, dqd, dtau, dw, work, scratch):
+    nb = q.shape[0]
+    shared_p = p.shape[0] == 1
+    full = nb - nb % {W}
+    for b in range(0, full, {W}):
+        e = b + {W}
+        for j in range(b, e):
+            _d_forward_dynamics(q[j], qd[j], tau[j], w[j], p[0] if shared_p else p[j], qdd[j], work[j])
+        _b_inverse_dynamics_derivatives(q[b:e], qd[b:e], qdd[b:e], w[b:e], p[0:1] if shared_p else p[b:e],
+                                        work[b:e, {nn}:{nn_n}], dq[b:e], dqd[b:e], dw[b:e], scratch)
+        for j in range(b, e):
+            _d_forward_dynamics_derivatives_solves(dq[j], dqd[j], dtau[j], dw[j], work[j])
+    for b in range(full, nb):
+        _d_forward_dynamics_derivatives(q[b], qd[b], tau[b], w[b], p[0] if shared_p else p[b], qdd[b], dq[b],
+                                        dqd[b], dtau[b], dw[b], work[b])
+'''}
+
 TEMPLATES = {"cpu": (CPU_HEADER, CPU_TEMPLATE, "p[0] if shared_p else p[b]"),
              "cuda": (CUDA_HEADER, CUDA_TEMPLATE, "p[b * ps]")}
 
 
-def launcher_source(backend: str, manifest: dict, device_module: str) -> str:
+def launcher_source(backend: str, manifest: dict, device_module: str, blocks: bool = False) -> str:
     """The launchers of ``backend`` ('cpu' or 'cuda') for the kernels of ``manifest``, calling the
-    device functions of the module named ``device_module``."""
+    device functions of the module named ``device_module``; with ``blocks`` (CPU) also the
+    ``<kernel>_block`` launchers of ``CPU_BLOCK_TEMPLATES``."""
     header, template, p_row = TEMPLATES[backend]
     out = [f"# Launchers ({backend}) of model {manifest['model']!r}, written by symgait.runtime.launchers\n"
            f"# device functions: {device_module} (device.py sha256 {manifest['sources']['device.py']})\n", header]
@@ -94,7 +142,18 @@ def launcher_source(backend: str, manifest: dict, device_module: str) -> str:
         args = [a for a, _ in sig["inputs"]] + [a for a, _ in sig["outputs"]] + ["work"]
         call = [(p_row if a == "p" else f"{a}[b]") for a in args]
         out.append(template.format(name=name, args=", ".join(args), call=", ".join(call)))
+    if blocks:
+        n = manifest["nq"]
+        for name, text in CPU_BLOCK_TEMPLATES.items():
+            out.append(text.format(W=BATCH_WIDTH, suffix=BATCH_SUFFIX, nn=n * n, nn_n=n * n + n))
     return "\n".join(out).rstrip() + "\n"
+
+
+def has_blocks(device_module, backend: str) -> bool:
+    """Whether the CPU block launchers apply to this device module (generated with the split-off
+    ``forward_dynamics_derivatives_solves``, batch variants not turned off)."""
+    return (backend == "cpu" and hasattr(device_module, "forward_dynamics_derivatives_solves")
+            and "inverse_dynamics_derivatives" in batched())
 
 
 def _launcher_file(backend: str, text: str, device_module) -> Path:
@@ -121,7 +180,7 @@ def _launcher_file(backend: str, text: str, device_module) -> Path:
 def load_launchers(device_module, manifest: dict, backend: str):
     """The launcher module of ``backend`` for a model's imported ``device.py`` (imported once per
     process and file)."""
-    text = launcher_source(backend, manifest, device_module.__name__)
+    text = launcher_source(backend, manifest, device_module.__name__, has_blocks(device_module, backend))
     path = _launcher_file(backend, text, device_module)
     name = f"{device_module.__name__.replace('.', '_')}_launch_{path.stem.replace('-', '_')}"
     mod = sys.modules.get(name)

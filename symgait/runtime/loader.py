@@ -18,14 +18,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import json
+import marshal
+import os
 import sys
 from pathlib import Path
 
 from ..errors import StaleKernelsError
 from ..paths import SOURCES, default_dir, generator_id, is_builtin, source_digests
+from ..user_cache import cache_dir
 
 _VERIFIED: dict = {}  # directory -> (file stamps, manifest) of code whose fingerprint matched
 
@@ -121,6 +125,36 @@ def read_manifest(model, generated=None) -> tuple[Path, dict]:
     return gdir, manifest
 
 
+class _BytecodeCachedLoader(importlib.machinery.SourceFileLoader):
+    """Python's source loader, except where bytecode is not written (``PYTHONDONTWRITEBYTECODE``,
+    ``sys.dont_write_bytecode``): then the compiled module is kept in the user cache
+    (``<cache>/bytecode/``, keyed by the source's SHA-256 and the interpreter), since compiling a
+    large generated ``device.py`` costs more than a second at every start otherwise. Nothing is
+    written beside the generated code."""
+
+    def get_code(self, fullname):
+        if not sys.dont_write_bytecode:
+            return super().get_code(fullname)
+        data = self.get_data(self.path)
+        key = hashlib.sha256(data + self.path.encode()).hexdigest()[:24]
+        path = cache_dir() / "bytecode" / f"{key}.{sys.implementation.cache_tag}.marshal"
+        try:
+            code = marshal.loads(path.read_bytes())
+            if isinstance(code, type(_BytecodeCachedLoader.get_code.__code__)):
+                return code
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        code = compile(data, self.path, "exec", dont_inherit=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(code))
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache only costs the compile next time
+            pass
+        return code
+
+
 def import_generated(model, generated=None):
     """Import the generated package of ``model`` (its ``device`` and ``model_data`` modules); returns
     (package module, manifest)."""
@@ -135,6 +169,17 @@ def import_generated(model, generated=None):
         mod = importlib.util.module_from_spec(spec)
         sys.modules[pkg] = mod
         spec.loader.exec_module(mod)
-    for sub in ("device", "model_data"):
-        importlib.import_module(f"{pkg}.{sub}")
+    sub = f"{pkg}.device"
+    if sub not in sys.modules:
+        path = str(gdir / "device.py")
+        spec = importlib.util.spec_from_file_location(sub, path, loader=_BytecodeCachedLoader(sub, path))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[sub] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[sub]
+            raise
+        setattr(sys.modules[pkg], "device", mod)
+    importlib.import_module(f"{pkg}.model_data")
     return sys.modules[pkg], manifest

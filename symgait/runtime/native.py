@@ -23,9 +23,10 @@ from pathlib import Path
 from ..atomic import write_bytes
 from ..user_cache import cache_dir
 from . import llvm_ir
-from .llvm_ir import F32_SUFFIX, translate_module
+from .llvm_ir import F32_SUFFIX, VECTOR_ARGS, translate_module
 
 OPT_ENV = "SYMGAIT_NATIVE_OPT"   # LLVM optimization level of native code (0-3), default 2
+BATCH_ENV = "SYMGAIT_NATIVE_BATCH"  # 0: no batch variants (compiles faster, derivatives run slower)
 _lock = threading.Lock()
 _engines = []                    # execution engines (and so the code) live as long as the process
 
@@ -35,6 +36,16 @@ def opt_level() -> int:
     if v not in ("0", "1", "2", "3"):
         raise ValueError(f"{OPT_ENV}={v!r}: use an LLVM optimization level 0, 1, 2 or 3")
     return int(v)
+
+
+def batched() -> tuple:
+    """The kernels compiled with a batch variant (:data:`symgait.runtime.llvm_ir.BATCHED`), none where
+    ``SYMGAIT_NATIVE_BATCH=0``: a batch variant of inverse_dynamics_derivatives doubles its compile
+    time (docs/benchmarks.md)."""
+    v = os.environ.get(BATCH_ENV, "1")
+    if v not in ("0", "1"):
+        raise ValueError(f"{BATCH_ENV}={v!r}: use 1 (batch variants, default) or 0")
+    return llvm_ir.BATCHED if v == "1" else ()
 
 
 def _target_machine(opt: int):
@@ -60,7 +71,7 @@ def _key(digest: str, opt: int) -> str:
              hashlib.sha256(Path(llvm_ir.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest(),
              llvmlite.__version__,
              str(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
-             llvm.get_host_cpu_features().flatten(), str(opt)]
+             llvm.get_host_cpu_features().flatten(), str(opt), ",".join(batched())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
@@ -81,7 +92,7 @@ def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
             except (OSError, ValueError):
                 obj = args = None
         if obj is None:
-            ir, args = translate_module(source, prefix=prefix)
+            ir, args = translate_module(source, prefix=prefix, batched=batched())
             mod = llvm.parse_assembly(ir)
             mod.verify()
             if opt:
@@ -94,7 +105,8 @@ def compile_native(source: str, digest: str, prefix: str) -> dict[str, list]:
         engine.finalize_object()
         _engines.append(engine)
         for name in args:
-            for sym in (prefix + name, prefix + name + F32_SUFFIX):
+            syms = (prefix + name,) if args[name][:1] == ["batch"] else (prefix + name, prefix + name + F32_SUFFIX)
+            for sym in syms:
                 addr = engine.get_function_address(sym)
                 if not addr:
                     raise RuntimeError(f"native code for {sym} has no address: delete {path} and retry")
@@ -118,7 +130,48 @@ def native_functions(module) -> dict:
     digest = hashlib.sha256(source.encode()).hexdigest()
     prefix = f"symgait_{digest[:16]}_"
     args = compile_native(source, digest, prefix)
-    return {name: numba_callable(prefix + name, a, getattr(module, name).__doc__) for name, a in args.items()}
+    out = {}
+    for name, a in args.items():
+        if a == VECTOR_ARGS:
+            out[name] = block_callable(prefix + name)
+        elif a[:1] == ["batch"]:
+            out[name] = batch_callable(prefix + name, a[1:])
+        else:
+            out[name] = numba_callable(prefix + name, a, getattr(module, name).__doc__)
+    return out
+
+
+def block_callable(symbol: str):
+    """An ``njit`` function ``f(H, X, stride, scale)`` calling the native vector variant ``symbol``
+    (:func:`symgait.runtime.llvm_ir.vector_variant`) on the data pointers of the contiguous 1-D
+    arrays ``H`` and ``X`` (both float64 or both float32): X[k*stride + j] is element k of lane j."""
+    import numba
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _native(typingctx, H, X, stride, scale):
+        if not (isinstance(H, types.Array) and isinstance(X, types.Array) and H.dtype == X.dtype
+                and H.dtype in (types.float64, types.float32)):
+            raise numba.core.errors.TypingError(f"{symbol}: H and X must be arrays, both float64 or float32")
+        target = symbol + (F32_SUFFIX if H.dtype == types.float32 else "")
+
+        def codegen(context, builder, sig, llargs):
+            h = context.make_array(sig.args[0])(context, builder, llargs[0]).data
+            x = context.make_array(sig.args[1])(context, builder, llargs[1]).data
+            st = context.cast(builder, llargs[2], sig.args[2], types.int64)
+            sc = context.cast(builder, llargs[3], sig.args[3], types.float64)
+            fnty = ir.FunctionType(ir.VoidType(), [h.type, x.type, ir.IntType(64), ir.DoubleType()])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, target)
+            builder.call(fn, [h, x, st, sc])
+            return context.get_dummy_value()
+        return types.none(H, X, stride, scale), codegen
+
+    def call(H, X, stride, scale):
+        _native(H, X, stride, scale)
+    call.__name__ = call.__qualname__ = symbol
+    return numba.njit(cache=False)(call)
 
 
 def numba_callable(symbol: str, args: list[str], doc: str | None = None):
@@ -158,4 +211,45 @@ def numba_callable(symbol: str, args: list[str], doc: str | None = None):
          f"        raise ValueError('{symbol}: every argument must be a contiguous array')\n"
          f"    _native({params})\n", ns2)
     ns2[symbol].__doc__ = doc
+    return numba.njit(cache=False)(ns2[symbol])
+
+
+def batch_callable(symbol: str, args: list[str]):
+    """An ``njit`` function ``f(*args)`` calling the native batch variant ``symbol``
+    (:func:`symgait.runtime.llvm_ir.batch_variant`) on ``BATCH_WIDTH`` samples: every argument but
+    the last is a float64 2-D array with a row per sample (rows may be strided, each row contiguous;
+    one row: shared by the samples), the last (``work``) float64 1-D scratch of ``BATCH_WIDTH`` times
+    the kernel's work size. Only full blocks: the arrays must hold ``BATCH_WIDTH`` rows (or one)."""
+    import numba
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    def typer(typingctx, *arrs):
+        if not (all(isinstance(a, types.Array) and a.dtype == types.float64 for a in arrs)
+                and all(a.ndim == 2 for a in arrs[:-1]) and arrs[-1].ndim == 1):
+            raise numba.core.errors.TypingError(f"{symbol}: float64 2-D arrays and a 1-D scratch; got {arrs}")
+
+        def codegen(context, builder, sig, llargs):
+            vals = []
+            i64 = ir.IntType(64)
+            for t, v in zip(sig.args[:-1], llargs[:-1]):
+                a = context.make_array(t)(context, builder, v)
+                rows = cgutils.unpack_tuple(builder, a.shape, 2)[0]
+                stride = builder.sdiv(cgutils.unpack_tuple(builder, a.strides, 2)[0], ir.Constant(i64, 8))
+                one = builder.icmp_signed("==", rows, ir.Constant(i64, 1))
+                vals += [a.data, builder.select(one, ir.Constant(i64, 0), stride)]
+            vals.append(context.make_array(sig.args[-1])(context, builder, llargs[-1]).data)
+            fnty = ir.FunctionType(ir.VoidType(), [v.type for v in vals])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
+            builder.call(fn, vals)
+            return context.get_dummy_value()
+        return types.none(*arrs), codegen
+
+    params = ", ".join(args)
+    ns = {"_typer": typer}
+    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
+    call = intrinsic(ns["_call"])
+    ns2 = {"_native": call}
+    exec(f"def {symbol}({params}):\n    _native({params})\n", ns2)
     return numba.njit(cache=False)(ns2[symbol])

@@ -13,13 +13,136 @@ Differentiation runs along the graph, not on expanded expressions:
 * :meth:`reverse` (adjoints): ``abar_m += sbar * df/da_m`` in reverse creation order.
 
 The partials ``df/da_m`` are computed once per assignment and shared by both modes.
+
+Both passes build their products and partials directly from the assignments' own structure (a
+product of a partial and a tangent is a product of two graph atoms; the partial of a sum, a product,
+a power or sin/cos is written from its arguments) rather than through SymPy's general ``diff`` and
+operator overloading; each result is the canonical SymPy expression that ``diff`` and ``*`` would
+give (the same objects, so the generated code is the same), at a fraction of the cost.
 """
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.basic import _args_sortkey
 
 ZERO = sp.Integer(0)
 ONE = sp.Integer(1)
+NEG_ONE = sp.Integer(-1)
+_Basic = sp.Basic
+_Mul, _Add, _Pow, _Number, _Symbol = sp.Mul, sp.Add, sp.Pow, sp.Number, sp.Symbol
+
+
+def _factors(e):
+    """(coefficient, [symbols]) of a number, a symbol or a number times a symbol; None otherwise."""
+    if e.is_Symbol:
+        return ONE, [e]
+    if e.is_Number:
+        return e, []
+    if e.is_Mul and len(e.args) == 2 and e.args[0].is_Number and e.args[1].is_Symbol:
+        return e.args[0], [e.args[1]]
+    return None
+
+
+def mul(a, b):
+    """``a * b`` as SymPy's operator evaluates it, fast for the products of graph atoms (numbers, symbols and
+    numbers times symbols, distinct): the canonical Mul is assembled without SymPy's general
+    flattening (the general ``Mul`` for anything else)."""
+    if (a.is_Number and not a) or (b.is_Number and not b):  # 0 or 0.0: SymPy's ``*`` gives 0
+        return ZERO
+    if a is ONE:
+        return b
+    if b is ONE:
+        return a
+    fa, fb = _factors(a), _factors(b)
+    if fa is None or fb is None:
+        return _Mul(a, b)
+    syms = fa[1] + fb[1]
+    if len(syms) == 2 and syms[0] == syms[1]:
+        return _Mul(a, b)
+    c = fa[0] if fb[0] is ONE else (fb[0] if fa[0] is ONE else fa[0] * fb[0])
+    if c.is_zero:
+        return ZERO
+    if not syms:
+        return c
+    if len(syms) == 2:
+        syms.sort(key=_args_sortkey)
+    if c is ONE:
+        return syms[0] if len(syms) == 1 else _Mul._from_args(syms, True)
+    if not c.is_finite:
+        return _Mul(a, b)
+    return _Mul._from_args([c] + syms, True)
+
+
+def add(terms):
+    """``Add(*terms)`` as SymPy evaluates it, fast for sums of graph atoms and their products:
+    like terms collected, the canonical order assembled without SymPy's general flattening (the
+    general ``Add`` for anything else)."""
+    terms = [t for t in terms if t is not ZERO]
+    if len(terms) <= 1:
+        return terms[0] if terms else ZERO
+    if len(terms) == 2:
+        a, b = terms
+        if b.is_Rational:
+            a, b = b, a
+        if a.is_Rational and b.is_Mul:
+            return _Add._from_args([a, b], True)
+    coeff = ZERO
+    collected: dict = {}
+    for o in terms:
+        if o.is_Number:
+            if not o.is_finite:
+                return _Add(*terms)
+            coeff = coeff + o
+            continue
+        if o.is_Mul:
+            c, t = o.as_coeff_Mul()
+        elif o.is_Symbol or o.is_Function:
+            c, t = ONE, o
+        else:
+            return _Add(*terms)
+        old = collected.get(t)
+        collected[t] = c if old is None else old + c
+    seq = []
+    for t, c in collected.items():
+        if c.is_zero:
+            continue
+        if c is ONE:
+            seq.append(t)
+        elif t.is_Mul:
+            seq.append(t._new_rawargs(*((c,) + t.args)))
+        else:
+            seq.append(_Mul(c, t))
+    seq.sort(key=_args_sortkey)
+    if coeff is not ZERO:
+        seq.insert(0, coeff)
+    return _Add._from_args(seq, True)
+
+
+def _partial(e, a):
+    """d e / d a for an assignment's expression ``e`` and a symbol ``a`` that it contains: sums,
+    products, numeric powers, sin and cos from their arguments (SymPy's ``diff`` otherwise)."""
+    if e.is_Symbol:
+        return ONE if e == a else ZERO
+    if e.is_Add:
+        return _Add(*[_partial(t, a) for t in e.args if a in t.free_symbols])
+    if e.is_Mul:
+        args = e.args
+        terms = []
+        for i, f in enumerate(args):
+            if a in f.free_symbols:
+                d = _partial(f, a)
+                if d is not ZERO:
+                    terms.append(_Mul(*args[:i], d, *args[i + 1:]))
+        return _Add(*terms)
+    if e.is_Pow and e.exp.is_Number and e.base.is_Symbol:
+        return _Mul(e.exp, _Pow(e.base, e.exp - 1)) if e.base == a else ZERO
+    if isinstance(e, sp.sin):
+        return _Mul(sp.cos(e.args[0]), _partial(e.args[0], a))
+    if isinstance(e, sp.cos):
+        return _Mul(-sp.sin(e.args[0]), _partial(e.args[0], a))
+    if e.is_Atom:
+        return ZERO
+    return sp.diff(e, a)
 
 
 def _sort_key(s: sp.Symbol):
@@ -43,12 +166,14 @@ class Graph:
         self._cons: dict[sp.Expr, sp.Symbol] = {}
         self._funcs: dict[sp.Expr, sp.Symbol] = {}  # sin(q0) -> x3, used to rewrite partials
         self._partials: dict[sp.Symbol, list] = {}
+        self._free: dict[sp.Symbol, frozenset] = {}  # symbol -> free symbols of its expression
 
     def __len__(self):
         return len(self.order)
 
     def let(self, e) -> sp.Expr:
-        e = sp.sympify(e)
+        if not isinstance(e, _Basic):
+            e = sp.sympify(e)
         if is_trivial(e):
             return e
         s = self._cons.get(e)
@@ -70,14 +195,21 @@ class Graph:
     def deps(self, e) -> list[sp.Symbol]:
         return sorted((s for s in sp.sympify(e).free_symbols), key=_sort_key)
 
+    def free(self, s: sp.Symbol) -> frozenset:
+        """The free symbols of assignment ``s``'s expression (cached)."""
+        out = self._free.get(s)
+        if out is None:
+            out = self._free[s] = frozenset(self.exprs[s].free_symbols)
+        return out
+
     def partials(self, s: sp.Symbol) -> list[tuple[sp.Symbol, sp.Expr]]:
         """[(a, df/da)] for the assignment s = f(...), cached."""
         out = self._partials.get(s)
         if out is None:
             e = self.exprs[s]
             out = []
-            for a in self.deps(e):
-                d = sp.diff(e, a)
+            for a in sorted(self.free(s), key=_sort_key):
+                d = _partial(e, a)
                 if self._funcs:
                     d = d.xreplace(self._funcs)
                 out.append((a, self.let(d)))
@@ -93,7 +225,7 @@ class Graph:
             if s in seen:
                 continue
             seen.add(s)
-            stack.extend(a for a in self.exprs[s].free_symbols if a in self.exprs and a not in seen)
+            stack.extend(a for a in self.free(s) if a in self.exprs and a not in seen)
         return sorted(seen, key=self._index.__getitem__)
 
     # --- forward mode -------------------------------------------------------------------------
@@ -105,17 +237,16 @@ class Graph:
         """
         tan = {k: dict(v) for k, v in seeds.items()}
         for s in self.reachable(outputs):
-            e = self.exprs[s]
-            if not any(a in tan for a in e.free_symbols):
+            if not any(a in tan for a in self.free(s)):
                 continue
             parts = [(a, d) for a, d in self.partials(s) if a in tan]
             acc: dict = {}
             for a, d in parts:
                 for direction, t in tan[a].items():
-                    acc.setdefault(direction, []).append(d * t)
+                    acc.setdefault(direction, []).append(mul(d, t))
             out = {}
             for direction, terms in acc.items():
-                v = self.let(sp.Add(*terms))
+                v = self.let(add(terms))
                 if v != 0:
                     out[direction] = v
             if out:
@@ -129,9 +260,8 @@ class Graph:
         for a in self.deps(e):
             t = tan.get(a, {}).get(direction)
             if t is not None:
-                d = sp.diff(e, a)
-                terms.append(d * t)
-        return self.let(sp.Add(*terms)) if terms else ZERO
+                terms.append(mul(_partial(e, a), t))
+        return self.let(add(terms)) if terms else ZERO
 
     # --- reverse mode -------------------------------------------------------------------------
     def reverse(self, cotangents: list[tuple[sp.Expr, sp.Expr]], wrt: list[sp.Symbol]) -> list[sp.Expr]:
@@ -140,15 +270,15 @@ class Graph:
         for out, mu in cotangents:
             out = sp.sympify(out)
             for a in self.deps(out):
-                contrib.setdefault(a, []).append(mu * sp.diff(out, a))
+                contrib.setdefault(a, []).append(mul(mu, _partial(out, a)))
         outs = [o for o, _ in cotangents]
         for s in reversed(self.reachable(outs)):
             terms = contrib.pop(s, None)
             if not terms:
                 continue
-            sbar = self.let(sp.Add(*terms))
+            sbar = self.let(add(terms))
             if sbar == 0:
                 continue
             for a, d in self.partials(s):
-                contrib.setdefault(a, []).append(sbar * d)
-        return [self.let(sp.Add(*contrib.get(x, []))) for x in wrt]
+                contrib.setdefault(a, []).append(mul(sbar, d))
+        return [self.let(add(contrib.get(x, []))) for x in wrt]

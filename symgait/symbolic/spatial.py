@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .graph import Graph
+from .graph import NEG_ONE, Graph, add as _add, mul as _mul
 
 
 def num(x: float) -> sp.Expr:
@@ -17,32 +17,38 @@ def num(x: float) -> sp.Expr:
     return sp.Float(x)
 
 
+def _diff(a, b):
+    """a - b (as SymPy's ``-`` builds it: a + (-1)*b)."""
+    return _add([a, _mul(NEG_ONE, b)])
+
+
 def cross(g: Graph, a, b):
-    return g.letv([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+    return g.letv([_diff(_mul(a[1], b[2]), _mul(a[2], b[1])), _diff(_mul(a[2], b[0]), _mul(a[0], b[2])),
+                   _diff(_mul(a[0], b[1]), _mul(a[1], b[0]))])
 
 
 def add(g: Graph, *vs):
-    return g.letv([sp.Add(*(v[i] for v in vs)) for i in range(3)])
+    return g.letv([_add([v[i] for v in vs]) for i in range(3)])
 
 
 def scale(g: Graph, k, v):
-    return g.letv([k * x for x in v])
+    return g.letv([_mul(k, x) for x in v])
 
 
 def dot(g: Graph, a, b):
-    return g.let(sp.Add(*(a[i] * b[i] for i in range(3))))
+    return g.let(_add([_mul(a[i], b[i]) for i in range(3)]))
 
 
 def matvec(g: Graph, m, v):
-    return g.letv([sp.Add(*(m[i][k] * v[k] for k in range(3))) for i in range(3)])
+    return g.letv([_add([_mul(m[i][k], v[k]) for k in range(3)]) for i in range(3)])
 
 
 def matTvec(g: Graph, m, v):
-    return g.letv([sp.Add(*(m[k][i] * v[k] for k in range(3))) for i in range(3)])
+    return g.letv([_add([_mul(m[k][i], v[k]) for k in range(3)]) for i in range(3)])
 
 
 def matmul(g: Graph, a, b):
-    return [[g.let(sp.Add(*(a[i][k] * b[k][j] for k in range(3)))) for j in range(3)] for i in range(3)]
+    return [[g.let(_add([_mul(a[i][k], b[k][j]) for k in range(3)])) for j in range(3)] for i in range(3)]
 
 
 def numeric_matrix(r: np.ndarray):
