@@ -87,7 +87,8 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(tmp_path):
 
 def test_sigint_stops_with_one_line_and_a_complete_checkpoint(tmp_path):
     out = tmp_path / "int"
-    run = _train(out)
+    long_run = 20 * STEPS  # long enough to be mid-training when the signal comes, however loaded the machine
+    run = _train(out, "--set", f"train.steps={long_run}")
     _wait_for_checkpoint(run, out / "last.pt")
     time.sleep(0.1)
     run.send_signal(signal.SIGINT)
@@ -98,5 +99,5 @@ def test_sigint_stops_with_one_line_and_a_complete_checkpoint(tmp_path):
     saved = _state(out / "last.pt")["train_state"]["step"]
     assert lines[0].startswith("python -m training: interrupted at step ")
     assert f"{out / 'last.pt'} keeps step {saved}: continue with --resume" in lines[0]
-    assert saved % CKPT == 0 and 0 < saved < STEPS
+    assert saved % CKPT == 0 and 0 < saved < long_run
     assert not list(out.glob(".*.tmp"))
