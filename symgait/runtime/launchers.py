@@ -39,6 +39,7 @@ from ..atomic import write_bytes
 from ..user_cache import cache_dir
 from .jit import compile_device
 from .llvm_ir import BATCH_SUFFIX, BATCH_WIDTH
+from .loader import exec_module_spec
 from .native import batched
 
 CPU_HEADER = '''import numba
@@ -186,12 +187,6 @@ def load_launchers(device_module, manifest: dict, backend: str):
     mod = sys.modules.get(name)
     if mod is None:
         spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        mod.DEVICE = compile_device(device_module, backend)
-        sys.modules[name] = mod
-        try:
-            spec.loader.exec_module(mod)
-        except BaseException:
-            del sys.modules[name]
-            raise
+        mod = exec_module_spec(name, spec,
+                               prepare=lambda m: setattr(m, "DEVICE", compile_device(device_module, backend)))
     return mod

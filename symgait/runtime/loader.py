@@ -31,6 +31,21 @@ from ..errors import StaleKernelsError
 from ..paths import SOURCES, default_dir, generator_id, is_builtin, source_digests
 from ..user_cache import cache_dir
 
+
+def exec_module_spec(name: str, spec, prepare=None):
+    """Create module ``name`` from ``spec``, let ``prepare(module)`` set names it needs before its code
+    runs, register it in ``sys.modules`` and run it; a module whose code fails is unregistered."""
+    mod = importlib.util.module_from_spec(spec)
+    if prepare is not None:
+        prepare(mod)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return mod
+
 _VERIFIED: dict = {}  # directory -> (file stamps, manifest) of code whose fingerprint matched
 
 
@@ -173,13 +188,7 @@ def import_generated(model, generated=None):
     if sub not in sys.modules:
         path = str(gdir / "device.py")
         spec = importlib.util.spec_from_file_location(sub, path, loader=_BytecodeCachedLoader(sub, path))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[sub] = mod
-        try:
-            spec.loader.exec_module(mod)
-        except BaseException:
-            del sys.modules[sub]
-            raise
+        mod = exec_module_spec(sub, spec)
         setattr(sys.modules[pkg], "device", mod)
     importlib.import_module(f"{pkg}.model_data")
     return sys.modules[pkg], manifest

@@ -174,14 +174,31 @@ def block_callable(symbol: str):
     return numba.njit(cache=False)(call)
 
 
+def _call_void(context, builder, values, name: str):
+    """Emit a call of the native function ``name`` (returning void) with ``values``; Numba's dummy value."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    fnty = ir.FunctionType(ir.VoidType(), [v.type for v in values])
+    builder.call(cgutils.get_or_insert_function(builder.module, fnty, name), values)
+    return context.get_dummy_value()
+
+
+def _intrinsic(typer, args):
+    """A Numba intrinsic of the arguments ``args`` typed by ``typer`` (an intrinsic needs a fixed
+    signature: one is built with the argument names)."""
+    from numba.extending import intrinsic  # numba: imported when native code is first bound
+    params = ", ".join(args)
+    ns = {"_typer": typer}
+    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
+    return intrinsic(ns["_call"])
+
+
 def numba_callable(symbol: str, args: list[str], doc: str | None = None):
     """An ``njit`` function ``f(*args)`` that calls the native ``symbol`` (``symbol + F32_SUFFIX`` for
     float32) with the data pointers of its contiguous array arguments; callable from Python and from
     other Numba functions."""
     import numba
-    from llvmlite import ir
-    from numba.core import cgutils, types
-    from numba.extending import intrinsic
+    from numba.core import types
 
     def typer(typingctx, *arrs):
         dtypes = {getattr(a, "dtype", None) for a in arrs}
@@ -193,18 +210,11 @@ def numba_callable(symbol: str, args: list[str], doc: str | None = None):
 
         def codegen(context, builder, sig, llargs):
             ptrs = [context.make_array(t)(context, builder, v).data for t, v in zip(sig.args, llargs)]
-            fnty = ir.FunctionType(ir.VoidType(), [p.type for p in ptrs])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, target)
-            builder.call(fn, ptrs)
-            return context.get_dummy_value()
+            return _call_void(context, builder, ptrs, target)
         return types.none(*arrs), codegen
 
-    # intrinsic needs a fixed signature: build one with the argument names
     params = ", ".join(args)
-    ns = {"_typer": typer}
-    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
-    call = intrinsic(ns["_call"])
-    ns2 = {"_native": call}
+    ns2 = {"_native": _intrinsic(typer, args)}
     check = " or ".join(f"({a}.size > 1 and {a}.strides[0] != {a}.itemsize)" for a in args)
     exec(f"def {symbol}({params}):\n"
          f"    if {check}:\n"
@@ -223,7 +233,6 @@ def batch_callable(symbol: str, args: list[str]):
     import numba
     from llvmlite import ir
     from numba.core import cgutils, types
-    from numba.extending import intrinsic
 
     def typer(typingctx, *arrs):
         if not (all(isinstance(a, types.Array) and a.dtype == types.float64 for a in arrs)
@@ -240,16 +249,10 @@ def batch_callable(symbol: str, args: list[str]):
                 one = builder.icmp_signed("==", rows, ir.Constant(i64, 1))
                 vals += [a.data, builder.select(one, ir.Constant(i64, 0), stride)]
             vals.append(context.make_array(sig.args[-1])(context, builder, llargs[-1]).data)
-            fnty = ir.FunctionType(ir.VoidType(), [v.type for v in vals])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
-            builder.call(fn, vals)
-            return context.get_dummy_value()
+            return _call_void(context, builder, vals, symbol)
         return types.none(*arrs), codegen
 
     params = ", ".join(args)
-    ns = {"_typer": typer}
-    exec(f"def _call(typingctx, {params}):\n    return _typer(typingctx, {params})\n", ns)
-    call = intrinsic(ns["_call"])
-    ns2 = {"_native": call}
+    ns2 = {"_native": _intrinsic(typer, args)}
     exec(f"def {symbol}({params}):\n    _native({params})\n", ns2)
     return numba.njit(cache=False)(ns2[symbol])
