@@ -26,7 +26,7 @@ if __name__ == "__main__":  # run as a script: the repository and tests/ first o
     sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parents[1])]
 
 from symgait.errors import SymgaitError  # noqa: E402
-from symgait_testing import DATA  # noqa: E402
+from symgait_testing import DATA, example_robot_file  # noqa: E402
 
 CASES = 300          # per reader
 SEED = 20240601
@@ -42,7 +42,9 @@ SEEDS = {  # reader -> file of the shared data
     "amc": "cmu/subject08/08_01.amc",
     "c3d": "more/c3dio/tests/c3d_org_samples/sample_02/pc_real.c3d",
     "bvh": None,  # no BVH in the shared data: CMU subject 08's walk written as BVH (see _bvh_seed)
+    "urdf": None,  # example-robot-data's UR5 (the pip package the URDF import is tested against)
 }
+URDF_SEED = "ur_description/urdf/ur5_robot.urdf"
 
 
 class Hang(Exception):
@@ -114,6 +116,8 @@ def _bvh_seed(tmp: Path) -> bytes:
 def seed_bytes(name: str, tmp: Path) -> bytes:
     if name == "bvh":
         return _bvh_seed(tmp)
+    if name == "urdf":
+        return example_robot_file(URDF_SEED).read_bytes()
     raw = (DATA / SEEDS[name]).read_bytes()
     if name == "trc":
         return _shorten_trc(raw.decode("latin-1"), 40).encode("latin-1")
@@ -246,6 +250,17 @@ def check_osim(m, _):
         assert j.child_body in m.bodies
 
 
+def check_urdf(spec, _):
+    """An imported model: at least one coordinate, every frame's parent before it, finite positive
+    masses and finite inertias (its bodies are constants: an imported model has no parameters)."""
+    assert spec.nq >= 1
+    for i, f in enumerate(spec.frames):
+        assert f.parent < i
+    for b in spec.bodies:
+        _finite([float(b.mass), *(float(x) for x in b.inertia), *(float(x) for x in b.com)], f"body {b.name}")
+        assert float(b.mass) > 0
+
+
 def check_asf(sk, _):
     for name in sk.order():
         assert name in sk.bones
@@ -281,6 +296,7 @@ def _readers(tmp: Path):
     from symgait.io import read_amc, read_asf, read_bvh, read_external_loads, read_mot, read_osim, \
         read_sto, read_trc
     from symgait.io.c3d import read_c3d
+    from symgait.model.parse import load_spec
     skel = read_asf(DATA / SEEDS["asf"])
     return {
         "trc": (read_trc, check_trc, ".trc"),
@@ -292,6 +308,7 @@ def _readers(tmp: Path):
         "amc": (lambda p: read_amc(p, skel), check_amc, ".amc"),
         "bvh": (read_bvh, check_bvh, ".bvh"),
         "c3d": (lambda p: read_c3d(p, check_units=False), check_c3d, ".c3d"),
+        "urdf": (load_spec, check_urdf, ".urdf"),
     }
 
 
@@ -388,6 +405,8 @@ def test_reader_survives_fuzzing(tmp_path, name):
         pytest.skip(f"shared data {SEEDS['asf']} not found under {DATA}")
     if name == "c3d":
         pytest.importorskip("ezc3d")
+    if name == "urdf":
+        example_robot_file(URDF_SEED)  # skips where example-robot-data is absent
     counts, findings = fuzz(name, tmp_path)
     # a crash of the native C3D parser (ezc3d) would kill the process: the reader checks the parameter
     # section in Python first (symgait.io.c3d.check_parameter_section), so none may remain
