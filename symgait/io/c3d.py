@@ -279,11 +279,11 @@ def check_parameter_section(path) -> None:
     with open(path, "rb") as f:
         head = f.read(512)
         if len(head) < 512:
-            raise DataFormatError(path, f"{len(head)} bytes: shorter than a C3D header (512)", field="header")
+            raise DataFormatError(path, f"cannot be read as C3D: {len(head)} bytes, shorter than a C3D header (512)")
         first = head[0]
         if head[1] != 0x50 or first < 2:
-            raise DataFormatError(path, f"header bytes 1-2 are {first}, {head[1]}: not a C3D file (expected a "
-                                  "parameter block number >= 2 and the key 80)", field="header")
+            raise DataFormatError(path, f"cannot be read as C3D: header bytes 1-2 are {first}, {head[1]} (a C3D "
+                                  "file starts with its parameter block number >= 2 and the key 80)")
         f.seek((first - 1) * 512)
         block = f.read(512)
         if len(block) < 4:

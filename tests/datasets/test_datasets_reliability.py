@@ -32,11 +32,17 @@ def _env():
     return env
 
 
+def _default_sigint():
+    """In the child before it runs: SIGINT's default disposition, as in a shell. A process started by a
+    pytest-xdist worker inherits SIGINT ignored, and Python then installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out: Path, cache: Path | None = None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "training", "dataset", "--data", str(default_data_dir()), "--trials", *TRIALS,
            "--max-frames", "60", "--out", str(out)] + (["--cache", str(cache)] if cache else [])
     return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)   # its own process group, as a shell job
+                            preexec_fn=_default_sigint, start_new_session=True)  # its own process group, as a shell job
 
 
 def _finish(proc: subprocess.Popen, timeout: float = 600):

@@ -25,10 +25,17 @@ def _env():
     return env
 
 
+def _default_sigint():
+    """In the child before it runs: SIGINT's default disposition, as in a shell. A process started by a
+    pytest-xdist worker inherits SIGINT ignored, and Python then installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _train(out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "training", "train", "--config", "tiny", "--set", f"train.steps={STEPS}",
            "--set", f"train.ckpt_every={CKPT}", "--set", "train.log_every=5", "--set", "net.dropout=0.1", "--out", str(out), *extra]
-    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for_checkpoint(proc: subprocess.Popen, path: Path, timeout: float = 120.0) -> None:
