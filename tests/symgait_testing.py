@@ -136,3 +136,19 @@ def assert_refused(path, text: str, words) -> str:
     for w in words:
         assert w in msg, msg
     return msg
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment of a test's child process: one Numba and one OpenMP thread (the 2-core machine
+    runs two test workers), this checkout first on the path, and ``extra`` variables."""
+    import os
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", **extra)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def default_sigint():
+    """``preexec_fn`` of a child that a test interrupts: SIGINT's default disposition, as in a shell. A
+    process started by a pytest-xdist worker inherits SIGINT ignored, and Python then installs no handler."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

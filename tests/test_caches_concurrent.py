@@ -5,11 +5,12 @@ temporary name (uuid4) and renames it into place, so no process ever reads a par
 processes, started together on an empty cache."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from symgait_testing import subprocess_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,9 +27,7 @@ def _run_together(code: str, env: dict, n: int = 2, timeout: float = 300):
 
 
 def _env(tmp_path, **extra):
-    env = dict(os.environ, SYMGAIT_CACHE_DIR=str(tmp_path / "cache"), NUMBA_NUM_THREADS="1", **extra)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+    return subprocess_env(SYMGAIT_CACHE_DIR=str(tmp_path / "cache"), **extra)
 
 
 def test_numba_cache_written_by_two_processes_at_once(tmp_path):

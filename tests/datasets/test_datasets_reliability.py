@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from symgait_testing import default_sigint, subprocess_env
+
 from symgait.datasets.cache import SequenceCache
 from symgait.paths import default_data_dir
 
@@ -26,23 +28,11 @@ TRIALS = ["subject01_walk1", "08_01"]
 VOLATILE = ("seconds", "cached", "fit_cached", "fit_seconds")
 
 
-def _env():
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _default_sigint():
-    """In the child before it runs: SIGINT's default disposition, as in a shell. A process started by a
-    pytest-xdist worker inherits SIGINT ignored, and Python then installs no handler for it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _start(out: Path, cache: Path | None = None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "training", "dataset", "--data", str(default_data_dir()), "--trials", *TRIALS,
            "--max-frames", "60", "--out", str(out)] + (["--cache", str(cache)] if cache else [])
-    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_sigint, start_new_session=True)  # its own process group, as a shell job
+    return subprocess.Popen(cmd, cwd=REPO, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint, start_new_session=True)  # its own process group, as a shell job
 
 
 def _finish(proc: subprocess.Popen, timeout: float = 600):
@@ -188,7 +178,7 @@ print(float(s.q.sum()))
 
 
 def test_sequence_cache_built_once_by_concurrent_processes(tmp_path):
-    env = _env()
+    env = subprocess_env()
     log = tmp_path / "builds.log"
     procs = [subprocess.Popen([sys.executable, "-c", _CACHE_CODE, str(tmp_path / "c"), str(log)], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]

@@ -4,7 +4,6 @@ bit on CPU, and every output beside the checkpoints is whole (written atomically
 file left, config.yaml and the plot complete)."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +11,13 @@ from pathlib import Path
 import torch
 import yaml
 
+from symgait_testing import subprocess_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_two_trainings_at_once_end_with_the_same_weights(tmp_path):
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", SYMGAIT_CACHE_DIR=str(tmp_path / "cache"))
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = subprocess_env(SYMGAIT_CACHE_DIR=str(tmp_path / "cache"))
     outs = [tmp_path / "a", tmp_path / "b"]
     procs = [subprocess.Popen([sys.executable, "-m", "training", "train", "--config", "tiny", "--set", "train.steps=20",
                                "--out", str(o)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -4,7 +4,6 @@ no traceback, exit status 130, and a complete checkpoint on disk. Real ``python 
 processes with the tiny config."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from symgait_testing import default_sigint, subprocess_env
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,23 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 STEPS, CKPT = 150, 5
 
 
-def _env():
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _default_sigint():
-    """In the child before it runs: SIGINT's default disposition, as in a shell. A process started by a
-    pytest-xdist worker inherits SIGINT ignored, and Python then installs no handler for it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _train(out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "training", "train", "--config", "tiny", "--set", f"train.steps={STEPS}",
            "--set", f"train.ckpt_every={CKPT}", "--set", "train.log_every=5", "--set", "net.dropout=0.1", "--out", str(out), *extra]
-    return subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_sigint)
+    return subprocess.Popen(cmd, cwd=REPO, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
 
 
 def _wait_for_checkpoint(proc: subprocess.Popen, path: Path, timeout: float = 120.0) -> None:

@@ -10,24 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from symgait_testing import subprocess_env
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _env():
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def test_cli_train_and_config_error(tmp_path):
     out = tmp_path / "run"
     r = subprocess.run([sys.executable, "-m", "training", "train", "--config", "tiny", "--set", "train.steps=2",
-                        "--set", "train.log_every=1", "--out", str(out)], cwd=REPO, env=_env(),
+                        "--set", "train.log_every=1", "--out", str(out)], cwd=REPO, env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert (out / "last.pt").exists() and len((out / "log.jsonl").read_text().splitlines()) == 2
     r = subprocess.run([sys.executable, "-m", "training", "train", "--config", "tiny", "--set", "train.nope=2",
-                        "--out", str(out)], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=120)
+                        "--out", str(out)], cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "train.nope" in r.stderr and "batch_size" in r.stderr
 
 
@@ -36,7 +32,7 @@ def test_ddp_two_ranks(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "training", "train", "--config", "tiny", "--set", "train.steps=4",
            "--set", "train.log_every=2", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(cmd, cwd=REPO, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
         stdout, stderr = proc.communicate(timeout=180)

@@ -3,12 +3,13 @@ generates its kernels, the other waits for it and loads them; both compute the s
 dynamics, and the cache holds one complete generated folder."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from symgait_testing import subprocess_env
 
 REPO = Path(__file__).resolve().parents[2]
 OSIM = "opensim/gait10dof_subject01_walk/subject01.osim"
@@ -28,8 +29,7 @@ print("tau", tau.shape)
 
 def test_two_processes_build_the_same_converted_model(data, tmp_path):
     osim = data(OSIM)
-    env = dict(os.environ, SYMGAIT_CACHE_DIR=str(tmp_path / "user"), NUMBA_NUM_THREADS="1")
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = subprocess_env(SYMGAIT_CACHE_DIR=str(tmp_path / "user"))
     cache = tmp_path / "cache"
     procs = [subprocess.Popen([sys.executable, "-c", CODE, str(osim), str(cache), str(tmp_path / f"tau{i}.npy")],
                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
