@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 from ..atomic import atomic_write, check_output_file, write_text
+from .arguments import add_motion, motion_argument
 from ..constants import STANDARD_GRAVITY
 
 __all__ = ["add_cli", "run", "write_csv", "write_id_sto", "column_units", "write_summary",
@@ -68,9 +69,7 @@ def add_cli(subparsers):
     p.add_argument("--model", default="gait3d", help="built-in model (planar, gait3d, fullbody), a "
                    ".yaml, or the subject's OpenSim model (.osim: used as it is, OpenSim's inverse "
                    "dynamics reproduced)")
-    p.add_argument("motion", nargs="?", help=".trc, .c3d, .amc (with its .asf), .bvh or "
-                   "OpenSim coordinates .mot")
-    p.add_argument("--motion", dest="motion_option", metavar="MOTION", help="the same, as an option")
+    add_motion(p, "id")
     p.add_argument("--forces", help="OpenSim GRF .mot (an ExternalLoads .xml naming it is used if "
                    "found beside it); a C3D's own plates are used without this option")
     p.add_argument("--external-loads", help="ExternalLoads .xml for --forces (with an .osim model: "
@@ -199,17 +198,6 @@ def plot_moments(path, seq, title=""):
         fig.savefig(f, dpi=90, format=Path(path).suffix[1:].lower() or None)
     plt.close(fig)
     return path
-
-
-def motion_argument(a) -> str:
-    """The motion file, given as ``MOTION`` or ``--motion MOTION``."""
-    from ..errors import InputError
-    given = [m for m in (a.motion, getattr(a, "motion_option", None)) if m is not None]
-    if not given:
-        raise InputError("no motion file: give it as `symgait id MOTION --mass M --height H --out CSV`")
-    if len(given) == 2 and given[0] != given[1]:
-        raise InputError(f"two motion files ({given[0]} and --motion {given[1]}); give one")
-    return given[0]
 
 
 def _reduced(kern, trial, out):
