@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -132,7 +133,15 @@ def write_json(path, obj, *, fsync: bool = True, **dumps) -> Path:
 
 
 def file_sha256(path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
+    """SHA-256 (hex) of a file's bytes; read once per version of the file (its inode, size and
+    modification time), since datasets hash the same source files again and again."""
+    p = os.path.abspath(path)
+    st = os.stat(p)
+    return _file_sha256(p, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8192)
+def _file_sha256(path: str, inode: int, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -10,30 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
 from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 
+from symgait.atomic import file_sha256 as atomic_file_sha256
+
 ROLES = ("trained", "validated")
 
 
-@lru_cache(maxsize=4096)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def file_sha256(path) -> Optional[str]:
-    """SHA-256 of a file's bytes (None where ``path`` is not a readable file)."""
+    """SHA-256 of a file's bytes (None where ``path`` is not a readable file: a synthetic source)."""
     try:
-        st = os.stat(path)
-        if not os.path.isfile(path):
-            return None
-        return _file_sha256(os.path.abspath(path), st.st_size, st.st_mtime_ns)
+        return atomic_file_sha256(path) if os.path.isfile(path) else None
     except OSError:
         return None
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import signal
 import threading
@@ -86,21 +85,8 @@ MAX_COP_DISTANCE = 0.4
 
 # --- processing ----------------------------------------------------------------------------
 
-def _file_hash(path, _memo={}) -> str:
-    p = str(path)
-    st = os.stat(p)
-    k = (p, st.st_size, st.st_mtime_ns)
-    if k not in _memo:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _memo[k] = h.hexdigest()
-    return _memo[k]
-
-
 def _trial_key(t: dict, options: dict, model_hash: str) -> str:
-    files = {k: _file_hash(t[k]) for k in ("motion", "forces", "external_loads", "markerset")
+    files = {k: file_sha256(t[k]) for k in ("motion", "forces", "external_loads", "markerset")
              if t.get(k) and Path(t[k]).is_file()}
     blob = json.dumps(dict(files=files, mass=t["mass"], height=t["height"], markerset=t["markerset"],
                            kind=t["kind"], options=options, model=model_hash, v=CACHE_VERSION,
