@@ -368,7 +368,8 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
         if unknown:
             raise ValueError(f"data.exclude_subjects names subjects {unknown} that {d} does not hold; its "
                              f"subjects are e.g. {sorted(known)[:6]}")
-        items = [(r, s) for r, s in items if r["subject"] not in set(exclude_subjects)]
+        left_out = set(exclude_subjects)
+        items = [(r, s) for r, s in items if r["subject"] not in left_out]
         log(f"  left out subjects {sorted(exclude_subjects)} (data.exclude_subjects)")
     if train_kinematics not in KINEMATICS:
         raise ValueError(f"train_kinematics must be one of {KINEMATICS}, got {train_kinematics!r}")
