@@ -193,6 +193,17 @@ def _splat(lines, tmp, scalar: str, width: int) -> str:
     return b
 
 
+def _load(lines, tmp, ptr: str, ty: str, wide: str, f32: bool, align: str = "") -> str:
+    """Emit a load of ``ty`` from ``ptr`` (float32 data widened to ``wide`` by ``fpext``); its register."""
+    t = tmp()
+    lines.append(f"  {t} = load {ty}, ptr {ptr}{align}")
+    if f32:
+        d = tmp()
+        lines.append(f"  {d} = fpext {ty} {t} to {wide}")
+        t = d
+    return t
+
+
 def vector_variant(fn: ast.FunctionDef, symbol: str, width: int, f32: bool = False) -> str:
     """``void @symbol(ptr H, ptr X, i64 stride, double scale)``: the straight-line function
     ``fn(H, x)`` (such as the generated ``ltdl_solve``) applied to ``width`` vectors at once, with
@@ -228,25 +239,15 @@ def vector_variant(fn: ast.FunctionDef, symbol: str, width: int, f32: bool = Fal
             arr, k = index(e)
             if arr == hname:
                 if k not in hval:
-                    p, t = tmp(), tmp()
+                    p = tmp()
                     lines.append(f"  {p} = getelementptr inbounds {ety}, ptr %H, i64 {k}")
-                    lines.append(f"  {t} = load {ety}, ptr {p}")
-                    if f32:
-                        d = tmp()
-                        lines.append(f"  {d} = fpext float {t} to double")
-                        t = d
-                    hval[k] = t
+                    hval[k] = _load(lines, tmp, p, ety, "double", f32)
                 return hval[k], False
             if k not in cur:
-                off, p, t = tmp(), tmp(), tmp()
+                off, p = tmp(), tmp()
                 lines.append(f"  {off} = mul i64 %stride, {k}")
                 lines.append(f"  {p} = getelementptr inbounds {ety}, ptr %X, i64 {off}")
-                lines.append(f"  {t} = load {lanes}, ptr {p}, align {4 if f32 else 8}")
-                if f32:
-                    d = tmp()
-                    lines.append(f"  {d} = fpext {lanes} {t} to {vty}")
-                    t = d
-                cur[k] = t
+                cur[k] = _load(lines, tmp, p, lanes, vty, f32, f", align {4 if f32 else 8}")
             return cur[k], True
         if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
             (a, va), (b, vb) = value(e.left), value(e.right)
