@@ -28,6 +28,7 @@ from .networks import OutputLayout, build_network
 import symgait
 from .pcnet import PhysicsConsistent
 from symgait.errors import InputError
+from symgait.trials.augment import mirror_map
 
 __all__ = ["Bundle", "CheckpointError", "save", "load"]
 
@@ -57,6 +58,7 @@ class Bundle:
             self.physics = PhysicsConsistent(self.model, self.featurizer, dt)
         self.train_state = train_state
         self.history = history or []
+        self._mirror = None  # the model's sagittal mirror map, made on the first mirrored prediction
 
     @classmethod
     def create(cls, cfg: Config, sequences, model=None) -> "Bundle":
@@ -109,13 +111,28 @@ class Bundle:
         return o["w_per_kg"], o["jt_per_kg"]
 
     @torch.no_grad()
-    def predict(self, seq) -> Dict[str, np.ndarray]:
+    def predict(self, seq, *, mirror: Optional[bool] = None) -> Dict[str, np.ndarray]:
         """Whole sequence -> ``w`` (T, nc, 6) world force (N) and moment (N m) about each contact
-        body's origin, ``JT`` (T, n_act) joint torques (N m)."""
+        body's origin, ``JT`` (T, n_act) joint torques (N m).
+
+        ``mirror`` (default: the config's ``predict.mirror``): the mean of this prediction and the
+        mirror image of the prediction on the trial's sagittal mirror image (test-time mirroring;
+        the network was trained on both sides when ``data.mirror``)."""
         if self.rate and abs(float(seq.rate) - self.rate) > 1e-3 * self.rate:
             raise InputError(f"sequence {seq.name!r} is at {seq.rate:g} Hz but this network was trained at "
                              f"{self.rate:g} Hz (its convolutions count frames): resample it first, "
                              f"training.data.resample(seq, {self.rate:g}) (predict --rate does this)")
+        out = self._predict_one(seq)
+        if self.cfg.predict.mirror if mirror is None else mirror:
+            if self._mirror is None:
+                self._mirror = mirror_map(self.model)
+            m = self._mirror
+            back = self._predict_one(m.sequence(seq))
+            out = {"w": 0.5 * (out["w"] + m.wrenches(back["w"])),
+                   "JT": 0.5 * (out["JT"] + m.actuated(back["JT"], self.model.actuated_indices))}
+        return out
+
+    def _predict_one(self, seq) -> Dict[str, np.ndarray]:
         was = self.net.training
         self.net.eval()
         try:

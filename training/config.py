@@ -100,6 +100,13 @@ class TrainConfig:
 
 
 @dataclass
+class PredictConfig:
+    # average each prediction with the mirror-backed prediction of the trial's sagittal mirror image
+    # (test-time mirroring; symgait.trials.augment.mirror_map): feet exchanged, ML components flipped
+    mirror: bool = False
+
+
+@dataclass
 class Config:
     model: str = "planar"
     variant: str = "fnet"       # baseline | fnet | finet | cfinet | pcnet
@@ -107,6 +114,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     net: NetConfig = field(default_factory=NetConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

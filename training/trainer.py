@@ -99,10 +99,7 @@ def mirrored_window(d: dict, mirror, actuated) -> dict:
     ``actuated``: indices of ``JT``'s coordinates, a set closed under mirroring)."""
     out = mirror.sample(d)
     if d.get("JT") is not None:
-        jt = np.asarray(d["JT"], float)
-        full = np.zeros(jt.shape[:-1] + (len(mirror.perm),))
-        full[..., actuated] = jt
-        out["JT"] = mirror.coordinates(full)[..., actuated]
+        out["JT"] = mirror.actuated(d["JT"], actuated)
     return out
 
 

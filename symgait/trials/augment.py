@@ -32,6 +32,7 @@ at random, each flipped with probability 50 %.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Dict, List
@@ -73,6 +74,14 @@ class Mirror:
         return out
 
     generalized_forces = coordinates
+
+    def actuated(self, jt, indices) -> np.ndarray:
+        """Mirror (..., n_act) joint torques of the coordinates ``indices`` (a set closed under
+        mirroring, e.g. :attr:`symgait.trials.sequence.Sequence.actuated_indices`)."""
+        jt = np.asarray(jt, dtype=np.float64)
+        full = np.zeros(jt.shape[:-1] + (len(self.perm),))
+        full[..., list(indices)] = jt
+        return self.coordinates(full)[..., list(indices)]
 
     def wrenches(self, w) -> np.ndarray:
         """Mirror (..., nc, 6) contact wrenches: exchange contacts, ``F' = S F``, ``M' = -S M``."""
@@ -116,6 +125,12 @@ class Mirror:
         if d.get("p") is not None:
             out["p"] = self.parameters(d["p"])
         return out
+
+    def sequence(self, seq):
+        """A :class:`symgait.trials.sequence.Sequence`'s mirror image: motion, generalized forces,
+        wrenches, contact labels and parameters mirrored; name, times, subject and labels kind kept."""
+        d = self.sample({k: getattr(seq, k) for k in ("q", "qd", "qdd", "tau", "w", "contact", "p")})
+        return dataclasses.replace(seq, **d)
 
 
 def _perm(names: List[str], what: str) -> np.ndarray:

@@ -490,3 +490,28 @@ def test_experiment_cli_errors(tmp_path, capsys):
     from training.cli import main
     rc = main(["experiment", "noise", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
     assert rc == 2 and "--tiny" in capsys.readouterr().out
+
+
+def test_predict_mirror_is_equivariant(tiny_bundle):
+    """Test-time mirroring: the averaged prediction of a trial's mirror image is the mirror image of
+    the trial's averaged prediction (exactly), and differs from the one-sided prediction."""
+    from symgait.trials.augment import mirror_map
+    bundle, _, d = tiny_bundle
+    seq = d["test"][0]
+    mir = mirror_map(bundle.model)
+    act = bundle.model.actuated_indices
+    plain = bundle.predict(seq, mirror=False)
+    both = bundle.predict(seq, mirror=True)
+    image = bundle.predict(mir.sequence(seq), mirror=True)
+    np.testing.assert_allclose(mir.wrenches(image["w"]), both["w"], atol=1e-9 * np.abs(both["w"]).max())
+    np.testing.assert_allclose(mir.actuated(image["JT"], act), both["JT"], atol=1e-9 * np.abs(both["JT"]).max())
+    assert not np.allclose(plain["w"], both["w"])
+    # the one-sided prediction of the image, mirrored back, is the other half of the mean
+    back = bundle.predict(mir.sequence(seq), mirror=False)
+    np.testing.assert_allclose(0.5 * (plain["w"] + mir.wrenches(back["w"])), both["w"], rtol=1e-12, atol=1e-12)
+    # the config's default applies when no argument is given
+    bundle.cfg.predict.mirror = True
+    try:
+        np.testing.assert_array_equal(bundle.predict(seq)["w"], both["w"])
+    finally:
+        bundle.cfg.predict.mirror = False
