@@ -187,10 +187,12 @@ def experiment_items(tiny: bool, data_dir=None, model: str = "gait3d", *, log: C
 # --- one training run (in a worker process) ----------------------------------------------------
 
 def run_key(job: dict) -> str:
-    """SHA-256 of what a run depends on: its config and its training and validation sequences
-    (names and data); a finished run with the same key is reused, not trained again."""
+    """SHA-256 of what a run depends on: its config (less the ``predict`` section, which does not
+    change training) and its training and validation sequences (names and data); a finished run
+    with the same key is reused, not trained again."""
     import hashlib
-    h = hashlib.sha256(json.dumps(job["cfg"], sort_keys=True).encode())
+    trained = {k: v for k, v in job["cfg"].items() if k != "predict"}
+    h = hashlib.sha256(json.dumps(trained, sort_keys=True).encode())
     for part in ("train", "val"):
         for seq in job[part]:
             h.update(f"{part}:{seq.name}:{seq.label_kind}:{len(seq)}".encode())
@@ -228,11 +230,28 @@ def _run(job: dict) -> dict:
                 steps=last.get("step"), best_step=last.get("best_step"))
 
 
+def ensemble_name(variant: str, members: int) -> str:
+    """The results row of ``members`` runs of ``variant`` averaged (:func:`run_splits`)."""
+    return f"{variant} (mean of {members} seeds)"
+
+
+def mean_prediction(preds: Seq[dict]) -> dict:
+    """The mean of several predictions (dicts of ``w``, ``JT`` arrays) of one sequence."""
+    return {k: np.mean([p[k] for p in preds], axis=0) for k in preds[0]}
+
+
 def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, jobs: int = 2,
-               log: Callable = print, parts: Optional[dict] = None) -> Dict[str, list]:
+               log: Callable = print, parts: Optional[dict] = None, members: int = 1) -> Dict[str, list]:
     """Train every variant on every split (``jobs`` processes); returns {variant: [dict(split,
     seq, row, pred)] over all test sequences of all splits} and writes the runs under
-    ``out/runs``. ``parts``: the splits' sequences (:func:`split_parts`), when already made."""
+    ``out/runs``. ``parts``: the splits' sequences (:func:`split_parts`), when already made.
+
+    ``members`` > 1: each variant is also trained with ``train.seed`` + 1 … + ``members`` − 1
+    (runs ``<variant>_<split>_seed<i>``; same subjects, other initial weights and batch order), and
+    the mean of the members' predictions is a further row, :func:`ensemble_name` — an ensemble
+    scored on subjects none of its members saw."""
+    if members < 1:
+        raise ValueError(f"members must be >= 1, got {members}")
     parts = parts if parts is not None else split_parts(cfg, items, splits)
     if cfg.data.kinematics == "consistent":
         n = sum(1 for r, _ in items if r.get("role") == "labelled" and not r.get("file_consistent"))
@@ -246,22 +265,23 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
             log(f"  {s['name']}: no test sequences, skipped")
             continue
         for v in variants:
-            c = cfg.to_dict()
-            c["variant"] = v
-            c["train"]["num_threads"] = 1
-            todo.append(dict(variant=v, split=s["name"], cfg=c, train=p["train"], val=p["val"],
-                             test=p["test"], dir=str(out / "runs" / f"{v}_{s['name']}")))
-    log(f"  {len(todo)} runs ({len(variants)} variants x {len(splits)} splits), {jobs} at a time")
-    results: Dict[str, list] = {v: [] for v in variants}
+            for i in range(members):
+                c = cfg.to_dict()
+                c["variant"] = v
+                c["train"]["num_threads"] = 1
+                c["train"]["seed"] = cfg.train.seed + i
+                name = f"{v}_{s['name']}" + (f"_seed{i}" if i else "")
+                todo.append(dict(variant=v, split=s["name"], member=i, cfg=c, train=p["train"], val=p["val"],
+                                 test=p["test"], dir=str(out / "runs" / name)))
+    log(f"  {len(todo)} runs ({len(variants)} variants x {len(splits)} splits"
+        f"{f' x {members} seeds' if members > 1 else ''}), {jobs} at a time")
+    done: Dict[tuple, dict] = {}
     t0 = time.perf_counter()
 
     def record(job, r):
-        p = parts[job["split"]]
-        for seq, row, pred in zip(p["test"], p["test_rows"], r["preds"]):
-            results[job["variant"]].append(dict(split=job["split"], seq=seq, row=row, pred=pred,
-                                                seconds=r["seconds"], steps=r["steps"],
-                                                best_step=r["best_step"]))
-        log(f"  [{time.perf_counter() - t0:6.0f} s] {job['variant']} {job['split']}: {r['steps']} steps, "
+        done[(job["variant"], job["split"], job["member"])] = r
+        log(f"  [{time.perf_counter() - t0:6.0f} s] {job['variant']} {job['split']}"
+            f"{' seed ' + str(job['member']) if job['member'] else ''}: {r['steps']} steps, "
             f"best at {r['best_step']}, {r['seconds']:.0f} s")
 
     if jobs <= 1:
@@ -272,6 +292,23 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
             futures = [(job, ex.submit(_run, job)) for job in todo]
             for job, f in futures:
                 record(job, f.result())
+    results: Dict[str, list] = {v: [] for v in variants}
+    if members > 1:
+        results.update({ensemble_name(v, members): [] for v in variants})
+    for job in todo:
+        if job["member"]:
+            continue
+        v, split = job["variant"], job["split"]
+        r, p = done[(v, split, 0)], parts[split]
+        runs = [done[(v, split, j)] for j in range(members)]
+        for k, (seq, row, pred) in enumerate(zip(p["test"], p["test_rows"], r["preds"])):
+            entry = dict(split=split, seq=seq, row=row, seconds=r["seconds"], steps=r["steps"],
+                         best_step=r["best_step"])
+            results[v].append(dict(entry, pred=pred))
+            if members > 1:
+                results[ensemble_name(v, members)].append(dict(
+                    entry, pred=mean_prediction([m["preds"][k] for m in runs]),
+                    seconds=sum(m["seconds"] or 0 for m in runs)))
     return results
 
 
@@ -417,7 +454,7 @@ def _plots(out: Path, results, variants) -> List[str]:
     return names
 
 
-def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants, jobs, log) -> dict:
+def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants, jobs, log, members: int = 1) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = symgait.load_model(cfg.model)
@@ -426,7 +463,7 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
         log(f"  {s['name']}: test {len(s['test'])} subjects, validation {len(s['val'])}")
     nets = [v for v in variants if v not in BASELINES]        # the baselines are always scored
     parts = split_parts(cfg, items, splits)
-    results = run_splits(cfg, items, splits, nets, out, jobs=jobs, log=log, parts=parts) if nets else {}
+    results = run_splits(cfg, items, splits, nets, out, jobs=jobs, log=log, parts=parts, members=members) if nets else {}
     results.update(baseline_results(model, kern, parts, log=log))
     shown = list(results)
     results[FLOOR] = [dict(e, pred=distribution_floor(kern, e["seq"])) for e in results[BASELINES["zmp"]]]
@@ -506,20 +543,20 @@ def reduced_subjects_experiment(cfg, items, out: Path, *, fractions: Seq[float] 
 
 
 def kfold_experiment(cfg, items, out: Path, *, folds: int = 5, variants: Seq[str] = VARIANTS,
-                     jobs: int = 2, seed: int = 0, log: Callable = print) -> dict:
-    """k-fold over subjects (module docstring)."""
+                     jobs: int = 2, seed: int = 0, members: int = 1, log: Callable = print) -> dict:
+    """k-fold over subjects (module docstring); ``members``: seeds per variant (:func:`run_splits`)."""
     splits = kfold_splits(items, folds, val_fraction=cfg.data.val_fraction, seed=seed)
     intro = (f"{folds}-fold cross-validation over the labelled subjects (walkers and runners dealt evenly); "
              f"each subject tested once by a network that never saw it; validation subjects choose "
              f"best.pt and stop training. Config: variant per row, otherwise `{json.dumps(cfg.to_dict())}`.")
-    return _experiment("Subject-wise k-fold", intro, cfg, items, splits, out, variants, jobs, log)
+    return _experiment("Subject-wise k-fold", intro, cfg, items, splits, out, variants, jobs, log, members)
 
 
 def unseen_lab_experiment(cfg, items, out: Path, *, train_labs: Seq[str] = TRAIN_LABS,
-                          variants: Seq[str] = VARIANTS, jobs: int = 2, seed: int = 0,
+                          variants: Seq[str] = VARIANTS, jobs: int = 2, seed: int = 0, members: int = 1,
                           log: Callable = print) -> dict:
     """Train on ``train_labs``, test on every other lab's labelled subjects."""
     splits = lab_splits(items, train_labs, val_fraction=cfg.data.val_fraction, seed=seed)
     intro = (f"Trained and validated on the subjects of {', '.join(train_labs)}; tested on every labelled "
              f"subject of the other labs. Config: variant per row, otherwise `{json.dumps(cfg.to_dict())}`.")
-    return _experiment("Unseen labs", intro, cfg, items, splits, out, variants, jobs, log)
+    return _experiment("Unseen labs", intro, cfg, items, splits, out, variants, jobs, log, members)

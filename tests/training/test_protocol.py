@@ -179,3 +179,40 @@ def test_stance_cop_distance(kern_planar):
     assert stance_cop_distance(kern_planar, replace(seq, w=w)) == pytest.approx(np.hypot(0.1, 0.05), rel=1e-9)
     assert stance_cop_distance(kern_planar, replace(seq, w=np.zeros_like(w))) != stance_cop_distance(kern_planar, replace(seq, w=np.zeros_like(w)))
     assert 0.26 < MAX_COP_DISTANCE < 1.0
+
+
+def test_kfold_seed_ensemble_tiny(tmp_path):
+    """--members 2: a second seed per split, and a row scoring the mean of both seeds' predictions on
+    the same held-out subjects (recomputed here from the two checkpoints of every fold)."""
+    import numpy as np
+    import symgait
+    from training.checkpoint import load
+    from training.cli import main
+    from training.config import load_config
+    from training.evaluate import metrics_of
+    from training.protocol import ensemble_name, experiment_items, kfold_splits, split_parts
+    out = tmp_path / "ens"
+    assert main(["experiment", "kfold", "--tiny", "--out", str(out), "--jobs", "1", "--members", "2",
+                 "--variants", "pcnet", "--set", "train.steps=2"]) == 0
+    rows = json.loads((out / "metrics.json").read_text())["rows"]
+    name = ensemble_name("pcnet", 2)
+    assert f"{name} all" in rows and "pcnet all" in rows
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["pcnet_fold0", "pcnet_fold0_seed1",
+                                                                 "pcnet_fold1", "pcnet_fold1_seed1"]
+    cfg = load_config("tiny", ["train.steps=2"])
+    items = experiment_items(True, None, cfg.model, log=lambda *a: None)
+    splits = kfold_splits(items, 2, val_fraction=cfg.data.val_fraction)
+    parts = split_parts(cfg, items, splits)
+    seqs, preds = [], []
+    for s in splits:
+        members = [load(out / "runs" / f"pcnet_{s['name']}{suffix}" / "best.pt") for suffix in ("", "_seed1")]
+        for seq in parts[s["name"]]["test"]:
+            p = [m.predict(seq) for m in members]
+            assert not np.allclose(p[0]["w"], p[1]["w"])          # the seeds differ
+            seqs.append(seq)
+            preds.append({k: 0.5 * (p[0][k] + p[1][k]) for k in ("w", "JT")})
+    pooled = metrics_of(symgait.load_model(cfg.model), seqs, preds)["pooled"]
+    assert rows[f"{name} all"]["ef"] == pytest.approx(pooled["ef"], rel=1e-9)
+    assert rows[f"{name} all"]["et"] == pytest.approx(pooled["et"], rel=1e-9)
+    rc = main(["experiment", "kfold", "--tiny", "--out", str(out), "--members", "0"])
+    assert rc == 2

@@ -25,6 +25,8 @@ def add_cli(subparsers):
                    "(default baseline,fnet,cfinet,pcnet; the no-learning baselines zmp and meancurve are "
                    "always scored, and naming only them trains nothing)")
     p.add_argument("--jobs", type=int, default=None, help="kfold, unseen-lab: training processes (default 2)")
+    p.add_argument("--members", type=int, default=None, help="kfold, unseen-lab: seeds trained per variant and "
+                   "split; with 2 or more, the mean of their predictions is scored as a further row (default 1)")
     p.set_defaults(fn=_run)
     return p
 
@@ -50,8 +52,16 @@ def _run(a) -> int:
                 kw["variants"] = tuple(v.strip() for v in a.variants.split(",") if v.strip())
             if a.jobs is not None:
                 kw["jobs"] = a.jobs
-        elif a.folds is not None or a.variants or a.jobs is not None:
-            print(f"error: --folds, --variants and --jobs are options of kfold and unseen-lab, not {a.name}")
+            if a.members is not None:
+                if a.name == "reduced-subjects":
+                    print("error: --members is an option of kfold and unseen-lab")
+                    return 2
+                if a.members < 1:
+                    print(f"error: --members must be 1 or more, got {a.members}")
+                    return 2
+                kw["members"] = a.members
+        elif a.folds is not None or a.variants or a.jobs is not None or a.members is not None:
+            print(f"error: --folds, --variants, --jobs and --members are options of kfold and unseen-lab, not {a.name}")
             return 2
         run_experiment(a.name, a.out, data_dir=data_dir, config=a.config, overrides=a.overrides,
                        tiny=a.tiny, **kw)
