@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from symgait.atomic import atomic_write, write_text
+from symgait.constants import KINEMATICS_CUTOFF_HZ
 from symgait.errors import SymgaitError
 import symgait
 from symgait.forces.contacts import foot_point_indices, labels_from_kinematics
@@ -67,7 +68,7 @@ class MeasuredForces:
 
 
 def process_motion(model, motion, *, mass: float, height: float, skeleton=None, rate=None,
-                   cutoff: float = 6.0, kern=None, osim=None, forces=None, external_loads=None,
+                   cutoff: float = KINEMATICS_CUTOFF_HZ["walking"], kern=None, osim=None, forces=None, external_loads=None,
                    measured: bool = False):
     """A :class:`~symgait.trials.sequence.Sequence` of ``motion`` for ``model`` (labels unused:
     ``label_kind="none"``); ``osim``: an OpenSim model whose MarkerSet maps the markers (default: the
@@ -125,12 +126,13 @@ def process_motion(model, motion, *, mass: float, height: float, skeleton=None, 
 
 
 def predict_motion(bundle, motion, *, mass, height, skeleton=None, rate=None, osim=None, forces=None,
-                   external_loads=None):
+                   external_loads=None, cutoff: float = KINEMATICS_CUTOFF_HZ["walking"]):
     """``(sequence, prediction dict(w, JT), notes, MeasuredForces or None)``: the plates are those of
     a C3D file or of ``forces``/``external_loads`` (None where the trial has none)."""
     model = bundle.cfg.model
     seq, notes, plates = process_motion(model, motion, mass=mass, height=height, skeleton=skeleton, rate=rate,
-                                        osim=osim, forces=forces, external_loads=external_loads, measured=True)
+                                        osim=osim, forces=forces, external_loads=external_loads, measured=True,
+                                        cutoff=cutoff)
     p = bundle.predict(seq)
     return seq, {k: np.asarray(v, float) for k, v in p.items() if k in ("w", "JT")}, notes, plates
 

@@ -8,7 +8,8 @@ Steps:
    ``MANIFEST.md``) with an explicit subject id, activity, speed where known, mass and height
    (and where each came from), or a refusal reason (duplicates of other trials, static trials,
    no body mass).
-2. Each trial runs through :func:`symgait.trials.pipeline.process_trial` (``gait3d``) in a pool of
+2. Each trial runs through :func:`symgait.trials.pipeline.process_trial` (``gait3d``; coordinates
+   low-passed at the activity's cut-off, :data:`symgait.constants.KINEMATICS_CUTOFF_HZ`) in a pool of
    processes (``--jobs``, default 2), cached under ``OUT/cache`` (or ``--cache``) by a SHA-256 of
    the trial's files' contents and the options: a rebuild only reads the cache.  A trial whose
    processing fails is refused with the error's message.  Every file is written atomically
@@ -52,6 +53,7 @@ import numpy as np
 from filelock import FileLock
 
 from ..atomic import atomic_write, file_sha256, write_json, write_text
+from ..constants import KINEMATICS_CUTOFF_HZ
 from ..io.errors import DataFormatError
 from ..trials.sequence import Sequence
 from .discover import DEFAULT_MODEL, MASS_FROM_PLATES, activity_class, discover
@@ -326,7 +328,6 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
     cache = Path(cache_dir) if cache_dir is not None else out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     model = symgait.load_model(DEFAULT_MODEL)
-    options = dict(cutoff=6.0)
     specs = discover(data_dir)
     if trials is not None:
         specs = [t for t in specs if t["name"] in trials]
@@ -334,14 +335,15 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
     for t in specs:
         if t["refuse"]:
             continue
-        t["key"] = _trial_key(t, options, model.source_hash)
+        t["options"] = dict(cutoff=KINEMATICS_CUTOFF_HZ[activity_class(t.get("activity") or "")])
+        t["key"] = _trial_key(t, t["options"], model.source_hash)
         r = _cached_trial(cache, t["key"])
         if r is not None:
             results[t["key"]] = dict(r, cached=True)
         else:
             todo.append(t)
     if todo:
-        args = [(t, t["key"], str(cache), options) for t in todo]
+        args = [(t, t["key"], str(cache), t["options"]) for t in todo]
         bar = None
         if progress:
             from tqdm import tqdm
@@ -394,7 +396,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
         row["mass"] = round(float(s.mass), 3)
         summ = dict(r["summary"], frames=len(s))
         row.update(summ, convention=summ["markerset"] or "OpenSim coordinates",
-                   label_kind=s.label_kind,
+                   label_kind=s.label_kind, cutoff_hz=t["options"]["cutoff"],
                    role="labelled" if s.label_kind == "measured" else "motion_only",
                    notes=r.get("notes", []),
                    p_start=s.p.tolist())

@@ -9,6 +9,7 @@ from symgait.trials.pipeline import SUMMARY_FIELDS
 from training.data import load_dataset, load_real
 from symgait.datasets.build import build
 from symgait.datasets.discover import discover
+from symgait.constants import KINEMATICS_CUTOFF_HZ
 
 pytestmark = pytest.mark.xdist_group("gait3d")
 
@@ -41,6 +42,7 @@ def test_build_tiny_slice_and_cached_rebuild(data, kern, tmp_path):
     walk = rows["subject01_walk1"]
     assert walk["role"] == "labelled" and walk["plates_used"] == 2 and walk["subject"] == "opensim:subject01"
     assert rows["08_01"]["role"] == "motion_only"
+    assert walk["cutoff_hz"] == KINEMATICS_CUTOFF_HZ["walking"]
     # the fit: total mass unchanged, residual not larger, stored sequence consistent with it
     names = rep["parameter_names"]
     mi = [i for i, n in enumerate(names) if n.endswith("_mass")]

@@ -10,6 +10,7 @@ from typing import Optional
 
 from symgait.cli.arguments import add_motion, add_subject, motion_argument
 from symgait.atomic import check_output_file, write_text
+from symgait.constants import KINEMATICS_CUTOFF_HZ
 
 def add_cli(subparsers):
     p = subparsers.add_parser("predict", help="GRF/M and joint torques of a motion file (CSV + plot)",
@@ -21,6 +22,10 @@ def add_cli(subparsers):
     p.add_argument("--skeleton", help=".asf for an .amc motion (default: the .asf beside it)")
     p.add_argument("--osim", help="OpenSim model (.osim) whose MarkerSet maps the markers (default: "
                    "the built-in marker set that matches the labels)")
+    p.add_argument("--activity", choices=sorted(KINEMATICS_CUTOFF_HZ), default="walking",
+                   help="what the trial shows; sets the low-pass cut-off of the joint angles as the training "
+                   "data's (" + ", ".join(f"{k} {v:g} Hz" for k, v in sorted(KINEMATICS_CUTOFF_HZ.items())) +
+                   "; default walking)")
     p.add_argument("--rate", type=float, default=None,
                    help="resample the processed motion to this frame rate (Hz) before predicting "
                    "(default: the rate the checkpoint was trained at when it records one)")
@@ -81,7 +86,8 @@ def _run(a) -> int:
     try:
         seq, pred, notes, plates = predict_motion(bundle, a.motion, mass=a.mass, height=height,
                                                   skeleton=a.skeleton, rate=a.rate or _trained_rate(bundle),
-                                                  osim=a.osim, forces=a.forces, external_loads=a.external_loads)
+                                                  osim=a.osim, forces=a.forces, external_loads=a.external_loads,
+                                                  cutoff=KINEMATICS_CUTOFF_HZ[a.activity])
     except ValueError as e:  # the data pipeline's messages (marker sets, walking direction, ...)
         if isinstance(e, SymgaitError):
             raise
