@@ -1,0 +1,266 @@
+"""Joint torques scored against OpenSim's inverse dynamics on each lab's own model, and each lab
+model's physics floor beside gait3d's.
+
+    python -m training experiment lab-torques --data DATASET --kfold RUN_DIR --out DIR
+
+``DATASET``: a dataset built by ``python -m training dataset``; ``RUN_DIR``: the output folder of
+``python -m training experiment kfold`` on it (``runs/<variant>_fold<i>/best.pt``).
+
+The reference (:mod:`symgait.datasets.lab_reference`): OpenSim 4.6's InverseDynamicsTool on the
+lab's scaled model with the lab's kinematics (its IK result, or OpenSim's IK on its markers) and
+the measured forces. Every labelled trial whose lab ships a model of the subject is scored on the
+frames of the dataset's sequence at the training rate (60 Hz) whose time stamps lie within the
+reference's time range (both are on the lab files' own clock: the dataset keeps the trial's time
+stamps through its resampling; the reference is interpolated at them by a cubic spline), for
+these rows, all on exactly the same frames:
+
+* ``pcnet`` and ``baseline network``: the k-fold test predictions, each trial predicted by the one
+  fold model whose checkpoint records neither its subject nor its data
+  (:func:`training.provenance.seen_role`);
+* ``gait3d ID (labels)``: gait3d's inverse dynamics with the measured plates on the dataset's
+  kinematics, what the networks' torque labels are: the model-and-kinematics floor of our torques;
+* ``ZMP (physics only)``: :mod:`training.baselines`' zero-moment-point baseline.
+
+Coordinates: hip flexion, knee angle, ankle angle (sagittal), hip adduction, hip rotation and
+subtalar angle, OpenSim's names in both models, left and right pooled. The sign of each lab
+coordinate against gait3d's is measured per trial (the correlation of the two angle curves; a
+coordinate the lab's IK holds fixed, such as the subtalar joint of the Rajagopal-type models, by
+the correlation of the torques instead) and the reference torque multiplied by it: a knee that
+flexes positive in the lab's model has a knee moment of the opposite sign. Errors are RMSE per
+kg (the dataset's subject mass) over the pooled frames and sides, and the same in % of the
+reference's range (max − min per trial and side, averaged over them weighted by frames).
+
+The own-model floor (:func:`symgait.datasets.lab_reference.lab_floor_rows`): the root residual
+force of the lab's model (OpenSim's ``pelvis_tx/ty/tz`` generalized forces) beside gait3d's with
+the measured wrenches, on the same trials and frames of the built sequences (their own rate).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence as Seq, Tuple
+
+import numpy as np
+
+from symgait.datasets.discover import activity_class
+from symgait.datasets.lab_reference import (at_times, lab_files, lab_floor_rows, lab_floor_table, pool_floor,
+                                            reference, scored_frames)
+from symgait.errors import InputError
+from symgait.paths import default_data_dir
+import symgait
+from .baselines import zmp_prediction
+from .checkpoint import load
+from .evaluate import predict_all
+from .provenance import seen_role
+
+__all__ = ["COORDINATES", "ROWS", "fold_models", "pick_model", "signs", "lag_frames", "trial_errors",
+           "pool", "torque_table", "lab_torques_experiment"]
+
+# (OpenSim coordinate without side, heading); the first three are sagittal
+COORDINATES = (("hip_flexion", "hip flexion"), ("knee_angle", "knee angle"), ("ankle_angle", "ankle angle"),
+               ("hip_adduction", "hip adduction"), ("hip_rotation", "hip rotation"), ("subtalar_angle", "subtalar"))
+NETS = (("pcnet", "pcnet"), ("baseline", "baseline network"))
+LABELS = "gait3d ID, measured plates (labels)"
+ZMP = "ZMP (physics only)"
+ROWS = tuple(label for _, label in NETS) + (LABELS, ZMP)
+_LOCKED_DEG = 0.5          # an angle curve with less spread than this (deg) is held fixed by the lab's IK
+
+
+def fold_models(run_dir, variant: str) -> List[Tuple[Path, object]]:
+    """``[(checkpoint, Bundle)]`` of ``run_dir/runs/<variant>_fold*/best.pt``."""
+    paths = sorted(Path(run_dir).glob(f"runs/{variant}_fold*/best.pt"))
+    if not paths:
+        raise InputError(f"{run_dir}: no runs/{variant}_fold*/best.pt; give the --out folder of "
+                         f"`python -m training experiment kfold --variants {variant},...`")
+    return [(p, load(p)) for p in paths]
+
+
+def pick_model(models: Seq[Tuple[Path, object]], seq):
+    """The one model of ``models`` that never saw ``seq`` (its subject, its file or its motion),
+    by the subjects and trials its checkpoint records; an error when none or several did not."""
+    unseen = [(p, b) for p, b in models if b.seen and seen_role(b.seen, seq) is None]
+    if len(unseen) != 1:
+        raise InputError(f"{seq.name} ({seq.subject}): {len(unseen)} of the {len(models)} fold models never "
+                         f"saw it ({[str(p) for p, _ in unseen]}); a k-fold over subjects has exactly one")
+    return unseen[0]
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    d = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    return float(np.sum(a * b) / d) if d > 0 else 0.0
+
+
+def signs(ref, seq, idx: np.ndarray, labels_jt: np.ndarray) -> Dict[str, Tuple[int, float, str]]:
+    """{coordinate: (sign, correlation, "angle" | "torque")}: the sign that maps the lab model's
+    coordinate onto gait3d's, from the correlation of the two angle curves over the frames ``idx``
+    of ``seq``, or, where the lab's angle is held fixed, of the reference torque with gait3d's
+    (``labels_jt``, the actuated torques at those frames)."""
+    t = np.asarray(seq.time)[idx]
+    out = {}
+    for c, _ in COORDINATES:
+        for s in ("r", "l"):
+            name = f"{c}_{s}"
+            if name not in ref.names or name not in seq.coordinates:
+                continue
+            lab = at_times(ref, ref.angle(name), t)
+            ours = np.asarray(seq.q)[idx, list(seq.coordinates).index(name)]
+            if np.degrees(np.ptp(lab)) > _LOCKED_DEG:
+                r, how = _corr(lab, ours), "angle"
+            else:
+                r = _corr(at_times(ref, ref.column(name), t), labels_jt[:, list(seq.actuated).index(name)])
+                how = "torque"
+            out[name] = (1 if r >= 0 else -1, r, how)
+    return out
+
+
+def lag_frames(ref, seq, coordinate: str = "knee_angle_r", max_lag: int = 6) -> int:
+    """The shift (frames of ``seq``, −``max_lag``…``max_lag``) that best lines up the lab's
+    ``coordinate`` curve with gait3d's over the shared frames (absolute correlation): 0 when both
+    are on one clock."""
+    t = np.asarray(seq.time, float)
+    dt = 1.0 / float(seq.rate)
+    j = list(seq.coordinates).index(coordinate)
+    best, lag = -1.0, 0
+    for k in range(-max_lag, max_lag + 1):
+        ts = t + k * dt
+        sel = (ts >= ref.time[0]) & (ts <= ref.time[-1])
+        if sel.sum() < 10:
+            continue
+        r = abs(_corr(at_times(ref, ref.angle(coordinate), ts[sel]), np.asarray(seq.q)[sel, j]))
+        if r > best:
+            best, lag = r, k
+    return lag
+
+
+def trial_errors(ref, seq, preds: Dict[str, np.ndarray], idx: np.ndarray, sgn: Dict[str, tuple]) -> dict:
+    """Per row of ``preds`` ({row: joint torques (T, n_actuated), N·m}) and coordinate: the sum of
+    squared errors per kg against the signed reference over the frames ``idx`` of ``seq``, both
+    sides, their count and the reference's range per side (per kg)."""
+    t = np.asarray(seq.time)[idx]
+    act = list(seq.actuated)
+    out = {row: {} for row in preds}
+    ranges = {}
+    for c, _ in COORDINATES:
+        names = [f"{c}_{s}" for s in ("r", "l") if f"{c}_{s}" in sgn]
+        if not names:
+            continue
+        refs = {n: sgn[n][0] * at_times(ref, ref.column(n), t) / seq.mass for n in names}
+        ranges[c] = [float(np.ptp(refs[n])) for n in names]
+        for row, jt in preds.items():
+            sq = sum(float(np.sum((jt[idx, act.index(n)] / seq.mass - refs[n]) ** 2)) for n in names)
+            out[row][c] = (sq, idx.size * len(names))
+    return dict(errors=out, ranges=ranges, frames=int(idx.size))
+
+
+def pool(trials: Seq[dict]) -> Dict[str, Dict[str, dict]]:
+    """{row: {coordinate: dict(rmse, percent, n)}} over ``trials`` (:func:`trial_errors` results):
+    RMSE over all their frames and sides; % of the frame-weighted mean range."""
+    out: Dict[str, Dict[str, dict]] = {}
+    for row in ROWS:
+        out[row] = {}
+        for c, _ in COORDINATES:
+            have = [tr for tr in trials if c in tr["errors"].get(row, {})]
+            if not have:
+                continue
+            sq = sum(tr["errors"][row][c][0] for tr in have)
+            n = sum(tr["errors"][row][c][1] for tr in have)
+            rng = sum(sum(tr["ranges"][c]) * tr["frames"] for tr in have) / sum(len(tr["ranges"][c]) * tr["frames"]
+                                                                              for tr in have)
+            rmse = float(np.sqrt(sq / n))
+            out[row][c] = dict(rmse=rmse, percent=100.0 * rmse / rng, n=n, range=rng)
+    return out
+
+
+def torque_table(trials: Seq[dict]) -> str:
+    """Markdown: per activity and source (and all sources), per row the RMSE (N·m/kg) and % of the
+    reference's range of each coordinate."""
+    head = ("| activity | source | trials | frames | row | " + " | ".join(h for _, h in COORDINATES) + " |")
+    lines = [head, "|" + "---|" * (5 + len(COORDINATES))]
+    for act in ("walking", "running"):
+        sub = [t for t in trials if t["activity"] == act]
+        groups = [(s, [t for t in sub if t["source"] == s]) for s in sorted({t["source"] for t in sub})]
+        if len(groups) > 1:
+            groups.append((f"**all {act}**", sub))
+        for src, ts in groups:
+            if not ts:
+                continue
+            p = pool(ts)
+            for row in ROWS:
+                cells = [f"{p[row][c]['rmse']:.3f} ({p[row][c]['percent']:.0f} %)" if c in p[row] else "–"
+                         for c, _ in COORDINATES]
+                lines.append(f"| {act} | {src} | {len(ts)} | {sum(t['frames'] for t in ts)} | {row} | "
+                             + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _data_root(items) -> Tuple[Path, Optional[str]]:
+    """The raw data folder of the dataset of ``items`` (the one its build recorded, else the default
+    data folder) and the recorded name (the prefix of its rows' file names)."""
+    r = items[0][0]
+    idx = json.loads((Path(r["dataset"]) / "index.json").read_text())
+    p = Path(idx.get("data", ""))
+    return (p if p.is_dir() else default_data_dir()), idx.get("data")
+
+
+def lab_torques_experiment(cfg, items, out: Path, *, kfold=None, data_root=None, cache_dir=None,
+                           log: Callable = print) -> dict:
+    """The torque table and the own-model floor table (module docstring) into ``out``;
+    ``items``: the dataset's ``[(index row, Sequence)]`` at the training rate
+    (:func:`training.protocol.experiment_items`), ``kfold``: the k-fold run folder."""
+    if kfold is None:
+        raise InputError("lab-torques needs --kfold RUN_DIR: the --out folder of `python -m training experiment "
+                         "kfold` on the same dataset (its runs/<variant>_fold<i>/best.pt predict the trials)")
+    if not items or "dataset" not in items[0][0]:
+        raise InputError("lab-torques needs a built dataset (--data DATASET written by `python -m training dataset`), "
+                         "not the synthetic set")
+    root, index_data = _data_root(items)
+    root = Path(data_root) if data_root is not None else root
+    model = symgait.load_model(cfg.model)
+    kern = symgait.kernels(model)
+    models = {v: fold_models(kfold, v) for v, _ in NETS}
+    trials, skipped = [], []
+    for r, seq in items:
+        if r.get("role") != "labelled":
+            continue
+        files, why = lab_files(r, root, index_data)
+        if files is None:
+            skipped.append(dict(trial=r["name"], source=r["source"], reason=why))
+            continue
+        ref = reference(files, cache_dir=cache_dir, log=log)
+        idx = scored_frames(ref, seq.time)
+        if idx.size < 2:
+            skipped.append(dict(trial=r["name"], source=r["source"], reason="no frame within the reference"))
+            continue
+        preds, chosen = {}, {}
+        for v, label in NETS:
+            path, bundle = pick_model(models[v], seq)
+            preds[label] = predict_all(bundle, [seq])[0]["JT"]
+            chosen[label] = path.parent.name
+        preds[LABELS] = np.asarray(seq.JT, float)
+        preds[ZMP] = np.asarray(zmp_prediction(model, kern, seq)["JT"], float)
+        sgn = signs(ref, seq, idx, preds[LABELS][idx])
+        res = trial_errors(ref, seq, preds, idx, sgn)
+        res.update(trial=r["name"], source=r["source"], subject=r["subject"],
+                   activity=activity_class(r.get("activity", "")), models=chosen, lag=lag_frames(ref, seq),
+                   signs={k: list(v) for k, v in sgn.items()}, t0=float(seq.time[idx[0]]),
+                   t1=float(seq.time[idx[-1]]), kinematics=ref.kinematics, notes=ref.notes)
+        trials.append(res)
+        log(f"  {r['name']}: {idx.size} frames, lag {res['lag']} frames, models {chosen}")
+    floor_rows, floor_skipped = lab_floor_rows(Path(items[0][0]["dataset"]), data_root=root, model=model, kern=kern,
+                                               cache_dir=cache_dir, log=log)
+    md = ["# Joint torques against OpenSim on each lab's own model", "",
+          "RMSE per kg (N·m/kg) of each row's joint torques against OpenSim's InverseDynamicsTool on the lab's "
+          "scaled model with the measured forces (in brackets: % of the reference's range), left and right "
+          "pooled, on the same frames for every row.", "", torque_table(trials), "",
+          "## Own model vs gait3d floor per source", "",
+          "Root residual force with the measured forces, RMS per frame per kg (N/kg): vertical / AP / ML / 3-D.",
+          "", lab_floor_table(floor_rows), "", "Trials without a reference:", ""]
+    md += [f"* {s['source']} {s['trial']}: {s['reason']}" for s in skipped]
+    rows = {f"{act} {src} {row}": v for act in ("walking", "running")
+            for src in sorted({t["source"] for t in trials if t["activity"] == act}) + ["all"]
+            for row, v in pool([t for t in trials if t["activity"] == act and src in ("all", t["source"])]).items()}
+    floors = {f"{a} {s}": e for (a, s), e in pool_floor(floor_rows).items()}
+    return dict(rows=rows, results=dict(trials=trials, skipped=skipped, floor=floor_rows, floor_pooled=floors,
+                                        floor_skipped=floor_skipped),
+                markdown="\n".join(md))
