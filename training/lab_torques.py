@@ -10,9 +10,12 @@ The reference (:mod:`symgait.datasets.lab_reference`): OpenSim 4.6's InverseDyna
 lab's scaled model with the lab's kinematics (its IK result, or OpenSim's IK on its markers) and
 the measured forces. Every labelled trial whose lab ships a model of the subject is scored on the
 frames of the dataset's sequence at the training rate (60 Hz) whose time stamps lie within the
-reference's time range (both are on the lab files' own clock: the dataset keeps the trial's time
-stamps through its resampling; the reference is interpolated at them by a cubic spline), for
-these rows, all on exactly the same frames:
+reference's time range, less half a period of the 6 Hz cut-off at each end where OpenSim's filter
+padding shapes the accelerations (:func:`symgait.datasets.lab_reference.scored_frames`), with the
+loads complete. Both are on the lab files' own clock (the dataset keeps the trial's time stamps
+through its resampling; the reference is interpolated at them by a cubic spline), and
+:func:`lag_frames` checks it: the shift that best lines up the lab's knee angle with gait3d's.
+The rows, all on exactly the same frames:
 
 * ``pcnet`` and ``baseline network``: the k-fold test predictions, each trial predicted by the one
   fold model whose checkpoint records neither its subject nor its data
@@ -23,10 +26,11 @@ these rows, all on exactly the same frames:
 
 Coordinates: hip flexion, knee angle, ankle angle (sagittal), hip adduction, hip rotation and
 subtalar angle, OpenSim's names in both models, left and right pooled. The sign of each lab
-coordinate against gait3d's is measured per trial (the correlation of the two angle curves; a
-coordinate the lab's IK holds fixed, such as the subtalar joint of the Rajagopal-type models, by
-the correlation of the torques instead) and the reference torque multiplied by it: a knee that
-flexes positive in the lab's model has a knee moment of the opposite sign. Errors are RMSE per
+coordinate against gait3d's is measured, not assumed, once per lab model (a source and its set of
+coordinates) over all its trials and both sides (:func:`signs`: the correlation of the two angle
+curves; for a coordinate the lab's IK holds fixed, such as the subtalar joint of the
+Rajagopal-type models, of the torques instead), and the reference torque multiplied by it: a knee
+that flexes positive in the lab's model has a knee moment of the opposite sign. Errors are RMSE per
 kg (the dataset's subject mass) over the pooled frames and sides, and the same in % of the
 reference's range (max − min per trial and side, averaged over them weighted by frames).
 
@@ -53,7 +57,7 @@ from .checkpoint import load
 from .evaluate import predict_all
 from .provenance import seen_role
 
-__all__ = ["COORDINATES", "ROWS", "fold_models", "pick_model", "signs", "lag_frames", "trial_errors",
+__all__ = ["COORDINATES", "ROWS", "fold_models", "pick_model", "sign_evidence", "signs", "lag_frames", "trial_errors",
            "pool", "torque_table", "lab_torques_experiment"]
 
 # (OpenSim coordinate without side, heading); the first three are sagittal
@@ -91,26 +95,49 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(a * b) / d) if d > 0 else 0.0
 
 
-def signs(ref, seq, idx: np.ndarray, labels_jt: np.ndarray) -> Dict[str, Tuple[int, float, str]]:
-    """{coordinate: (sign, correlation, "angle" | "torque")}: the sign that maps the lab model's
-    coordinate onto gait3d's, from the correlation of the two angle curves over the frames ``idx``
-    of ``seq``, or, where the lab's angle is held fixed, of the reference torque with gait3d's
-    (``labels_jt``, the actuated torques at those frames)."""
+def sign_evidence(ref, seq, idx: np.ndarray, labels_jt: np.ndarray) -> Dict[str, dict]:
+    """{coordinate without side: {"angle": [(lab, gait3d)], "torque": [(lab, gait3d)]}} over the
+    frames ``idx`` of ``seq`` and both sides: the lab model's coordinate and gait3d's (radians),
+    the reference torque and gait3d's (``labels_jt``, the actuated torques at those frames)."""
     t = np.asarray(seq.time)[idx]
-    out = {}
+    out: Dict[str, dict] = {}
     for c, _ in COORDINATES:
         for s in ("r", "l"):
             name = f"{c}_{s}"
             if name not in ref.names or name not in seq.coordinates:
                 continue
-            lab = at_times(ref, ref.angle(name), t)
-            ours = np.asarray(seq.q)[idx, list(seq.coordinates).index(name)]
-            if np.degrees(np.ptp(lab)) > _LOCKED_DEG:
-                r, how = _corr(lab, ours), "angle"
-            else:
-                r = _corr(at_times(ref, ref.column(name), t), labels_jt[:, list(seq.actuated).index(name)])
-                how = "torque"
-            out[name] = (1 if r >= 0 else -1, r, how)
+            e = out.setdefault(c, dict(angle=[], torque=[]))
+            e["angle"].append((at_times(ref, ref.angle(name), t),
+                               np.asarray(seq.q)[idx, list(seq.coordinates).index(name)]))
+            e["torque"].append((at_times(ref, ref.column(name), t), labels_jt[:, list(seq.actuated).index(name)]))
+    return out
+
+
+def _pooled_corr(pairs) -> float:
+    """Correlation over several curve pairs, each centred on its own mean."""
+    a = [x - x.mean() for x, _ in pairs]
+    b = [y - y.mean() for _, y in pairs]
+    d = float(np.sqrt(sum(np.sum(x * x) for x in a) * sum(np.sum(y * y) for y in b)))
+    return float(sum(np.sum(x * y) for x, y in zip(a, b)) / d) if d > 0 else 0.0
+
+
+def signs(evidence: Seq[Dict[str, dict]]) -> Dict[str, Tuple[int, float, str]]:
+    """{coordinate without side: (sign, correlation, "angle" | "torque")} of one lab model (the
+    :func:`sign_evidence` of its trials, both sides pooled; a left coordinate of an OpenSim model
+    means the mirror of the right one, as in gait3d): the sign that maps the lab model's coordinate
+    onto gait3d's, from the correlation of the angle curves, or, where the lab's IK holds the
+    coordinate fixed (its angle spreads less than 0.5°), of the torques."""
+    out = {}
+    for c, _ in COORDINATES:
+        ev = [e[c] for e in evidence if c in e]
+        if not ev:
+            continue
+        ang = [p for e in ev for p in e["angle"]]
+        if max(np.degrees(np.ptp(x)) for x, _ in ang) > _LOCKED_DEG:
+            r, how = _pooled_corr(ang), "angle"
+        else:
+            r, how = _pooled_corr([p for e in ev for p in e["torque"]]), "torque"
+        out[c] = (1 if r >= 0 else -1, r, how)
     return out
 
 
@@ -135,17 +162,18 @@ def lag_frames(ref, seq, coordinate: str = "knee_angle_r", max_lag: int = 6) -> 
 
 def trial_errors(ref, seq, preds: Dict[str, np.ndarray], idx: np.ndarray, sgn: Dict[str, tuple]) -> dict:
     """Per row of ``preds`` ({row: joint torques (T, n_actuated), N·m}) and coordinate: the sum of
-    squared errors per kg against the signed reference over the frames ``idx`` of ``seq``, both
-    sides, their count and the reference's range per side (per kg)."""
+    squared errors per kg against the reference over the frames ``idx`` of ``seq``, both sides,
+    their count and the reference's range per side (per kg); ``sgn``: :func:`signs` of the lab
+    model, by which the reference is multiplied."""
     t = np.asarray(seq.time)[idx]
     act = list(seq.actuated)
     out = {row: {} for row in preds}
     ranges = {}
     for c, _ in COORDINATES:
-        names = [f"{c}_{s}" for s in ("r", "l") if f"{c}_{s}" in sgn]
-        if not names:
+        names = [f"{c}_{s}" for s in ("r", "l") if f"{c}_{s}" in ref.names and f"{c}_{s}" in act]
+        if not names or c not in sgn:
             continue
-        refs = {n: sgn[n][0] * at_times(ref, ref.column(n), t) / seq.mass for n in names}
+        refs = {n: sgn[c][0] * at_times(ref, ref.column(n), t) / seq.mass for n in names}
         ranges[c] = [float(np.ptp(refs[n])) for n in names]
         for row, jt in preds.items():
             sq = sum(float(np.sum((jt[idx, act.index(n)] / seq.mass - refs[n]) ** 2)) for n in names)
@@ -219,7 +247,7 @@ def lab_torques_experiment(cfg, items, out: Path, *, kfold=None, data_root=None,
     model = symgait.load_model(cfg.model)
     kern = symgait.kernels(model)
     models = {v: fold_models(kfold, v) for v, _ in NETS}
-    trials, skipped = [], []
+    todo, skipped = [], []
     for r, seq in items:
         if r.get("role") != "labelled":
             continue
@@ -239,12 +267,21 @@ def lab_torques_experiment(cfg, items, out: Path, *, kfold=None, data_root=None,
             chosen[label] = path.parent.name
         preds[LABELS] = np.asarray(seq.JT, float)
         preds[ZMP] = np.asarray(zmp_prediction(model, kern, seq)["JT"], float)
-        sgn = signs(ref, seq, idx, preds[LABELS][idx])
+        todo.append((r, seq, ref, idx, preds, chosen, sign_evidence(ref, seq, idx, preds[LABELS][idx])))
+    # one sign per coordinate of each lab model (its source and its coordinates), over all its trials
+    family = {}
+    for r, seq, ref, idx, preds, chosen, ev in todo:
+        family.setdefault((r["source"], ref.names), []).append(ev)
+    model_signs = {k: signs(v) for k, v in family.items()}
+    trials = []
+    for r, seq, ref, idx, preds, chosen, ev in todo:
+        sgn = model_signs[(r["source"], ref.names)]
         res = trial_errors(ref, seq, preds, idx, sgn)
         res.update(trial=r["name"], source=r["source"], subject=r["subject"],
                    activity=activity_class(r.get("activity", "")), models=chosen, lag=lag_frames(ref, seq),
-                   signs={k: list(v) for k, v in sgn.items()}, t0=float(seq.time[idx[0]]),
-                   t1=float(seq.time[idx[-1]]), kinematics=ref.kinematics, notes=ref.notes)
+                   signs={k: list(v) for k, v in sgn.items()}, model=Path(ref.files["model"]).name,
+                   t0=float(seq.time[idx[0]]), t1=float(seq.time[idx[-1]]), kinematics=ref.kinematics,
+                   notes=ref.notes)
         trials.append(res)
         log(f"  {r['name']}: {idx.size} frames, lag {res['lag']} frames, models {chosen}")
     floor_rows, floor_skipped = lab_floor_rows(Path(items[0][0]["dataset"]), data_root=root, model=model, kern=kern,

@@ -80,14 +80,14 @@ except ImportError:                    # pragma: no cover - depends on the insta
     osim = None
 
 __all__ = ["LabFiles", "LabReference", "lab_files", "reference", "opensim_ik", "lab_to_ground",
-           "assign_to_feet", "run_inverse_dynamics", "scored_frames", "at_times", "own_model_floor",
+           "assign_to_feet", "run_inverse_dynamics", "edge_margin", "scored_frames", "at_times", "own_model_floor",
            "lab_floor_rows", "pool_floor", "lab_floor_table", "ROOT_FORCES", "REFERENCE_VERSION",
            "SOURCES_WITH_MODELS"]
 
 # the generalized forces of the root translations (the residual force, ground frame)
 ROOT_FORCES = ("pelvis_tx", "pelvis_ty", "pelvis_tz")
 # bumped when what a cached reference holds, or how it is computed, changes
-REFERENCE_VERSION = 1
+REFERENCE_VERSION = 2
 SOURCES_WITH_MODELS = ("opensim", "hamner2013_running", "schreiber2019_walking", "more/mocopaper",
                        "more/nimblephysics")
 _FEET = (("r", "calcn_r", "toes_r"), ("l", "calcn_l", "toes_l"))
@@ -151,7 +151,7 @@ class LabReference:
     (T,); ``q`` (T, n) the coordinates there (radians for ``rotational``, metres); ``residual``
     (T, 3) the root residual force (ground frame, N); ``complete`` (T,) False at the frames where
     a plate's loaded run could not be given to a foot (the loads there are incomplete, see
-    ``notes``); ``mass`` the model's total mass (kg);
+    ``notes``); ``mass`` the model's total mass (kg); ``cutoff`` the coordinates' low-pass (Hz);
     ``heading_deg`` the largest angle between the pelvis's forward axis and the ground's ±X
     (horizontal, over the trial); ``kinematics`` says where the coordinates came from."""
     trial: str
@@ -166,6 +166,7 @@ class LabReference:
     complete: np.ndarray
     mass: float
     heading_deg: float
+    cutoff: float
     kinematics: str
     files: Dict[str, str]
     key: str
@@ -282,7 +283,8 @@ def opensim_ik(model_path, trc, out) -> Tuple[Path, str]:
     (atomically). Returns ``(out, summary)`` with the marker error (mean RMS and worst marker
     distance over frames)."""
     o = _need_opensim()
-    names = set(read_trc(trc).names)
+    markers = read_trc(trc)
+    names = set(markers.names)
     with tempfile.TemporaryDirectory(dir=Path(out).parent, prefix=".ik-") as tmp:
         model = o.Model(str(model_path))
         ms = model.getMarkerSet()
@@ -301,7 +303,7 @@ def opensim_ik(model_path, trc, out) -> Tuple[Path, str]:
         tool.setModel(model)
         tool.setMarkerDataFileName(str(trc))
         tool.set_IKTaskSet(tasks)
-        times = read_trc(trc).time
+        times = markers.time
         tool.setStartTime(float(times[0]))
         tool.setEndTime(float(times[-1]))
         tool.set_report_errors(True)
@@ -522,7 +524,7 @@ def _load(path: Path) -> LabReference:
 
 def _save(path: Path, ref: LabReference) -> None:
     meta = {k: getattr(ref, k) for k in ("trial", "source", "subject", "names", "rotational", "mass",
-                                         "heading_deg", "kinematics", "files", "key", "notes")}
+                                         "heading_deg", "cutoff", "kinematics", "files", "key", "notes")}
     meta["names"], meta["rotational"] = list(ref.names), list(ref.rotational)
     with atomic_write(path) as f:
         np.savez_compressed(f, meta=np.array(json.dumps(meta)), time=ref.time, tau=ref.tau, q=ref.q,
@@ -620,7 +622,7 @@ def reference(files: LabFiles, *, cache_dir=None, cutoff: float = 6.0, log=print
                        names=tuple(got), tau=tau, q=q, rotational=tuple(n for n in got if n in rot),
                        residual=np.stack([tau[:, got.index(c)] for c in ROOT_FORCES], 1), complete=complete,
                        mass=mass,
-                       heading_deg=float(ang.max()), kinematics=kinematics,
+                       heading_deg=float(ang.max()), cutoff=float(cutoff), kinematics=kinematics,
                        files={k: str(v) for k, v in files.paths().items()}, key=key,
                        notes=[files.note] + notes)
     _save(path, ref)
@@ -631,11 +633,21 @@ def reference(files: LabFiles, *, cache_dir=None, cutoff: float = 6.0, log=print
 
 # --- the own-model floor beside gait3d's ---------------------------------------------------------
 
+def edge_margin(ref: LabReference) -> float:
+    """Seconds at each end of the reference that are not scored: half a period of the coordinates'
+    cut-off (0.083 s at 6 Hz). OpenSim's filter pads the coordinates by reflection, and there the
+    accelerations depend on the padding: on Schreiber's IK windows (0.4-0.6 s of a walk) the root
+    residual of the lab's model is 2-4 N/kg in the first and last frames against under 1 N/kg
+    between them."""
+    return 0.5 / ref.cutoff if ref.cutoff > 0 else 0.0
+
+
 def scored_frames(ref: LabReference, time) -> np.ndarray:
     """Indices of the frames at ``time`` (a sequence's clock, the lab files' own) that lie within
-    the reference's time range and where its loads are complete."""
+    the reference's time range less :func:`edge_margin` at each end, where its loads are complete."""
     t = np.asarray(time, float)
-    inside = (t >= ref.time[0] - 1e-6) & (t <= ref.time[-1] + 1e-6)
+    e = edge_margin(ref)
+    inside = (t >= ref.time[0] + e - 1e-6) & (t <= ref.time[-1] - e + 1e-6)
     ok = np.interp(t, ref.time, ref.complete.astype(float)) > 1 - 1e-9
     return np.flatnonzero(inside & ok)
 
