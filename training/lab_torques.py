@@ -58,7 +58,7 @@ from .evaluate import predict_all
 from .provenance import seen_role
 
 __all__ = ["COORDINATES", "ROWS", "fold_models", "pick_model", "sign_evidence", "signs", "lag_frames", "trial_errors",
-           "pool", "torque_table", "lab_torques_experiment"]
+           "label_errors", "pool", "torque_table", "lab_torques_experiment"]
 
 # (OpenSim coordinate without side, heading); the first three are sagittal
 COORDINATES = (("hip_flexion", "hip flexion"), ("knee_angle", "knee angle"), ("ankle_angle", "ankle angle"),
@@ -181,9 +181,21 @@ def trial_errors(ref, seq, preds: Dict[str, np.ndarray], idx: np.ndarray, sgn: D
     return dict(errors=out, ranges=ranges, frames=int(idx.size))
 
 
+def label_errors(seq, preds: Dict[str, np.ndarray], idx: np.ndarray) -> Dict[str, float]:
+    """{row: (sum of squared errors per kg, count)} of each network row against gait3d's torque
+    labels over the frames ``idx`` and the six coordinates, both sides: the usual ετ restricted to
+    the frames and joints of the table."""
+    act = list(seq.actuated)
+    cols = [act.index(f"{c}_{s}") for c, _ in COORDINATES for s in ("r", "l") if f"{c}_{s}" in act]
+    lab = preds[LABELS][np.ix_(idx, cols)] / seq.mass
+    return {label: (float(np.sum((preds[label][np.ix_(idx, cols)] / seq.mass - lab) ** 2)), lab.size)
+            for _, label in NETS}
+
+
 def pool(trials: Seq[dict]) -> Dict[str, Dict[str, dict]]:
-    """{row: {coordinate: dict(rmse, percent, n)}} over ``trials`` (:func:`trial_errors` results):
-    RMSE over all their frames and sides; % of the frame-weighted mean range."""
+    """{row: {coordinate: dict(rmse, percent, n, range, sq)}} over ``trials`` (:func:`trial_errors`
+    results): RMSE over all their frames and sides; % of the frame-weighted mean range; ``"all"``:
+    the RMSE over the six coordinates together."""
     out: Dict[str, Dict[str, dict]] = {}
     for row in ROWS:
         out[row] = {}
@@ -196,15 +208,20 @@ def pool(trials: Seq[dict]) -> Dict[str, Dict[str, dict]]:
             rng = sum(sum(tr["ranges"][c]) * tr["frames"] for tr in have) / sum(len(tr["ranges"][c]) * tr["frames"]
                                                                               for tr in have)
             rmse = float(np.sqrt(sq / n))
-            out[row][c] = dict(rmse=rmse, percent=100.0 * rmse / rng, n=n, range=rng)
+            out[row][c] = dict(rmse=rmse, percent=100.0 * rmse / rng, n=n, range=rng, sq=sq)
+        got = [out[row][c] for c, _ in COORDINATES if c in out[row]]
+        if got:
+            out[row]["all"] = dict(rmse=float(np.sqrt(sum(g["sq"] for g in got) / sum(g["n"] for g in got))),
+                                   n=sum(g["n"] for g in got))
     return out
 
 
 def torque_table(trials: Seq[dict]) -> str:
     """Markdown: per activity and source (and all sources), per row the RMSE (N·m/kg) and % of the
-    reference's range of each coordinate."""
-    head = ("| activity | source | trials | frames | row | " + " | ".join(h for _, h in COORDINATES) + " |")
-    lines = [head, "|" + "---|" * (5 + len(COORDINATES))]
+    reference's range of each coordinate, and the RMSE over the six together."""
+    head = ("| activity | source | trials | frames | row | " + " | ".join(h for _, h in COORDINATES) +
+            " | all six (networks: against the labels) |")
+    lines = [head, "|" + "---|" * (6 + len(COORDINATES))]
     for act in ("walking", "running"):
         sub = [t for t in trials if t["activity"] == act]
         groups = [(s, [t for t in sub if t["source"] == s]) for s in sorted({t["source"] for t in sub})]
@@ -217,8 +234,13 @@ def torque_table(trials: Seq[dict]) -> str:
             for row in ROWS:
                 cells = [f"{p[row][c]['rmse']:.3f} ({p[row][c]['percent']:.0f} %)" if c in p[row] else "–"
                          for c, _ in COORDINATES]
+                six = f"{p[row]['all']['rmse']:.3f}" if "all" in p[row] else "–"
+                if row in dict(NETS).values():
+                    sq = sum(t["against_labels"][row][0] for t in ts)
+                    n = sum(t["against_labels"][row][1] for t in ts)
+                    six += f" ({np.sqrt(sq / n):.3f})"
                 lines.append(f"| {act} | {src} | {len(ts)} | {sum(t['frames'] for t in ts)} | {row} | "
-                             + " | ".join(cells) + " |")
+                             + " | ".join(cells) + f" | {six} |")
     return "\n".join(lines)
 
 
@@ -277,6 +299,7 @@ def lab_torques_experiment(cfg, items, out: Path, *, kfold=None, data_root=None,
     for r, seq, ref, idx, preds, chosen, ev in todo:
         sgn = model_signs[(r["source"], ref.names)]
         res = trial_errors(ref, seq, preds, idx, sgn)
+        res["against_labels"] = label_errors(seq, preds, idx)
         res.update(trial=r["name"], source=r["source"], subject=r["subject"],
                    activity=activity_class(r.get("activity", "")), models=chosen, lag=lag_frames(ref, seq),
                    signs={k: list(v) for k, v in sgn.items()}, model=Path(ref.files["model"]).name,
