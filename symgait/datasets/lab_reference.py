@@ -743,7 +743,10 @@ def lab_floor_table(rows: Sequence[dict]) -> str:
 
     def cell(x):
         return " / ".join(f"{x[c]:.2f}" for c in ("vertical", "ap", "ml", "norm"))
-    for (act, src), e in pool_floor(rows).items():
+    pooled = pool_floor(rows)
+    for (act, src), e in pooled.items():
+        if src == "all" and sum(1 for a, _ in pooled if a == act) == 2:
+            continue                                  # one source: its row says it all
         name = f"**all {act}**" if src == "all" else src
         lines.append(f"| {act} | {name} | {e['trials']} | {e['frames']} | {cell(e['own'])} | {cell(e['gait3d'])} | "
                      f"{e['own']['norm'] / e['gait3d']['norm']:.2f} |")
