@@ -74,11 +74,6 @@ from ..trials.sequence import Sequence as TrialSequence
 from ..user_cache import cache_dir as user_cache_dir
 from .discover import activity_class
 
-try:                                   # OpenSim 4.6's Python package: the reference's oracle
-    import opensim as osim
-except ImportError:                    # pragma: no cover - depends on the installation
-    osim = None
-
 __all__ = ["LabFiles", "LabReference", "lab_files", "reference", "opensim_ik", "lab_to_ground",
            "assign_to_feet", "run_inverse_dynamics", "edge_margin", "scored_frames", "at_times", "own_model_floor",
            "lab_floor_rows", "pool_floor", "lab_floor_table", "ROOT_FORCES", "REFERENCE_VERSION",
@@ -112,12 +107,17 @@ def _quiet():
 
 
 def _need_opensim():
-    if osim is None:
+    """OpenSim 4.6's Python package, the reference's oracle: an optional dependency, loaded (its C++
+    libraries, 0.6 s) only when a reference is computed, so that importing this module (and every
+    experiment beside it) does not need it."""
+    try:
+        import opensim
+    except ImportError:
         raise SymgaitError("the lab-model reference runs OpenSim 4.6's own tools: install its Python "
                            "package (`conda install -c opensim-org opensim`, or the `test` extra of "
-                           "symgait), then run again")
-    osim.Logger.setLevelString("error")
-    return osim
+                           "symgait), then run again") from None
+    opensim.Logger.setLevelString("error")
+    return opensim
 
 
 @dataclass(frozen=True)
@@ -636,9 +636,9 @@ def reference(files: LabFiles, *, cache_dir=None, cutoff: float = 6.0, log=print
 def edge_margin(ref: LabReference) -> float:
     """Seconds at each end of the reference that are not scored: half a period of the coordinates'
     cut-off (0.083 s at 6 Hz). OpenSim's filter pads the coordinates by reflection, and there the
-    accelerations depend on the padding: on Schreiber's IK windows (0.4-0.6 s of a walk) the root
-    residual of the lab's model is 2-4 N/kg in the first and last frames against under 1 N/kg
-    between them."""
+    accelerations depend on the padding: on Schreiber's IK windows (0.4-0.6 s of a walk) the
+    anterior-posterior root residual of the lab's model is 2-4 N/kg in the first and last frames,
+    mostly under 1 N/kg between them."""
     return 0.5 / ref.cutoff if ref.cutoff > 0 else 0.0
 
 
