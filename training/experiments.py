@@ -21,7 +21,8 @@ trained model lives in a sub-folder (``runs/<name>``: checkpoint, ``log.jsonl``,
 Data: ``--data DIR`` (default ``../shared/data`` / ``$SYMGAIT_DATA``): the dataset of that folder
 (built once into the user cache, :func:`training.data.dataset_dir_for`) resampled to 60 Hz and split
 by subject (:func:`training.data.load_dataset`); ``kfold``, ``unseen-lab`` and ``reduced-subjects``
-are :mod:`training.protocol`'s.
+are :mod:`training.protocol`'s; ``lab-torques`` (:mod:`training.lab_torques`) scores the k-fold
+test predictions of ``--kfold RUN_DIR`` against OpenSim's inverse dynamics on each lab's own model.
 ``--tiny``: the same code on the built-in synthetic set (planar) with the ``tiny`` config and a
 handful of steps: a smoke test that needs no data (numbers meaningless).
 """
@@ -44,6 +45,7 @@ from .plots import plot_grf, plot_loss
 from .trainer import train
 import symgait
 from .protocol import kfold_experiment, reduced_subjects_experiment, unseen_lab_experiment
+from .lab_torques import lab_torques_experiment
 from . import protocol
 
 __all__ = ["run_experiment", "noise_experiment", "reduced_experiment",
@@ -258,7 +260,12 @@ def _reduced_subjects(cfg, items, out, **kw):
     return reduced_subjects_experiment(cfg, items, out, **kw)
 
 
-SUBJECT_WISE = {"kfold": _kfold, "unseen-lab": _unseen_lab, "reduced-subjects": _reduced_subjects}   # over a built dataset (training.protocol)
+def _lab_torques(cfg, items, out, **kw):
+    return lab_torques_experiment(cfg, items, out, **kw)
+
+
+SUBJECT_WISE = {"kfold": _kfold, "unseen-lab": _unseen_lab, "reduced-subjects": _reduced_subjects,
+                "lab-torques": _lab_torques}   # over a built dataset (training.protocol, training.lab_torques)
 
 
 def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq[str] = (),
@@ -269,8 +276,13 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    if name == "lab-torques" and config is None:
+        config = "real"            # gait3d at the training rate: the k-fold runs it scores
     cfg = base_config(config, overrides, tiny)
     if name in SUBJECT_WISE:
+        if tiny and name == "lab-torques":
+            raise ValueError("lab-torques scores trials against OpenSim on their labs' own models: it needs the "
+                             "built dataset of the shared data (--data DATASET --kfold RUN_DIR), not --tiny")
         items = protocol.experiment_items(tiny, data_dir, cfg.model, log=log)
         if tiny:
             if name == "kfold":

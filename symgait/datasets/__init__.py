@@ -8,4 +8,6 @@ subject, windows for training, the synthetic set and the inventory of a data fol
 * :mod:`~symgait.datasets.synthetic` — the built-in synthetic gait set (no files).
 * :mod:`~symgait.datasets.inventory` — every motion file of a folder read, checked and tabulated.
 * :mod:`~symgait.datasets.references` — Moco references and the physics floor of measured trials.
+* :mod:`~symgait.datasets.lab_reference` — OpenSim's inverse dynamics of a trial on its lab's own model
+  (the joint-torque reference) and that model's physics floor.
 """

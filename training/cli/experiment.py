@@ -7,7 +7,7 @@ from pathlib import Path
 from ..config import builtin_configs
 
 # the experiments by name: training.experiments.EXPERIMENTS and SUBJECT_WISE (a test holds them equal)
-NAMES = ("noise", "reduced", "transfer", "kfold", "unseen-lab", "reduced-subjects")
+NAMES = ("noise", "reduced", "transfer", "kfold", "unseen-lab", "reduced-subjects", "lab-torques")
 
 def add_cli(subparsers):
     p = subparsers.add_parser("experiment", help="the experiments of Zell et al. (2020): noise, reduced, transfer",
@@ -27,6 +27,9 @@ def add_cli(subparsers):
     p.add_argument("--jobs", type=int, default=None, help="kfold, unseen-lab: training processes (default 2)")
     p.add_argument("--members", type=int, default=None, help="kfold, unseen-lab: seeds trained per variant and "
                    "split; with 2 or more, the mean of their predictions is scored as a further row (default 1)")
+    p.add_argument("--kfold", default=None, metavar="RUN_DIR",
+                   help="lab-torques: the --out folder of `experiment kfold` on the same dataset, whose "
+                        "runs/<variant>_fold<i>/best.pt predict the trials they never saw")
     p.set_defaults(fn=_run)
     return p
 
@@ -60,8 +63,21 @@ def _run(a) -> int:
                     print(f"error: --members must be 1 or more, got {a.members}")
                     return 2
                 kw["members"] = a.members
+        elif a.name == "lab-torques":
+            if a.folds is not None or a.variants or a.jobs is not None or a.members is not None:
+                print("error: --folds, --variants, --jobs and --members are options of kfold and unseen-lab, "
+                      "not lab-torques")
+                return 2
+            if a.kfold is None or not Path(a.kfold).is_dir():
+                print(f"error: lab-torques needs --kfold RUN_DIR, an existing folder written by `python -m training "
+                      f"experiment kfold` (got {a.kfold})")
+                return 2
+            kw["kfold"] = Path(a.kfold)
         elif a.folds is not None or a.variants or a.jobs is not None or a.members is not None:
             print(f"error: --folds, --variants, --jobs and --members are options of kfold and unseen-lab, not {a.name}")
+            return 2
+        if a.kfold is not None and a.name != "lab-torques":
+            print(f"error: --kfold is an option of lab-torques, not {a.name}")
             return 2
         run_experiment(a.name, a.out, data_dir=data_dir, config=a.config, overrides=a.overrides,
                        tiny=a.tiny, **kw)
