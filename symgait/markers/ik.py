@@ -54,7 +54,7 @@ from ..signals.runs import longest_true_run, true_runs
 from .markersets import MIN_MATCHED, MarkerSet, detect, load_markerset, resolve, strip_prefix
 from .osim_markerset import markerset_from_osim
 from .anatomical_names import anatomical_markerset
-from .body_markers import body_anchors, body_poses, model_tree
+from .body_markers import body_anchors, body_poses, is_arm, model_tree
 from .ik_report import DROP_MIN, DroppedMarker, IKFitError, bad_marker, ik_report, swap_sides, unit_ratio
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "valid_range", "scale_from_joint_centres", "root_coordinates",
@@ -66,13 +66,16 @@ MIN_ROOT_MARKERS = 2   # a bad marker is left out only if the root body keeps th
 
 
 # Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
-# lumbar ones narrowed): outside them the fit pays ``limit_weight * excess**2`` (rad²).  They
-# keep coordinates that sparse marker sets hardly see (hip rotation, subtalar) plausible.
+# lumbar ones narrowed; the arms' from Hamner et al. 2010's full-body model): outside them the fit
+# pays ``limit_weight * excess**2`` (rad²).  They keep coordinates that sparse marker sets hardly
+# see (hip rotation, subtalar) plausible, and the elbow from bending backwards (a humerus turned
+# half a turn about its long axis fits the same markers with the elbow hyperextended).
 DEFAULT_LIMITS = {
     "hip_flexion": (-40.0, 120.0), "hip_adduction": (-50.0, 30.0), "hip_rotation": (-40.0, 40.0),
     "knee_angle": (-120.0, 10.0), "ankle_angle": (-40.0, 30.0), "subtalar_angle": (-20.0, 20.0),
     "mtp_angle": (-30.0, 30.0), "lumbar_extension": (-90.0, 45.0), "lumbar_bending": (-40.0, 40.0),
     "lumbar_rotation": (-40.0, 40.0),
+    "arm_flex": (-90.0, 90.0), "arm_add": (-120.0, 90.0), "arm_rot": (-90.0, 90.0), "elbow_flex": (0.0, 150.0),
 }
 
 
@@ -534,9 +537,36 @@ def valid_range(positions, min_fraction: float = 0.8) -> slice:
     return keep
 
 
+def _detected(labels):
+    """``(Detection or None, anatomical MarkerSet, its matched label count, error)``."""
+    try:
+        d, err = detect(labels), None
+    except ValueError as e:
+        d, err = None, e
+    an = anatomical_markerset(labels)
+    return d, an, len(an.labels() & {strip_prefix(x) for x in labels}), err
+
+
+def _arms_from_labels(model, ms: MarkerSet, labels):
+    """``ms`` plus, on a model with arms where ``ms`` has no arm entries (an OpenSim model without
+    arms, such as gait2354's), the arm entries that the labels' own convention gives (the set
+    detected from them, or anatomical names); ``(set, note or "")``."""
+    if ms.arm_entries() or not any(is_arm(b) for b in model.bodies):
+        return ms, ""
+    d, an, n_an, _ = _detected(labels)
+    src = an if d is None or n_an > d.matched else d.markerset
+    labs = {strip_prefix(x) for x in labels}
+    arms = [e for e in src.arm_entries() if set(e.source_labels) <= labs]
+    if not arms:
+        return ms, ""
+    return (MarkerSet(ms.name, ms.entries + arms, ms.notes + [f"arm markers from {src.name}"]),
+            f"; {len(arms)} arm markers from {src.name}")
+
+
 def choose_markerset(model, labels, markerset=None, osim=None):
     """``(MarkerSet, reason)`` for a trial's ``labels``: the MarkerSet of OpenSim model ``osim``
-    (an .osim path, :func:`~symgait.markers.osim_markerset.markerset_from_osim`), else
+    (an .osim path, :func:`~symgait.markers.osim_markerset.markerset_from_osim`; on a model with
+    arms, when it has no arm markers, with the arm entries of the labels' own convention), else
     ``markerset`` (a built-in name, a mapping file, an .osim path or a
     :class:`~symgait.markers.markersets.MarkerSet`), else the built-in set that matches the labels
     best (:func:`~symgait.markers.markersets.detect`), or descriptive anatomical names
@@ -547,16 +577,12 @@ def choose_markerset(model, labels, markerset=None, osim=None):
         osim, markerset = markerset, None
     if osim is not None:
         ms = markerset_from_osim(osim, model.bodies)
-        return ms, f"MarkerSet of {Path(osim).name} ({len(ms.entries)} markers on {model.name} bodies)"
+        ms, arms = _arms_from_labels(model, ms, labels)
+        return ms, f"MarkerSet of {Path(osim).name} ({len(ms.entries)} markers on {model.name} bodies{arms})"
     if markerset is not None:
         ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
         return ms, "given"
-    try:
-        d, err = detect(labels), None
-    except ValueError as e:
-        d, err = None, e
-    an = anatomical_markerset(labels)
-    n_an = len(an.labels() & {strip_prefix(x) for x in labels})
+    d, an, n_an, err = _detected(labels)
     if n_an >= MIN_MATCHED and (d is None or n_an > d.matched):
         return an, (f"detected from the labels: anatomical names: {n_an} labels matched by name"
                     + ("" if d is None else f" (best built-in {d.markerset.name}: {d.matched})"))
