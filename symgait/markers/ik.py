@@ -316,15 +316,18 @@ def _initial_pose(prob: _Problem, y0, m0, n_headings: int = 8):
 
 def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str = "batched",
              stride: int = 5, prior: float = 1e-5, root_prior: float = 0.0, max_iter: int = 40,
-             q0=None, limits=None, limit_weight: float = 0.1, q_init=None) -> IKResult:
+             q0=None, limits=None, limit_weight: float = 0.1, q_init=None, free=None) -> IKResult:
     """Fit ``model`` at parameters ``p`` to ``targets`` (see the module docstring).
 
     ``limits``: soft coordinate ranges (:func:`coordinate_limits`; ``False`` for none),
     weighted by ``limit_weight`` per rad² of excess.
     ``time`` (T,) s (default frame index / 1).  ``q0`` (nq,) optional start for the first
     frame.  ``q_init`` (T, nq): start every frame there and solve all frames in one batch (no
-    sweep; for refits near a known solution).  Frames where fewer than 3 targets are present
-    keep the previous frame's solution (noted).
+    sweep; for refits near a known solution).  ``free``: indices of the only coordinates that
+    move, the others held at ``q_init``'s (required) frame by frame (the arms of a body whose
+    trunk and legs are known); ``mode`` then applies to the free coordinates, which start from
+    ``q_init``'s first solved frame, unless ``mode="init"``.  Frames where fewer than 3 targets
+    are present keep the previous frame's solution (noted).
     """
     Y = np.asarray(targets.positions, float)
     T = Y.shape[0]
@@ -343,9 +346,18 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
         q_init = np.asarray(q_init, float)
         if q_init.shape != (T, model.nq):
             raise ValueError(f"q_init must be ({T}, {model.nq}), got {q_init.shape}")
-        mode = "init"
+        mode = "init" if free is None else mode
+    elif free is not None:
+        raise ValueError("solve_ik: free= needs q_init= (the values of the other coordinates)")
+
+    def held(guess, t):   # the free coordinates of ``guess``, the others q_init's at frame t
+        if free is None:
+            return guess
+        out = q_init[t].copy()
+        out[..., free] = guess[..., free]
+        return out
     with single_thread(True):
-        qs = None if mode == "init" else \
+        qs = None if mode == "init" else q_init[first] if free is not None else \
             _initial_pose(prob, Yz[first], mask[first]) if q0 is None else np.asarray(q0, float)
         if mode == "sequential":
             keys = np.arange(T)
@@ -367,7 +379,7 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
                 guess = prev
             else:  # velocity extrapolation in key steps
                 guess = prev + (prev - prev2)
-            qt, it = _lm(prob, guess[None], Yz[t:t + 1], mask[t:t + 1], max_iter=max_iter)
+            qt, it = _lm(prob, held(guess, t)[None], Yz[t:t + 1], mask[t:t + 1], max_iter=max_iter, cols=free)
             qt = _wrap(qt, prob.rot, None if prev is None else prev[None])
             prev2, prev = prev, qt[0]
             solved[t] = qt[0]
@@ -376,17 +388,17 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
     if mode == "init":
         idx = np.nonzero(good)[0]
         with single_thread(idx.size < 64):
-            Qr, itr = _lm(prob, q_init[idx], Yz[idx], mask[idx], max_iter=max_iter)
+            Qr, itr = _lm(prob, q_init[idx], Yz[idx], mask[idx], max_iter=max_iter, cols=free)
         q[idx] = _wrap(Qr, prob.rot, q_init[idx])
         its[idx] = itr
         kk = idx
     elif mode == "batched" and kk.size:
-        Q0 = np.stack([np.interp(np.arange(T), kk, np.array([solved[k] for k in kk])[:, j])
-                       for j in range(model.nq)], 1)
+        Q0 = held(np.stack([np.interp(np.arange(T), kk, np.array([solved[k] for k in kk])[:, j])
+                            for j in range(model.nq)], 1), slice(None))
         rest = np.array([t for t in range(T) if t not in solved and good[t]], int)
         if rest.size:
             with single_thread(rest.size < 64):
-                Qr, itr = _lm(prob, Q0[rest], Yz[rest], mask[rest], max_iter=max_iter)
+                Qr, itr = _lm(prob, Q0[rest], Yz[rest], mask[rest], max_iter=max_iter, cols=free)
             q[rest] = _wrap(Qr, prob.rot, Q0[rest])
             its[rest] = itr
         for t in kk:
@@ -401,6 +413,8 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
         for t in bad:
             q[t] = q[okidx[np.argmin(np.abs(okidx - t))]]
         notes.append(f"{bad.size} frames with < 3 targets hold the nearest fitted frame")
+    if free is not None:   # the held coordinates exactly as given (wrapping aside)
+        q = held(q, slice(None))
     with single_thread(T < 64):
         P = kern.points(q, p)
     fitted = np.einsum("mk,tkx->tmx", targets.A, P)
