@@ -208,11 +208,21 @@ def residual_components(kern, q, qd, qdd, w, p, mass: float) -> Dict[str, float]
     ``vertical`` (Y), ``ap`` (X), ``ml`` (Z) and ``norm`` (3-D): the motion-implied total force
     minus the plates' (the root residual is linear in ``w``). World axes: AP and ML assume
     walking along ±X, as the built dataset's trials do."""
+    return _components(root_residual_per_kg(kern, q, qd, qdd, w, p, mass)[:, :3])
+
+
+def root_residual_per_kg(kern, q, qd, qdd, w, p, mass: float) -> np.ndarray:
+    """(T', 6) the root residual force and moment (about the root's origin) per kg, over the
+    frames whose wrenches ``w`` are finite (T' of them)."""
     T = q.shape[0]
     w = np.asarray(w, float)
     ok = np.isfinite(w).reshape(T, -1).all(1)
-    r = np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
-                                      _rows(p, int(ok.sum()))))[:, :3] / mass
+    return np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
+                                         _rows(p, int(ok.sum())))) / mass
+
+
+def _components(r) -> Dict[str, float]:
+    """:func:`residual_components` of per-frame forces ``r`` (T, 3), world axes."""
     rms = np.sqrt(np.mean(r ** 2, 0)) if len(r) else np.full(3, np.nan)
     return dict(vertical=float(rms[1]), ap=float(rms[0]), ml=float(rms[2]),
                 norm=float(np.sqrt(np.mean(np.sum(r ** 2, 1)))) if len(r) else math.nan)
@@ -459,14 +469,6 @@ def _refit_offsets(model, kern, p, targets: ResolvedTargets, q, which) -> List[s
     return done
 
 
-def _moment_rms(kern, q, qd, qdd, w, p, mass: float) -> float:
-    """RMS over frames (finite wrenches) of the 3-D root residual moment per kg (N·m/kg)."""
-    ok = np.isfinite(w).reshape(len(q), -1).all(1)
-    r = np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
-                                      _rows(p, int(ok.sum()))))[:, 3:] / mass
-    return float(np.sqrt(np.mean(np.sum(r ** 2, 1)))) if len(r) else math.nan
-
-
 def _targets(names, A, Y, weights, bodies=None) -> ResolvedTargets:
     return ResolvedTargets(names=list(names), points=[], positions=Y, A=A, weights=np.asarray(weights, float),
                            unused_labels=[], missing_points=[], bodies=list(bodies or [None] * len(names)))
@@ -496,10 +498,13 @@ def arms_floor_rows(dataset_dir, data_dir=None, *, cutoff: float = 6.0, method: 
     ``arm_rms_mm`` (mean RMS of the arm targets), ``arm_refit``, ``replaced`` (stored targets
     that are arm markers: the build registered them on ``gait3d``'s torso, and both models'
     trunks keep them), ``shoulder_range_deg`` and ``elbow_range_deg`` (range of ``arm_flex`` and
-    ``elbow_flex`` over the built frames, mean of the sides) and ``moment``: per state the RMS of
+    ``elbow_flex`` over the built frames, mean of the sides), ``moment``: per state the RMS of
     the 3-D root residual moment per kg (N·m/kg, about the pelvis origin: where the arms'
-    angular momentum would show).  Trials whose stored fit or raw file is not found again are
-    logged and left out."""
+    angular momentum would show), ``arm_term``: the components of the arms' swing in the
+    residual force (``fullbody`` minus ``fullbody_arms_neutral``, per frame), and ``arm_corr``:
+    per component its correlation over frames with ``gait3d``'s residual (negative: the swing
+    explains part of it).  Trials whose stored fit or raw file is not found again are logged and
+    left out."""
     g, f = symgait.load_model("gait3d"), symgait.load_model("fullbody")
     kg, kf = symgait.kernels(g), symgait.kernels(f)
     d = Path(dataset_dir)
@@ -561,18 +566,22 @@ def arms_floor_rows(dataset_dir, data_dir=None, *, cutoff: float = 6.0, method: 
         neutral = [x.copy() for x in (qf, qdf, qddf)]
         for x in neutral:
             x[:, arm_q] = 0.0
+        res = dict(gait3d=root_residual_per_kg(kg, qg, qdg, qddg, wg, s.p, s.mass),
+                   fullbody_arms_neutral=root_residual_per_kg(kf, *neutral, wf, pf, s.mass),
+                   fullbody=root_residual_per_kg(kf, qf, qdf, qddf, wf, pf, s.mass))
+        arm = res["fullbody"][:, :3] - res["fullbody_arms_neutral"][:, :3]   # the arms' swing
+        axes = dict(vertical=1, ap=0, ml=2)
         row = dict(trial=r["name"], subject=r["subject"], source=r["source"],
                    activity=(str(r.get("activity", "")).replace(",", " ").split() or ["?"])[0], frames=len(s),
                    rate=s.rate, markerset=r.get("markerset"), arm_markers=n_arm, arm_rms_mm=arm_rms,
                    arm_refit=len(refit), replaced=sum(n in arm_labels for n in labs),
                    shoulder_range_deg=float(np.degrees(np.ptp(qf[:, shoulder], 0)).mean()),
                    elbow_range_deg=float(np.degrees(np.ptp(qf[:, elbow], 0)).mean()),
-                   gait3d=residual_components(kg, qg, qdg, qddg, wg, s.p, s.mass),
-                   fullbody_arms_neutral=residual_components(kf, *neutral, wf, pf, s.mass),
-                   fullbody=residual_components(kf, qf, qdf, qddf, wf, pf, s.mass),
-                   moment=dict(gait3d=_moment_rms(kg, qg, qdg, qddg, wg, s.p, s.mass),
-                               fullbody_arms_neutral=_moment_rms(kf, *neutral, wf, pf, s.mass),
-                               fullbody=_moment_rms(kf, qf, qdf, qddf, wf, pf, s.mass)))
+                   **{st: _components(x[:, :3]) for st, x in res.items()},
+                   moment={st: float(np.sqrt(np.mean(np.sum(x[:, 3:] ** 2, 1)))) for st, x in res.items()},
+                   arm_term=_components(arm),
+                   arm_corr={c: float(np.corrcoef(arm[:, a], res["gait3d"][:, a])[0, 1]) if n_arm else math.nan
+                             for c, a in axes.items()})
         log(f"  {r['name']}: {n_arm} arm markers"
             + ("" if not n_arm else f" ({arm_rms:.1f} mm, {len(refit)} re-fitted)")
             + f"; 3-D floor gait3d {row['gait3d']['norm']:.3f}, fullbody arms neutral "
@@ -585,11 +594,13 @@ def arms_floor_table(rows: Sequence[dict]) -> str:
     """Markdown: per source, then pooled per activity, over the trials with arm markers (rows of
     :func:`arms_floor_rows`): the arm markers' fit, the arm swing, the residual force's vertical /
     AP / ML / 3-D RMS (N/kg) of each of :data:`ARMS_STATES`, the change of the 3-D figure from
-    ``gait3d`` to ``fullbody``, and the root residual moment of each state."""
+    ``gait3d`` to ``fullbody``, the arms' swing in the residual force with its correlation with
+    ``gait3d``'s residual, and the root residual moment of each state."""
     rows = [r for r in rows if r.get("arm_markers")]
     lines = ["| source | activity | trials | frames | arm markers | arm marker RMS (mm) | shoulder / elbow "
              "range (°) | gait3d V / AP / ML / 3-D | fullbody, arms neutral | fullbody, arms tracked | "
-             "3-D change | root moment (N·m/kg): gait3d / neutral / tracked |", "|" + "---|" * 12]
+             "3-D change | arms' swing V / AP / ML (correlation with gait3d's) | root moment (N·m/kg): "
+             "gait3d / neutral / tracked |", "|" + "---|" * 13]
 
     def cell(x):
         return " / ".join(f"{x[c]:.2f}" for c in COMPONENTS)
@@ -600,6 +611,9 @@ def arms_floor_table(rows: Sequence[dict]) -> str:
 
     def moment(rs, st):   # frame-weighted RMS, as floor_by_source pools
         return np.sqrt(sum(r["moment"][st] ** 2 * r["frames"] for r in rs) / sum(r["frames"] for r in rs))
+
+    def corr(rs, c):      # frame-weighted mean of the trials' correlations
+        return sum(r["arm_corr"][c] * r["frames"] for r in rs) / sum(r["frames"] for r in rs)
     for by in (floor_by_source(rows), floor_by_activity(rows)):
         for src, e in by.items():
             rs = [r for r in rows if src in (r["source"], f"**all {r['activity']}**")]
@@ -609,6 +623,7 @@ def arms_floor_table(rows: Sequence[dict]) -> str:
                          f"{mean(rs, 'shoulder_range_deg'):.0f} / {mean(rs, 'elbow_range_deg'):.0f} | "
                          f"{cell(e['gait3d'])} | {cell(e['fullbody_arms_neutral'])} | {cell(e['fullbody'])} | "
                          f"{b - a:+.2f} ({100 * (b - a) / a:+.0f} %) | "
+                         + " / ".join(f"{e['arm_term'][c]:.2f} ({corr(rs, c):+.2f})" for c in COMPONENTS[:3]) + " | "
                          + " / ".join(f"{moment(rs, st):.2f}" for st in ARMS_STATES) + " |")
     return "\n".join(lines)
 
