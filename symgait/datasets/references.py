@@ -228,24 +228,33 @@ def _components(r) -> Dict[str, float]:
                 norm=float(np.sqrt(np.mean(np.sum(r ** 2, 1)))) if len(r) else math.nan)
 
 
+# what the index row and the cache entry's summary both say of a trial's fit
+_FIT_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames")
+
+
 def _markers_of(cache_dir: Path) -> List[dict]:
     out = []
     for f in sorted(Path(cache_dir).glob("*.markers.npz")):
+        entry = f.with_name(f.name.replace(".markers.npz", ".json"))
+        summary = json.loads(entry.read_text()).get("summary", {}) if entry.exists() else {}
         with np.load(f) as z:
-            out.append(dict(path=f, p=z["p"], time=z["time"]))
+            out.append(dict(path=f, p=z["p"], time=z["time"], summary=summary))
     return out
 
 
-def stored_fit(kern, seq, markers: Sequence[dict]):
+def stored_fit(kern, seq, markers: Sequence[dict], row: Optional[dict] = None):
     """``(path, frames)``: the fit's targets stored by the build for the built marker trial
-    ``seq`` (``cache/<key>.markers.npz``: the one whose parameters and frame times are ``seq``'s
-    and whose markers the built motion fits best, within 50 mm on average) and the indices of
-    ``seq``'s frames in its frames (the build may have cropped the trial to its plates after
-    filtering); None when none matches."""
+    ``seq`` (``cache/<key>.markers.npz``: the one whose parameters and frame times are ``seq``'s,
+    whose cache entry says of its fit what the index ``row`` says (marker set, IK RMS, worst
+    marker, frames: another build sharing the cache may hold another fit of the trial), and whose
+    markers the built motion fits best, within 50 mm on average) and the indices of ``seq``'s
+    frames in its frames (the build may have cropped the trial to its plates after filtering);
+    None when none matches."""
     best, err = None, math.inf
     for m in markers:
         t = m["time"]
-        if m["p"].shape != np.shape(seq.p) or t.size < len(seq):
+        if m["p"].shape != np.shape(seq.p) or t.size < len(seq) or (row is not None and any(
+                k in row and m["summary"].get(k) != row[k] for k in _FIT_FIELDS)):
             continue
         i = np.clip(np.searchsorted(t, seq.time - 1e-9), 0, t.size - 1)
         if not np.allclose(t[i], seq.time, atol=1e-6):
@@ -260,12 +269,12 @@ def stored_fit(kern, seq, markers: Sequence[dict]):
     return best if best is not None and err < 0.05 else None
 
 
-def raw_coordinates(model, kern, seq, markers: Sequence[dict]):
+def raw_coordinates(model, kern, seq, markers: Sequence[dict], row: Optional[dict] = None):
     """``(time (N,), q (N, nq), frames (T,))``: the unfiltered coordinates of a built marker
     trial over its whole recording, by inverse kinematics (:func:`symgait.markers.ik.solve_ik`,
     every target weighted alike) on the fit's targets stored by the build (:func:`stored_fit`),
     and the indices of ``seq``'s frames in it. None when no stored fit matches."""
-    found = stored_fit(kern, seq, markers)
+    found = stored_fit(kern, seq, markers, row)
     if found is None:
         return None
     path, i = found
@@ -305,7 +314,7 @@ def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Op
             c = TrialSequence.load(d / r["file_consistent"])
             row["consistent"] = residual_components(kern, *(np.asarray(x, float) for x in (c.q, c.qd, c.qdd, c.w)),
                                                     c.p, c.mass)
-        raw = raw_coordinates(model, kern, s, markers) if recipes else None
+        raw = raw_coordinates(model, kern, s, markers, r) if recipes else None
         if raw is not None:
             t_all, q_all, i = raw
             for method, cut in recipes:
@@ -520,7 +529,7 @@ def arms_floor_rows(dataset_dir, data_dir=None, *, cutoff: float = 6.0, method: 
         if r["status"] != "usable" or r.get("role") != "labelled" or (names and r["name"] not in names):
             continue
         s = TrialSequence.load(d / r["file"])
-        found = stored_fit(kg, s, markers)
+        found = stored_fit(kg, s, markers, r)
         motion = _motion_path(r, idx, data)
         if found is None or not motion.exists():
             log(f"  {r['name']}: {'no stored fit' if found is None else f'{motion} not found'}; left out")
