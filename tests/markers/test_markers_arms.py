@@ -94,3 +94,36 @@ def test_fullbody_ik_swings_the_arms_against_the_legs(data, kern):
         e = np.degrees(c[f"elbow_flex_{s}"])
         assert 5.0 < e.min() and e.max() < 90.0 and np.ptp(e) > 15.0, (s, e.min(), e.max())
         assert np.ptp(np.degrees(c[f"arm_flex_{s}"])) > 15.0
+
+
+def test_ik_of_the_arms_alone_recovers_a_known_swing(kern):
+    """``solve_ik(free=...)``: the arm coordinates of a synthetic swing are recovered from the
+    arm points alone while every other coordinate stays exactly as given."""
+    from symgait.markers.ik import solve_ik
+    from symgait.markers.markersets import ResolvedTargets
+    fb, kf = kern("fullbody")
+    p = fb.parameters(height=1.8, mass=75.0)
+    T = 30
+    t = np.arange(T) / 100.0
+    rng = np.random.default_rng(5)
+    q = np.tile(0.1 * rng.standard_normal(fb.nq), (T, 1))
+    q[:, fb.coordinates.index("pelvis_ty")] = 0.95
+    arms = [fb.coordinates.index(c) for c in ("arm_flex_r", "arm_add_r", "arm_rot_r", "elbow_flex_r",
+                                              "arm_flex_l", "arm_add_l", "arm_rot_l", "elbow_flex_l")]
+    swing = np.sin(2 * np.pi * 1.0 * t)
+    q[:, arms] = np.array([0.3, -0.2, 0.1, 0.6, -0.3, -0.2, 0.1, 0.5]) + np.outer(swing, [0.4, 0.05, 0.1, 0.3,
+                                                                                       -0.4, 0.05, 0.1, 0.3])
+    names = [f"{s}.{n}" for s in "RL" for n in ("Elbow", "Bicep", "Wrist.Lat", "Wrist.Med", "Olecranon")]
+    A = np.zeros((len(names), len(fb.points)))
+    A[np.arange(len(names)), [fb.points.index(n) for n in names]] = 1.0
+    Y = np.einsum("mk,tkx->tmx", A, kf.points(q, np.repeat(p[None], T, 0)))
+    tg = ResolvedTargets(names=names, points=names, positions=Y, A=A, weights=np.ones(len(names)),
+                         unused_labels=[], missing_points=[])
+    q0 = q.copy()
+    q0[:, arms] = 0.0
+    r = solve_ik(fb, kf, p, tg, t, q_init=q0, free=arms)
+    others = [j for j in range(fb.nq) if j not in arms]
+    assert np.array_equal(r.q[:, others], q[:, others])
+    assert np.abs(r.q[:, arms] - q[:, arms]).max() < 1e-3 and max(r.target_rms.values()) < 1e-4
+    with pytest.raises(ValueError, match="q_init"):
+        solve_ik(fb, kf, p, tg, t, free=arms)
