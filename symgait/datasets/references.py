@@ -13,9 +13,14 @@ kinematics and their inverse dynamics) and the physics floor of measured trials.
   difference in N/kg.  It is the residual force of the measured trial: forces exactly consistent with the
   motion on the model are off the plates by this much.
 
+* :func:`floor_rows`: the physics floor per trial of a built dataset, per parameter state and
+  kinematics recipe, pooled by :func:`floor_by_source` / :func:`floor_by_activity`;
+  :func:`arms_floor_rows`: the built-in ``fullbody`` (arms tracked from the trials' arm markers)
+  beside ``gait3d`` on the same trials and frames (docs/results.md).
+
 ``python -m symgait.cli.references [DATA_DIR] [--write docs/data.md]`` prints (or writes into
 ``docs/data.md``) the tables of its sections "Validation against Moco references" and
-"Physics floor".
+"Physics floor"; ``symgait floor DATASET [--arms]`` the floor tables of a built dataset.
 
 Data: Hamner SR & Delp SL (2013) J Biomech 46(4):780-787 (SimTK nmbl_running), as processed in
 Fox A (2024) R Soc Open Sci 11:231909; Schreiber C & Moissenet F (2019) Sci Data 6:111.
@@ -45,7 +50,7 @@ from ..io.osim import read_osim
 import symgait
 from ..constants import STANDARD_GRAVITY as G
 
-__all__ = ["residual_components", "stored_fit", "raw_coordinates", "floor_rows", "floor_by_source",
+__all__ = ["residual_components", "root_residual_per_kg", "stored_fit", "raw_coordinates", "floor_rows", "floor_by_source",
            "floor_by_activity", "floor_source_table", "parameters_with_arms", "arms_floor_rows",
            "arms_floor_table", "ARMS_STATES",
            "RECIPES", "HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
