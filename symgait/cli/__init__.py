@@ -20,7 +20,8 @@ from .errors import run_command
 COMMANDS = ("symgait.cli.generate", "symgait.cli.info", "symgait.cli.export_urdf", "symgait.cli.check",
             "symgait.cli.verify", "symgait.cli.id", "training.cli.predict", "training.cli.train",
             "training.cli.evaluate", "training.cli.experiment", "training.cli.main_job", "symgait.cli.dataset",
-            "symgait.cli.inventory", "symgait.cli.references", "symgait.cli.opensim_id", "symgait.cli.synchrony")
+            "symgait.cli.inventory", "symgait.cli.references", "symgait.cli.floor", "symgait.cli.opensim_id",
+            "symgait.cli.synchrony")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,9 +13,14 @@ kinematics and their inverse dynamics) and the physics floor of measured trials.
   difference in N/kg.  It is the residual force of the measured trial: forces exactly consistent with the
   motion on the model are off the plates by this much.
 
+* :func:`floor_rows`: the physics floor per trial of a built dataset, per parameter state and
+  kinematics recipe, pooled by :func:`floor_by_source` / :func:`floor_by_activity`;
+  :func:`arms_floor_rows`: the built-in ``fullbody`` (arms tracked from the trials' arm markers)
+  beside ``gait3d`` on the same trials and frames (docs/results.md).
+
 ``python -m symgait.cli.references [DATA_DIR] [--write docs/data.md]`` prints (or writes into
 ``docs/data.md``) the tables of its sections "Validation against Moco references" and
-"Physics floor".
+"Physics floor"; ``symgait floor DATASET [--arms]`` the floor tables of a built dataset.
 
 Data: Hamner SR & Delp SL (2013) J Biomech 46(4):780-787 (SimTK nmbl_running), as processed in
 Fox A (2024) R Soc Open Sci 11:231909; Schreiber C & Moissenet F (2019) Sci Data 6:111.
@@ -31,8 +36,12 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..io import read_sto
-from ..markers.ik import solve_ik
-from ..markers.markersets import ResolvedTargets
+from ..markers.body_markers import affine_row, body_anchors, body_poses, is_arm
+from ..markers.fit import subject_osim
+from ..markers.ik import choose_markerset, solve_ik
+from ..markers.markersets import MARKERSETS, MarkerSet, ResolvedTargets, resolve, strip_prefix
+from ..markers.registration import REFINE_ABOVE
+from ..markers.sources import load_source
 from ..signals.kinematics import filtered_kinematics
 from ..trials.residual_reduction import world_fixed_wrenches
 from ..trials.sequence import Sequence as TrialSequence
@@ -41,7 +50,9 @@ from ..io.osim import read_osim
 import symgait
 from ..constants import STANDARD_GRAVITY as G
 
-__all__ = ["residual_components", "raw_coordinates", "floor_rows", "floor_by_source", "floor_source_table",
+__all__ = ["residual_components", "root_residual_per_kg", "stored_fit", "raw_coordinates", "floor_rows", "floor_by_source",
+           "floor_by_activity", "floor_source_table", "parameters_with_arms", "arms_floor_rows",
+           "arms_floor_table", "ARMS_STATES",
            "RECIPES", "HAMNER_SUBJECTS", "gait3d_parameters_from_osim", "SubjectScale", "moco_files", "content_above",
            "moco_validation", "physics_floor", "MocoResult", "markdown_sections",
            "validation_tables", "G"]
@@ -202,36 +213,53 @@ def residual_components(kern, q, qd, qdd, w, p, mass: float) -> Dict[str, float]
     ``vertical`` (Y), ``ap`` (X), ``ml`` (Z) and ``norm`` (3-D): the motion-implied total force
     minus the plates' (the root residual is linear in ``w``). World axes: AP and ML assume
     walking along ±X, as the built dataset's trials do."""
+    return _components(root_residual_per_kg(kern, q, qd, qdd, w, p, mass)[:, :3])
+
+
+def root_residual_per_kg(kern, q, qd, qdd, w, p, mass: float) -> np.ndarray:
+    """(T', 6) the root residual force and moment (about the root's origin) per kg, over the
+    frames whose wrenches ``w`` are finite (T' of them)."""
     T = q.shape[0]
     w = np.asarray(w, float)
     ok = np.isfinite(w).reshape(T, -1).all(1)
-    r = np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
-                                      _rows(p, int(ok.sum()))))[:, :3] / mass
+    return np.asarray(kern.root_residual(*(np.ascontiguousarray(x[ok], dtype=float) for x in (q, qd, qdd, w)),
+                                         _rows(p, int(ok.sum())))) / mass
+
+
+def _components(r) -> Dict[str, float]:
+    """:func:`residual_components` of per-frame forces ``r`` (T, 3), world axes."""
     rms = np.sqrt(np.mean(r ** 2, 0)) if len(r) else np.full(3, np.nan)
     return dict(vertical=float(rms[1]), ap=float(rms[0]), ml=float(rms[2]),
                 norm=float(np.sqrt(np.mean(np.sum(r ** 2, 1)))) if len(r) else math.nan)
 
 
+# what the index row and the cache entry's summary both say of a trial's fit
+_FIT_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "frames")
+
+
 def _markers_of(cache_dir: Path) -> List[dict]:
     out = []
     for f in sorted(Path(cache_dir).glob("*.markers.npz")):
+        entry = f.with_name(f.name.replace(".markers.npz", ".json"))
+        summary = json.loads(entry.read_text()).get("summary", {}) if entry.exists() else {}
         with np.load(f) as z:
-            out.append(dict(path=f, p=z["p"], time=z["time"]))
+            out.append(dict(path=f, p=z["p"], time=z["time"], summary=summary))
     return out
 
 
-def raw_coordinates(model, kern, seq, markers: Sequence[dict]):
-    """``(time (N,), q (N, nq), frames (T,))``: the unfiltered coordinates of a built marker
-    trial over its whole recording, by inverse kinematics (:func:`symgait.markers.ik.solve_ik`,
-    every target weighted alike) on the fit's targets stored by the build
-    (``cache/<key>.markers.npz``: the one whose parameters and frame times are ``seq``'s and
-    whose markers the built motion fits best), and the indices of ``seq``'s frames in it (the
-    build may have cropped the trial to its plates after filtering). None when no stored fit
-    matches."""
+def stored_fit(kern, seq, markers: Sequence[dict], row: Optional[dict] = None):
+    """``(path, frames)``: the fit's targets stored by the build for the built marker trial
+    ``seq`` (``cache/<key>.markers.npz``: the one whose parameters and frame times are ``seq``'s,
+    whose cache entry says of its fit what the index ``row`` says (marker set, IK RMS, worst
+    marker, frames: another build sharing the cache may hold another fit of the trial), and whose
+    markers the built motion fits best, within 50 mm on average) and the indices of ``seq``'s
+    frames in its frames (the build may have cropped the trial to its plates after filtering);
+    None when none matches."""
     best, err = None, math.inf
     for m in markers:
         t = m["time"]
-        if m["p"].shape != np.shape(seq.p) or t.size < len(seq):
+        if m["p"].shape != np.shape(seq.p) or t.size < len(seq) or (row is not None and any(
+                k in row and m["summary"].get(k) != row[k] for k in _FIT_FIELDS)):
             continue
         i = np.clip(np.searchsorted(t, seq.time - 1e-9), 0, t.size - 1)
         if not np.allclose(t[i], seq.time, atol=1e-6):
@@ -243,9 +271,18 @@ def raw_coordinates(model, kern, seq, markers: Sequence[dict]):
             e = float(np.nanmean(np.linalg.norm(np.einsum("mk,tkx->tmx", A, P) - Y, axis=-1)))
         if e < err:
             best, err = (m["path"], i), e
-    if best is None or not err < 0.05:
+    return best if best is not None and err < 0.05 else None
+
+
+def raw_coordinates(model, kern, seq, markers: Sequence[dict], row: Optional[dict] = None):
+    """``(time (N,), q (N, nq), frames (T,))``: the unfiltered coordinates of a built marker
+    trial over its whole recording, by inverse kinematics (:func:`symgait.markers.ik.solve_ik`,
+    every target weighted alike) on the fit's targets stored by the build (:func:`stored_fit`),
+    and the indices of ``seq``'s frames in it. None when no stored fit matches."""
+    found = stored_fit(kern, seq, markers, row)
+    if found is None:
         return None
-    path, i = best
+    path, i = found
     with np.load(path) as z:
         A, Y, p, t = z["A"], z["positions"], z["p"], z["time"]
     tg = ResolvedTargets(names=[f"m{k}" for k in range(A.shape[0])], points=[], positions=Y, A=A,
@@ -282,7 +319,7 @@ def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Op
             c = TrialSequence.load(d / r["file_consistent"])
             row["consistent"] = residual_components(kern, *(np.asarray(x, float) for x in (c.q, c.qd, c.qdd, c.w)),
                                                     c.p, c.mass)
-        raw = raw_coordinates(model, kern, s, markers) if recipes else None
+        raw = raw_coordinates(model, kern, s, markers, r) if recipes else None
         if raw is not None:
             t_all, q_all, i = raw
             for method, cut in recipes:
@@ -295,15 +332,20 @@ def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Op
     return out
 
 
+def _is_state(v) -> bool:
+    return isinstance(v, dict) and "norm" in v
+
+
 def floor_by_source(rows: Sequence[dict]) -> Dict[str, Dict[str, Dict[str, float]]]:
     """{source: {state: {component: RMS over the source's frames pooled (N/kg)}, "trials",
-    "frames"}} of :func:`floor_rows`; states are pooled over the trials that have them."""
+    "frames"}} of :func:`floor_rows` or :func:`arms_floor_rows` (a state: a row's entry holding
+    the :func:`residual_components`); states are pooled over the trials that have them."""
     out: Dict[str, dict] = {}
     for src in sorted({r["source"] for r in rows}):
         rs = [r for r in rows if r["source"] == src]
         e = dict(trials=len(rs), frames=sum(r["frames"] for r in rs),
                  activity="/".join(sorted({r["activity"] for r in rs})))
-        states = sorted({k for r in rs for k in r if k in ("measured", "fitted", "consistent") or k.startswith("recipe:")})
+        states = sorted({k for r in rs for k, v in r.items() if _is_state(v)})
         for st in states:
             have = [r for r in rs if st in r]
             n = sum(r["frames"] for r in have)
@@ -311,6 +353,11 @@ def floor_by_source(rows: Sequence[dict]) -> Dict[str, Dict[str, Dict[str, float
             e[st]["trials"] = len(have)
         out[src] = e
     return out
+
+
+def floor_by_activity(rows: Sequence[dict]) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """:func:`floor_by_source` pooled per activity instead (keys ``**all walking**`` ...)."""
+    return floor_by_source([dict(r, source=f"**all {r['activity']}**") for r in rows])
 
 
 def floor_source_table(by: Dict[str, dict], recipes=RECIPES) -> str:
@@ -329,6 +376,269 @@ def floor_source_table(by: Dict[str, dict], recipes=RECIPES) -> str:
         lines.append(f"| {src} | {e['activity']} | {e['trials']} | {e['frames']} | {cell(e.get('measured'))} | "
                      f"{cell(e.get('fitted'))} | {cell(e.get('consistent'))} | " +
                      " | ".join("–" if v is None else f"{v:.2f}" for v in rec.values()) + f" | {best} |")
+    return "\n".join(lines)
+
+
+# --- the physics floor with arms: fullbody beside gait3d ----------------------------------
+
+# the states of :func:`arms_floor_rows`, in table order
+ARMS_STATES = ("gait3d", "fullbody_arms_neutral", "fullbody")
+ARM_REFITS = 2   # arm-marker offsets re-fitted and the arms solved again this many times
+
+
+def parameters_with_arms(arms_model, model, p) -> np.ndarray:
+    """``arms_model``'s (``fullbody``) parameters for the subject of ``model``'s (``gait3d``)
+    parameters ``p``: the lengths and masses both models have copied, ``model``'s torso mass
+    (trunk, head and arms lumped) split into ``arms_model``'s trunk, head and arm masses in the
+    proportions of its own (de Leva) formulas, and the head and arm lengths of the height that
+    ``p``'s torso length implies (the same fraction of height in both).  The total mass is
+    ``p``'s."""
+    P = dict(zip(model.parameter_names, np.asarray(p, float)))
+    unit = dict(zip(arms_model.parameter_names, arms_model.parameters(height=1.0, mass=1.0)))
+    height = P["torso_length"] / unit["torso_length"]
+    mass = sum(v for k, v in P.items() if k.endswith("_mass"))
+    d = dict(zip(arms_model.parameter_names, arms_model.parameters(height=height, mass=mass)))
+    upper = [k for k in d if k.endswith("_mass") and (k not in P or k == "torso_mass")]
+    scale = P["torso_mass"] / sum(d[k] for k in upper)
+    return np.array([d[k] * scale if k in upper else P.get(k, d[k]) for k in arms_model.parameter_names])
+
+
+def _match_labels(Y, t, src, tol: float = 1e-6):
+    """The source labels of the stored targets ``Y`` (T, m, 3) at times ``t``: ``(frames of t in
+    the source, [label or None per target], offset (3,) the fit added to the source)``; a target
+    is a label when it equals that label's positions plus one constant offset, within ``tol`` m
+    (median over frames; means of labels stay None).  None when the times do not match."""
+    st = np.asarray(src.time, float)
+    i = np.clip(np.searchsorted(st, t - 1e-9), 0, st.size - 1)
+    if not np.allclose(st[i], t, atol=1e-6):
+        return None
+    X = np.asarray(src.positions, float)[i]                                  # (T, n, 3)
+    names, shifts = [], []
+    for k in range(Y.shape[1]):
+        d = Y[:, k, None, :] - X
+        ok = np.isfinite(d).all(-1)
+        e = np.full(X.shape[1], np.inf)
+        c = np.zeros((X.shape[1], 3))
+        for j in np.nonzero(ok.sum(0) >= 3)[0]:
+            c[j] = np.median(d[ok[:, j], j], axis=0)
+            e[j] = np.median(np.linalg.norm(d[ok[:, j], j] - c[j], axis=-1))
+        j = int(np.argmin(e))
+        names.append(strip_prefix(src.labels[j]) if e[j] < tol else None)
+        if names[-1] is not None:
+            shifts.append(c[j])
+    return i, names, (np.median(shifts, axis=0) if shifts else np.zeros(3))
+
+
+def _motion_path(row: dict, index: dict, data_dir: Optional[Path]) -> Path:
+    """A built trial's motion file, found under ``data_dir`` when the build read the data from
+    another folder (``index["data"]``)."""
+    f = Path(row["files"]["motion"])
+    if data_dir is not None and not f.is_absolute():
+        try:
+            return Path(data_dir) / f.relative_to(index.get("data", ""))
+        except ValueError:
+            pass
+    return f
+
+
+def _arm_set(arms_model, row: dict, motion: Path, labels, data_dir) -> Optional[MarkerSet]:
+    """The arm entries of the marker set the build used for the trial (``row["markerset"]``): the
+    subject's OpenSim MarkerSet, a built-in set, or the labels' detected convention, through
+    :func:`~symgait.markers.ik.choose_markerset` for ``arms_model``; None when the build's
+    OpenSim model is not the one found again."""
+    conv = str(row.get("markerset") or "").split("+")[0]
+    osim = None
+    if conv.startswith("osim:"):
+        osim = subject_osim(motion, root=data_dir)
+        if osim is None or osim.name != conv[5:]:
+            return None
+    ms, _ = choose_markerset(arms_model, labels, markerset=conv if conv in MARKERSETS else None, osim=osim)
+    return MarkerSet(ms.name, ms.arm_entries())
+
+
+def _target_body(model, targets: ResolvedTargets, k: int) -> Optional[str]:
+    if targets.bodies and targets.bodies[k] is not None:
+        return targets.bodies[k]
+    bodies = {model.spec.points[j].body for j in np.nonzero(targets.A[k])[0]}
+    return bodies.pop() if len(bodies) == 1 else None
+
+
+def _refit_offsets(model, kern, p, targets: ResolvedTargets, q, which) -> List[str]:
+    """Re-fit in place the body-frame offsets of targets ``which`` at poses ``q``: their mean
+    coordinates in their body's frame over the frames where they are present (what
+    :mod:`symgait.markers.registration` does on a few frames); their names."""
+    anchors = body_anchors(model, p)
+    P = np.asarray(kern.points(np.ascontiguousarray(q), _rows(p, q.shape[0])))
+    done = []
+    for k in which:
+        b = _target_body(model, targets, k)
+        y = targets.positions[:, k]
+        ok = np.isfinite(y).all(-1)
+        if b is None or not anchors[b].usable or ok.sum() < 3:
+            continue
+        R, o = body_poses(anchors[b], P[ok])
+        c = np.einsum("tji,tj->ti", R, y[ok] - o).mean(0)
+        targets.A[k] = affine_row(model, p, b, c, anchors)[0]
+        done.append(targets.names[k])
+    return done
+
+
+def _targets(names, A, Y, weights, bodies=None) -> ResolvedTargets:
+    return ResolvedTargets(names=list(names), points=[], positions=Y, A=A, weights=np.asarray(weights, float),
+                           unused_labels=[], missing_points=[], bodies=list(bodies or [None] * len(names)))
+
+
+def arms_floor_rows(dataset_dir, data_dir=None, *, cutoff: float = 6.0, method: str = "butter",
+                    names: Optional[Sequence[str]] = None, log=print) -> List[dict]:
+    """The physics floor of ``gait3d`` (arms lumped rigidly into the torso) beside ``fullbody``
+    (arms on a ball shoulder and a hinge elbow), per labelled marker trial of a built dataset, on
+    the same frames, trunk and legs: :func:`residual_components` at the per-subject fitted
+    parameters (``fullbody``'s by :func:`parameters_with_arms`: the same subject, the torso's mass
+    split into trunk, head and arms), the plates' forces fixed in the world, of
+
+    * ``gait3d``: inverse kinematics on the build's stored targets over the whole recording
+      (as :func:`raw_coordinates`), filtered by ``method`` at ``cutoff`` Hz, cropped as built
+      (the ``butter 6 Hz`` column of :func:`floor_rows`);
+    * ``fullbody``: those coordinates for the pelvis, legs and lumbar joint (neck at 0), and the
+      arm coordinates alone fitted to the trial's arm markers, read again from the raw file under
+      ``data_dir`` in the convention of the build's marker set (:func:`_arm_set`); arm markers
+      fitting worse than :data:`~symgait.markers.registration.REFINE_ABOVE` get their offsets
+      re-fitted over the whole trial and the arms are solved again (:data:`ARM_REFITS` times);
+      same recipe and frames;
+    * ``fullbody_arms_neutral``: that motion with the arm coordinates, speeds and accelerations at
+      0 (arms hanging, elbows straight): ``fullbody``'s mass distribution without the arm swing.
+
+    Rows also give ``arm_markers`` (0: none, the arms stay neutral in ``fullbody``),
+    ``arm_rms_mm`` (mean RMS of the arm targets), ``arm_refit``, ``replaced`` (stored targets
+    that are arm markers: the build registered them on ``gait3d``'s torso, and both models'
+    trunks keep them), ``shoulder_range_deg`` and ``elbow_range_deg`` (range of ``arm_flex`` and
+    ``elbow_flex`` over the built frames, mean of the sides), ``moment``: per state the RMS of
+    the 3-D root residual moment per kg (N·m/kg, about the pelvis origin: where the arms'
+    angular momentum would show), ``arm_term``: the components of the arms' swing in the
+    residual force (``fullbody`` minus ``fullbody_arms_neutral``, per frame), and ``arm_corr``:
+    per component its correlation over frames with ``gait3d``'s residual (negative: the swing
+    explains part of it).  Trials whose stored fit or raw file is not found again are logged and
+    left out."""
+    g, f = symgait.load_model("gait3d"), symgait.load_model("fullbody")
+    kg, kf = symgait.kernels(g), symgait.kernels(f)
+    d = Path(dataset_dir)
+    idx = json.loads((d / "index.json").read_text())
+    data = None if data_dir is None else Path(data_dir)
+    markers = _markers_of(d / "cache")
+    pad = [f.coordinates.index(c) for c in g.coordinates]
+    arm_q = [f.coordinates.index(c) for b in f.spec.bodies if is_arm(b.name) for c in b.coordinates]
+    shoulder = [f.coordinates.index(c) for c in f.coordinates if c.startswith("arm_flex")]
+    elbow = [f.coordinates.index(c) for c in f.coordinates if c.startswith("elbow_flex")]
+    out = []
+    for r in idx["rows"]:
+        if r["status"] != "usable" or r.get("role") != "labelled" or (names and r["name"] not in names):
+            continue
+        s = TrialSequence.load(d / r["file"])
+        found = stored_fit(kg, s, markers, r)
+        motion = _motion_path(r, idx, data)
+        if found is None or not motion.exists():
+            log(f"  {r['name']}: {'no stored fit' if found is None else f'{motion} not found'}; left out")
+            continue
+        path, i = found
+        with np.load(path) as z:
+            A, Y, p_ik, t = z["A"], z["positions"], z["p"], z["time"]
+        src = load_source(motion)
+        match = _match_labels(Y, t, src)
+        if match is None:
+            log(f"  {r['name']}: the stored fit's frames are not the file's; left out")
+            continue
+        fr, labs, shift = match
+        pf_ik = parameters_with_arms(f, g, p_ik)
+        arms = None
+        ms = _arm_set(f, r, motion, src.labels, data)
+        if ms is not None and ms.entries:
+            try:
+                arms = resolve(ms, src.labels, np.asarray(src.positions, float)[fr] + shift, f, pf_ik)
+            except ValueError:   # none of the set's arm labels in the trial
+                arms = None
+        m = A.shape[0]
+        res_g = solve_ik(g, kg, p_ik, _targets([f"m{k}" for k in range(m)], A, Y, np.ones(m)), t)
+        q_f = np.zeros((t.size, f.nq))
+        q_f[:, pad] = res_g.q
+        n_arm, refit, arm_rms = 0 if arms is None else len(arms.names), [], None
+        if n_arm:
+            tg = _targets(arms.names, arms.A.copy(), arms.positions, arms.weights, arms.bodies)
+            res = solve_ik(f, kf, pf_ik, tg, t, q_init=q_f, free=arm_q)
+            refit = [k for k, n in enumerate(tg.names) if res.target_rms.get(n, 0.0) > REFINE_ABOVE]
+            for _ in range(ARM_REFITS if refit else 0):
+                _refit_offsets(f, kf, pf_ik, tg, res.q, refit)
+                res = solve_ik(f, kf, pf_ik, tg, t, q_init=res.q, free=arm_q, mode="init")
+            q_f, arm_rms = res.q, float(np.nanmean(list(res.target_rms.values()))) * 1000
+        arm_labels = set() if arms is None else {x for n in arms.names for x in n.split("+")}
+        qg, qdg, qddg = (x[i] for x in filtered_kinematics(res_g.q, t=t, cutoff=cutoff, method=method))
+        qf, qdf, qddf = (x[i] for x in filtered_kinematics(q_f, t=t, cutoff=cutoff, method=method))
+        pf = parameters_with_arms(f, g, s.p)
+        q_built = np.zeros((len(s), f.nq))
+        q_built[:, pad] = np.asarray(s.q, float)
+        wg = world_fixed_wrenches(kg, np.asarray(s.q, float), qg, s.w, _rows(s.p, len(s)))
+        wf = world_fixed_wrenches(kf, q_built, qf, s.w, _rows(pf, len(s)))
+        neutral = [x.copy() for x in (qf, qdf, qddf)]
+        for x in neutral:
+            x[:, arm_q] = 0.0
+        res = dict(gait3d=root_residual_per_kg(kg, qg, qdg, qddg, wg, s.p, s.mass),
+                   fullbody_arms_neutral=root_residual_per_kg(kf, *neutral, wf, pf, s.mass),
+                   fullbody=root_residual_per_kg(kf, qf, qdf, qddf, wf, pf, s.mass))
+        arm = res["fullbody"][:, :3] - res["fullbody_arms_neutral"][:, :3]   # the arms' swing
+        axes = dict(vertical=1, ap=0, ml=2)
+        row = dict(trial=r["name"], subject=r["subject"], source=r["source"],
+                   activity=(str(r.get("activity", "")).replace(",", " ").split() or ["?"])[0], frames=len(s),
+                   rate=s.rate, markerset=r.get("markerset"), arm_markers=n_arm, arm_rms_mm=arm_rms,
+                   arm_refit=len(refit), replaced=sum(n in arm_labels for n in labs),
+                   shoulder_range_deg=float(np.degrees(np.ptp(qf[:, shoulder], 0)).mean()),
+                   elbow_range_deg=float(np.degrees(np.ptp(qf[:, elbow], 0)).mean()),
+                   **{st: _components(x[:, :3]) for st, x in res.items()},
+                   moment={st: float(np.sqrt(np.mean(np.sum(x[:, 3:] ** 2, 1)))) for st, x in res.items()},
+                   arm_term=_components(arm),
+                   arm_corr={c: float(np.corrcoef(arm[:, a], res["gait3d"][:, a])[0, 1]) if n_arm else math.nan
+                             for c, a in axes.items()})
+        log(f"  {r['name']}: {n_arm} arm markers"
+            + ("" if not n_arm else f" ({arm_rms:.1f} mm, {len(refit)} re-fitted)")
+            + f"; 3-D floor gait3d {row['gait3d']['norm']:.3f}, fullbody arms neutral "
+            f"{row['fullbody_arms_neutral']['norm']:.3f}, fullbody {row['fullbody']['norm']:.3f} N/kg")
+        out.append(row)
+    return out
+
+
+def arms_floor_table(rows: Sequence[dict]) -> str:
+    """Markdown: per source, then pooled per activity, over the trials with arm markers (rows of
+    :func:`arms_floor_rows`): the arm markers' fit, the arm swing, the residual force's vertical /
+    AP / ML / 3-D RMS (N/kg) of each of :data:`ARMS_STATES`, the change of the 3-D figure from
+    ``gait3d`` to ``fullbody``, the arms' swing in the residual force with its correlation with
+    ``gait3d``'s residual, and the root residual moment of each state."""
+    rows = [r for r in rows if r.get("arm_markers")]
+    lines = ["| source | activity | trials | frames | arm markers | arm marker RMS (mm) | shoulder / elbow "
+             "range (°) | gait3d V / AP / ML / 3-D | fullbody, arms neutral | fullbody, arms tracked | "
+             "3-D change | arms' swing V / AP / ML (correlation with gait3d's) | root moment (N·m/kg): "
+             "gait3d / neutral / tracked |", "|" + "---|" * 13]
+
+    def cell(x):
+        return " / ".join(f"{x[c]:.2f}" for c in COMPONENTS)
+
+    def mean(rs, k, frames=True):
+        w = [r["frames"] if frames else 1 for r in rs]
+        return sum(r[k] * x for r, x in zip(rs, w)) / sum(w)
+
+    def moment(rs, st):   # frame-weighted RMS, as floor_by_source pools
+        return np.sqrt(sum(r["moment"][st] ** 2 * r["frames"] for r in rs) / sum(r["frames"] for r in rs))
+
+    def corr(rs, c):      # frame-weighted mean of the trials' correlations
+        return sum(r["arm_corr"][c] * r["frames"] for r in rs) / sum(r["frames"] for r in rs)
+    for by in (floor_by_source(rows), floor_by_activity(rows)):
+        for src, e in by.items():
+            rs = [r for r in rows if src in (r["source"], f"**all {r['activity']}**")]
+            a, b = e["gait3d"]["norm"], e["fullbody"]["norm"]
+            lines.append(f"| {src} | {e['activity']} | {e['trials']} | {e['frames']} | "
+                         f"{mean(rs, 'arm_markers', False):.0f} | {mean(rs, 'arm_rms_mm', False):.1f} | "
+                         f"{mean(rs, 'shoulder_range_deg'):.0f} / {mean(rs, 'elbow_range_deg'):.0f} | "
+                         f"{cell(e['gait3d'])} | {cell(e['fullbody_arms_neutral'])} | {cell(e['fullbody'])} | "
+                         f"{b - a:+.2f} ({100 * (b - a) / a:+.0f} %) | "
+                         + " / ".join(f"{e['arm_term'][c]:.2f} ({corr(rs, c):+.2f})" for c in COMPONENTS[:3]) + " | "
+                         + " / ".join(f"{moment(rs, st):.2f}" for st in ARMS_STATES) + " |")
     return "\n".join(lines)
 
 

@@ -7,17 +7,20 @@ A label is split into a side (``R``/``L``/``Right``/``Left`` before a separator,
 separator as in ``LxAsis``, or a capital)
 and a name, lower-cased without separators; the name is looked up in :data:`LANDMARKS`, which
 gives the built-in models' gait2354 point (``{S}`` = R/L, ``{s}`` = r/l) and a weight.  Both
-posterior iliac spines present → their mean is ``V.Sacral``.  Short Plug-in-Gait codes
-(``RASI``, ``RKNE``) are left to the ``helen_hayes`` set.
+posterior iliac spines present → their mean is ``V.Sacral``.  Arm landmarks (``R_elbow_lat``,
+``R_elbow_med``, ``R_wrist_radius``, ``R_wrist_ulna``, ``R.Elbow``, ``R.Wrist`` ...) are looked up in
+:data:`ARM_LANDMARKS`: body-fixed at the ISB medians of
+:data:`symgait.markers.conventions.ISB_ARMS`, for models with arms (they do not count in the
+detection).  Short Plug-in-Gait codes (``RASI``, ``RKNE``) are left to the ``helen_hayes`` set.
 """
 from __future__ import annotations
 
 import re
 from typing import Dict, Optional, Sequence, Tuple
 
-from .markersets import Entry, MarkerSet, strip_prefix
+from .markersets import Entry, MarkerSet, isb_arm_entry, strip_prefix
 
-__all__ = ["LANDMARKS", "split_side", "anatomical_markerset"]
+__all__ = ["LANDMARKS", "ARM_LANDMARKS", "split_side", "anatomical_markerset"]
 
 # name (lower case, no separators) -> (model point template, weight)
 LANDMARKS: Dict[str, Tuple[str, float]] = {}
@@ -41,6 +44,19 @@ for _names, _point, _w in (
         (("ajc", "anklejc", "anklejointcenter", "anklecenter"), "ankle_{s}_center", 1.0)):
     for _n in _names:
         LANDMARKS[_n] = (_point, _w)
+# arm: name -> ISB landmark(s) of conventions.ISB_ARMS ({S} = R/L), or a fullbody point (arm=True)
+ARM_LANDMARKS: Dict[str, Tuple[str, float]] = {}
+for _names, _isb, _w in (
+        (("elbowlat", "elbowlateral", "lateralelbow", "latelbow", "elbow", "lateralhumeralepicondyle"),
+         "{S}_HLE", 1.0),
+        (("elbowmed", "elbowmedial", "medialelbow", "medelbow", "medialhumeralepicondyle"), "{S}_HME", 1.0),
+        (("wristradius", "wristrad", "radialstyloid", "wristlat", "wristlateral"), "{S}_RSP", 1.0),
+        (("wristulna", "ulnarstyloid", "ulnarhead", "wristmed", "wristmedial"), "{S}_UHE", 1.0),
+        (("wrist",), "{S}_RSP+{S}_UHE", 1.0),
+        (("olecranon",), "{S}_UOA", 1.0),
+        (("bicep", "biceps"), "{S}.Bicep", 0.5)):
+    for _n in _names:
+        ARM_LANDMARKS[_n] = (_isb, _w)
 _UNSIDED = {"sternum": ("Sternum", 0.5), "tophead": ("Top.Head", 0.1), "headtop": ("Top.Head", 0.1)}
 _PSIS = ("psis", "postsupiliacspine")
 
@@ -71,6 +87,10 @@ def anatomical_markerset(labels: Sequence[str]) -> MarkerSet:
         if side is not None and key in LANDMARKS:
             pt, w = LANDMARKS[key]
             entries.append(Entry(lab, pt.replace("{S}", side).replace("{s}", side.lower()), w))
+        elif side is not None and key in ARM_LANDMARKS:
+            where, w = ARM_LANDMARKS[key]
+            where = where.replace("{S}", side)
+            entries.append(Entry(lab, where, w, arm=True) if "." in where else isb_arm_entry(lab, where, w))
         elif side is not None and key in _PSIS:
             psis[side] = lab
         elif side is None and key in _UNSIDED:

@@ -14,7 +14,9 @@ anchors (gait3d's talus and toes) hand their markers to the parent body, through
 Offsets scale with the subject: tables store them divided by the body's *reference length*
 (:func:`reference_lengths`, from joint centres: hip-centre distance for the pelvis, hip → knee
 for the femur, knee → ankle for the tibia, subtalar → mtp for the foot bodies, femur + tibia for
-the torso), measured the same way on an OpenSim model and on ours.
+the torso, shoulder → elbow for the humerus and for the forearm and hand bodies too: OpenSim's
+ulna, radius and hand joints lie too close together to give a forearm length, and the built-in
+``fullbody`` lumps them into one body), measured the same way on an OpenSim model and on ours.
 """
 from __future__ import annotations
 
@@ -24,12 +26,20 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 __all__ = ["BodyAnchors", "model_tree", "point_locals", "body_anchors", "reference_lengths", "affine_row",
-           "body_poses", "side_template"]
+           "body_poses", "side_template", "ARM_BODIES", "is_arm"]
 
 # distal joint that defines a body's reference length (first present), by name without side
-_DISTAL = {"femur": ("tibia",), "tibia": ("talus", "calcn"), "calcn": ("toes",),
-           "humerus": ("ulna",), "ulna": ("hand", "radius")}
-_SAME_AS = {"talus": "calcn", "toes": "calcn", "radius": "ulna", "hand": "ulna", "patella": "femur"}
+_DISTAL = {"femur": ("tibia",), "tibia": ("talus", "calcn"), "calcn": ("toes",), "humerus": ("ulna",)}
+_SAME_AS = {"talus": "calcn", "toes": "calcn", "ulna": "humerus", "radius": "humerus", "hand": "humerus",
+            "patella": "femur"}
+
+
+ARM_BODIES = ("humerus", "ulna", "radius", "hand")   # OpenSim's arm bodies, by name without side
+
+
+def is_arm(body: Optional[str]) -> bool:
+    """Whether ``body`` is an arm body (:data:`ARM_BODIES`, either side)."""
+    return body is not None and side_template(body)[0] in ARM_BODIES
 
 
 def side_template(name: str) -> Tuple[str, str]:

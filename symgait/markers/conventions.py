@@ -16,7 +16,11 @@ subjects' scaled models) from the MarkerSets of the public scaled OpenSim models
   R_FM1/2/5, CV7, SJN, SXS ...).  The models' virtual floor projections (``*_ground``) are left
   out.
 
-Arm markers are not tabled (the built-in gait models lump the arms into the torso).
+Arm markers (``HAMNER_ARMS``, ``ISB_ARMS``) are tabled separately, on the arm bodies of a model
+with arms (the built-in ``fullbody``: ``humerus_*`` and ``ulna_*``, its forearm and hand lumped):
+the same medians with ``fullbody``'s bodies, markers on OpenSim's ``radius_*`` and ``hand_*``
+carried by the ulna at zero pronation and wrist angles, offsets in units of the humerus's length
+(shoulder → elbow) on every arm body.  Models without arms (``gait3d``) leave them out.
 """
 
 HAMNER = {  # 8 subjects
@@ -96,4 +100,40 @@ ISB = {  # 14 subjects
     'L_FM2': ('calcn_l', (1.1555, 0.2206, -0.0824), 1.0),
     'R_FTC': ('femur_r', (-0.0088, -0.0498, 0.2506), 1.0),
     'L_FTC': ('femur_l', (-0.0118, -0.0312, -0.2424), 1.0),
+}
+
+HAMNER_ARMS = {  # 8 subjects: upper-arm cluster, humeral epicondyles, forearm markers
+    'RUA1': ('humerus_r', (-0.0334, -0.2735, 0.1467), 1.0),
+    'RUA2': ('humerus_r', (-0.1243, -0.4321, 0.0278), 1.0),
+    'RUA3': ('humerus_r', (-0.0016, -0.633, 0.1064), 1.0),
+    'RLEL': ('humerus_r', (0.0622, -0.9568, 0.1117), 1.0),
+    'RMEL': ('humerus_r', (-0.0033, -0.9507, -0.1326), 1.0),
+    'RFAsuperior': ('ulna_r', (0.0607, -0.3155, 0.1809), 1.0),
+    'RFAradius': ('ulna_r', (-0.0267, -0.8414, 0.2562), 1.0),
+    'RFAulna': ('ulna_r', (-0.1142, -0.8291, 0.0405), 1.0),
+    'LUA1': ('humerus_l', (-0.0674, -0.2492, -0.1679), 1.0),
+    'LUA2': ('humerus_l', (-0.1635, -0.455, -0.0043), 1.0),
+    'LUA3': ('humerus_l', (0.0069, -0.6538, -0.1133), 1.0),
+    'LLEL': ('humerus_l', (0.0596, -0.9465, -0.1174), 1.0),
+    'LMEL': ('humerus_l', (-0.0113, -0.9521, 0.1369), 1.0),
+    'LFAsuperior': ('ulna_l', (0.0647, -0.2884, -0.1845), 1.0),
+    'LFAradius': ('ulna_l', (-0.0236, -0.8379, -0.2495), 1.0),
+    'LFAulna': ('ulna_l', (-0.109, -0.8403, -0.0368), 1.0),
+}
+ISB_ARMS = {  # 14 subjects: humeral epicondyles (HLE, HME), radial styloid (RSP), ulnar head
+    # (UHE), olecranon (UOA), 2nd and 5th metacarpal heads (HM2, HM5)
+    'R_HLE': ('humerus_r', (0.0765, -1.0112, 0.0595), 1.0),
+    'R_HME': ('humerus_r', (-0.0431, -1.0344, -0.1543), 1.0),
+    'R_RSP': ('ulna_r', (-0.0017, -0.7178, 0.2194), 1.0),
+    'R_UHE': ('ulna_r', (-0.1165, -0.7022, 0.0285), 1.0),
+    'R_UOA': ('ulna_r', (-0.0866, -0.0269, -0.0044), 1.0),
+    'R_HM2': ('ulna_r', (-0.0571, -0.9843, 0.2643), 1.0),
+    'R_HM5': ('ulna_r', (-0.1047, -0.941, -0.0207), 1.0),
+    'L_HLE': ('humerus_l', (0.0624, -0.9987, -0.0578), 1.0),
+    'L_HME': ('humerus_l', (-0.0286, -1.0073, 0.1618), 1.0),
+    'L_RSP': ('ulna_l', (-0.0059, -0.731, -0.2238), 1.0),
+    'L_UHE': ('ulna_l', (-0.1026, -0.6994, -0.0258), 1.0),
+    'L_UOA': ('ulna_l', (-0.0715, -0.0072, 0.0082), 1.0),
+    'L_HM2': ('ulna_l', (-0.0507, -0.9963, -0.2604), 1.0),
+    'L_HM5': ('ulna_l', (-0.0563, -0.9468, 0.041), 1.0),
 }

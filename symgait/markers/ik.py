@@ -54,7 +54,7 @@ from ..signals.runs import longest_true_run, true_runs
 from .markersets import MIN_MATCHED, MarkerSet, detect, load_markerset, resolve, strip_prefix
 from .osim_markerset import markerset_from_osim
 from .anatomical_names import anatomical_markerset
-from .body_markers import body_anchors, body_poses, model_tree
+from .body_markers import body_anchors, body_poses, is_arm, model_tree
 from .ik_report import DROP_MIN, DroppedMarker, IKFitError, bad_marker, ik_report, swap_sides, unit_ratio
 
 __all__ = ["IKResult", "DEFAULT_LIMITS", "coordinate_limits", "solve_ik", "retarget", "valid_range", "scale_from_joint_centres", "root_coordinates",
@@ -66,13 +66,16 @@ MIN_ROOT_MARKERS = 2   # a bad marker is left out only if the root body keeps th
 
 
 # Soft joint ranges (degrees) by coordinate name (OpenSim gait2354's coordinate ranges, the
-# lumbar ones narrowed): outside them the fit pays ``limit_weight * excess**2`` (rad²).  They
-# keep coordinates that sparse marker sets hardly see (hip rotation, subtalar) plausible.
+# lumbar ones narrowed; the arms' from Hamner et al. 2010's full-body model): outside them the fit
+# pays ``limit_weight * excess**2`` (rad²).  They keep coordinates that sparse marker sets hardly
+# see (hip rotation, subtalar) plausible, and the elbow from bending backwards (a humerus turned
+# half a turn about its long axis fits the same markers with the elbow hyperextended).
 DEFAULT_LIMITS = {
     "hip_flexion": (-40.0, 120.0), "hip_adduction": (-50.0, 30.0), "hip_rotation": (-40.0, 40.0),
     "knee_angle": (-120.0, 10.0), "ankle_angle": (-40.0, 30.0), "subtalar_angle": (-20.0, 20.0),
     "mtp_angle": (-30.0, 30.0), "lumbar_extension": (-90.0, 45.0), "lumbar_bending": (-40.0, 40.0),
     "lumbar_rotation": (-40.0, 40.0),
+    "arm_flex": (-90.0, 90.0), "arm_add": (-120.0, 90.0), "arm_rot": (-90.0, 90.0), "elbow_flex": (0.0, 150.0),
 }
 
 
@@ -313,15 +316,18 @@ def _initial_pose(prob: _Problem, y0, m0, n_headings: int = 8):
 
 def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str = "batched",
              stride: int = 5, prior: float = 1e-5, root_prior: float = 0.0, max_iter: int = 40,
-             q0=None, limits=None, limit_weight: float = 0.1, q_init=None) -> IKResult:
+             q0=None, limits=None, limit_weight: float = 0.1, q_init=None, free=None) -> IKResult:
     """Fit ``model`` at parameters ``p`` to ``targets`` (see the module docstring).
 
     ``limits``: soft coordinate ranges (:func:`coordinate_limits`; ``False`` for none),
     weighted by ``limit_weight`` per rad² of excess.
     ``time`` (T,) s (default frame index / 1).  ``q0`` (nq,) optional start for the first
     frame.  ``q_init`` (T, nq): start every frame there and solve all frames in one batch (no
-    sweep; for refits near a known solution).  Frames where fewer than 3 targets are present
-    keep the previous frame's solution (noted).
+    sweep; for refits near a known solution).  ``free``: indices of the only coordinates that
+    move, the others held at ``q_init``'s (required) frame by frame (the arms of a body whose
+    trunk and legs are known); ``mode`` then applies to the free coordinates, which start from
+    ``q_init``'s first solved frame, unless ``mode="init"``.  Frames where fewer than 3 targets
+    are present keep the previous frame's solution (noted).
     """
     Y = np.asarray(targets.positions, float)
     T = Y.shape[0]
@@ -340,9 +346,18 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
         q_init = np.asarray(q_init, float)
         if q_init.shape != (T, model.nq):
             raise ValueError(f"q_init must be ({T}, {model.nq}), got {q_init.shape}")
-        mode = "init"
+        mode = "init" if free is None else mode
+    elif free is not None:
+        raise ValueError("solve_ik: free= needs q_init= (the values of the other coordinates)")
+
+    def held(guess, t):   # the free coordinates of ``guess``, the others q_init's at frame t
+        if free is None:
+            return guess
+        out = q_init[t].copy()
+        out[..., free] = guess[..., free]
+        return out
     with single_thread(True):
-        qs = None if mode == "init" else \
+        qs = None if mode == "init" else q_init[first] if free is not None else \
             _initial_pose(prob, Yz[first], mask[first]) if q0 is None else np.asarray(q0, float)
         if mode == "sequential":
             keys = np.arange(T)
@@ -364,7 +379,7 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
                 guess = prev
             else:  # velocity extrapolation in key steps
                 guess = prev + (prev - prev2)
-            qt, it = _lm(prob, guess[None], Yz[t:t + 1], mask[t:t + 1], max_iter=max_iter)
+            qt, it = _lm(prob, held(guess, t)[None], Yz[t:t + 1], mask[t:t + 1], max_iter=max_iter, cols=free)
             qt = _wrap(qt, prob.rot, None if prev is None else prev[None])
             prev2, prev = prev, qt[0]
             solved[t] = qt[0]
@@ -373,17 +388,17 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
     if mode == "init":
         idx = np.nonzero(good)[0]
         with single_thread(idx.size < 64):
-            Qr, itr = _lm(prob, q_init[idx], Yz[idx], mask[idx], max_iter=max_iter)
+            Qr, itr = _lm(prob, q_init[idx], Yz[idx], mask[idx], max_iter=max_iter, cols=free)
         q[idx] = _wrap(Qr, prob.rot, q_init[idx])
         its[idx] = itr
         kk = idx
     elif mode == "batched" and kk.size:
-        Q0 = np.stack([np.interp(np.arange(T), kk, np.array([solved[k] for k in kk])[:, j])
-                       for j in range(model.nq)], 1)
+        Q0 = held(np.stack([np.interp(np.arange(T), kk, np.array([solved[k] for k in kk])[:, j])
+                            for j in range(model.nq)], 1), slice(None))
         rest = np.array([t for t in range(T) if t not in solved and good[t]], int)
         if rest.size:
             with single_thread(rest.size < 64):
-                Qr, itr = _lm(prob, Q0[rest], Yz[rest], mask[rest], max_iter=max_iter)
+                Qr, itr = _lm(prob, Q0[rest], Yz[rest], mask[rest], max_iter=max_iter, cols=free)
             q[rest] = _wrap(Qr, prob.rot, Q0[rest])
             its[rest] = itr
         for t in kk:
@@ -398,6 +413,8 @@ def solve_ik(model, kern, p, targets: ResolvedTargets, time=None, *, mode: str =
         for t in bad:
             q[t] = q[okidx[np.argmin(np.abs(okidx - t))]]
         notes.append(f"{bad.size} frames with < 3 targets hold the nearest fitted frame")
+    if free is not None:   # the held coordinates exactly as given (wrapping aside)
+        q = held(q, slice(None))
     with single_thread(T < 64):
         P = kern.points(q, p)
     fitted = np.einsum("mk,tkx->tmx", targets.A, P)
@@ -534,9 +551,36 @@ def valid_range(positions, min_fraction: float = 0.8) -> slice:
     return keep
 
 
+def _detected(labels):
+    """``(Detection or None, anatomical MarkerSet, its matched label count, error)``."""
+    try:
+        d, err = detect(labels), None
+    except ValueError as e:
+        d, err = None, e
+    an = anatomical_markerset(labels)
+    return d, an, len(an.labels() & {strip_prefix(x) for x in labels}), err
+
+
+def _arms_from_labels(model, ms: MarkerSet, labels):
+    """``ms`` plus, on a model with arms where ``ms`` has no arm entries (an OpenSim model without
+    arms, such as gait2354's), the arm entries that the labels' own convention gives (the set
+    detected from them, or anatomical names); ``(set, note or "")``."""
+    if ms.arm_entries() or not any(is_arm(b) for b in model.bodies):
+        return ms, ""
+    d, an, n_an, _ = _detected(labels)
+    src = an if d is None or n_an > d.matched else d.markerset
+    labs = {strip_prefix(x) for x in labels}
+    arms = [e for e in src.arm_entries() if set(e.source_labels) <= labs]
+    if not arms:
+        return ms, ""
+    return (MarkerSet(ms.name, ms.entries + arms, ms.notes + [f"arm markers from {src.name}"]),
+            f"; {len(arms)} arm markers from {src.name}")
+
+
 def choose_markerset(model, labels, markerset=None, osim=None):
     """``(MarkerSet, reason)`` for a trial's ``labels``: the MarkerSet of OpenSim model ``osim``
-    (an .osim path, :func:`~symgait.markers.osim_markerset.markerset_from_osim`), else
+    (an .osim path, :func:`~symgait.markers.osim_markerset.markerset_from_osim`; on a model with
+    arms, when it has no arm markers, with the arm entries of the labels' own convention), else
     ``markerset`` (a built-in name, a mapping file, an .osim path or a
     :class:`~symgait.markers.markersets.MarkerSet`), else the built-in set that matches the labels
     best (:func:`~symgait.markers.markersets.detect`), or descriptive anatomical names
@@ -547,16 +591,12 @@ def choose_markerset(model, labels, markerset=None, osim=None):
         osim, markerset = markerset, None
     if osim is not None:
         ms = markerset_from_osim(osim, model.bodies)
-        return ms, f"MarkerSet of {Path(osim).name} ({len(ms.entries)} markers on {model.name} bodies)"
+        ms, arms = _arms_from_labels(model, ms, labels)
+        return ms, f"MarkerSet of {Path(osim).name} ({len(ms.entries)} markers on {model.name} bodies{arms})"
     if markerset is not None:
         ms = markerset if isinstance(markerset, MarkerSet) else load_markerset(markerset)
         return ms, "given"
-    try:
-        d, err = detect(labels), None
-    except ValueError as e:
-        d, err = None, e
-    an = anatomical_markerset(labels)
-    n_an = len(an.labels() & {strip_prefix(x) for x in labels})
+    d, an, n_an, err = _detected(labels)
     if n_an >= MIN_MATCHED and (d is None or n_an > d.matched):
         return an, (f"detected from the labels: anatomical names: {n_an} labels matched by name"
                     + ("" if d is None else f" (best built-in {d.markerset.name}: {d.matched})"))

@@ -15,7 +15,8 @@ Built-in sets (:data:`MARKERSETS`), point-based:
   models carry these names, so the map is the identity for every model point.  TRC markers the
   model lacks (``R.Bicep``, ``R.Elbow``, wrists, temples) are ignored.
 * ``helen_hayes`` — Plug-in-Gait / Helen Hayes / CGM lower body (+ shoulders and head where
-  present), and the virtual joint centres some systems export (``VRHI``/``VRKN``/``VRAN`` in
+  present, and Plug-in Gait's upper-limb landmarks on models with arms), and the virtual joint
+  centres some systems export (``VRHI``/``VRKN``/``VRAN`` in
   c3d.org's ``Walk1.c3d``; Plug-in-Gait's ``RFEO``/``RTIO`` segment origins = knee/ankle
   centres).  Closest model points, and what the models lack:
 
@@ -36,12 +37,18 @@ Built-in sets (:data:`MARKERSETS`), point-based:
   RSHO/LSHO   R.Acromium / L.Acromium (0.5)  acromio-clavicular joint
   STRN        Sternum (w 0.5)                xiphoid vs. gait2354's sternum marker
   THEA        Top.Head (w 0.3)               top of head (Walk1.c3d)
+  RELB        ISB R_HLE (humerus)            lateral humeral epicondyle
+  RWRA/RWRB   ISB R_RSP / R_UHE (forearm)    radial styloid / ulnar head (wrist bar)
+  RWRI        mean of R_RSP and R_UHE        Helen Hayes' single wrist marker
+  RFIN        ISB R_HM2 (forearm + hand)     2nd metacarpal head
+  RUPA, RFRA  (none)                         arm wands: no landmark, unused
   VRHI/VLHI   hip_r_center / hip_l_center    exported hip joint centres
   VRKN, RFEO  knee_r_center                  exported knee joint centres
   VRAN, RTIO  ankle_r_center                 exported ankle joint centres
   ==========  =============================  ==============================================
 
-  (and the mirror-image ``L*`` labels).  ``RFEP/RFEA/RFEL``, ``PELO`` etc. (segment axes) and
+  (and the mirror-image ``L*`` labels).  The arm landmarks are body-fixed at the ISB medians of
+  :data:`symgait.markers.conventions.ISB_ARMS`.  ``RFEP/RFEA/RFEL``, ``PELO`` etc. (segment axes) and
   ``RHEA``/``FHEA`` (head cluster) are ignored.
 * ``cmu`` — CMU Graphics Lab ASF skeleton joint centres (:func:`symgait.io.forward_kinematics`
   names a bone's *end*): ``rhipjoint`` → hip centre, ``rfemur`` → knee centre, ``rtibia`` →
@@ -60,7 +67,15 @@ Built-in sets (:data:`MARKERSETS`), point-based:
   OpenSim models (:mod:`symgait.markers.conventions`); the IK carries them as affine
   combinations of model points (:mod:`symgait.markers.body_markers`).  Cluster placements differ
   between subjects: :func:`~symgait.markers.fit.fit_trial_markers` re-fits the offsets of
-  the markers that fit worse than 20 mm (:mod:`symgait.markers.registration`).
+  the markers that fit worse than 20 mm (:mod:`symgait.markers.registration`).  Both carry
+  their arm markers too (``RUA1-3``, ``RLEL``/``RMEL``, ``RFAradius`` ...; ``R_HLE``/``R_HME``,
+  ``R_RSP``, ``R_UHE``, ``R_UOA``, ``R_HM2/5``).
+
+*Arm entries* (on ``humerus_*``/``ulna_*``, or marked ``arm``: gait2354's ``R.Elbow``,
+``R.Bicep``, ``R.Wrist.Lat``/``Med``, points of the built-in ``fullbody``) are carried by models
+with arms only: a model without them reports them in ``missing_points`` and leaves their labels
+unused (registration may then place them, as before), and they do not count in the detection of
+a set (:meth:`MarkerSet.labels`), so that a trial's set is the same for every model.
 
 :func:`detect` picks the built-in set that maps most of a trial's labels (ties: the larger
 fraction of the set present; fewer than :data:`MIN_MATCHED` labels: an error naming the fixes)
@@ -86,11 +101,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import conventions as marker_conventions
-from .body_markers import affine_row, body_anchors, model_tree, reference_lengths
+from .body_markers import affine_row, body_anchors, is_arm, model_tree, reference_lengths
 
 __all__ = ["Entry", "MarkerSet", "MARKERSETS", "load_markerset", "detect_markerset",
            "Detection", "detect", "rank_markersets", "strip_prefix", "ResolvedTargets", "resolve",
-           "body_markerset", "body_rows", "MIN_MATCHED"]
+           "body_markerset", "body_rows", "MIN_MATCHED", "isb_arm_entry"]
 
 
 @dataclass(frozen=True)
@@ -104,10 +119,16 @@ class Entry:
     body: Optional[str] = None
     offset: Optional[Tuple[float, float, float]] = None
     scaled: bool = True   # offset in reference lengths (False: metres at the subject's scale)
+    arm: bool = False     # a point entry on an arm (body-fixed entries: from their body)
 
     @property
     def source_labels(self) -> List[str]:
         return [s.strip() for s in self.source.split("+")]
+
+    @property
+    def on_arm(self) -> bool:
+        """Whether the entry is an arm marker (module docstring, "Arm entries")."""
+        return self.arm or is_arm(self.body)
 
 
 @dataclass
@@ -116,8 +137,14 @@ class MarkerSet:
     entries: List[Entry]
     notes: List[str] = field(default_factory=list)
 
-    def labels(self) -> set:
-        return {lab for e in self.entries for lab in e.source_labels}
+    def labels(self, arms: bool = False) -> set:
+        """The labels the set maps (those of its arm entries with ``arms``): what detection
+        counts."""
+        return {lab for e in self.entries if arms or not e.on_arm for lab in e.source_labels}
+
+    def arm_entries(self) -> List[Entry]:
+        """The entries on the arms (carried by models with arms only)."""
+        return [e for e in self.entries if e.on_arm]
 
 
 def _sided(pairs: Sequence[Tuple[str, str, float]]) -> List[Entry]:
@@ -142,13 +169,33 @@ _GAIT2354_POINTS = [
     "R.Midfoot.Lat", "R.Toe.Lat", "R.Toe.Med", "R.Toe.Tip", "L.Heel", "L.Midfoot.Sup",
     "L.Midfoot.Lat", "L.Toe.Lat", "L.Toe.Med", "L.Toe.Tip"]
 
+_GAIT2354_ARM_POINTS = ["R.Bicep", "R.Elbow", "R.Wrist.Lat", "R.Wrist.Med",
+                        "L.Bicep", "L.Elbow", "L.Wrist.Lat", "L.Wrist.Med"]
+
 GAIT2354 = MarkerSet(
     "gait2354",
     [Entry(n, n, {"R.Acromium": 0.5, "L.Acromium": 0.5, "Top.Head": 0.1}.get(n, 1.0))
-     for n in _GAIT2354_POINTS],
+     for n in _GAIT2354_POINTS] + [Entry(n, n, 1.0, arm=True) for n in _GAIT2354_ARM_POINTS],
     ["identity map onto the built-in models' gait2354 marker points (acromia weight 0.5, "
-     "Top.Head 0.1: the lumped torso has no shoulder girdle or neck); arm and temple markers "
-     "(R.Bicep, R.Elbow, R.Wrist.*, R.Temple...) have no model point and are ignored"])
+     "Top.Head 0.1: the lumped torso has no shoulder girdle or neck); the arm markers "
+     "(R.Bicep, R.Elbow, R.Wrist.*) onto fullbody's arm points (models without arms ignore "
+     "them); temple markers have no model point and are ignored"])
+
+
+def isb_arm_entry(source: str, landmarks: str, weight: float = 1.0) -> Entry:
+    """A body-fixed entry for ``source`` at the ISB arm landmark ``landmarks`` of
+    :data:`symgait.markers.conventions.ISB_ARMS` (``"R_HLE"``), or at the mean of several on one
+    body (``"R_RSP+R_UHE"``)."""
+    rows = [marker_conventions.ISB_ARMS[k.strip()] for k in landmarks.split("+")]
+    if len({r[0] for r in rows}) != 1:
+        raise ValueError(f"ISB arm landmarks {landmarks!r} lie on different bodies")
+    off = np.mean([r[1] for r in rows], axis=0)
+    return Entry(source, "", weight, body=rows[0][0], offset=tuple(float(v) for v in off))
+
+
+# Plug-in Gait upper limb -> ISB landmarks (lateral epicondyle, wrist bar, Helen Hayes' single
+# wrist marker between the styloids, finger marker on the 2nd metacarpal head)
+_PIG_ARMS = (("ELB", "HLE"), ("WRA", "RSP"), ("WRB", "UHE"), ("WRI", "RSP+UHE"), ("FIN", "HM2"))
 
 HELEN_HAYES = MarkerSet(
     "helen_hayes",
@@ -174,12 +221,14 @@ HELEN_HAYES = MarkerSet(
         ("{S}SHO", "{S}.Acromium", 0.5),
         ("STRN", "Sternum", 0.5),
         ("THEA", "Top.Head", 0.3),
-    ]),
+    ]) + [isb_arm_entry(S + lab, "+".join(f"{S}_{k}" for k in isb.split("+")))
+          for S in ("R", "L") for lab, isb in _PIG_ARMS],
     ["single PSIS markers have no model point (used as their mean for V.Sacral)",
      "thigh/tibia wand markers (THI, TIB, SHA) have no matching model landmark and are not "
      "used (the nearest gait2354 thigh/shank markers are 7-15 cm away from them)",
      "the toe marker (2nd metatarsal head) is mapped to the mean of the 1st/5th metatarsal "
-     "head points"])
+     "head points", "upper-limb markers (ELB, WRA, WRB, WRI, FIN) at the ISB landmarks, for "
+     "models with arms; the arm wands (UPA, FRA) are not used"])
 
 CMU = MarkerSet(
     "cmu",
@@ -205,12 +254,12 @@ def body_markerset(name: str, table, notes: Sequence[str] = ()) -> MarkerSet:
                             for lab, (b, off, w) in table.items()], list(notes))
 
 
-HAMNER = body_markerset("hamner", marker_conventions.HAMNER, [
+HAMNER = body_markerset("hamner", {**marker_conventions.HAMNER, **marker_conventions.HAMNER_ARMS}, [
     "Hamner & Delp 2013 cluster markers, offsets from the subjects' scaled OpenSim models "
-    "(symgait.markers.conventions)"])
-ISB = body_markerset("isb", marker_conventions.ISB, [
+    "(symgait.markers.conventions); arm markers for models with arms"])
+ISB = body_markerset("isb", {**marker_conventions.ISB, **marker_conventions.ISB_ARMS}, [
     "ISB anatomical landmarks (Schreiber & Moissenet 2019), offsets from the subjects' scaled "
-    "OpenSim models (symgait.markers.conventions)"])
+    "OpenSim models (symgait.markers.conventions); arm landmarks for models with arms"])
 
 MARKERSETS: Dict[str, MarkerSet] = {"gait2354": GAIT2354, "helen_hayes": HELEN_HAYES, "cmu": CMU,
                                     "hamner": HAMNER, "isb": ISB}

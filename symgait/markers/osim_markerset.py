@@ -7,9 +7,11 @@ models' body names) and its location divided by that body's reference length in 
 model (:func:`~symgait.markers.body_markers.reference_lengths` of the .osim's joint centres), so
 that it scales to our subject.  Markers on bodies the target model lacks move to the nearest
 ancestor it has, through the OpenSim joint at zero coordinates (``patella_r`` → ``femur_r``,
-``head`` → ``torso``); arm markers (humerus, ulna, radius, hand) are dropped for models without
-arms.  Markers on the torso get weight 0.5 (the built-in torso lumps head, arms and shoulder
-girdle).
+``head`` → ``torso``, and on a model with arms ``radius_r`` and ``hand_r`` → ``ulna_r``: the
+built-in ``fullbody`` lumps forearm and hand, pronation and wrist at 0); arm markers (humerus,
+ulna, radius, hand) are never moved onto the trunk: they are dropped for models without arms.
+Markers on the torso get weight 0.5 (the built-in torso lumps head and shoulder girdle, and in
+``gait3d`` the arms).
 """
 from __future__ import annotations
 
@@ -19,13 +21,12 @@ import numpy as np
 
 from ..io.osim import read_osim, xyz_body_fixed_matrix
 from ..io.osim import read_osim_markers
-from .body_markers import reference_lengths, side_template
+from .body_markers import is_arm, reference_lengths
 from .markersets import Entry, MarkerSet
 
 __all__ = ["osim_tree", "markerset_from_osim", "convention_table", "TORSO_WEIGHT"]
 
 TORSO_WEIGHT = 0.5
-_ARM = ("humerus", "ulna", "radius", "hand")
 
 
 def osim_tree(osim) -> Tuple[Dict[str, Dict[str, np.ndarray]], Dict[str, str], Dict[str, np.ndarray]]:
@@ -68,13 +69,10 @@ def markerset_from_osim(path, bodies: Optional[Iterable[str]] = None, name: Opti
     moved, dropped = [], []
     for mk in markers:
         b, c = mk.body, np.asarray(mk.location, float)
-        if b not in keep and side_template(b)[0] in _ARM:
-            dropped.append(mk.name)
-            continue
         while b not in keep and b in parents:
             c = children[parents[b]][b] + rots[b] @ c
             b = parents[b]
-        if b not in keep or b not in L:
+        if b not in keep or b not in L or (is_arm(mk.body) and not is_arm(b)):
             dropped.append(mk.name)
             continue
         if b != mk.body:

@@ -48,5 +48,5 @@ def test_symgait_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "symgait.cli", "--help"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     for name in ("generate", "info", "export-urdf", "check", "verify", "id", "predict", "train", "evaluate",
-                 "experiment", "main", "dataset", "inventory", "references", "opensim-id", "synchrony"):
+                 "experiment", "main", "dataset", "inventory", "references", "floor", "opensim-id", "synchrony"):
         assert name in out
