@@ -60,7 +60,8 @@ from .checkpoint import load
 from .config import Config
 from .plots import plot_grf, plot_loss, read_log
 from .trainer import train
-from .metrics import centre_of_pressure
+from .metrics import STANCE_N, centre_of_pressure
+from .pcnet import COP_BOUND
 from .baselines import BASELINES, predictions_of
 import symgait
 
@@ -322,7 +323,13 @@ def distribution_floor(kern, seq) -> dict:
     distributed over the contacts as the measured forces are (vertical-force shares, the measured
     centres of pressure and free moments); joint torques by inverse dynamics with those wrenches.
     ``{"w", "JT"}`` like a network's prediction: its errors against the labels are what the
-    motion's own inconsistency costs."""
+    motion's own inconsistency costs.
+
+    The force the motion adds to the labels acts at the measured centre of pressure where the
+    contact is in stance (vertical force above ``STANCE_N``), no farther from the contact body's
+    origin than ``pcnet`` can place one (``COP_BOUND``: the disc inside its per-axis bound), and
+    under the origin elsewhere: the centre of pressure of a vertical force near zero (a plate's
+    noise in flight) lies arbitrarily far away, and a force there would add arbitrary torques."""
     import dataclasses
     T = len(seq)
     p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
@@ -335,8 +342,11 @@ def distribution_floor(kern, seq) -> dict:
     share = np.where(load > 1e-9, fy / np.where(load > 1e-9, load, 1.0), 1.0 / w.shape[1])
     o = contact_origins(kern, seq)
     cop, _ = centre_of_pressure(w, o)
-    arm = np.nan_to_num(cop - o)
-    arm[..., 1] = -o[..., 1]                                          # on the ground where unloaded
+    arm = np.where((w[..., 1] > STANCE_N)[..., None], np.nan_to_num(cop - o), 0.0)
+    arm[..., 1] = 0.0
+    reach = np.linalg.norm(arm, axis=-1, keepdims=True)
+    arm *= np.minimum(1.0, COP_BOUND / np.maximum(reach, 1e-12))
+    arm[..., 1] = -o[..., 1]                                          # on the ground
     df = share[..., None] * extra[:, None, :]
     out = w.copy()
     out[..., :3] += df
