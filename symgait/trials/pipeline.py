@@ -1,5 +1,6 @@
-"""One trial from files to a consistent sequence: retarget (or map OpenSim coordinates), filter,
-contact wrenches (measured plates or derived), labels, inverse dynamics.
+"""One trial from files to a consistent sequence: retarget (or map OpenSim coordinates), hold a
+trunk no marker sees (:mod:`symgait.trials.trunk`), filter, contact wrenches (measured plates or
+derived), labels, inverse dynamics.
 
 :func:`process_trial` is what ``symgait id`` and the dataset builder run.
 """
@@ -23,6 +24,7 @@ from ..markers.fit import fit_trial_markers
 from .coordinates import coordinates_from_mot
 from ..markers.sources import load_source
 from ..markers.static import markerset_from_static
+from .trunk import hold_unseen_trunk
 
 __all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
 
@@ -153,6 +155,9 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
         notes += ik.notes
         notes.append(ik.summary())
         q_raw, t, rate = ik.q, ik.time, ik.rate
+        q_raw, trunk_notes = hold_unseen_trunk(model, kern, q_raw, p, rate, ik.targets.A,
+                                               ik.targets.positions)
+        notes += trunk_notes
     q, qd, qdd = filtered_kinematics(q_raw, t=t, cutoff=cutoff, method=filter_method)
     P = kern.points(q, p)
     reactions = None
