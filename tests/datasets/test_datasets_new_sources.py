@@ -35,7 +35,7 @@ def test_fukuchi_discovered(trials):
     assert len({t["subject"] for t in runs}) == 22 and len(runs) == 22
     for t in runs:
         assert t["activity"] == "running (treadmill)" and t["speed"] == 3.5
-        assert t["population"] == "adults"
+        assert t["population"] == "adults" and 22 <= t["age"] <= 51      # README: age 22-51
         assert 56.8 <= t["mass"] <= 82.3 and 1.64 <= t["height"] <= 1.88, t   # README's ranges
         assert t["markerset"].endswith(t["name"].replace("runT35", "static.c3d"))
         assert t["time_range"] == [0.0, 10.0]
@@ -47,7 +47,7 @@ def test_biomechzoo_discovered(data, trials):
     ts = _source(trials, ZOO)
     walks = [t for t in ts if not t["refuse"]]
     assert len({t["subject"] for t in walks}) == 13 and len(walks) == 13
-    assert all(t["population"] == "children" for t in ts)
+    assert all(t["population"] == "children" and t["age"] is None for t in ts)   # no age in the files
     for t in walks:
         assert t["activity"] == "walking (overground)"
         assert 23.0 <= t["mass"] <= 60.5 and 1.22 <= t["height"] <= 1.80, t   # README's ranges

@@ -143,6 +143,18 @@ def test_subject_wise_experiment_tiny(name, jobs, tmp_path):
     else:
         assert tested and all(s.startswith("synthetic_b:") for s in tested)
     assert "Physics floor" in md
+    if name == "kfold":        # a pretend child among the walkers: walking scored per population too
+        rows = j["rows"]
+        for v in ("baseline", "pcnet", "floor (pcnet's best)"):
+            assert f"| {v} | walking (children) | 1 |" in md and f"| {v} | walking (adults) |" in md
+            assert rows[f"{v} walking (children)"]["subjects"] == 1
+            assert rows[f"{v} walking (adults)"]["subjects"] + 1 == rows[f"{v} walking"]["subjects"]
+            assert f"{v} running (adults)" not in rows                  # one population: no split
+        assert {p["population"] for p in per if p["subject"] == "synthetic_a:2"} == {"children"}
+        assert set(j["results"]["floor"]) == {"all", "walking", "walking (adults)", "walking (children)",
+                                              "running"}
+    else:
+        assert not any("(children)" in k for k in j["rows"])
     assert len(list((out / "runs").glob("*/best.pt"))) == (4 if name == "kfold" else 2)
     run = out / "runs" / f"pcnet_{'fold0' if name == 'kfold' else 'unseen_lab'}"
     assert (run / "loss.png").exists() and (run / "run.json").exists()
