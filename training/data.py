@@ -75,7 +75,7 @@ from symgait.constants import STANDARD_GRAVITY as G
 __all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
            "synthetic_set", "dataset_dir_for", "dataset_sequences", "dataset_refusals", "split_role",
-           "changed_motion",
+           "changed_motion", "split_unknown_masked",
            "DEFAULT_TEST", "G"]
 
 REAL_RATE = 60.0          # frame rate real trials are resampled to for training and evaluation
@@ -126,6 +126,27 @@ def without_labels(seq: Sequence, name: Optional[str] = None) -> Sequence:
     they are kinematic information the networks may use)."""
     return dataclasses.replace(seq, name=name or seq.name, w=np.full_like(seq.w, np.nan),
                     tau=np.full_like(seq.tau, np.nan), label_kind="none")
+
+
+def split_unknown_masked(row: dict, seq: Sequence) -> Sequence:
+    """``seq`` with its per-foot labels (``w``, ``tau``) NaN on the frames where a dataset row says
+    the split of one plate's force between the feet is unknown (``split_unknown``: ``[[t0, t1],
+    ...]`` s, :func:`symgait.trials.pipeline.trial_summary`; both feet on a treadmill's single
+    plate); NaN labels are left out of the supervised loss and the metrics.  ``seq`` itself where
+    the row has none."""
+    spans = row.get("split_unknown") or []
+    if not spans or seq.label_kind == "none":
+        return seq
+    t = np.asarray(seq.time, float)
+    half = 0.5 / float(seq.rate)
+    off = np.zeros(t.size, bool)
+    for t0, t1 in spans:
+        off |= (t >= t0 - half) & (t <= t1 + half)
+    if not off.any():
+        return seq
+    w, tau = np.array(seq.w, float), np.array(seq.tau, float)
+    w[off], tau[off] = np.nan, np.nan
+    return dataclasses.replace(seq, w=w, tau=tau)
 
 
 def labelled(seqs: Seq[Sequence]) -> List[Sequence]:
@@ -295,7 +316,8 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
     ``motion_only=False``.  ``model`` (a name or model), when given, must be the dataset's.
     ``kinematics="consistent"``: a measured trial's motion changed within the marker error to
     agree with its plates (``*.consistent.npz``, :mod:`symgait.trials.residual_reduction`) where the
-    build wrote one, else the measured motion."""
+    build wrote one, else the measured motion.  Frames where the split of one plate's force between
+    the feet is unknown carry NaN labels (:func:`split_unknown_masked`)."""
     if kinematics not in KINEMATICS:
         raise ValueError(f"kinematics must be one of {KINEMATICS}, got {kinematics!r}")
     d = Path(out_dir)
@@ -316,7 +338,7 @@ def dataset_sequences(out_dir, *, model=None, rate: Optional[float] = None, kern
             seq = resample(seq, rate, kern=kern)
         if r.get("role") != "labelled":
             seq = without_labels(seq)
-        out.append((dict(r, dataset=str(d)), seq))
+        out.append((dict(r, dataset=str(d)), split_unknown_masked(r, seq)))
     return out
 
 
@@ -328,7 +350,7 @@ def changed_motion(row: dict, seq: Sequence, kern=None) -> Sequence:
     c = Sequence.load(Path(row["dataset"]) / row["file_consistent"])
     if abs(c.rate - seq.rate) > 1e-6 * seq.rate:
         c = resample(c, seq.rate, kern=kern)
-    return c
+    return split_unknown_masked(row, c)
 
 
 def split_role(row: dict, test: set, val: set) -> Optional[str]:

@@ -20,7 +20,10 @@ while testing on the others.
 Per variant the predictions on all test subjects are pooled per activity (walking, running) and
 scored with :mod:`training.metrics` (εf, εm, ετ, rRMSE, % body weight, vertical error, centre of
 pressure in stance, free moment, mean total vertical force over whole cycles); the spread of εf
-over folds is given beside it. The *physics floor* is the error the motion alone leaves for the
+over folds is given beside it. Where an activity's test subjects come from more than one
+population (the index rows' ``population``: adults, children; :mod:`symgait.datasets.discover`),
+each population is also scored apart (rows ``walking (adults)``, ``walking (children)``); the
+activity's own row keeps pooling them all. The *physics floor* is the error the motion alone leaves for the
 total external force: the root residual force of inverse dynamics with the measured wrenches, on
 the sequence's parameters (RMS over frames of its norm, per kg), pooled the same way. The row
 ``floor (pcnet's best)`` (:func:`distribution_floor`) scores the motion's total force distributed
@@ -60,13 +63,14 @@ from .checkpoint import load
 from .config import Config
 from .plots import plot_grf, plot_loss, read_log
 from .trainer import train
-from .metrics import centre_of_pressure
+from .metrics import STANCE_N, centre_of_pressure
+from .pcnet import COP_BOUND
 from .baselines import BASELINES, predictions_of
 import symgait
 
 __all__ = ["subject_folds", "kfold_splits", "lab_splits", "run_splits", "physics_floor",
            "kfold_experiment", "unseen_lab_experiment", "reduced_subjects_experiment", "reduced_splits", "run_key", "distribution_floor", "FLOOR", "experiment_items", "lab_of", "ACTIVITIES", "TRAIN_LABS",
-           "split_parts", "baseline_results"]
+           "split_parts", "baseline_results", "groups", "in_group", "population_of"]
 
 ACTIVITIES = ("walking", "running")
 TRAIN_LABS = ("hamner2013", "schreiber2019")
@@ -168,7 +172,8 @@ def _assign(items, split: dict, kinematics: str = "measured"):
 def experiment_items(tiny: bool, data_dir=None, model: str = "gait3d", *, log: Callable = print) -> list:
     """``[(index row, Sequence)]`` for the subject-wise experiments: the built dataset of
     ``data_dir`` at the training frame rate, or (``tiny``) six synthetic labelled subjects of two
-    pretend labs ("synthetic_a", "synthetic_b") and two motion-only sequences."""
+    pretend labs ("synthetic_a", "synthetic_b"; one of the walkers a pretend child) and two
+    motion-only sequences."""
     if not tiny:
         d = dataset_dir_for(data_dir, log=log)
         return dataset_sequences(d, model=model, rate=REAL_RATE)
@@ -177,7 +182,8 @@ def experiment_items(tiny: bool, data_dir=None, model: str = "gait3d", *, log: C
     for i, seq in enumerate(syn["train"] + syn["test"]):
         lab = "synthetic_a" if i % 2 == 0 else "synthetic_b"
         items.append((dict(name=seq.name, subject=f"{lab}:{i}", role="labelled",
-                           activity="running" if i in (1, 4) else "walking"), seq))
+                           activity="running" if i in (1, 4) else "walking",
+                           population="children" if i == 2 else "adults"), seq))
     for seq in syn["motion_only"]:
         items.append((dict(name=seq.name, subject="synthetic_motion:0", role="motion_only",
                            activity="walking"), seq))
@@ -359,7 +365,13 @@ def distribution_floor(kern, seq) -> dict:
     distributed over the contacts as the measured forces are (vertical-force shares, the measured
     centres of pressure and free moments); joint torques by inverse dynamics with those wrenches.
     ``{"w", "JT"}`` like a network's prediction: its errors against the labels are what the
-    motion's own inconsistency costs."""
+    motion's own inconsistency costs.
+
+    The force the motion adds to the labels acts at the measured centre of pressure where the
+    contact is in stance (vertical force above ``STANCE_N``), no farther from the contact body's
+    origin than ``pcnet`` can place one (``COP_BOUND``: the disc inside its per-axis bound), and
+    under the origin elsewhere: the centre of pressure of a vertical force near zero (a plate's
+    noise in flight) lies arbitrarily far away, and a force there would add arbitrary torques."""
     import dataclasses
     T = len(seq)
     p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
@@ -372,8 +384,11 @@ def distribution_floor(kern, seq) -> dict:
     share = np.where(load > 1e-9, fy / np.where(load > 1e-9, load, 1.0), 1.0 / w.shape[1])
     o = contact_origins(kern, seq)
     cop, _ = centre_of_pressure(w, o)
-    arm = np.nan_to_num(cop - o)
-    arm[..., 1] = -o[..., 1]                                          # on the ground where unloaded
+    arm = np.where((w[..., 1] > STANCE_N)[..., None], np.nan_to_num(cop - o), 0.0)
+    arm[..., 1] = 0.0
+    reach = np.linalg.norm(arm, axis=-1, keepdims=True)
+    arm *= np.minimum(1.0, COP_BOUND / np.maximum(reach, 1e-12))
+    arm[..., 1] = -o[..., 1]                                          # on the ground
     df = share[..., None] * extra[:, None, :]
     out = w.copy()
     out[..., :3] += df
@@ -398,26 +413,53 @@ def _score(model, entries) -> dict:
     return dict(pooled=pooled, per_split=per_split)
 
 
+def population_of(row: dict) -> str:
+    """The population of a dataset row (``"adults"`` where the row names none)."""
+    return row.get("population") or "adults"
+
+
+def groups(rows: Seq[dict]) -> List[str]:
+    """The table rows for dataset rows ``rows``: ``"all"``, each activity, and ``"<activity>
+    (<population>)"`` for each population of an activity that has more than one."""
+    out = ["all"]
+    for act in ACTIVITIES:
+        out.append(act)
+        pops = sorted({population_of(r) for r in rows if activity_class(r.get("activity", "")) == act})
+        if len(pops) > 1:
+            out += [f"{act} ({pop})" for pop in pops]
+    return out
+
+
+def in_group(row: dict, group: str) -> bool:
+    """Whether dataset row ``row`` belongs to table row ``group`` (:func:`groups`)."""
+    if group == "all":
+        return True
+    act, _, pop = group.partition(" (")
+    return activity_class(row.get("activity", "")) == act and (not pop or population_of(row) == pop[:-1])
+
+
 def score(model, results: Dict[str, list]) -> Dict[str, Dict[str, dict]]:
-    """{variant: {"all" | activity: score}} of :func:`run_splits`' results."""
+    """{variant: {"all" | activity | "activity (population)": score}} of :func:`run_splits`'
+    results (:func:`groups`)."""
     out = {}
     for v, entries in results.items():
-        out[v] = {"all": _score(model, entries)}
-        for act in ACTIVITIES:
-            out[v][act] = _score(model, [e for e in entries if activity_class(e["row"].get("activity", "")) == act])
+        out[v] = {g: _score(model, [e for e in entries if in_group(e["row"], g)])
+                  for g in groups([e["row"] for e in entries])}
     return out
 
 
 def floors(kern, items, subjects: Seq[str]) -> Dict[str, Optional[float]]:
-    """Pooled physics floor (N/kg) of the labelled sequences of ``subjects``, all and per activity."""
+    """Pooled physics floor (N/kg) of the labelled sequences of ``subjects``: all, per activity and
+    per activity and population (:func:`groups`)."""
     subjects = set(subjects)
-    acc: Dict[str, list] = {"all": []}
-    for r, seq in items:
-        if r.get("role") == "labelled" and r["subject"] in subjects:
-            f = physics_floor(kern, seq)
-            if math.isfinite(f):
-                for key in ("all", activity_class(r.get("activity", ""))):
-                    acc.setdefault(key, []).append((f, len(seq)))
+    rows = [(r, seq) for r, seq in items if r.get("role") == "labelled" and r["subject"] in subjects]
+    acc: Dict[str, list] = {g: [] for g in groups([r for r, _ in rows])}
+    for r, seq in rows:
+        f = physics_floor(kern, seq)
+        if math.isfinite(f):
+            for g in acc:
+                if in_group(r, g):
+                    acc[g].append((f, len(seq)))
     return {k: float(np.sqrt(sum(f * f * n for f, n in v) / sum(n for _, n in v))) if v else None
             for k, v in acc.items()}
 
@@ -426,7 +468,7 @@ def _table(scores, floor) -> str:
     head = "| variant | activity | subjects | " + " | ".join(h for _, h in TABLE) + " | εf sd over splits |"
     lines = [head, "|" + "---|" * (len(TABLE) + 4)]
     for v, by in scores.items():
-        for act in ("all",) + ACTIVITIES:
+        for act in by:
             m = (by.get(act) or {}).get("pooled")
             if not m:
                 continue
@@ -476,10 +518,11 @@ def _experiment(title: str, intro: str, cfg, items, splits, out: Path, variants,
          [f"* {s['name']}: test {', '.join(s['test'])}; validation {', '.join(s['val']) or '–'}" for s in splits]
     seconds = {v: sorted({(e["split"], e["seconds"]) for e in es}) for v, es in results.items()}
     rows = {f"{v} {act}": (scores[v].get(act) or {}).get("pooled") for v in results
-            for act in ("all",) + ACTIVITIES}
+            for act in scores[v]}
     res = dict(splits=splits, floor=floor, seconds=seconds,
                per_sequence={v: [dict(split=e["split"], name=e["seq"].name, subject=e["row"]["subject"],
                                       activity=activity_class(e["row"].get("activity", "")),
+                                      population=population_of(e["row"]),
                                       best_step=e["best_step"], steps=e["steps"]) for e in es]
                              for v, es in results.items()},
                scores={v: {a: (s or {}).get("per_split") for a, s in by.items()} for v, by in scores.items()})

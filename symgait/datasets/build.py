@@ -71,7 +71,7 @@ __all__ = [ "build", "plate_mass", "docs_section", "report_markdown",
            "stance_cop_distance"]
 
 INDEX = "index.json"
-CACHE_VERSION = 4          # bump when the processing changes what a cached trial holds
+CACHE_VERSION = 5          # bump when the processing changes what a cached trial holds
 _MASS_NOMINAL = 70.0       # kg: processing mass of a trial whose mass is estimated from its plates
 _MASS_RANGE = (20.0, 200.0)
 # N/kg: a measured trial whose root-residual force RMS exceeds this (about 0.6 body weights) has
@@ -375,7 +375,7 @@ def build(data_dir, out_dir, *, jobs: int = 2, trials: Optional[Seq[str]] = None
     rows, seqs = [], {}
     for t in specs:
         row = {k: t[k] for k in ("name", "subject", "source", "activity", "speed", "mass", "height",
-                                 "mass_from", "height_from", "population")}
+                                 "mass_from", "height_from", "population", "age")}
         row["files"] = {k: t[k] for k in ("motion", "forces", "external_loads") if t.get(k)}
         if t["refuse"]:
             row.update(status="refused", reason=t["refuse"])

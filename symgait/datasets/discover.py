@@ -1,7 +1,12 @@
 """Discovery: every trial of the shared data folder with its subject, activity, population
-(``"adults"``, or ``"children"`` for biomechZoo's sample study: results are reported apart),
-files and options (``markerset``: a scaled OpenSim model or the subject's static trial;
-``time_range``: the part of a long trial processed)."""
+(``"adults"``, or ``"children"``: results are reported apart), the subject's age where the
+source states it, files and options (``markerset``: a scaled OpenSim model or the subject's
+static trial; ``time_range``: the part of a long trial processed).
+
+The population is the age's where the source states one (under :data:`ADULT_AGE` years:
+children; Fukuchi et al. 2017's participantInfo.csv, Schreiber & Moissenet 2019's
+anthropometrics.csv), else the source's: biomechZoo's sample study is of children (its files
+state no age), every other source of adults."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,11 +24,16 @@ from ..errors import SymgaitError
 DEFAULT_MODEL = "gait3d"
 HEIGHT_ASSUMED = 1.75
 MASS_FROM_PLATES = "estimated from the plates (least squares of the motion-implied vertical force)"
+ADULT_AGE = 18      # years: a younger subject is reported with the children
+
 
 def _trial(name, subject, source, motion, *, forces=None, external_loads=None, mass=None,
            height=None, activity="walking", speed=None, mass_from="", height_from="",
-           refuse=None, markerset=None, kind="force", population="adults", time_range=None) -> dict:
-    return dict(name=name, subject=subject, source=source, motion=str(motion),
+           refuse=None, markerset=None, kind="force", population=None, age=None,
+           time_range=None) -> dict:
+    if population is None:
+        population = "children" if age is not None and age < ADULT_AGE else "adults"
+    return dict(name=name, subject=subject, source=source, motion=str(motion), age=age,
                 forces=None if forces is None else str(forces),
                 external_loads=None if external_loads is None else str(external_loads),
                 mass=mass, height=height, activity=activity, speed=speed, mass_from=mass_from,
@@ -110,15 +120,15 @@ def _schreiber(d: Path) -> List[dict]:
     if (root / "anthropometrics.csv").exists():
         with open(root / "anthropometrics.csv") as f:
             for r in csv.DictReader(f):
-                anth[r["subjectID"]] = (float(r["mass"]), float(r["height"]))
+                anth[r["subjectID"]] = (float(r["mass"]), float(r["height"]), _age(r.get("age")))
     out = []
     for s in sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        mass, height = anth.get(s, (None, None))
+        mass, height, age = anth.get(s, (None, None, None))
         for c in sorted((root / s / "dynamic").glob("*.c3d")):
             cond = c.stem.split("_")[1] if "_" in c.stem else ""
             out.append(_trial(c.stem, f"schreiber2019:{s}", "schreiber2019_walking", c, mass=mass,
                               height=height, activity="walking (overground)",
-                              speed={"C4": "self-selected", "C5": "fast"}.get(cond),
+                              speed={"C4": "self-selected", "C5": "fast"}.get(cond), age=age,
                               mass_from="anthropometrics.csv", height_from="anthropometrics.csv",
                               refuse=None if mass else f"subject {s} not in anthropometrics.csv"))
         for c in sorted((root / s / "static").glob("*.c3d")):
@@ -130,6 +140,14 @@ def _schreiber(d: Path) -> List[dict]:
 FUKUCHI_SECONDS = 10.0   # s of each 30 s treadmill run processed (the build's time; ~15 strides)
 
 
+def _age(text) -> "float | None":
+    """A table's age field in years (None where empty or not a number)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def _fukuchi(d: Path) -> List[dict]:
     """Fukuchi et al. 2017: treadmill running at 3.5 m/s, one plate under both feet; mass and
     height from participantInfo.csv; each runner's static trial calibrates the markers
@@ -139,20 +157,21 @@ def _fukuchi(d: Path) -> List[dict]:
     if (root / "participantInfo.csv").exists():
         with open(root / "participantInfo.csv", newline="") as f:
             for r in csv.DictReader(f):
-                anth.setdefault(int(r["Subject"]), (float(r["Mass"]), round(float(r["Height"]) / 100.0, 3)))
+                anth.setdefault(int(r["Subject"]), (float(r["Mass"]), round(float(r["Height"]) / 100.0, 3),
+                                                    _age(r.get("Age"))))
     out = []
     for s in sorted(p.name for p in root.glob("RBDS*") if p.is_dir()):
         num = int(re.sub(r"\D", "", s))
-        mass, height = anth.get(num, (None, None))
+        mass, height, age = anth.get(num, (None, None, None))
         run, static = root / s / f"{s}runT35.c3d", root / s / f"{s}static.c3d"
         out.append(_trial(f"{s}runT35", f"fukuchi2017:{s}", "fukuchi2017_running", run, mass=mass,
-                          height=height, activity="running (treadmill)", speed=3.5,
+                          height=height, activity="running (treadmill)", speed=3.5, age=age,
                           mass_from="participantInfo.csv", height_from="participantInfo.csv",
                           markerset=static if static.exists() else None,
                           time_range=(0.0, FUKUCHI_SECONDS),
                           refuse=None if mass else f"runner {num} not in participantInfo.csv"))
         if static.exists():
-            out.append(_trial(f"{s}static", f"fukuchi2017:{s}", "fukuchi2017_running", static,
+            out.append(_trial(f"{s}static", f"fukuchi2017:{s}", "fukuchi2017_running", static, age=age,
                               activity="standing (static)", refuse="static standing trial (calibrates the markers of the "
                                      "runner's treadmill trial)"))
     return out

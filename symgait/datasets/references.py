@@ -44,6 +44,7 @@ from ..markers.registration import REFINE_ABOVE
 from ..markers.sources import load_source
 from ..signals.kinematics import filtered_kinematics
 from ..trials.residual_reduction import world_fixed_wrenches
+from ..trials.trunk import hold_unseen_trunk
 from ..trials.sequence import Sequence as TrialSequence
 from ..trials.opensim_id import SAGITTAL, Row, compare, inverse_dynamics_from_coordinates
 from ..io.osim import read_osim
@@ -287,7 +288,9 @@ def raw_coordinates(model, kern, seq, markers: Sequence[dict], row: Optional[dic
         A, Y, p, t = z["A"], z["positions"], z["p"], z["time"]
     tg = ResolvedTargets(names=[f"m{k}" for k in range(A.shape[0])], points=[], positions=Y, A=A,
                          weights=np.ones(A.shape[0]), unused_labels=[], missing_points=[])
-    return t, solve_ik(model, kern, p, tg, t).q, i
+    q = solve_ik(model, kern, p, tg, t).q
+    q, _ = hold_unseen_trunk(model, kern, q, p, (t.size - 1) / (t[-1] - t[0]), A, Y)   # as the build
+    return t, q, i
 
 
 def floor_rows(dataset_dir, model=None, kern=None, *, recipes=RECIPES, names: Optional[Sequence[str]] = None,

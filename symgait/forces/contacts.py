@@ -50,13 +50,17 @@ class GroundReactions:
 
     ``force`` (T, nc, 3) N and ``moment`` (T, nc, 3) N·m about the world origin, at ``time``
     (T,) s, for ``contacts`` (model contact names, model order).  ``source`` says where they
-    came from (file names).
+    came from (file names).  ``shared`` (T,) bool or None: the frames where one plate carried
+    two feet at once (:func:`assign_plates` with ``per_run=False``): the total is measured, its
+    split between the feet is not (there the force is given whole to the foot nearest its
+    centre of pressure).
     """
     time: np.ndarray
     contacts: Tuple[str, ...]
     force: np.ndarray
     moment: np.ndarray
     source: str = ""
+    shared: Optional[np.ndarray] = None
 
     def wrenches(self, origins) -> np.ndarray:
         """``w`` (T, nc, 6): force and moment about ``origins`` (T, nc, 3), the contact bodies'
@@ -77,7 +81,12 @@ class GroundReactions:
         T, nc = self.force.shape[:2]
         x = np.concatenate([self.force, self.moment], axis=-1).reshape(T, -1)
         y = resample(x, self.time, t, antialias=antialias, outside="clip").reshape(t.size, nc, 6)
-        return replace(self, time=t, force=y[..., :3].copy(), moment=y[..., 3:].copy())
+        shared = None
+        if self.shared is not None:     # nearest sample
+            i = np.clip(np.searchsorted(self.time, t), 1, self.time.size - 1)
+            i -= (t - self.time[i - 1]) < (self.time[i] - t)
+            shared = np.asarray(self.shared, bool)[i]
+        return replace(self, time=t, force=y[..., :3].copy(), moment=y[..., 3:].copy(), shared=shared)
 
     def labels(self, threshold: float = 20.0) -> np.ndarray:
         """Contact labels (T, nc) bool: vertical force above ``threshold`` N."""
@@ -275,10 +284,19 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
     force above ``threshold``, the contact whose foot points come closest (horizontally) to the
     COP is the candidate; ``contact_hint`` (T, nc) kinematic contact labels restrict the
     candidates to feet on the ground where any is.  With ``per_run`` each contiguous loaded run
-    of a plate goes to the foot chosen most often in it (one foot per plate strike — set False
-    for plates that two feet load at once, e.g. a single-belt treadmill).  Samples below the
-    threshold belong to the nearest run.  Runs whose COP is farther than ``max_distance`` m
-    from every foot are dropped.  Several plates under one foot are summed.
+    of a plate goes to the foot chosen most often in it (one foot per plate strike).
+
+    ``per_run=False`` is for a plate that two feet may load at once (a single-belt treadmill):
+    each loaded run is cut at the frames where the kinematics put both feet on the ground
+    (``contact_hint``), each part goes whole to the foot chosen most often in it (a stance of one
+    foot: at its low-force ends the centre of pressure is not reliable enough to move the force
+    to the other foot, which swings past within a few centimetres), and the frames with both
+    feet on the ground go frame by frame to the nearest foot and are returned as
+    ``GroundReactions.shared``: there the split between the feet is not measured.  Without
+    ``contact_hint`` every frame goes to its nearest foot.
+
+    Samples below the threshold belong to the nearest run.  Runs whose COP is farther than
+    ``max_distance`` m from every foot are dropped.  Several plates under one foot are summed.
     """
     T, npl = plates.force.shape[:2]
     fidx = foot_point_indices(model)
@@ -288,6 +306,8 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
     w = np.concatenate([plates.force, plates.moment], -1)
     _, cop, _ = wrench_to_cop(w, (0.0, 0.0, 0.0), min_vertical_force=threshold)
     hint = None if contact_hint is None else np.asarray(contact_hint, bool)
+    both = np.zeros(T, bool) if hint is None else hint.all(1)
+    shared = np.zeros(T, bool)
     for j in range(npl):
         loaded = plates.force[:, j, 1] > threshold
         d = np.full((T, len(names)), np.inf)
@@ -308,8 +328,15 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
                 sel = ok[t0:t1]
                 if sel.any():
                     owner[t0:t1] = np.bincount(best[t0:t1][sel], minlength=len(names)).argmax()
-        else:
+        elif hint is None:
             owner[ok] = best[ok]
+        else:
+            owner[ok & both] = best[ok & both]
+            shared |= loaded & both
+            for t0, t1 in true_runs(loaded & ~both):
+                sel = ok[t0:t1]
+                if sel.any():
+                    owner[t0:t1] = np.bincount(best[t0:t1][sel], minlength=len(names)).argmax()
         got = owner >= 0
         if got.any():
             idx = np.nonzero(got)[0]
@@ -323,7 +350,7 @@ def assign_plates(plates: Plates, model, foot_points: np.ndarray, *, threshold: 
                 F[sel, ci] += plates.force[sel, j]
                 M[sel, ci] += plates.moment[sel, j]
     return GroundReactions(time=plates.time.copy(), contacts=names, force=F, moment=M,
-                           source=plates.source)
+                           source=plates.source, shared=None if per_run else shared)
 
 
 def reactions_from_mot(model, path, *, xml=None, foot_points=None, t=None,

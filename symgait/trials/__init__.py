@@ -3,6 +3,7 @@ measured on a single trial.
 
 * :mod:`~symgait.trials.sequence` — the sequence of consistent dynamics every later stage reads.
 * :mod:`~symgait.trials.pipeline` — retarget, filter, wrenches, labels, inverse dynamics.
+* :mod:`~symgait.trials.trunk` — a trunk no marker sees keeps the root's slow orientation.
 * :mod:`~symgait.trials.coordinates` — coordinates from an OpenSim ``.mot``.
 * :mod:`~symgait.trials.consistency`, :mod:`~symgait.trials.residual_reduction` — segment parameters
   and kinematic changes within the marker error that make a motion agree with its plates.

@@ -1,5 +1,6 @@
-"""One trial from files to a consistent sequence: retarget (or map OpenSim coordinates), filter,
-contact wrenches (measured plates or derived), labels, inverse dynamics.
+"""One trial from files to a consistent sequence: retarget (or map OpenSim coordinates), hold a
+trunk no marker sees (:mod:`symgait.trials.trunk`), filter, contact wrenches (measured plates or
+derived), labels, inverse dynamics.
 
 :func:`process_trial` is what ``symgait id`` and the dataset builder run.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..forces.contacts import (GroundReactions, foot_point_indices, labels_from_force, labels_from_kinematics, reactions_from_c3d, reactions_from_mot)
 from ..signals.kinematics import filtered_kinematics
-from ..signals.runs import longest_true_run
+from ..signals.runs import longest_true_run, true_runs
 from ..io import read_mot
 from .consistency import residual_rms
 from .sequence import Sequence
@@ -23,6 +24,7 @@ from ..markers.fit import fit_trial_markers
 from .coordinates import coordinates_from_mot
 from ..markers.sources import load_source
 from ..markers.static import markerset_from_static
+from .trunk import hold_unseen_trunk
 
 __all__ = ["Trial", "process_trial", "trial_summary", "SUMMARY_FIELDS"]
 
@@ -30,7 +32,7 @@ _STATIC = (".c3d", ".trc")   # a markerset given as a motion file is the subject
 
 # the machine-readable summary of a processed trial (``symgait id``'s JSON, the dataset report)
 SUMMARY_FIELDS = ("markerset", "ik_rms_mm", "ik_worst_marker", "dropped_markers", "frames",
-                  "plates_used", "shared_plate_frames", "residual_force_rms_per_kg",
+                  "plates_used", "shared_plate_frames", "split_unknown", "residual_force_rms_per_kg",
                   "residual_moment_rms_per_kg")
 
 
@@ -43,7 +45,10 @@ class Trial:
     ``covered`` (T,) bool, with plates: the frames where every foot on the ground (kinematics) is on a
     plate, so that the measured forces are the whole ground reaction (None without plates);
     ``shared_frames``: on a treadmill plate under both feet, the loaded frames with both feet on
-    the ground, where the split of the force between the feet is not measured (None elsewhere)."""
+    the ground, where the split of the force between the feet is not measured (None elsewhere);
+    ``split_unknown`` (T,) bool, those frames of the sequence (None elsewhere): the sequence's
+    wrenches there hold the measured total, given whole to the foot nearest its centre of
+    pressure — exact for the root residual, not a per-foot label."""
     sequence: object
     ik: object = None
     reactions: Optional[GroundReactions] = None
@@ -52,6 +57,7 @@ class Trial:
     plates_used: int = 0
     covered: Optional[np.ndarray] = None
     shared_frames: Optional[int] = None
+    split_unknown: Optional[np.ndarray] = None
 
 
 def _force_sets_in_mot(path) -> int:
@@ -65,8 +71,11 @@ def trial_summary(kern, trial: Trial) -> dict:
     """:data:`SUMMARY_FIELDS` of a processed trial: marker set and IK fit (``None`` for coordinate
     files), the markers the IK left out as bad (``"name: RMS mm, all frames"`` or ``"name: RMS mm,
     t0-t1 s"``; :mod:`symgait.markers.ik`), frames, the frames of a treadmill plate under both
-    feet where both are on the ground (``Trial.shared_frames``; None elsewhere), force plates (or force sets) used, and the RMS over frames of the norms of the
-    root residual's force and moment per kg (:func:`symgait.trials.consistency.residual_rms`)."""
+    feet where both are on the ground (``Trial.shared_frames``; None elsewhere) and, as
+    ``split_unknown``, their times (``[[t0, t1], ...]`` s of the sequence's clock, first and last
+    frame of each run; None elsewhere), force plates (or force sets) used, and the RMS over
+    frames of the norms of the root residual's force and moment per kg
+    (:func:`symgait.trials.consistency.residual_rms`)."""
     s = trial.sequence
     ik = trial.ik
     markerset, rms_mm, worst, dropped = None, None, None, []
@@ -83,9 +92,14 @@ def trial_summary(kern, trial: Trial) -> dict:
             worst = max(ik.target_rms, key=ik.target_rms.get) if ik.target_rms else None
     res = kern.root_residual(s.q, s.qd, s.qdd, s.w, s.p)
     f, m = residual_rms(res, s.mass)
+    unknown = None
+    if trial.split_unknown is not None:
+        unknown = [[round(float(s.time[a]), 6), round(float(s.time[b - 1]), 6)]
+                   for a, b in true_runs(trial.split_unknown)]
     return dict(markerset=markerset, ik_rms_mm=None if rms_mm is None else round(rms_mm, 2),
                 ik_worst_marker=worst, dropped_markers=dropped, frames=len(s),
-                shared_plate_frames=trial.shared_frames, plates_used=int(trial.plates_used),
+                shared_plate_frames=trial.shared_frames, split_unknown=unknown,
+                plates_used=int(trial.plates_used),
                 residual_force_rms_per_kg=round(f, 4), residual_moment_rms_per_kg=round(m, 4))
 
 
@@ -141,10 +155,14 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
         notes += ik.notes
         notes.append(ik.summary())
         q_raw, t, rate = ik.q, ik.time, ik.rate
+        q_raw, trunk_notes = hold_unseen_trunk(model, kern, q_raw, p, rate, ik.targets.A,
+                                               ik.targets.positions)
+        notes += trunk_notes
     q, qd, qdd = filtered_kinematics(q_raw, t=t, cutoff=cutoff, method=filter_method)
     P = kern.points(q, p)
     reactions = None
     shared = None
+    split_unknown = None
     if forces is not None:
         reactions = reactions_from_mot(model, forces, xml=external_loads, foot_points=P, t=t,
                                        threshold=threshold,
@@ -163,15 +181,18 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                                        per_run=not src.treadmill)
         reactions = GroundReactions(time=t.copy(), contacts=reactions.contacts,
                                     force=reactions.force, moment=reactions.moment,
-                                    source=reactions.source)
+                                    source=reactions.source, shared=reactions.shared)
         notes.append(f"forces: {len(c3d.plates)} C3D force plates, assigned to feet by proximity"
-                     + (" frame by frame (treadmill: a plate under both feet)" if src.treadmill else ""))
+                     + (" per stance (treadmill: a plate under both feet; each loaded run between "
+                        "double supports goes to one foot)" if src.treadmill else ""))
         if src.treadmill:
             loaded = reactions.force[..., 1].sum(1) > threshold
-            shared = int((loaded & lab_k.all(1)).sum())
+            split_unknown = np.asarray(reactions.shared, bool) & loaded
+            shared = int(split_unknown.sum())
             notes.append(f"{shared} of {int(loaded.sum())} loaded frames have both feet on the ground "
-                         "(kinematics): there the plate's force goes whole to the foot nearest its "
-                         "centre of pressure")
+                         "(kinematics): there the split between the feet is unknown (the plate's "
+                         "force goes whole to the foot nearest its centre of pressure, "
+                         "Trial.split_unknown)")
     derived = None
     covered = None
     plates_used = 0
@@ -205,6 +226,9 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                              "foot on the ground is on a plate (crop='none' keeps the trial)")
                 t, q, qd, qdd, w, labels, tau, covered = (x[keep] for x in (t, q, qd, qdd, w, labels, tau,
                                                                             covered))
+                if split_unknown is not None:
+                    split_unknown = split_unknown[keep]
+                    shared_frames = int(split_unknown.sum())
             else:
                 notes.append("their residuals include the missing reaction")
     else:
@@ -217,4 +241,5 @@ def process_trial(model, kern, motion, *, height: float, mass: float, forces=Non
                    source=str(motion), label_kind=kind, coordinates=tuple(model.coordinates),
                    contacts=tuple(model.contacts), actuated=tuple(model.actuated))
     return Trial(sequence=seq, ik=ik, reactions=reactions, derived=derived, notes=notes,
-                 plates_used=plates_used, covered=covered, shared_frames=shared_frames)
+                 plates_used=plates_used, covered=covered, shared_frames=shared_frames,
+                 split_unknown=split_unknown)

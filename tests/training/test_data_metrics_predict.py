@@ -170,6 +170,22 @@ def test_angle_noise_and_label_noise():
     assert np.array_equal(f.q, s.q)
 
 
+def test_split_unknown_frames_lose_their_labels():
+    """A dataset row's ``split_unknown`` spans (s) make exactly those frames' labels NaN, at any
+    frame rate; the motion and the contact labels stay; rows without spans change nothing."""
+    from training.data import split_unknown_masked
+    seq = fake_seq(T=200, rate=100.0, kind="measured")
+    out = split_unknown_masked(dict(split_unknown=[[0.5, 0.59], [1.2, 1.2]]), seq)
+    off = np.zeros(200, bool)
+    off[50:60] = off[120] = True
+    assert np.isnan(out.w[off]).all() and np.isnan(out.tau[off]).all()
+    np.testing.assert_array_equal(out.w[~off], seq.w[~off])
+    np.testing.assert_array_equal(out.q, seq.q)
+    np.testing.assert_array_equal(out.contact, seq.contact)
+    assert split_unknown_masked(dict(split_unknown=None), seq) is seq
+    assert split_unknown_masked(dict(), seq) is seq
+
+
 def test_synthetic_set_split():
     from training.data import synthetic_set
     d = synthetic_set("planar", n_train=1, n_test=1, n_motion=1, seconds=1.0)

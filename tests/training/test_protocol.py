@@ -92,6 +92,31 @@ def test_distribution_floor(kern_planar):
     np.testing.assert_allclose(best["w"][on, :, 1], np.asarray(seq.w)[on, :, 1], atol=1e-6 * seq.mass)
 
 
+def test_distribution_floor_ignores_the_centre_of_pressure_of_noise(kern_planar):
+    """Frames of flight where a plate reads noise (vertical force 1 mN, moment 0.5 N·m on each
+    foot: centres of pressure 500 m away): the force the motion needs there (all of it) goes under
+    the contact origins, as it does where the labels are exactly zero; the floor's torques differ
+    from that case by the noise's own torques only, not by forces 500 m away."""
+    from dataclasses import replace
+    seq = protocol.experiment_items(True, model="planar")[1][1]
+    flight = slice(10, 20)
+    zero_w = np.array(seq.w, float)
+    zero_w[flight] = 0.0
+    noisy_w = zero_w.copy()
+    noisy_w[flight, :, 1] = 1e-3
+    noisy_w[flight, :, 5] = 0.5
+    clean = protocol.distribution_floor(kern_planar, replace(seq, w=zero_w))
+    noisy = protocol.distribution_floor(kern_planar, replace(seq, w=noisy_w))
+    T = len(seq)
+    p = np.broadcast_to(np.asarray(seq.p, float), (T, len(seq.p))).copy()
+    q, qd, qdd = (np.asarray(x, float) for x in (seq.q, seq.qd, seq.qdd))
+    # the noise's own torques: inverse dynamics with and without the noise wrenches
+    own = np.asarray(kern_planar.inverse_dynamics(q, qd, qdd, noisy_w, p)
+                     - kern_planar.inverse_dynamics(q, qd, qdd, zero_w, p))[:, seq.actuated_indices]
+    assert np.abs(clean["JT"][flight]).max() > 1.0           # the motion's force does act there
+    np.testing.assert_allclose(noisy["JT"], clean["JT"] + own, atol=0.01)     # N·m; 1 mN moved
+
+
 @pytest.fixture(scope="module")
 def kern_planar():
     import symgait
@@ -118,6 +143,18 @@ def test_subject_wise_experiment_tiny(name, jobs, tmp_path):
     else:
         assert tested and all(s.startswith("synthetic_b:") for s in tested)
     assert "Physics floor" in md
+    if name == "kfold":        # a pretend child among the walkers: walking scored per population too
+        rows = j["rows"]
+        for v in ("baseline", "pcnet", "floor (pcnet's best)"):
+            assert f"| {v} | walking (children) | 1 |" in md and f"| {v} | walking (adults) |" in md
+            assert rows[f"{v} walking (children)"]["subjects"] == 1
+            assert rows[f"{v} walking (adults)"]["subjects"] + 1 == rows[f"{v} walking"]["subjects"]
+            assert f"{v} running (adults)" not in rows                  # one population: no split
+        assert {p["population"] for p in per if p["subject"] == "synthetic_a:2"} == {"children"}
+        assert set(j["results"]["floor"]) == {"all", "walking", "walking (adults)", "walking (children)",
+                                              "running"}
+    else:
+        assert not any("(children)" in k for k in j["rows"])
     assert len(list((out / "runs").glob("*/best.pt"))) == (4 if name == "kfold" else 2)
     run = out / "runs" / f"pcnet_{'fold0' if name == 'kfold' else 'unseen_lab'}"
     assert (run / "loss.png").exists() and (run / "run.json").exists()
