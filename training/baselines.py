@@ -32,13 +32,17 @@ time-normalised to ``N_PHASE`` points and averaged; on a test trial it is placed
 own kinematic stance phases (stretched to each; a stance cut by the trial's start or end gets the
 training stances' mean duration), zero in swing.  Its force acts at the foot's lowest point with
 no free moment (moments, centre of pressure and joint torques follow from that; the curve itself
-carries forces only) — the mean-curve baseline of GaitDynamics (Tan et al., ASB 2024).
+carries forces only) — the mean-curve baseline of GaitDynamics (Tan et al., ASB 2024). A foot
+with no complete stance of an activity in the training trials gets the other foot's curve,
+mirrored (its medio-lateral component negated; the curve records which feet, ``mirrored``); an
+activity with none on either foot gets the curve of all activities, with a warning.
 
 Both predictions are ``{"w" (T, nc, 6), "JT" (T, n_act)}`` like a network's, joint torques by
 inverse dynamics with the baseline's wrenches.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Dict, List, Optional, Sequence as Seq, Tuple
 
 import numpy as np
@@ -47,6 +51,7 @@ from symgait.datasets.discover import activity_class
 from symgait.forces.contacts import foot_point_indices, labels_from_kinematics
 from symgait.forces.derived import contact_weights, transport_matrices
 from symgait.signals.runs import true_runs
+from symgait.trials.augment import swap_side
 from .metrics import GROUND, stance
 
 __all__ = ["BASELINES", "N_PHASE", "kinematic_contacts", "zmp_wrenches", "zmp_prediction",
@@ -150,6 +155,9 @@ def stance_phases(on, rate: float, duration: Optional[float] = None) -> np.ndarr
     return ph
 
 
+MIRROR_AP_V_ML = np.array([1.0, 1.0, -1.0])   # a stance curve (AP, vertical, ML) seen from the other side
+
+
 def mean_curves(model, kern, entries, n: int = N_PHASE) -> Dict[str, dict]:
     """{activity class | "all": dict(curve (nc, n, 3) N/kg as (AP, vertical, ML), duration (s),
     stances (nc,) count)} over the complete measured stances of ``entries``
@@ -176,21 +184,35 @@ def mean_curves(model, kern, entries, n: int = N_PHASE) -> Dict[str, dict]:
                     a["sum"][ci] += np.stack([np.interp(grid, s, f[t0:t1, ci, k]) for k in range(3)], -1)
                     a["count"][ci] += 1
                     a["durations"].append((t1 - t0) / seq.rate)
+    partner = [model.contacts.index(swap_side(c)) if swap_side(c) in model.contacts else ci
+               for ci, c in enumerate(model.contacts)]
     out = {}
     for key, a in acc.items():
-        if not a["count"].all():
+        count = a["count"]
+        curve = a["sum"] / np.maximum(count, 1)[:, None, None]
+        mirrored = []
+        for ci in range(len(count)):
+            if not count[ci] and count[partner[ci]]:      # a foot with no complete stance here: the
+                curve[ci] = curve[partner[ci]] * MIRROR_AP_V_ML   # other foot's, mirrored (ML flips)
+                mirrored.append(model.contacts[ci])
+        if not all(count[ci] or model.contacts[ci] in mirrored for ci in range(len(count))):
             continue
-        out[key] = dict(curve=a["sum"] / a["count"][:, None, None], duration=float(np.mean(a["durations"])),
-                        stances=a["count"].astype(int))
+        out[key] = dict(curve=curve, duration=float(np.mean(a["durations"])), stances=count.astype(int),
+                        mirrored=mirrored)
     return out
 
 
 def mean_curve_prediction(model, kern, seq, curves: Dict[str, dict], activity: str = "") -> dict:
     """``{"w", "JT"}`` of the ``meancurve`` baseline on ``seq``: the curve of ``activity``'s
     class (else of all activities) on the trial's kinematic stance phases (module docstring)."""
-    c = curves.get(activity_class(activity)) or curves.get("all")
+    act = activity_class(activity)
+    c = curves.get(act)
     if c is None:
-        raise ValueError("mean_curve_prediction: no complete stance in the training sequences")
+        c = curves.get("all")
+        if c is None:
+            raise ValueError("mean_curve_prediction: no complete stance in the training sequences")
+        warnings.warn(f"mean curve: the training sequences hold no complete {act} stance; {seq.name!r} gets "
+                      "the curve of all activities", stacklevel=2)
     kc = kinematic_contacts(model, kern, seq)
     R = _frame(heading(model, kern, seq))
     grid = np.linspace(0.0, 1.0, c["curve"].shape[1])

@@ -151,6 +151,32 @@ def test_mean_curve_reproduces_a_shared_curve(walk):
         assert np.all(pred["w"][~lab[:, c], c, :3] == 0.0)
 
 
+def test_mean_curve_one_foot_and_missing_activity(walk):
+    """Training stances on the right foot only: the left foot gets the right foot's curve with its
+    medio-lateral component negated; an activity with no training stance falls back to the curve of
+    all activities with a warning that names it."""
+    from symgait.signals.runs import true_runs
+    m, k, seqs = walk
+    train = []
+    for seq in seqs[:2]:
+        R = B._frame(B.heading(m, k, seq))
+        w = np.zeros((len(seq), 2, 6))
+        for t0, t1 in true_runs(np.asarray(seq.contact)[:, 0]):
+            w[t0:t1, 0, :3] = _linear(np.linspace(0, 1, t1 - t0)) @ R * seq.mass
+        train.append((dict(activity="walking"), dataclasses.replace(seq, w=w)))
+    n = 101
+    curves = B.mean_curves(m, k, train, n=n)
+    right, left = (m.contacts.index(c) for c in ("foot_r", "foot_l"))
+    assert right == 0 and curves["walking"]["mirrored"] == ["foot_l"]
+    assert curves["walking"]["stances"][left] == 0
+    want = _linear(np.linspace(0, 1, n))
+    np.testing.assert_allclose(curves["walking"]["curve"][right], want, atol=1e-12)
+    np.testing.assert_allclose(curves["walking"]["curve"][left], want * [1.0, 1.0, -1.0], atol=1e-12)
+    with pytest.warns(UserWarning, match="no complete running stance"):
+        pred = B.mean_curve_prediction(m, k, seqs[2], curves, "running")
+    np.testing.assert_array_equal(pred["w"], B.mean_curve_prediction(m, k, seqs[2], {"all": curves["all"]}, "walking")["w"])
+
+
 def test_stance_phases_of_cut_stances():
     """A stance cut by the trial's start keeps the mean duration, counted back from its end."""
     on = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1], bool)
