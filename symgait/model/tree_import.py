@@ -35,7 +35,9 @@ class Inertial:
 class Elementary:
     """One elementary joint: its frame sits at ``offset`` with ``rotation`` (previous frame <- this one)
     in the previous frame of the link's chain (the parent link's frame for the first), then rotates
-    about or translates along ``axis`` (unit, this frame's coordinates) by the coordinate ``name``."""
+    about or translates along ``axis`` (unit, this frame's coordinates) by the coordinate ``name``; a
+    quaternion joint (``motion`` spherical or free flyer) turns (and moves) freely, its entries
+    named ``<name>_qx``, ... (``axis`` unused)."""
     name: str
     motion: Motion
     axis: np.ndarray
@@ -43,7 +45,7 @@ class Elementary:
     rotation: np.ndarray
     limits: tuple | None = None
     actuated: bool = True
-    kind: str = "hinge"  # the body's joint type recorded in the spec (hinge, slider, floating)
+    kind: str = "hinge"  # the body's joint type recorded in the spec (hinge, slider, floating, spherical, ...)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
         missing = sorted(set(by_name) - set(order))
         raise ModelError(f"{where}: links {missing} are not connected to the root (a cycle?); a model must be a tree")
 
-    frames, coords, actuated, limits, kinds = [], [], [], {}, {}
+    frames, coords, velocities, actuated, limits, kinds = [], [], [], [], {}, {}
     carrier = {}    # link -> (frame index or -1 for the world, R frame<-link, p in the frame)
     owner = {}      # frame index -> link that created it (the moving link)
     for n in order:
@@ -134,18 +136,20 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
             continue
         parent = pf
         for k, j in enumerate(ln.joints):
-            if j.name in coords:
+            qnames, vnames = j.motion.names(j.name)
+            if any(x in coords or x in velocities for x in qnames + vnames):
                 raise ModelError(f"{where}: joint/coordinate name {j.name!r} is used twice; names must be unique")
             R, off = (pR @ j.rotation, pp + pR @ j.offset) if k == 0 else (j.rotation, j.offset)
             R = np.where(np.abs(R) < 1e-16, 0.0, R)
-            ci = len(coords)
-            coords.append(j.name)
-            actuated.append(bool(j.actuated))
+            ci, vi = len(coords), len(velocities)
+            coords += qnames
+            velocities += vnames
+            actuated += [bool(j.actuated)] * len(vnames)
             if j.limits is not None:
                 limits[j.name] = (float(j.limits[0]), float(j.limits[1]))
             f = Frame(index=len(frames), name=j.name, parent=parent, motion=j.motion,
                       axis=np.asarray(j.axis, float) / np.linalg.norm(j.axis), offset=_vec(off), rotation=R,
-                      coordinate=ci)
+                      coordinate=ci, velocity=vi)
             frames.append(f)
             parent = f.index
         owner[parent] = n
@@ -183,7 +187,7 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
         Ic = combined.inertia
         body = Body(name=owner[fi], parent=bodies[body_of_frame[anc]].name if anc >= 0 else "ground",
                     joint_type=kinds[fi], coordinates=[frames[i].name for i in reversed(jf)],
-                    actuated=all(actuated[frames[i].coordinate] for i in jf), mass=_num(combined.mass),
+                    actuated=all(actuated[frames[i].velocity] for i in jf), mass=_num(combined.mass),
                     com=_vec(combined.com),
                     inertia=tuple(_num(x) for x in (Ic[0, 0], Ic[1, 1], Ic[2, 2], Ic[0, 1], Ic[0, 2], Ic[1, 2])),
                     frame=fi, joint_frames=list(reversed(jf)), joint_offset=frames[jf[-1]].offset,
@@ -223,7 +227,7 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
     spec = ModelSpec(name=name, description=description, source=source, path=path, gravity=g, subject={},
                      parameter_names=[], parameter_defaults=[], parameter_symbols=[], bodies=bodies,
                      frames=frames, coordinates=coords, actuated=actuated, contacts=[], points=points,
-                     limits=limits)
+                     limits=limits, velocities=velocities)
     return spec
 
 
