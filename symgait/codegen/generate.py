@@ -92,10 +92,11 @@ def write_generated(out_dir: Path, files: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
-    """Derive and write the kernels of a model; returns the output directory."""
+def generate(name_or_path, out: str | Path | None = None, log=print, floating_root: str | None = None) -> Path:
+    """Derive and write the kernels of a model (a name, a path, or a loaded :class:`symgait.Model`);
+    returns the output directory. ``floating_root``: as :func:`symgait.load_model` for a URDF or MJCF path."""
     t0 = time.perf_counter()
-    model = load_model(name_or_path)
+    model = name_or_path if hasattr(name_or_path, "spec") else load_model(name_or_path, floating_root)
     spec = model.spec
     t1 = time.perf_counter()
     sizes = f"{model.nq} coordinates" + (f" ({model.nv} velocities)" if model.nv != model.nq else "")

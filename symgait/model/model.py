@@ -48,10 +48,14 @@ class Model(ScaledModel):
                       doc="coordinate -> (lower, upper), for the coordinates whose file gives limits "
                           "(URDF <limit>, MJCF range)")
 
+    import_options = property(lambda self: dict(self.spec.import_options),
+                              doc="reader options that changed an imported model ({'floating_root': 'euler'})")
+
     @property
     def source_hash(self) -> str:
-        """SHA-256 of the model file's text: generated code records it to detect staleness."""
-        return model_file_hash(self.spec.source)
+        """SHA-256 of the model file's text (and of the reader options): generated code records it to detect
+        staleness."""
+        return model_file_hash(self.spec.source, self.spec.import_options)
 
     def __repr__(self):
         nv = f", nv={self.nv}" if self.nv != self.nq else ""
@@ -86,9 +90,11 @@ class Model(ScaledModel):
         return to_urdf(self.spec, p)
 
 
-def load_model(name_or_path) -> Model:
+def load_model(name_or_path, floating_root: str | None = None) -> Model:
     """Load a built-in model by name (``planar``, ``gait3d``, ``fullbody``) or a model file by path: YAML,
-    URDF (``.urdf``) or MuJoCo MJCF (``.xml``, ``.mjcf``); see docs/model_format.md."""
-    return Model(load_spec(name_or_path))
+    URDF (``.urdf``) or MuJoCo MJCF (``.xml``, ``.mjcf``); see docs/model_format.md. ``floating_root``
+    (URDF and MJCF only): a floating (free) root as a quaternion free flyer (``"quaternion"``, the
+    default) or as three translations and three Euler angles (``"euler"``)."""
+    return Model(load_spec(name_or_path, floating_root))
 
 

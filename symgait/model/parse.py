@@ -16,9 +16,10 @@ from .validate import (BODY_KEYS, CONTACT_KEYS, JOINT_KEYS, POINT_KEYS, TOP_KEYS
 _FUNCS = {"sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "pi": sp.pi}
 
 
-def load_spec(name_or_path) -> ModelSpec:
+def load_spec(name_or_path, floating_root: str | None = None) -> ModelSpec:
     """The :class:`ModelSpec` of a built-in model name or a model file: YAML (.yaml, .yml), URDF (.urdf)
-    or MuJoCo MJCF (.xml, .mjcf), by suffix."""
+    or MuJoCo MJCF (.xml, .mjcf), by suffix. ``floating_root`` ('quaternion' or 'euler'): how an
+    imported file's floating root is read (a YAML file states its joints itself)."""
     path = resolve_model_path(name_or_path)
     suffix = path.suffix.lower()
     try:
@@ -27,9 +28,12 @@ def load_spec(name_or_path) -> ModelSpec:
         raise ModelError(f"{path}: cannot read the model file ({e}); give a UTF-8 model file (YAML, URDF or "
                          f"MJCF)") from None
     if suffix == ".urdf":
-        return read_urdf(path, text)
+        return read_urdf(path, text, floating_root)
     if suffix in (".xml", ".mjcf"):
-        return read_mjcf(path, text)
+        return read_mjcf(path, text, floating_root)
+    if floating_root is not None:
+        raise ModelError(f"{path}: floating_root={floating_root!r} is for imported URDF and MJCF files; a YAML model "
+                         f"file states its root joint itself (type: free_flyer or floating)")
     doc = read_yaml(text, str(path))
     if not isinstance(doc, dict):
         raise ModelError(f"{location(str(path), doc)}: expected a mapping with 'bodies' at the top level "

@@ -94,6 +94,7 @@ class ModelSpec:
     points: list[Point]
     limits: dict = field(default_factory=dict)  # coordinate -> (lower, upper), where the file gives them
     velocities: list = None  # the names of v's entries (None: the coordinates)
+    import_options: dict = field(default_factory=dict)  # reader options that changed the model (its identity)
 
     def __post_init__(self):
         if self.velocities is None:

@@ -100,10 +100,23 @@ def check_inertial(inertial: Inertial, where: str) -> None:
                          f"> 0 and satisfy the triangle inequality); give it a positive-definite inertia")
 
 
+FLOATING_ROOTS = ("quaternion", "euler")  # how a floating (URDF) or free (MJCF) root is imported
+
+
+def check_floating_root(floating_root, where: str) -> bool:
+    """True for ``floating_root="euler"`` (a floating root as six coordinates: three translations, three
+    Euler angles), False for the default quaternion free flyer (None or ``"quaternion"``)."""
+    if floating_root is not None and floating_root not in FLOATING_ROOTS:
+        raise ModelError(f"{where}: floating_root={floating_root!r}: use 'quaternion' (a free flyer, the default) "
+                         f"or 'euler' (three translations and three Euler angles)")
+    return floating_root == "euler"
+
+
 def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity, description: str = "",
-               where: str) -> ModelSpec:
+               where: str, floating_root: str | None = None) -> ModelSpec:
     """The :class:`ModelSpec` of a tree of links (each parent before its children or not: the tree is
-    sorted depth-first, children in the given order). ``where`` prefixes error messages (the file)."""
+    sorted depth-first, children in the given order). ``where`` prefixes error messages (the file);
+    ``floating_root="euler"`` is recorded in the spec's import options (the model's identity)."""
     by_name = {}
     for ln in links:
         if ln.name in by_name:
@@ -227,7 +240,8 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
     spec = ModelSpec(name=name, description=description, source=source, path=path, gravity=g, subject={},
                      parameter_names=[], parameter_defaults=[], parameter_symbols=[], bodies=bodies,
                      frames=frames, coordinates=coords, actuated=actuated, contacts=[], points=points,
-                     limits=limits, velocities=velocities)
+                     limits=limits, velocities=velocities,
+                     import_options={"floating_root": "euler"} if floating_root == "euler" else {})
     return spec
 
 

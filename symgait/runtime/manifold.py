@@ -278,6 +278,51 @@ class ConfigurationSpace:
             Jv[..., vi: vi + 6, vi: vi + 6] = dt * se3_right_jacobian(lin, w)
         return Jq, Jv
 
+    def tangent_map(self, q) -> np.ndarray:
+        """d(q ⊕ δ)/dδ at δ = 0, (..., nq, nv): 1 for a one-coordinate entry; for a quaternion (v, w)
+        the columns ((w e_k + v x e_k)/2, -v_k/2); for a free flyer's position the columns of R."""
+        q = np.asarray(q, dtype=np.float64)
+        J = np.zeros(q.shape[:-1] + (self.nq, self.nv))
+        J[..., self.scalar_q, self.scalar_v] = 1.0
+        for _, t, qi, vi in self.joints:
+            a, o = self._quat(t, qi)
+            x, y, z, w = (q[..., a + i] for i in range(4))
+            cols = [(w, z, -y, -x), (-z, w, x, -y), (y, -x, w, -z)]
+            for k, col in enumerate(cols):
+                for i, c in enumerate(col):
+                    J[..., a + i, vi + o + k] = 0.5 * c
+            if t == FREE_FLYER:
+                J[..., qi: qi + 3, vi: vi + 3] = quat_matrix(q[..., a: a + 4])
+        return J
+
+    def gradient_to_tangent(self, q, g) -> np.ndarray:
+        """A gradient with respect to q's entries (..., nq) -> with respect to the tangent directions at
+        q (..., nv): J(q)ᵀ g (:meth:`tangent_map`)."""
+        return (np.swapaxes(self.tangent_map(q), -1, -2) @ np.asarray(g, dtype=np.float64)[..., None])[..., 0]
+
+    def gradient_from_tangent(self, q, g) -> np.ndarray:
+        """A gradient with respect to the tangent directions at q (..., nv) -> the gradient with respect
+        to q's entries that has no component off the manifold (..., nq): J (JᵀJ)⁻¹ g. Its product with
+        any change of q along the manifold is the tangent gradient's with the matching δ."""
+        J = self.tangent_map(q)
+        JtJ = np.swapaxes(J, -1, -2) @ J
+        return (J @ np.linalg.solve(JtJ, np.asarray(g, dtype=np.float64)[..., None]))[..., 0]
+
+    def ad(self, x) -> np.ndarray:
+        """The adjoint (Lie bracket) matrices ad_x (..., nv, nv) of tangent vectors x (..., nv): [ω]× of a
+        spherical joint's ω, [[ω]×, [v]×], [0, [ω]×]] of a free flyer's twist (v, ω), zero for
+        one-coordinate entries (ad_x y = [x, y])."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.zeros(x.shape[:-1] + (self.nv, self.nv))
+        for _, t, _, vi in self.joints:
+            o = 3 if t == FREE_FLYER else 0
+            W = hat(x[..., vi + o: vi + o + 3])
+            out[..., vi + o: vi + o + 3, vi + o: vi + o + 3] = W
+            if t == FREE_FLYER:
+                out[..., vi: vi + 3, vi: vi + 3] = W
+                out[..., vi: vi + 3, vi + 3: vi + 6] = hat(x[..., vi: vi + 3])
+        return out
+
     def random(self, batch: int, rng=None, scale: float = 0.6) -> np.ndarray:
         """Random configurations (batch, nq): one-coordinate entries and free-flyer positions uniform in
         [-scale, scale], quaternions uniform on the sphere of rotations."""
