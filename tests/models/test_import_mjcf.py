@@ -11,10 +11,13 @@ central differences of the derivative kernels. Bad files raise ModelError naming
 and fix."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import symgait
+from symgait.cli import main as cli_main
 from symgait.codegen import generate
 from symgait.model.mjcf_import import quat_matrix
 from symgait.paths import default_dir
@@ -272,6 +275,11 @@ def test_floating_root_option_is_part_of_the_identity(tmp_path, monkeypatch):
     assert quat.import_options == {} and euler.import_options == {"floating_root": "euler"}
     assert quat.source_hash != euler.source_hash and default_dir(quat) != default_dir(euler)
     assert generate_command(euler, default_dir(euler)) == f"symgait generate {euler.path} --floating-root euler"
+    for option, sizes in (([], (24, 23)), (["--floating-root", "euler"], (23, 23))):
+        out = tmp_path / f"gen{len(option)}"
+        assert cli_main(["generate", str(FILE), *option, "--out", str(out)]) == 0
+        man = json.loads((out / "manifest.json").read_text())
+        assert (man["nq"], man.get("nv", man["nq"])) == sizes and man["arguments"]["q"] == [sizes[0]]
     with pytest.raises(symgait.ModelError, match="floating_root='sideways'.*'quaternion'.*'euler'"):
         symgait.load_model(FILE, floating_root="sideways")
     with pytest.raises(symgait.ModelError, match="floating_root='euler' is for imported URDF and MJCF files"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_E = np.eye(3)
+AXES = np.eye(3)  # the frame's unit axes x, y, z (the motion subspaces of the quaternion joints)
 
 
 class Motion:

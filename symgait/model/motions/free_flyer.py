@@ -8,7 +8,7 @@ coordinates. A configuration perturbed in the tangent space is M exp(δ) (SE(3))
 position moves by R δ_v and R -> R exp([δ_ω]×)."""
 from __future__ import annotations
 
-from .base import Motion, _E
+from .base import AXES, Motion
 
 
 class FreeFlyer(Motion):
@@ -21,7 +21,7 @@ class FreeFlyer(Motion):
     velocity_suffixes = ("_vx", "_vy", "_vz", "_wx", "_wy", "_wz")
 
     def dofs(self, axis) -> list:
-        return [(_E[k], False) for k in range(3)] + [(_E[k], True) for k in range(3)]
+        return [(AXES[k], False) for k in range(3)] + [(AXES[k], True) for k in range(3)]
 
     def mirror_sign(self, d: float) -> float:
         raise ValueError("a free flyer has no scalar coordinate to mirror")

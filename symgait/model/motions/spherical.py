@@ -6,7 +6,7 @@ parent, in the frame's own coordinates; the generalized force is the moment n (f
 A configuration perturbed in the tangent space is q ⊗ exp(δ/2), i.e. R -> R exp([δ]×)."""
 from __future__ import annotations
 
-from .base import Motion, _E
+from .base import AXES, Motion
 
 
 class Spherical(Motion):
@@ -19,7 +19,7 @@ class Spherical(Motion):
     velocity_suffixes = ("_wx", "_wy", "_wz")
 
     def dofs(self, axis) -> list:
-        return [(_E[k], True) for k in range(3)]
+        return [(AXES[k], True) for k in range(3)]
 
     def mirror_sign(self, d: float) -> float:
         raise ValueError("a spherical joint has no scalar coordinate to mirror")
