@@ -288,6 +288,8 @@ bodies:
      ["coordinate 'root_qw' is used twice"]),
     ("{type: free_flyer, coordinates: [root]}", "{type: spherical, coordinates: [root]}",
      ["coordinate 'root' is used twice"]),
+    ("{type: free_flyer, coordinates: [root]}", "{type: hinge, coordinates: [root]}",
+     ["coordinate 'root' is used twice"]),
 ])
 def test_bad_quaternion_joints_name_the_fix(tmp_path, joint, child, words):
     f = tmp_path / "m.yaml"

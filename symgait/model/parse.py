@@ -236,7 +236,7 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
             raise ModelError(f"{wj('coordinates')}: a {jt!r} joint needs {ndof} coordinate names, got {jcoords}")
         for k, c in enumerate(jcoords):
             taken = (motions[0].names(c)[0] + motions[0].names(c)[1]) if quaternion else [c]
-            if any(t in coords or t in velocities for t in taken) or c in jcoords[:k]:
+            if any(t in coords or t in velocities for t in taken) or c in jcoords[:k] or c in coord_line:
                 first = coord_line.get(c)
                 raise ModelError(f"{at(j.get('coordinates'), k)}: body {bn!r}: coordinate {c!r} is used twice"
                                  f"{f' (first on line {first})' if first else ''}; every coordinate needs its "
