@@ -1,6 +1,11 @@
 """Core benchmark: derivation, compile and per-sample kernel times beside Pinocchio.
 
     python bench/bench_core.py [--models planar gait3d fullbody] [--batch 4096] [--skip-compile]
+    python bench/bench_core.py --models tests/models/mjcf_humanoid.xml --skip-compile   # a free-flyer root
+
+A model file other than a built-in (e.g. an MJCF humanoid with a quaternion free-flyer root, which
+Pinocchio reads from the exported URDF's ``floating`` joint as its JointModelFreeFlyer) is generated
+into the user cache first.
 
 Prints a markdown table. Pinocchio runs through its Python bindings, one call per sample
 (a call costs roughly a microsecond of binding overhead, which is included and reported:
@@ -72,10 +77,11 @@ print(json.dumps(res))
 
 
 def random_states(m, k, batch):
-    """Seeded random (q, q̇, q̈, w) of ``batch`` samples and the τ of inverse dynamics with them."""
-    n, nc = m.nq, m.n_contacts
+    """Seeded random (q, q̇, q̈, w) of ``batch`` samples (unit quaternions) and the τ of inverse dynamics
+    with them."""
+    n, nc = m.nv, m.n_contacts
     rng = np.random.default_rng(0)
-    q = rng.uniform(-0.5, 0.5, (batch, n))
+    q = k.space.normalize(rng.uniform(-0.5, 0.5, (batch, m.nq)))
     qd = rng.uniform(-1, 1, (batch, n))
     qdd = rng.uniform(-2, 2, (batch, n))
     w = rng.normal(0, 50, (batch, nc, 6))
@@ -104,24 +110,45 @@ def pinocchio_peer(pin, m, p, batch):
     return pm, data, fext, loop
 
 
+def peer_configurations(pin, pm, q):
+    """Pinocchio's configurations for the timing: ``q`` itself for one-coordinate joints, else random
+    ones of Pinocchio's layout with unit quaternions (its joint order may differ from ours; random
+    states cost the same)."""
+    if pm.nq == pm.nv:
+        return q
+    rng = np.random.default_rng(1)
+    return np.stack([pin.normalize(pm, x) for x in rng.uniform(-0.5, 0.5, (min(len(q), 512), pm.nq))])
+
+
+def load(name):
+    """(Model, Kernels) of a built-in model, or of a model file (generated into the user cache first)."""
+    import symgait
+    from symgait.codegen import generate
+    from symgait.paths import BUILTIN_MODELS
+    m = symgait.load_model(name)
+    if name not in BUILTIN_MODELS:
+        generate(m, log=lambda *a: None)
+    return m, symgait.kernels(m)
+
+
 def run(models, batch, skip_compile):
     import numba
     import pinocchio as pin
 
-    import symgait
     from symgait.runtime import threads
     rows = []
     info = []
     for name in models:
-        m = symgait.load_model(name)
-        k = symgait.kernels(m)
+        m, k = load(name)
+        name = m.name
         man = k.manifest
         p = m.parameters()
-        n = m.nq
+        n = m.nq if m.nq == m.nv else f"{m.nq} (nv {m.nv})"
         q, qd, qdd, w, tau = random_states(m, k, batch)
         k.forward_dynamics(q, qd, tau, w, p)
         k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
         pm, data, fext, pin_loop = pinocchio_peer(pin, m, p, batch)
+        q = peer_configurations(pin, pm, q) if pm.nq != pm.nv else q
         ns = pin_loop.samples
         t_overhead = median_time(pin_loop(lambda b: pin.neutral(pm))) / ns
         t_rnea = median_time(pin_loop(lambda b: pin.rnea(pm, data, q[b], qd[b], qdd[b], fext))) / ns
@@ -129,6 +156,7 @@ def run(models, batch, skip_compile):
         t_abad = median_time(pin_loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext)),
                              repeat=5) / ns
         res = {}
+        q = random_states(m, k, batch)[0]  # ours again (Pinocchio's above, for its loop)
         for nt in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(nt)
             res[nt] = (
@@ -147,7 +175,7 @@ def run(models, batch, skip_compile):
         entry = {"model": name, "nq": n, "ops_ID": ops["inverse_dynamics"], "ops_M": ops["mass_matrix"],
                  "ops_dID": ops["inverse_dynamics_derivatives"], "ops_FDderiv": ops["forward_dynamics_derivatives"],
                  "pin_overhead_us": t_overhead * 1e6}
-        if not skip_compile:
+        if not skip_compile and name in ("planar", "gait3d", "fullbody"):
             entry.update(compile_times(name))
             entry["device"] = measure_fresh(Path(k.device_module.__file__).parent)
         info.append(entry)
@@ -199,32 +227,32 @@ def breakdown(models, batch, repeat=9):
     import numba
     import pinocchio as pin
 
-    import symgait
     numba.set_num_threads(1)
     print(f"\n∇FD breakdown — {time.strftime('%Y-%m-%d')}, one thread, batch {batch}, µs per sample, "
           f"median of {repeat} back-to-back pairs; load average before {os.getloadavg()[0]:.1f}\n")
     print("| model | part | symgait (µs) | Pinocchio routine | Pinocchio (µs) | ratio (median of pairs) |")
     print("|---|---|---|---|---|---|")
     for name in models:
-        m = symgait.load_model(name)
-        k = symgait.kernels(m)
+        m, k = load(name)
+        name = m.name
         p = m.parameters()
         q, qd, qdd, w, tau = random_states(m, k, batch)
         k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False)
         k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False)
         pm, data, fext, loop = pinocchio_peer(pin, m, p, batch)
+        qp = peer_configurations(pin, pm, q)
         ns = loop.samples
         pairs = {
             "ID": (lambda: k.inverse_dynamics(q, qd, qdd, w, p), "rnea",
-                   loop(lambda b: pin.rnea(pm, data, q[b], qd[b], qdd[b], fext))),
+                   loop(lambda b: pin.rnea(pm, data, qp[b], qd[b], qdd[b], fext))),
             "FD": (lambda: k.forward_dynamics(q, qd, tau, w, p), "aba",
-                   loop(lambda b: pin.aba(pm, data, q[b], qd[b], tau[b], fext))),
+                   loop(lambda b: pin.aba(pm, data, qp[b], qd[b], tau[b], fext))),
             "∂ID/∂(q, q̇, q̈, w) (with ID, M)": (
                 lambda: k.inverse_dynamics_derivatives(q, qd, qdd, w, p, parameters=False), "computeRNEADerivatives",
-                loop(lambda b: pin.computeRNEADerivatives(pm, data, q[b], qd[b], qdd[b], fext))),
+                loop(lambda b: pin.computeRNEADerivatives(pm, data, qp[b], qd[b], qdd[b], fext))),
             "∇FD": (lambda: k.forward_dynamics_derivatives(q, qd, tau, w, p, parameters=False),
                     "computeABADerivatives",
-                    loop(lambda b: pin.computeABADerivatives(pm, data, q[b], qd[b], tau[b], fext))),
+                    loop(lambda b: pin.computeABADerivatives(pm, data, qp[b], qd[b], tau[b], fext))),
         }
         res = {}
         for part, (ours, routine, peer) in pairs.items():

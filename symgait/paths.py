@@ -70,9 +70,15 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def model_file_hash(text: str) -> str:
-    """SHA-256 of a model file's text (as read with universal newlines): generated code records it."""
-    return hashlib.sha256(text.encode()).hexdigest()
+def _options_text(options) -> str:
+    """The reader options of an imported model (e.g. ``floating_root='euler'``) as text, '' for none."""
+    return "".join(f"\0{k}={options[k]}" for k in sorted(options or {}))
+
+
+def model_file_hash(text: str, options: dict | None = None) -> str:
+    """SHA-256 of a model file's text (as read with universal newlines) and of the reader options that
+    changed the model (none for a YAML file): generated code records it."""
+    return hashlib.sha256((text + _options_text(options)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,10 @@ def is_builtin(model) -> bool:
 
 
 def user_dir(model) -> Path:
-    """Default directory of a user model's generated code in the user cache."""
-    key = hashlib.sha256(str(Path(model.path).resolve()).encode()).hexdigest()[:12]
+    """Default directory of a user model's generated code in the user cache (one per file and reader
+    options: an imported file read with ``floating_root='euler'`` has its own)."""
+    opts = _options_text(getattr(model, "import_options", None))
+    key = hashlib.sha256((str(Path(model.path).resolve()) + opts).encode()).hexdigest()[:12]
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", model.name)
     return cache_dir() / "generated" / f"{safe}-{key}"
 

@@ -48,13 +48,19 @@ def model_and_kernels(name: str, gen_root: Path):
 
 
 def random_state(model, batch, seed=0, scale=0.6):
+    """(q, qd, qdd, tau, w) at random: q (B, nq) with unit quaternions uniform on the rotations, the
+    others (B, nv) and (B, nc, 6)."""
     rng = np.random.default_rng(seed)
-    n, nc = model.nq, model.n_contacts
-    q = rng.uniform(-scale, scale, (batch, n))
+    n, nc = model.nv, model.n_contacts
+    q = rng.uniform(-scale, scale, (batch, model.nq))
     qd = rng.uniform(-1.5, 1.5, (batch, n))
     qdd = rng.uniform(-3.0, 3.0, (batch, n))
     tau = rng.uniform(-20.0, 20.0, (batch, n))
     w = rng.normal(0.0, 40.0, (batch, nc, 6))
+    for _, kind, qi, _ in model.quaternion_joints:
+        a = qi + (3 if kind == "free_flyer" else 0)
+        quat = rng.normal(size=(batch, 4))
+        q[:, a: a + 4] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
     return q, qd, qdd, tau, w
 
 
@@ -76,20 +82,41 @@ def example_robot_file(rel: str) -> Path:
     pytest.skip(f"example-robot-data has no robots/{rel}")
 
 
+def joint_slices(model) -> list:
+    """(joint name, q index, nq, v index, nv) of every moving joint of ``model`` (a one-coordinate
+    joint is named like its coordinate; a quaternion joint by its own name)."""
+    return [(f.name, f.coordinate, f.motion.nq, f.velocity, f.motion.nv) for f in model.spec.frames
+            if f.motion.has_coordinate]
+
+
 class PinMatch:
     """A Pinocchio model beside ours, vectors and matrices matched by joint name: ``P[i]`` is the
-    Pinocchio index of our coordinate i (Pinocchio joints named like our coordinates)."""
+    Pinocchio index of our velocity entry i, ``Pq[i]`` of our configuration entry i (Pinocchio joints
+    named like our joints: a one-coordinate joint like its coordinate)."""
 
     def __init__(self, pin, pin_model, model):
         self.pin, self.m = pin, pin_model
         self.m.gravity.linear = np.array(model.gravity)
         self.data = pin_model.createData()
-        assert pin_model.nq == pin_model.nv == model.nq, "one single-DoF Pinocchio joint per coordinate"
+        assert (pin_model.nq, pin_model.nv) == (model.nq, model.nv), "one Pinocchio joint per joint"
         names = [pin_model.names[i] for i in range(1, pin_model.njoints)]
-        assert sorted(names) == sorted(model.coordinates)
-        self.P = np.array([pin_model.joints[pin_model.getJointId(c)].idx_q for c in model.coordinates])
+        joints = joint_slices(model)
+        assert sorted(names) == sorted(j[0] for j in joints)
+        self.Pq, self.P = np.zeros(model.nq, int), np.zeros(model.nv, int)
+        for name, qi, nq, vi, nv in joints:
+            j = pin_model.joints[pin_model.getJointId(name)]
+            assert (j.nq, j.nv) == (nq, nv), name
+            self.Pq[qi: qi + nq] = np.arange(j.idx_q, j.idx_q + nq)
+            self.P[vi: vi + nv] = np.arange(j.idx_v, j.idx_v + nv)
+
+    def q_in(self, x):
+        """Our configuration -> Pinocchio's."""
+        out = np.empty_like(x)
+        out[self.Pq] = x
+        return out
 
     def vec_in(self, x):
+        """Our velocity-like vector (v, a, tau) -> Pinocchio's."""
         out = np.empty_like(x)
         out[self.P] = x
         return out
@@ -111,7 +138,8 @@ def assert_dynamics_match_pinocchio(model, kern, pm: PinMatch, n_states: int, se
     di = kern.inverse_dynamics_derivatives(q, qd, qdd, w, p)
     df = kern.forward_dynamics_derivatives(q, qd, tau, w, p)
     for b in range(n_states):
-        x, v, a, t = (pm.vec_in(y[b]) for y in (q, qd, qdd, tau))
+        x = pm.q_in(q[b])
+        v, a, t = (pm.vec_in(y[b]) for y in (qd, qdd, tau))
         assert rel_err(M[b], pm.mat(pin.crba(pm.m, pm.data, x), sym=True)) < tol
         assert rel_err(di["tau"][b], pin.rnea(pm.m, pm.data, x, v, a)[pm.P]) < tol
         dq, dv, _ = pin.computeRNEADerivatives(pm.m, pm.data, x, v, a)
@@ -122,6 +150,39 @@ def assert_dynamics_match_pinocchio(model, kern, pm: PinMatch, n_states: int, se
         assert rel_err(df["dqdd_dq"][b], pm.mat(pm.data.ddq_dq)) < tol
         assert rel_err(df["dqdd_dqd"][b], pm.mat(pm.data.ddq_dv)) < tol
         assert rel_err(df["dqdd_dtau"][b], pm.mat(pm.data.Minv, sym=True)) < tol
+
+
+def pinocchio_from_spec(pin, model, p):
+    """A Pinocchio model built joint by joint from ``model``'s frames at parameters ``p`` (revolute and
+    prismatic joints about their axes, ``JointModelSpherical``, ``JointModelFreeFlyer``; fixed frames
+    folded into the placements, bodies appended to their joints), joints named as in
+    :func:`joint_slices`: the independent dynamics of a model that URDF cannot describe."""
+    import sympy as sp
+    spec = model.spec
+    env = dict(zip(spec.parameter_symbols, [float(v) for v in p]))
+    num = lambda e: float(sp.sympify(e).subs(env))  # noqa: E731
+    joint_models = {"revolute": lambda f: pin.JointModelRevoluteUnaligned(np.array(f.axis, float)),
+                    "prismatic": lambda f: pin.JointModelPrismaticUnaligned(np.array(f.axis, float)),
+                    "spherical": lambda f: pin.JointModelSpherical(),
+                    "free_flyer": lambda f: pin.JointModelFreeFlyer()}
+    pm = pin.Model()
+    pm.gravity.linear = np.array(model.gravity)
+    where = {}  # frame -> (Pinocchio joint id, placement of the frame in that joint's frame)
+    for f in spec.frames:
+        jid, rel = (0, pin.SE3.Identity()) if f.parent < 0 else where[f.parent]
+        place = rel * pin.SE3(np.array(f.rotation, float), np.array([num(o) for o in f.offset]))
+        if f.motion.has_coordinate:
+            jid = pm.addJoint(jid, joint_models[f.motion.name](f), place, f.name)
+            place = pin.SE3.Identity()
+        where[f.index] = (jid, place)
+        if f.body is not None:
+            b = spec.bodies[f.body]
+            ixx, iyy, izz, ixy, ixz, iyz = (num(x) for x in b.inertia)
+            Ic = np.array([[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]])
+            R = place.rotation
+            pm.appendBodyToJoint(jid, pin.Inertia(num(b.mass), place.act(np.array([num(c) for c in b.com])),
+                                                  R @ Ic @ R.T), pin.SE3.Identity())
+    return pm
 
 
 def assert_refused(path, text: str, words) -> str:

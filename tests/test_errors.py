@@ -24,8 +24,8 @@ def spec_with(mutate):
 
 
 def test_model_file_errors():
-    with pytest.raises(ModelError, match="unknown joint type 'spherical'"):
-        spec_with(lambda d: d["bodies"][1]["joint"].update(type="spherical"))
+    with pytest.raises(ModelError, match="unknown joint type 'screw'"):
+        spec_with(lambda d: d["bodies"][1]["joint"].update(type="screw"))
     with pytest.raises(ModelError, match="not a body of this model"):
         spec_with(lambda d: d["bodies"][1].update(parent="nowhere"))
 

@@ -119,7 +119,7 @@ def test_builtin_kernels_run_without_sympy_and_match_the_sympy_path(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["planar", "gait3d", "fullbody", "double_pendulum3d", "custom_joints",
-                                  "floating_chain"])
+                                  "floating_chain", "quaternion_tree"])
 def test_generated_model_data_equals_the_model_file(name, gen_root):
     """model_data.py's formulas give the numbers of the parsed model file: parameter vectors bit for bit,
     body masses and inertias bit for bit at random parameters (valid or not)."""
@@ -133,7 +133,8 @@ def test_generated_model_data_equals_the_model_file(name, gen_root):
         m = symgait.load_model(path)
     package, manifest = import_generated(m, out)
     g = GeneratedModel(m, manifest, package.model_data)
-    for attr in ("name", "nq", "coordinates", "actuated", "actuated_indices", "n_actuated", "contacts",
+    for attr in ("name", "nq", "nv", "coordinates", "velocities", "quaternion_joints", "actuated",
+                 "actuated_indices", "n_actuated", "contacts",
                  "n_contacts", "points", "parameter_names", "n_parameters", "subject_defaults", "bodies",
                  "source_hash"):
         assert getattr(g, attr) == getattr(m, attr), attr

@@ -13,6 +13,9 @@ def add_cli(sub) -> None:
     g.add_argument("--all", action="store_true", help="regenerate every built-in model into generated/")
     g.add_argument("--out", help="output directory (default: generated/<model> for a built-in model, "
                    "else the user cache, see README)")
+    g.add_argument("--floating-root", choices=("quaternion", "euler"), default=None,
+                   help="a URDF floating or MJCF free root joint as a quaternion free flyer (default) or as "
+                        "three translations and three Euler angles")
     g.set_defaults(fn=_cmd_generate)
 
 def _cmd_generate(a):
@@ -29,5 +32,5 @@ def _cmd_generate(a):
     if a.out:   # a new folder is renamed into place whole by generate: check the folder it goes in
         out = Path(a.out)
         check_output_folder(out if out.is_dir() else out.parent)
-    generate(a.model, out=a.out)
+    generate(a.model, out=a.out, floating_root=a.floating_root)
     return 0

@@ -14,9 +14,12 @@ def _cmd_info(a):
     from ..runtime.loader import read_manifest
     m = load_model(a.model)
     print(f"model        {m.name}  ({m.spec.path})")
-    print(f"DOF          {m.nq}  (actuated {m.n_actuated})")
+    print(f"DOF          {m.nv}  (actuated {m.n_actuated})")
     print(f"bodies       {len(m.bodies)}: {', '.join(m.bodies)}")
     print(f"coordinates  {', '.join(m.coordinates)}")
+    if m.quaternion_joints:  # q has nq entries, v nv
+        print(f"velocities   {', '.join(m.velocities)}")
+        print(f"quaternions  {', '.join(f'{j[0]} ({j[1]})' for j in m.quaternion_joints)}: nq {m.nq}, nv {m.nv}")
     print(f"contacts     {', '.join(m.contacts) or '-'}")
     print(f"points       {len(m.points)}: {', '.join(m.points)}")
     p = m.parameters()

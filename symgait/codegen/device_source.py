@@ -82,12 +82,15 @@ def _kernel_source(k: KernelDef, graph, printer: Printer) -> tuple[list[str], in
 
 
 def device_source(spec, dyn, kernels: list[KernelDef], header: str) -> tuple[str, dict, dict]:
-    n, nc, npar = spec.nq, len(spec.contacts), len(spec.parameter_symbols)
+    n, nc, npar = spec.nv, len(spec.contacts), len(spec.parameter_symbols)
     parent = spec.coordinate_parents()
     printer = Printer()
     ops = {}
+    sizes = [f"NQ = {spec.nq}"]
+    if spec.nq != n:  # quaternion joints: q has NQ entries; qd, qdd, tau, the mass matrix's rows NV
+        sizes.append(f"NV = {n}  # entries of qd, qdd, tau; the mass matrix (and H below) is NV x NV")
     chunks = [header, "import math", "",
-              f"NQ = {n}", f"NC = {nc}", f"NP = {npar}", f"NPTS = {len(spec.points)}",
+              *sizes, f"NC = {nc}", f"NP = {npar}", f"NPTS = {len(spec.points)}",
               f"PARENT = {tuple(parent)!r}", f"SOLVE_BLOCK = {SOLVE_BLOCK}", ""]
     nwork = {}
     for k in kernels:

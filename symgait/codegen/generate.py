@@ -92,20 +92,22 @@ def write_generated(out_dir: Path, files: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
-    """Derive and write the kernels of a model; returns the output directory."""
+def generate(name_or_path, out: str | Path | None = None, log=print, floating_root: str | None = None) -> Path:
+    """Derive and write the kernels of a model (a name, a path, or a loaded :class:`symgait.Model`);
+    returns the output directory. ``floating_root``: as :func:`symgait.load_model` for a URDF or MJCF path."""
     t0 = time.perf_counter()
-    model = load_model(name_or_path)
+    model = name_or_path if hasattr(name_or_path, "spec") else load_model(name_or_path, floating_root)
     spec = model.spec
     t1 = time.perf_counter()
-    log(f"[1/4] parsed {spec.path}: {model.nq} coordinates, {len(spec.bodies)} bodies, "
+    sizes = f"{model.nq} coordinates" + (f" ({model.nv} velocities)" if model.nv != model.nq else "")
+    log(f"[1/4] parsed {spec.path}: {sizes}, {len(spec.bodies)} bodies, "
         f"{len(spec.frames)} frames ({t1 - t0:.2f} s)")
     dyn, kernels = derive(spec)
     t2 = time.perf_counter()
     log(f"[2/4] derived equations of motion and derivatives: {len(dyn.graph)} assignments ({t2 - t1:.2f} s)")
     header = _header(model)
     dev, ops, nwork = device_source(spec, dyn, kernels, header)
-    dims = (model.nq, model.n_contacts, model.n_parameters, len(spec.points))
+    dims = (model.nv, model.n_contacts, model.n_parameters, len(spec.points))
     sources = {"__init__.py": header + '"""Generated kernels; see manifest.json."""\n',
                "device.py": dev,
                "model_data.py": model_data_source(model, header)}
@@ -122,6 +124,8 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
         "sympy": sp.__version__,
         "nq": model.nq,
         "coordinates": model.coordinates,
+        **({"nv": model.nv, "velocities": model.velocities, "quaternion_joints": model.quaternion_joints}
+           if model.quaternion_joints else {}),  # written only for models that have them
         "actuated": model.actuated,
         "contacts": model.contacts,
         "points": model.points,
@@ -131,8 +135,8 @@ def generate(name_or_path, out: str | Path | None = None, log=print) -> Path:
         "gravity": [float(g) for g in spec.gravity],
         "coordinate_parents": spec.coordinate_parents(),
         "operations": ops,
-        "arguments": argument_shapes(*dims),
-        "kernels": kernel_signatures(*dims, nwork),
+        "arguments": argument_shapes(*dims, model.nq),
+        "kernels": kernel_signatures(*dims, nwork, model.nq),
         "sources": {f: hashlib.sha256(data).hexdigest() for f, data in files.items()},
     }
     files["manifest.json"] = (json.dumps(manifest, indent=1) + "\n").encode()

@@ -11,17 +11,17 @@ from __future__ import annotations
 from ..symbolic.kernel_table import ALIASES, ARG_SHAPES, EXTRA_RESULTS, KERNELS, arguments, dimensions, shape_of
 
 
-def argument_shapes(n: int, nc: int, npar: int, npts: int) -> dict:
-    """{argument: per-sample shape} of every argument any kernel takes (``p``: (n_p,))."""
-    dims = dimensions(n, nc, npar, npts)
+def argument_shapes(n: int, nc: int, npar: int, npts: int, nq: int | None = None) -> dict:
+    """{argument: per-sample shape} of every argument any kernel takes (``p``: (n_p,); ``q``: (nq,))."""
+    dims = dimensions(n, nc, npar, npts, nq)
     return {a: list(shape_of(s, dims)) for a, s in ARG_SHAPES.items()}
 
 
-def kernel_signatures(n: int, nc: int, npar: int, npts: int, nwork: dict) -> dict:
+def kernel_signatures(n: int, nc: int, npar: int, npts: int, nwork: dict, nq: int | None = None) -> dict:
     """name -> {"inputs": [[arg, size]], "outputs": [[arg, size]], "results": {arg: [key, shape]},
     "work": size, ...}; every device function takes a trailing per-sample ``work`` array of size
     ``nwork[name]`` (from the code generator)."""
-    dims = dimensions(n, nc, npar, npts)
+    dims = dimensions(n, nc, npar, npts, nq)
     sigs = {}
     for name, k in KERNELS.items():
         ins, outs = arguments(name, dims)

@@ -7,14 +7,18 @@
   point Jacobians.
 * :func:`inverse_loss` -- residual force + moment norm per kg of body mass.
 * :func:`finite_difference_velocities` -- q̇, q̈ from sampled q, consistent with the forward layer.
+* :func:`integrate` -- q ⊕ v dt of a model with quaternion joints, differentiable (a configuration
+  parametrized by a tangent vector).
 * :mod:`symgait.layers.verify` -- every derivative and both layers against central differences
   (``symgait verify MODEL``).
 
 See docs/layers.md.
 """
+from .configuration import integrate
 from .finite_difference import finite_difference_velocities
 from .forward import ForwardDynamics
 from .inverse import InverseDynamics, inverse_loss
 from .kinematics import ForwardKinematics
 
-__all__ = ["ForwardDynamics", "InverseDynamics", "ForwardKinematics", "inverse_loss", "finite_difference_velocities"]
+__all__ = ["ForwardDynamics", "InverseDynamics", "ForwardKinematics", "inverse_loss", "finite_difference_velocities",
+           "integrate"]

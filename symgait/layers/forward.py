@@ -35,6 +35,7 @@ from torch.autograd.function import once_differentiable
 from ..errors import InputError
 from ._backend import NUMPY, TORCH, check_backend, cuda_kernels, resolve_backend
 from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
+from ._manifold_steps import ManifoldSteps
 
 INTEGRATORS = ("rk4", "semi_implicit_euler")
 GRADIENTS = ("sensitivity", "adjoint")
@@ -55,11 +56,12 @@ class _Engine:
 
     def __init__(self, model, kernels, dt: float, substeps: int, integrator: str, xp=NUMPY):
         self.model, self.k, self.xp = model, kernels, xp
-        self.n, self.na, self.nc, self.npar = model.nq, model.n_actuated, model.n_contacts, model.n_parameters
+        self.n, self.na, self.nc, self.npar = model.nv, model.n_actuated, model.n_contacts, model.n_parameters
         self.act = np.asarray(model.actuated_indices, dtype=np.intp)
         self.dt, self.substeps, self.integrator = dt, substeps, integrator
         self.h = dt / substeps
         self.n_stages = 4 if integrator == "rk4" else 1
+        self.nx = self.rec_width = 2 * self.n  # the state's width, and of each stage's record (adjoint)
 
     # --- helpers -------------------------------------------------------------------------------
     def scatter(self, tau_act):
@@ -175,8 +177,8 @@ class _Engine:
     def run(self, x0, tau, w, p, mode, needs):
         """Arrays of ``xp`` in -> (xs (B, T+1, 2n), saved arrays for the backward sweep of ``mode``)."""
         B, T = tau.shape[0], tau.shape[1]
-        n2, S, xp = 2 * self.n, self.substeps, self.xp
-        xs = xp.empty((B, T + 1, n2), x0)
+        n2, S, xp = 2 * self.n, self.substeps, self.xp  # n2: the state's tangent space
+        xs = xp.empty((B, T + 1, self.nx), x0)
         xs[:, 0] = x0
         x = x0
         if mode == "sensitivity":
@@ -186,7 +188,7 @@ class _Engine:
             D0 = xp.zeros((B, n2, m), x0)
             D0[:, :, :n2] = xp.eye(n2, x0)
         elif mode == "adjoint":
-            stages = xp.empty((T, S, self.n_stages, B, n2), x0)
+            stages = xp.empty((T, S, self.n_stages, B, self.rec_width), x0)
         for k in range(T):
             tk, wk = self.scatter(tau[:, k]), w[:, k]
             if mode == "sensitivity":
@@ -246,6 +248,19 @@ class _Engine:
         return lam, gtau, gw, acc["p"]
 
 
+class _ManifoldEngine(ManifoldSteps, _Engine):
+    """The engine of a model with quaternion joints: x = [q (nq), v (nv)], q advanced by ``integrate``,
+    sensitivities and adjoints in the tangent space (:mod:`symgait.layers._manifold_steps`; CPU)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_manifold()
+
+
+def _engine_class(model):
+    return _ManifoldEngine if model.quaternion_joints else _Engine
+
+
 class _ForwardDynamicsFn(torch.autograd.Function):
     """x0, tau, w, p -> xs; the backward of the chosen ``mode`` (see the module docstring)."""
 
@@ -272,11 +287,12 @@ class _ForwardDynamicsFn(torch.autograd.Function):
         if ctx.mode is None:  # pragma: no cover - no input needed a gradient
             return None, None, None, None, None, None, None
         g = xp.from_torch(gxs.detach().contiguous())
+        extra = [xp.from_torch(t) for t in saved[1:]]  # the states, for an engine on a manifold
         if ctx.mode == "sensitivity":
-            gx0, gtau, gw, gp = eng.backward_sensitivity(g, xp.from_torch(saved[0]), needs)
+            gx0, gtau, gw, gp = eng.backward_sensitivity(g, xp.from_torch(saved[0]), needs, *extra)
         else:
             gx0, gtau, gw, gp = eng.backward_adjoint(g, xp.from_torch(saved[0]),
-                                                     *(xp.from_torch(t) for t in (tau, w, p)))
+                                                     *(xp.from_torch(t) for t in (tau, w, p)), *extra)
         if gp is not None and ctx.p_shared:
             gp = gp.sum(0)
         gx0, gtau, gw, gp = (None if a is None else xp.to_torch_contiguous(a) for a in (gx0, gtau, gw, gp))
@@ -301,7 +317,10 @@ class ForwardDynamics(nn.Module):
             in torch on the same device; in Numba's CUDA simulator it takes CPU tensors). See
             docs/layers.md.
 
-    ``forward(x0, tau, w=None, p=None)``: x0 (B, 2n) = [q, qd]; tau (B, T, n_actuated) torques of
+    A model with quaternion joints (a free-flyer root, spherical joints) has x = [q (nq), v (nv)], q
+    advanced on the configuration space (:mod:`symgait.layers._manifold_steps`; CPU backend).
+
+    ``forward(x0, tau, w=None, p=None)``: x0 (B, 2n) = [q, qd] (B, nq + nv); tau (B, T, n_actuated) torques of
     ``model.actuated`` (the root and other unactuated coordinates get 0); w (B, T, n_contacts, 6)
     world force and world moment about each contact body's origin (None: zero); p (n_p,) or
     (B, n_p) (None or a numpy array: no gradient; None = the model's default subject) ->
@@ -327,7 +346,7 @@ class ForwardDynamics(nn.Module):
             raise InputError(f"dt must be a positive finite number of seconds, got {dt!r}")
         self.model, self.kernels = resolve_kernels(model, generated)
         self.dt, self.substeps, self.integrator, self.gradient = dt, int(substeps), integrator, gradient
-        self._engine = _Engine(self.model, self.kernels, dt, int(substeps), integrator)  # CPU, numpy
+        self._engine = _engine_class(self.model)(self.model, self.kernels, dt, int(substeps), integrator)  # CPU
         self._cuda_engine = None
         self._p_cache = {}
 
@@ -338,6 +357,9 @@ class ForwardDynamics(nn.Module):
     def _engine_for(self, x0) -> _Engine:
         if resolve_backend(self.backend, "x0", x0) == "cpu":
             return self._engine
+        if self.model.quaternion_joints:
+            raise InputError(f"model {self.model.name!r} has quaternion joints: the forward layer integrates them on "
+                             f"the CPU only; build it with backend='cpu' and pass CPU tensors")
         if self._cuda_engine is None:  # the CUDA launchers are imported (and compiled) on first use
             self._cuda_engine = _Engine(self.model, cuda_kernels(self.kernels), self.dt,
                                         self.substeps, self.integrator, xp=TORCH)
@@ -346,8 +368,10 @@ class ForwardDynamics(nn.Module):
     def check_inputs(self, x0, tau, w=None, p=None):
         """Validate and normalise the inputs (raises :class:`symgait.InputError`); returns (x0, tau, w, p)."""
         m = self.model
-        n, na = m.nq, m.n_actuated
-        check_tensor("x0", x0, ("B", 2 * n), f"initial state [q, qd] of the {n} coordinates")
+        n, na = m.nv, m.n_actuated
+        what = (f"initial state [q, qd] of the {n} coordinates" if m.nq == n else
+                f"initial state [q (nq={m.nq}, unit quaternions), v (nv={n})]")
+        check_tensor("x0", x0, ("B", m.nq + n), what)
         backend = resolve_backend(self.backend, "x0", x0)
         B = x0.shape[0]
         if isinstance(tau, torch.Tensor) and tau.dim() == 3 and tau.shape[0] == B and tau.shape[2] == n and n != na:

@@ -5,7 +5,10 @@ The residual is the wrench the root joint would have to supply (world force, wor
 the root body's origin) for the motion (q, qd, qdd) under gravity and the contact wrenches w; for
 a physically consistent motion and complete contact wrenches it is 0. Backward passes use the
 generated reverse-mode products (``root_residual_vjp``, ``inverse_dynamics_vjp``): gradients for
-q, qd, qdd, w and p (subject parameters such as segment lengths and masses).
+q, qd, qdd, w and p (subject parameters such as segment lengths and masses). A model with quaternion
+joints takes q (B, T, nq) with unit quaternions and qd, qdd (B, T, nv) (CPU backend); the kernels'
+gradient with respect to q is in the tangent space and comes back as the gradient of q's entries
+with no component off the manifold (:meth:`~symgait.runtime.manifold.ConfigurationSpace.gradient_from_tangent`).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from torch.autograd.function import once_differentiable
 
 from ..errors import InputError
 from ._backend import TORCH, check_backend, cuda_kernels, resolve_backend
+from ..runtime.manifold import ConfigurationSpace
 from ._common import check_all_finite, check_tensor, contact_wrenches, params_tensor, resolve_kernels
 
 
@@ -36,12 +40,14 @@ def _p_grad(gp, p, B, T):
 class _FrameFn(torch.autograd.Function):
     """One kernel over B*T frames with a vjp kernel for its backward. ``what`` = 'residual' | 'torques';
     ``kern``: the CPU :class:`Kernels` or the :class:`~symgait.runtime.cuda.TorchCudaKernels`; ``act``:
-    index tensor of the actuated coordinates on the inputs' device."""
+    index tensor of the actuated coordinates on the inputs' device; ``space``: the configuration space of
+    a model with quaternion joints (None otherwise)."""
 
     @staticmethod
-    def forward(q, qd, qdd, w, p, kern, act, what):
-        B, T, n = q.shape
-        args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
+    def forward(q, qd, qdd, w, p, kern, act, what, space=None):
+        B, T, nq = q.shape
+        n = qd.shape[2]
+        args = (q.reshape(B * T, nq), qd.reshape(B * T, n), qdd.reshape(B * T, n),
                 w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
         if what == "residual":
             return kern.root_residual(*args).reshape(B, T, 6)
@@ -50,17 +56,18 @@ class _FrameFn(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        q, qd, qdd, w, p, kern, act, what = inputs
+        q, qd, qdd, w, p, kern, act, what, space = inputs
         ctx.save_for_backward(q, qd, qdd, w, p)
-        ctx.kern, ctx.act, ctx.what = kern, act, what
+        ctx.kern, ctx.act, ctx.what, ctx.space = kern, act, what, space
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         q, qd, qdd, w, p = ctx.saved_tensors
         kern, act = ctx.kern, ctx.act
-        B, T, n = q.shape
-        args = (q.reshape(B * T, n), qd.reshape(B * T, n), qdd.reshape(B * T, n),
+        B, T, nq = q.shape
+        n = qd.shape[2]
+        args = (q.reshape(B * T, nq), qd.reshape(B * T, n), qdd.reshape(B * T, n),
                 w.reshape(B * T, w.shape[2], 6), _flat_p(p, B, T))
         g = g.reshape(B * T, -1)
         if ctx.what == "residual":
@@ -70,12 +77,15 @@ class _FrameFn(torch.autograd.Function):
             mu[:, act] = g
             r = kern.inverse_dynamics_vjp(*args, mu)
         need = ctx.needs_input_grad
-        out = [r["grad_q"].reshape(B, T, n) if need[0] else None,
+        gq = r["grad_q"]
+        if ctx.space is not None and need[0]:  # tangent space -> q's entries
+            gq = torch.from_numpy(ctx.space.gradient_from_tangent(args[0].detach().numpy(), gq.numpy())).to(q)
+        out = [gq.reshape(B, T, nq) if need[0] else None,
                r["grad_qd"].reshape(B, T, n) if need[1] else None,
                r["grad_qdd"].reshape(B, T, n) if need[2] else None,
                r["grad_w"].reshape(w.shape) if need[3] else None,
                _p_grad(r["grad_p"], p, B, T) if need[4] else None]
-        return (*out, None, None, None)
+        return (*out, None, None, None, None)
 
 
 class InverseDynamics(nn.Module):
@@ -103,29 +113,34 @@ class InverseDynamics(nn.Module):
         self._act_np = np.asarray(self.model.actuated_indices, dtype=np.intp)
         self._cuda_kernels = None
         self._p_cache = {}
+        self._space = ConfigurationSpace.of(self.model) if self.model.quaternion_joints else None
 
     def extra_repr(self) -> str:
         return f"model={self.model.name!r}, backend={self.backend!r}"
 
     def _kernels_for(self, q):
-        """(kernels, actuated index) for the backend that runs inputs like ``q``."""
+        """(kernels, actuated index, configuration space or None) for the backend that runs inputs like ``q``."""
         if resolve_backend(self.backend, "q", q) == "cpu":
-            return self.kernels, self._act
+            return self.kernels, self._act, self._space
+        if self._space is not None:
+            raise InputError(f"model {self.model.name!r} has quaternion joints: this layer takes them on the CPU "
+                             f"only; build it with backend='cpu' and pass CPU tensors")
         if self._cuda_kernels is None:  # the CUDA launchers are imported (and compiled) on first use
             self._cuda_kernels = cuda_kernels(self.kernels)
-        return self._cuda_kernels, TORCH.index(self._act_np, q)
+        return self._cuda_kernels, TORCH.index(self._act_np, q), None
 
     def check_inputs(self, q, qd, qdd, w=None, p=None):
         """Validate (raises :class:`symgait.InputError`); returns (q, qd, qdd, w, p)."""
         m = self.model
-        n = m.nq
-        check_tensor("q", q, ("B", "T", n), f"coordinates {m.coordinates} for B samples and T frames")
+        n = m.nv
+        check_tensor("q", q, ("B", "T", m.nq), f"coordinates {m.coordinates} for B samples and T frames")
         backend = resolve_backend(self.backend, "q", q)
         B, T = q.shape[0], q.shape[1]
         if T == 0:
             raise InputError("q has T = 0 frames; pass at least one frame")
         for name, x in (("qd", qd), ("qdd", qdd)):
-            check_tensor(name, x, (B, T, n), f"like q: (B, T, n) for the {n} coordinates", ("q", q))
+            check_tensor(name, x, (B, T, n), f"like q: (B, T, n) for the {n} coordinates" if n == m.nq else
+                         f"(B, T, nv) for the {n} velocity entries {m.velocities}", ("q", q))
         w = contact_wrenches(m, w, B, T, "q", q)
         p = params_tensor(m, p, "q", q, B, self._p_cache)
         check_all_finite((("q", q), ("qd", qd), ("qdd", qdd), ("w", w)), one_sync=backend == "cuda")
@@ -133,12 +148,14 @@ class InverseDynamics(nn.Module):
 
     def forward(self, q, qd, qdd, w=None, p=None):
         q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
-        return _FrameFn.apply(q, qd, qdd, w, p, *self._kernels_for(q), "residual")
+        kern, act, space = self._kernels_for(q)
+        return _FrameFn.apply(q, qd, qdd, w, p, kern, act, "residual", space)
 
     def joint_torques(self, q, qd, qdd, w=None, p=None):
         """(B, T, n_actuated): inverse-dynamics generalized forces of the actuated coordinates."""
         q, qd, qdd, w, p = self.check_inputs(q, qd, qdd, w, p)
-        return _FrameFn.apply(q, qd, qdd, w, p, *self._kernels_for(q), "torques")
+        kern, act, space = self._kernels_for(q)
+        return _FrameFn.apply(q, qd, qdd, w, p, kern, act, "torques", space)
 
 
 class _SafeNorm(torch.autograd.Function):

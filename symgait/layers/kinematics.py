@@ -34,6 +34,7 @@ class _TreeAxes:
     (``below[k, j]``: coordinate j is k or a descendant of k; ``above[k, j]``: j is a strict ancestor)."""
 
     def __init__(self, spec):
+        coordinate_frames = spec.coordinate_frames()  # refuses quaternion joints (one angle per coordinate here)
         n = spec.nq
         par = spec.coordinate_parents()
         self.below = np.zeros((n, n))
@@ -45,7 +46,7 @@ class _TreeAxes:
         self.above = (self.below.T - np.eye(n))
         self.frames = [(f.parent, np.asarray(f.rotation, float), np.asarray(f.axis, float), f.coordinate,
                         bool(f.motion.rotates)) for f in spec.frames]
-        self.revolute = np.array([bool(spec.frames[i].motion.rotates) for i in spec.coordinate_frames()], float)
+        self.revolute = np.array([bool(spec.frames[i].motion.rotates) for i in coordinate_frames], float)
         self.n = n
         self._const = {}
 

@@ -26,6 +26,11 @@ the same, float32-representable, inputs, so the check measures the float32 kerne
 
 Errors per quantity: ``abs = max |analytic - differenced|``, ``rel = abs / max(1, max |differenced|)``;
 a row passes when ``rel <= tol`` (default 1e-6 in float64, 1e-4 in float32).
+
+A model with quaternion joints is checked on its configuration space: random q with unit
+quaternions, and every derivative with respect to q (kernels, x0's q, the inverse layer's q) against
+differences along the tangent directions, q ⊕ ±h e_k (:mod:`symgait.runtime.manifold`), the layers'
+gradients of q taken to the tangent space (Jᵀ g).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..runtime.manifold import ConfigurationSpace
 from ._common import resolve_kernels
 from .forward import ForwardDynamics
 from .inverse import InverseDynamics
@@ -119,15 +125,37 @@ def _fd_jacobian(f, args: dict, name: str, eps: float, floor: float = 1.0):
 
 
 def _states(model, B, rng, dtype):
-    """Random states and per-sample parameters, float64 arrays holding ``dtype``-representable values."""
-    n, nc = model.nq, model.n_contacts
+    """Random states and per-sample parameters, float64 arrays holding ``dtype``-representable values
+    (unit quaternions: to the precision of ``dtype``)."""
+    n, nc = model.nv, model.n_contacts
     p0 = model.parameters()
     # per-sample parameters: the defaults scaled by up to +-10 % (kept physical)
     p = p0[None] * rng.uniform(0.9, 1.1, (B, 1))
-    s = dict(q=rng.uniform(-0.5, 0.5, (B, n)), qd=rng.uniform(-1.0, 1.0, (B, n)),
-             qdd=rng.uniform(-2.0, 2.0, (B, n)), tau=rng.uniform(-20.0, 20.0, (B, n)),
-             w=rng.normal(0.0, 30.0, (B, nc, 6)), p=p)
+    s = dict(q=ConfigurationSpace.of(model).normalize(rng.uniform(-0.5, 0.5, (B, model.nq))),
+             qd=rng.uniform(-1.0, 1.0, (B, n)), qdd=rng.uniform(-2.0, 2.0, (B, n)),
+             tau=rng.uniform(-20.0, 20.0, (B, n)), w=rng.normal(0.0, 30.0, (B, nc, 6)), p=p)
     return {k: v.astype(dtype).astype(np.float64) for k, v in s.items()}
+
+
+def _on_tangent(f, args: dict, name: str, space, width: int):
+    """(f', args') with args[name]'s configurations (the first nq entries of its last axis, of ``width``)
+    replaced by tangent offsets at them (zeros, nv entries for q's nq): f' moves them by ``integrate``
+    (the rest of the last axis, a velocity, by addition). For differences along the tangent space."""
+    base = args[name]
+    nq, nv = space.nq, space.nv
+
+    def moved(d):
+        q = space.integrate(base[..., :nq].reshape(-1, nq), d[..., :nv].reshape(-1, nv)).reshape(base.shape[:-1] + (nq,))
+        return np.concatenate([q, base[..., nq:] + d[..., nv:]], -1)
+    zeros = np.zeros(base.shape[:-1] + (width - nq + nv,))
+    return (lambda **a: f(**{**a, name: moved(a[name])})), {**args, name: zeros}
+
+
+def _to_tangent(g, x, space):
+    """A gradient with respect to x (..., nq [+ nv]) -> the tangent space at x's configurations."""
+    nq = space.nq
+    gq = space.gradient_to_tangent(x[..., :nq].reshape(-1, nq), g[..., :nq].reshape(-1, nq))
+    return np.concatenate([gq.reshape(g.shape[:-1] + (space.nv,)), g[..., nq:]], -1)
 
 
 def _cast(d: dict, dtype) -> dict:
@@ -139,11 +167,18 @@ def check_kernels(model, k, dtype="float64", samples=4, seed=0, tol=None, eps=EP
     tol = DEFAULT_TOL[dtype] if tol is None else tol
     rng = np.random.default_rng(seed)
     s = _states(model, samples, rng, np.dtype(dtype))  # float64; the kernels under test get _cast(., dtype)
-    B, n = samples, model.nq
+    B, n = samples, model.nv
+    space = ConfigurationSpace.of(model)
     rows = []
 
     def jac(f, args, names):
-        return {a: _fd_jacobian(f, args, a, eps) for a in names}
+        out = {}
+        for a in names:
+            if a == "q" and space.joints:  # along the tangent directions
+                out[a] = _fd_jacobian(*_on_tangent(f, args, "q", space, space.nq), "q", eps)
+            else:
+                out[a] = _fd_jacobian(f, args, a, eps)
+        return out
 
     def rnd(*shape):
         return rng.normal(size=shape).astype(dtype)
@@ -186,12 +221,12 @@ def check_kernels(model, k, dtype="float64", samples=4, seed=0, tol=None, eps=EP
     # points and contacts
     qp = {"q": s["q"], "p": s["p"]}
     if model.points:
-        Jp = _fd_jacobian(lambda **a: k.points(**a), qp, "q", eps)
+        Jp = jac(lambda **a: k.points(**a), qp, ["q"])["q"]
         rows.append(_compare("point_jacobians", k.point_jacobians(**cast(qp)).reshape(B, -1, n), Jp, tol))
     if model.n_contacts:
         nc = model.n_contacts
         Jc = k.contact_jacobians(**cast(qp))  # (B, nc, 6, n)
-        Jcp = _fd_jacobian(lambda **a: k.contact_points(**a), qp, "q", eps)
+        Jcp = jac(lambda **a: k.contact_points(**a), qp, ["q"])["q"]
         rows.append(_compare("contact_jacobians (linear) vs contact_points", Jc[:, :, :3].reshape(B, -1, n), Jcp, tol))
         # virtual work: d ID / d w_c = -J_c^T  ->  J_c = -(d ID / d w_c)^T
         Jw = -J_id["w"].reshape(B, n, nc, 6).transpose(0, 2, 3, 1)
@@ -206,13 +241,24 @@ def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS
     tol = DEFAULT_TOL[dtype] if tol is None else tol
     rng = np.random.default_rng(seed)
     s = _states(model, samples, rng, np.dtype(dtype))
-    B, n, na, nc = samples, model.nq, model.n_actuated, model.n_contacts
+    B, n, na, nc = samples, model.nv, model.n_actuated, model.n_contacts
+    space = ConfigurationSpace.of(model)
     rows = []
     x0 = np.concatenate([s["q"], s["qd"]], 1)
     tau = rng.uniform(-20, 20, (B, T, na))
     w = rng.normal(0, 30, (B, T, nc, 6))
     inputs = _cast(_cast({"x0": x0, "tau": tau, "w": w, "p": s["p"]}, dtype), np.float64)
-    G = rng.normal(size=(B, T + 1, 2 * n)).astype(dtype).astype(np.float64)
+    G = rng.normal(size=(B, T + 1, model.nq + n)).astype(dtype).astype(np.float64)
+
+    def fd_of(f, args, a, floor=1.0, width=None):
+        """Differences of f w.r.t. args[a]; a configuration (x0, q) of a quaternion model along the tangent
+        space (its analytic gradient then goes through :func:`_to_tangent`)."""
+        if width is not None and space.joints:
+            return _fd_jacobian(*_on_tangent(f, args, a, space, width), a, eps, floor)
+        return _fd_jacobian(f, args, a, eps, floor)
+
+    def grad_of(g, x, configuration):
+        return _to_tangent(g, x, space) if configuration and space.joints else g
     for integ in ("rk4", "semi_implicit_euler"):
         grads = {}
         for mode in ("sensitivity", "adjoint"):
@@ -229,16 +275,18 @@ def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS
         for a in inputs:
             # parameters: a step relative to the value (small inertias: an absolute 1e-5 on a toe's
             # 1e-4 kg m^2 is a 10 % change, and a 2-step trajectory is far from linear over it)
-            fd = _fd_jacobian(loss, inputs, a, eps, floor=1e-3 if a == "p" else 1.0)[:, 0]
+            fd = fd_of(loss, inputs, a, floor=1e-3 if a == "p" else 1.0,
+                       width=x0.shape[1] if a == "x0" else None)[:, 0]
             for mode in ("sensitivity", "adjoint"):
-                rows.append(_compare(f"ForwardDynamics {integ} {mode} d/d{a}", grads[mode][a].reshape(B, -1), fd, tol))
+                g = grad_of(grads[mode][a], inputs["x0"], a == "x0")
+                rows.append(_compare(f"ForwardDynamics {integ} {mode} d/d{a}", g.reshape(B, -1), fd, tol))
         agree = max(_compare("", grads["sensitivity"][a], grads["adjoint"][a], tol).rel_err for a in inputs)
         rows.append(Row(f"ForwardDynamics {integ} sensitivity vs adjoint", agree, agree,
                         1e-10 if dtype == "float64" else tol))
     # inverse layer
     layer = InverseDynamics(k)
     Tn = T + 1
-    iargs = {"q": rng.uniform(-0.5, 0.5, (B, Tn, n)), "qd": rng.uniform(-1, 1, (B, Tn, n)),
+    iargs = {"q": space.normalize(rng.uniform(-0.5, 0.5, (B, Tn, model.nq))), "qd": rng.uniform(-1, 1, (B, Tn, n)),
              "qdd": rng.uniform(-2, 2, (B, Tn, n)), "w": rng.normal(0, 30, (B, Tn, nc, 6)), "p": s["p"]}
     iargs = _cast(_cast(iargs, dtype), np.float64)
     for what, fn, width in (("residual", layer.forward, 6), ("joint_torques", layer.joint_torques, na)):
@@ -251,8 +299,9 @@ def check_layers(model, k, dtype="float64", samples=2, seed=1, tol=None, eps=EPS
                 out = fn(**{kk: torch.from_numpy(np.ascontiguousarray(v)) for kk, v in a.items()})
                 return (out * torch.from_numpy(Gi)).sum((1, 2)).numpy()[:, None]
         for a in iargs:
-            fd = _fd_jacobian(iloss, iargs, a, eps)[:, 0]
-            rows.append(_compare(f"InverseDynamics {what} d/d{a}", ts[a].grad.numpy().reshape(B, -1), fd, tol))
+            fd = fd_of(iloss, iargs, a, width=model.nq if a == "q" else None)[:, 0]
+            g = grad_of(ts[a].grad.numpy().astype(np.float64), iargs["q"], a == "q")
+            rows.append(_compare(f"InverseDynamics {what} d/d{a}", g.reshape(B, -1), fd, tol))
     return rows
 
 

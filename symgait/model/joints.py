@@ -1,31 +1,36 @@
 """Joint types: how each expands into elementary frames (one per coordinate, each with one
-:mod:`elementary motion <symgait.model.motions>`, in the order listed)."""
+:mod:`elementary motion <symgait.model.motions>`, in the order listed; a quaternion joint,
+``spherical`` or ``free_flyer``, is one frame with all its coordinates)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ModelError
-from .motions import MOTIONS, PRISMATIC, REVOLUTE
+from .motions import FREE_FLYER as _FF, MOTIONS, PRISMATIC, REVOLUTE, SPHERICAL as _SPH
 
 _T, _R = PRISMATIC.name, REVOLUTE.name
-FLOATING, PLANAR = "floating", "planar"  # the root-only joint types
+FLOATING, PLANAR, FREE_FLYER = "floating", "planar", _FF.name  # the root-only joint types
+SPHERICAL = _SPH.name
 # type -> (elementary motions in chain order, default axes); "custom": motions and axes from the file
 JOINT_TYPES = {
     FLOATING: ((_T,) * 3 + (_R,) * 3, ["x", "y", "z", "z", "x", "y"]),
     PLANAR: ((_T, _T, _R), ["x", "y", "z"]),
+    FREE_FLYER: ((FREE_FLYER,), []),
     "ball": ((_R,) * 3, ["z", "x", "y"]),
+    SPHERICAL: ((SPHERICAL,), []),
     "universal": ((_R, _R), ["z", "x"]),
     "hinge": ((_R,), ["z"]),
     "slider": ((_T,), ["x"]),
     "fixed": ((), []),
     "custom": (None, None),
 }
-ROOT_ONLY = {FLOATING, PLANAR}
+ROOT_ONLY = {FLOATING, PLANAR, FREE_FLYER}
+QUATERNION_TYPES = {FREE_FLYER, SPHERICAL}  # one frame, named by one name, its entries <name>_qx, ...
 
 
 def root_joint_type(spec) -> str | None:
-    """The root body's joint type when it is a root-only joint (:data:`FLOATING`, :data:`PLANAR`),
-    else None (a fixed or otherwise jointed root)."""
+    """The root body's joint type when it is a root-only joint (:data:`FLOATING`, :data:`PLANAR`,
+    :data:`FREE_FLYER`), else None (a fixed or otherwise jointed root)."""
     jt = spec.bodies[0].joint_type
     return jt if jt in ROOT_ONLY else None
 

@@ -1,11 +1,16 @@
 """Read a MuJoCo MJCF file (``<mujoco>``) into a :class:`ModelSpec`.
 
-* Joints: ``hinge`` (one rotation), ``slide`` (one translation), ``free`` / ``<freejoint>`` (only on a
-  child of ``<worldbody>``: six coordinates ``<joint>_tx, _ty, _tz`` along the world axes, then
-  ``<joint>_rz, _rx, _ry``, body-fixed; q = 0 is the body's pose in the file). Several joints of one
+* Joints: ``hinge`` (one rotation), ``slide`` (one translation), ``ball`` (a spherical joint about its
+  ``pos`` anchor: q = ``<joint>_qx, _qy, _qz, _qw``, the rotation from the body's pose in the file,
+  v = the body-frame angular velocity ``<joint>_wx, _wy, _wz``, as MuJoCo's qvel; MuJoCo writes the
+  quaternion w first), ``free`` / ``<freejoint>`` (only on a child of ``<worldbody>``: a free flyer,
+  q = ``<joint>_tx, _ty, _tz, _qx, _qy, _qz, _qw``, the body's position and orientation in the world
+  as MuJoCo's qpos (its initial value the body's pose in the file), v = ``<joint>_vx, _vy, _vz,
+  _wx, _wy, _wz``, both in the body frame (MuJoCo's linear qvel is in the world frame); with
+  ``floating_root="euler"`` six coordinates ``<joint>_tx, _ty, _tz`` along the world axes, then
+  ``<joint>_rz, _rx, _ry``, body-fixed, q = 0 at the body's pose in the file). Several joints of one
   body are a chain in the order listed, each about its ``pos`` anchor, exactly as MuJoCo composes
-  them (``ref`` included). ``ball`` joints are refused: MuJoCo's ball joint is a quaternion whose
-  velocity is the body-frame angular velocity, which three angle coordinates do not reproduce.
+  them (``ref`` included).
 * A body without joints is welded to its parent: merged into the parent's body (mass, centre of
   mass and inertia combined exactly); a body welded to the world does not move.
 * Placement: body ``pos`` and one of ``quat``, ``axisangle``, ``euler`` (``<compiler eulerseq>``,
@@ -34,8 +39,9 @@ import numpy as np
 
 from ..errors import ModelError
 from .joints import axis_rotation
-from .motions import PRISMATIC, REVOLUTE
-from .tree_import import Elementary, Inertial, Link, build_spec, combine_inertials, safe_name, xml_root
+from .motions import FREE_FLYER, PRISMATIC, REVOLUTE, SPHERICAL
+from .tree_import import (Elementary, Inertial, Link, build_spec, check_floating_root, combine_inertials, safe_name,
+                          xml_root)
 
 FREE_SUFFIXES = (("_tx", PRISMATIC, 0), ("_ty", PRISMATIC, 1), ("_tz", PRISMATIC, 2),
                  ("_rz", REVOLUTE, 2), ("_rx", REVOLUTE, 0), ("_ry", REVOLUTE, 1))
@@ -46,8 +52,9 @@ GEOM_TYPES = ("sphere", "capsule", "cylinder", "box", "ellipsoid")
 
 
 class _Reader:
-    def __init__(self, path: Path, root):
+    def __init__(self, path: Path, root, euler_root: bool = False):
         self.path, self.where0 = path, str(path)
+        self.euler_root = euler_root
         comp = {}
         for c in root.findall("compiler"):
             comp.update(c.attrib)
@@ -251,14 +258,13 @@ class _Reader:
             if jt == "free":
                 if not parent_is_world or len(els) > 1:
                     raise ModelError(f"{w}: a free joint must be the only joint of a child of <worldbody>")
+                if not self.euler_root:  # q is the body's pose in the world (MuJoCo's qpos)
+                    return [Elementary(jn, FREE_FLYER, np.eye(3)[2], np.zeros(3), np.eye(3), None, False,
+                                       FREE_FLYER.name)], np.zeros(3), np.eye(3)
                 js = [Elementary(jn + suf, mo, np.eye(3)[ax], pos if i == 0 else np.zeros(3), np.eye(3), None,
                                  False, "floating") for i, (suf, mo, ax) in enumerate(FREE_SUFFIXES)]
                 return js, np.zeros(3), R
-            if jt == "ball":
-                raise ModelError(f"{w}: ball joints are not imported (MuJoCo's ball joint is a quaternion with the "
-                                 f"body-frame angular velocity as its velocity, which three angle coordinates do not "
-                                 f"reproduce); replace it by three hinge joints if Euler-angle coordinates are meant")
-            if jt not in ("hinge", "slide"):
+            if jt not in ("hinge", "slide", "ball"):
                 raise ModelError(f"{w}: unknown joint type {jt!r}; MJCF joint types are hinge, slide, ball, free")
             for key in ("armature",):
                 if float(self.floats(a, key, 1, w, (0.0,))[0]) != 0:
@@ -268,6 +274,12 @@ class _Reader:
                 if float(self.floats(a, key, 1, w, (0.0,))[0]) != 0:
                     self.passive.append(f"{jn}.{key}")
             anchor = self.floats(a, "pos", 3, w, (0, 0, 0))
+            if jt == "ball":  # about its anchor, from the body's pose in the file (MuJoCo's qpos0 = (1, 0, 0, 0))
+                off = anchor if prev_anchor is None else anchor - prev_anchor
+                off, rot = (pos + R @ off, R) if prev_anchor is None else (off, np.eye(3))
+                prev_anchor = anchor
+                out.append(Elementary(jn, SPHERICAL, np.eye(3)[2], off, rot, None, True, SPHERICAL.name))
+                continue
             axis = self.floats(a, "axis", 3, w, (0, 0, 1))
             if np.linalg.norm(axis) < 1e-12:
                 raise ModelError(f"{w}: axis={a['axis']!r} is zero")
@@ -314,14 +326,16 @@ def z_rotation(z: np.ndarray) -> np.ndarray:
     return axis_rotation(ax / s, np.arctan2(s, z @ ez))
 
 
-def read_mjcf(path: Path, text: str):
-    """The :class:`ModelSpec` of the MJCF file at ``path`` (its text ``text``)."""
+def read_mjcf(path: Path, text: str, floating_root: str | None = None):
+    """The :class:`ModelSpec` of the MJCF file at ``path`` (its text ``text``); ``floating_root``: a free
+    joint as a quaternion free flyer (None, ``"quaternion"``) or as Euler angles (``"euler"``)."""
     where0 = str(path)
+    euler = check_floating_root(floating_root, where0)
     root = xml_root(where0, text, "mujoco", "an MJCF file; a URDF file needs the suffix .urdf")
     for el in root.iter():
         if el.tag in UNSUPPORTED:
             raise ModelError(f"{where0}: <{el.tag}> is not read here; {UNSUPPORTED[el.tag]}")
-    rd = _Reader(path, root)
+    rd = _Reader(path, root, euler)
     gravity = np.array([0.0, 0.0, -9.81])
     for o in root.findall("option"):
         g = rd.floats(o.attrib, "gravity", 3, f"{where0} <option>")
@@ -361,4 +375,4 @@ def read_mjcf(path: Path, text: str):
                       f"dynamics, and are left out of the model: {', '.join(rd.passive)}", stacklevel=3)
     name = safe_name(root.get("model"), safe_name(path.stem, "model"))
     return build_spec(links, name=name, path=str(path), source=text, gravity=gravity,
-                      description=f"imported from MJCF {path.name}", where=where0)
+                      description=f"imported from MJCF {path.name}", where=where0, floating_root=floating_root)

@@ -25,9 +25,14 @@ class Model(ScaledModel):
     # --- names and sizes -------------------------------------------------------------------
     name = property(lambda self: self.spec.name)
     path = property(lambda self: self.spec.path)  # the model file
-    nq = property(lambda self: self.spec.nq)
-    coordinates = property(lambda self: list(self.spec.coordinates))
-    actuated = property(lambda self: [c for c, a in zip(self.spec.coordinates, self.spec.actuated) if a])
+    nq = property(lambda self: self.spec.nq, doc="entries of the configuration q")
+    nv = property(lambda self: self.spec.nv, doc="entries of the velocity, acceleration and generalized forces "
+                                                 "(= nq without quaternion joints)")
+    coordinates = property(lambda self: list(self.spec.coordinates), doc="names of q's entries")
+    velocities = property(lambda self: list(self.spec.velocities), doc="names of v's (and tau's) entries")
+    quaternion_joints = property(lambda self: [list(j) for j in self.spec.quaternion_joints()],
+                                 doc="[name, type, q index, v index] of every spherical and free-flyer joint")
+    actuated = property(lambda self: [c for c, a in zip(self.spec.velocities, self.spec.actuated) if a])
     actuated_indices = property(lambda self: [i for i, a in enumerate(self.spec.actuated) if a])
     n_actuated = property(lambda self: sum(self.spec.actuated))
     contacts = property(lambda self: [c.name for c in self.spec.contacts])
@@ -43,13 +48,18 @@ class Model(ScaledModel):
                       doc="coordinate -> (lower, upper), for the coordinates whose file gives limits "
                           "(URDF <limit>, MJCF range)")
 
+    import_options = property(lambda self: dict(self.spec.import_options),
+                              doc="reader options that changed an imported model ({'floating_root': 'euler'})")
+
     @property
     def source_hash(self) -> str:
-        """SHA-256 of the model file's text: generated code records it to detect staleness."""
-        return model_file_hash(self.spec.source)
+        """SHA-256 of the model file's text (and of the reader options): generated code records it to detect
+        staleness."""
+        return model_file_hash(self.spec.source, self.spec.import_options)
 
     def __repr__(self):
-        return (f"Model({self.name!r}, nq={self.nq}, actuated={self.n_actuated}, contacts={self.contacts}, "
+        nv = f", nv={self.nv}" if self.nv != self.nq else ""
+        return (f"Model({self.name!r}, nq={self.nq}{nv}, actuated={self.n_actuated}, contacts={self.contacts}, "
                 f"parameters={self.n_parameters})")
 
     # --- parameters (ScaledModel's numbers) ---------------------------------------------------
@@ -80,9 +90,11 @@ class Model(ScaledModel):
         return to_urdf(self.spec, p)
 
 
-def load_model(name_or_path) -> Model:
+def load_model(name_or_path, floating_root: str | None = None) -> Model:
     """Load a built-in model by name (``planar``, ``gait3d``, ``fullbody``) or a model file by path: YAML,
-    URDF (``.urdf``) or MuJoCo MJCF (``.xml``, ``.mjcf``); see docs/model_format.md."""
-    return Model(load_spec(name_or_path))
+    URDF (``.urdf``) or MuJoCo MJCF (``.xml``, ``.mjcf``); see docs/model_format.md. ``floating_root``
+    (URDF and MJCF only): a floating (free) root as a quaternion free flyer (``"quaternion"``, the
+    default) or as three translations and three Euler angles (``"euler"``)."""
+    return Model(load_spec(name_or_path, floating_root))
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import sympy as sp
 from ..errors import ModelError
 from ..paths import resolve_model_path
-from .joints import JOINT_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
+from .joints import JOINT_TYPES, QUATERNION_TYPES, ROOT_ONLY, euler_xyz_deg, joint_motions, parse_axis
 from .mjcf_import import read_mjcf
 from .motions import FIXED
 from .spec import Body, Contact, Frame, ModelSpec, Point
@@ -16,9 +16,10 @@ from .validate import (BODY_KEYS, CONTACT_KEYS, JOINT_KEYS, POINT_KEYS, TOP_KEYS
 _FUNCS = {"sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "pi": sp.pi}
 
 
-def load_spec(name_or_path) -> ModelSpec:
+def load_spec(name_or_path, floating_root: str | None = None) -> ModelSpec:
     """The :class:`ModelSpec` of a built-in model name or a model file: YAML (.yaml, .yml), URDF (.urdf)
-    or MuJoCo MJCF (.xml, .mjcf), by suffix."""
+    or MuJoCo MJCF (.xml, .mjcf), by suffix. ``floating_root`` ('quaternion' or 'euler'): how an
+    imported file's floating root is read (a YAML file states its joints itself)."""
     path = resolve_model_path(name_or_path)
     suffix = path.suffix.lower()
     try:
@@ -27,9 +28,12 @@ def load_spec(name_or_path) -> ModelSpec:
         raise ModelError(f"{path}: cannot read the model file ({e}); give a UTF-8 model file (YAML, URDF or "
                          f"MJCF)") from None
     if suffix == ".urdf":
-        return read_urdf(path, text)
+        return read_urdf(path, text, floating_root)
     if suffix in (".xml", ".mjcf"):
-        return read_mjcf(path, text)
+        return read_mjcf(path, text, floating_root)
+    if floating_root is not None:
+        raise ModelError(f"{path}: floating_root={floating_root!r} is for imported URDF and MJCF files; a YAML model "
+                         f"file states its root joint itself (type: free_flyer or floating)")
     doc = read_yaml(text, str(path))
     if not isinstance(doc, dict):
         raise ModelError(f"{location(str(path), doc)}: expected a mapping with 'bodies' at the top level "
@@ -196,7 +200,7 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
             visit(c)
     visit(roots[0])
 
-    bodies, frames, coords, actuated = [], [], [], []
+    bodies, frames, coords, velocities, actuated = [], [], [], [], []
     coord_line = {}
     body_frame = {}
     for bn in order:
@@ -216,13 +220,23 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
         if jt in ROOT_ONLY and not is_root:
             raise ModelError(f"{wj('type')}: joint type {jt!r} is allowed only for the root body")
         motions = joint_motions(jt, j.get("motions"), wj("motions"))
-        ndof, default_axes = len(motions), JOINT_TYPES[jt][1]
+        quaternion = jt in QUATERNION_TYPES
+        ndof, default_axes = (1, [[0, 0, 1]]) if quaternion else (len(motions), JOINT_TYPES[jt][1])
         jcoords = _list(j.get("coordinates"), f"{wj('coordinates')}: joint 'coordinates'", "coordinate names")
         jcoords = [_name(c, at(jcoords, k), "a coordinate name") for k, c in enumerate(jcoords)]
+        if quaternion and len(jcoords) != 1:
+            qn, vn = motions[0].names("<name>")
+            raise ModelError(f"{wj('coordinates')}: a {jt!r} joint takes one name, the joint's (its configuration "
+                             f"entries are {', '.join(qn)} and its velocities {', '.join(vn)}), e.g. "
+                             f"coordinates: [shoulder_r]; got {jcoords}")
+        if quaternion and "axes" in j:
+            raise ModelError(f"{wj('axes')}: a {jt!r} joint turns about every axis (a unit quaternion) and takes "
+                             f"no 'axes'; remove them (use 'orientation' to turn the joint frame)")
         if len(jcoords) != ndof:
             raise ModelError(f"{wj('coordinates')}: a {jt!r} joint needs {ndof} coordinate names, got {jcoords}")
         for k, c in enumerate(jcoords):
-            if c in coords or c in jcoords[:k]:
+            taken = (motions[0].names(c)[0] + motions[0].names(c)[1]) if quaternion else [c]
+            if any(t in coords or t in velocities for t in taken) or c in jcoords[:k] or c in coord_line:
                 first = coord_line.get(c)
                 raise ModelError(f"{at(j.get('coordinates'), k)}: body {bn!r}: coordinate {c!r} is used twice"
                                  f"{f' (first on line {first})' if first else ''}; every coordinate needs its "
@@ -269,14 +283,16 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
             jnames, faxes = jcoords, axes
         for k, (motion, fname, ax) in enumerate(zip(motions, jnames, faxes)):
             first = k == 0
-            ci = None
+            ci = vi = None
             if motion.has_coordinate:
-                ci = len(coords)
-                coords.append(fname)
-                actuated.append(act)
+                qnames, vnames = motion.names(fname)
+                ci, vi = len(coords), len(velocities)
+                coords += qnames
+                velocities += vnames
+                actuated += [act] * len(vnames)
             f = Frame(index=len(frames), name=fname, parent=parent_frame, motion=motion, axis=ax,
                       offset=offset if first else (sp.Integer(0),) * 3,
-                      rotation=rot if first else np.eye(3), coordinate=ci)
+                      rotation=rot if first else np.eye(3), coordinate=ci, velocity=vi)
             frames.append(f)
             body.joint_frames.append(f.index)
             parent_frame = f.index
@@ -332,4 +348,5 @@ def parse_spec(doc: dict, text: str = "", path: str = "<dict>", default_name: st
     return ModelSpec(name=name, description=str(doc.get("description", "")), source=text, path=path,
                      gravity=gravity, subject=subject, parameter_names=pnames,
                      parameter_defaults=pdefaults, parameter_symbols=psyms, bodies=bodies, frames=frames,
-                     coordinates=coords, actuated=actuated, contacts=contacts, points=points)
+                     coordinates=coords, actuated=actuated, contacts=contacts, points=points,
+                     velocities=velocities)

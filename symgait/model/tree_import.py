@@ -35,7 +35,9 @@ class Inertial:
 class Elementary:
     """One elementary joint: its frame sits at ``offset`` with ``rotation`` (previous frame <- this one)
     in the previous frame of the link's chain (the parent link's frame for the first), then rotates
-    about or translates along ``axis`` (unit, this frame's coordinates) by the coordinate ``name``."""
+    about or translates along ``axis`` (unit, this frame's coordinates) by the coordinate ``name``; a
+    quaternion joint (``motion`` spherical or free flyer) turns (and moves) freely, its entries
+    named ``<name>_qx``, ... (``axis`` unused)."""
     name: str
     motion: Motion
     axis: np.ndarray
@@ -43,7 +45,7 @@ class Elementary:
     rotation: np.ndarray
     limits: tuple | None = None
     actuated: bool = True
-    kind: str = "hinge"  # the body's joint type recorded in the spec (hinge, slider, floating)
+    kind: str = "hinge"  # the body's joint type recorded in the spec (hinge, slider, floating, spherical, ...)
 
 
 @dataclass
@@ -98,10 +100,23 @@ def check_inertial(inertial: Inertial, where: str) -> None:
                          f"> 0 and satisfy the triangle inequality); give it a positive-definite inertia")
 
 
+FLOATING_ROOTS = ("quaternion", "euler")  # how a floating (URDF) or free (MJCF) root is imported
+
+
+def check_floating_root(floating_root, where: str) -> bool:
+    """True for ``floating_root="euler"`` (a floating root as six coordinates: three translations, three
+    Euler angles), False for the default quaternion free flyer (None or ``"quaternion"``)."""
+    if floating_root is not None and floating_root not in FLOATING_ROOTS:
+        raise ModelError(f"{where}: floating_root={floating_root!r}: use 'quaternion' (a free flyer, the default) "
+                         f"or 'euler' (three translations and three Euler angles)")
+    return floating_root == "euler"
+
+
 def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity, description: str = "",
-               where: str) -> ModelSpec:
+               where: str, floating_root: str | None = None) -> ModelSpec:
     """The :class:`ModelSpec` of a tree of links (each parent before its children or not: the tree is
-    sorted depth-first, children in the given order). ``where`` prefixes error messages (the file)."""
+    sorted depth-first, children in the given order). ``where`` prefixes error messages (the file);
+    ``floating_root="euler"`` is recorded in the spec's import options (the model's identity)."""
     by_name = {}
     for ln in links:
         if ln.name in by_name:
@@ -123,7 +138,7 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
         missing = sorted(set(by_name) - set(order))
         raise ModelError(f"{where}: links {missing} are not connected to the root (a cycle?); a model must be a tree")
 
-    frames, coords, actuated, limits, kinds = [], [], [], {}, {}
+    frames, coords, velocities, actuated, limits, kinds = [], [], [], [], {}, {}
     carrier = {}    # link -> (frame index or -1 for the world, R frame<-link, p in the frame)
     owner = {}      # frame index -> link that created it (the moving link)
     for n in order:
@@ -134,18 +149,20 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
             continue
         parent = pf
         for k, j in enumerate(ln.joints):
-            if j.name in coords:
+            qnames, vnames = j.motion.names(j.name)
+            if any(x in coords or x in velocities for x in qnames + vnames):
                 raise ModelError(f"{where}: joint/coordinate name {j.name!r} is used twice; names must be unique")
             R, off = (pR @ j.rotation, pp + pR @ j.offset) if k == 0 else (j.rotation, j.offset)
             R = np.where(np.abs(R) < 1e-16, 0.0, R)
-            ci = len(coords)
-            coords.append(j.name)
-            actuated.append(bool(j.actuated))
+            ci, vi = len(coords), len(velocities)
+            coords += qnames
+            velocities += vnames
+            actuated += [bool(j.actuated)] * len(vnames)
             if j.limits is not None:
                 limits[j.name] = (float(j.limits[0]), float(j.limits[1]))
             f = Frame(index=len(frames), name=j.name, parent=parent, motion=j.motion,
                       axis=np.asarray(j.axis, float) / np.linalg.norm(j.axis), offset=_vec(off), rotation=R,
-                      coordinate=ci)
+                      coordinate=ci, velocity=vi)
             frames.append(f)
             parent = f.index
         owner[parent] = n
@@ -183,7 +200,7 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
         Ic = combined.inertia
         body = Body(name=owner[fi], parent=bodies[body_of_frame[anc]].name if anc >= 0 else "ground",
                     joint_type=kinds[fi], coordinates=[frames[i].name for i in reversed(jf)],
-                    actuated=all(actuated[frames[i].coordinate] for i in jf), mass=_num(combined.mass),
+                    actuated=all(actuated[frames[i].velocity] for i in jf), mass=_num(combined.mass),
                     com=_vec(combined.com),
                     inertia=tuple(_num(x) for x in (Ic[0, 0], Ic[1, 1], Ic[2, 2], Ic[0, 1], Ic[0, 2], Ic[1, 2])),
                     frame=fi, joint_frames=list(reversed(jf)), joint_offset=frames[jf[-1]].offset,
@@ -223,7 +240,8 @@ def build_spec(links: list[Link], *, name: str, path: str, source: str, gravity,
     spec = ModelSpec(name=name, description=description, source=source, path=path, gravity=g, subject={},
                      parameter_names=[], parameter_defaults=[], parameter_symbols=[], bodies=bodies,
                      frames=frames, coordinates=coords, actuated=actuated, contacts=[], points=points,
-                     limits=limits)
+                     limits=limits, velocities=velocities,
+                     import_options={"floating_root": "euler"} if floating_root == "euler" else {})
     return spec
 
 

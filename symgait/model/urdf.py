@@ -3,7 +3,9 @@
 Pinocchio and MuJoCo load the same dynamics from this file. URDF has no gravity element: the
 model's gravity is written in a comment and must be set on the loader's side (Pinocchio:
 ``model.gravity.linear = ...``). Revolute joints get wide limits (URDF 'continuous' joints become
-cos/sin pairs in Pinocchio, which would break the one-coordinate-per-joint correspondence).
+cos/sin pairs in Pinocchio, which would break the one-coordinate-per-joint correspondence). A
+free-flyer root is a URDF ``floating`` joint (Pinocchio reads it as its free flyer, with the same
+q and v); URDF has no spherical joint, so a model with one is refused.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import sympy as sp
 
+from ..errors import ModelError
 from .spec import ModelSpec
 
 
@@ -32,6 +35,10 @@ def _fmt(x) -> str:
 
 
 def to_urdf(spec: ModelSpec, p: np.ndarray) -> str:
+    balls = [f.name for f in spec.frames if f.motion.quaternion and not f.motion.urdf_type]
+    if balls:
+        raise ModelError(f"model {spec.name!r}: URDF has no spherical joint, so joints {balls} cannot be exported; "
+                         f"export a model with 'ball' joints (three Euler angles) instead, or write MJCF")
     env = dict(zip(spec.parameter_symbols, [float(v) for v in p]))
 
     def num(e):
@@ -64,7 +71,7 @@ def to_urdf(spec: ModelSpec, p: np.ndarray) -> str:
         lines += [f'  <joint name="{escape(f.name)}" type="{jtype}">',
                   f'    <parent link="{parent}"/>', f'    <child link="{ln}"/>',
                   f'    <origin xyz="{xyz}" rpy="{rpy}"/>']
-        if f.motion.has_coordinate:
+        if f.motion.rotates or f.motion.translates:
             lines.append(f'    <axis xyz="{" ".join(_fmt(a) for a in f.axis)}"/>')
             lines.append('    <limit lower="-1000" upper="1000" effort="1e9" velocity="1e9"/>')
         lines.append('  </joint>')

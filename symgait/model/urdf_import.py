@@ -2,9 +2,12 @@
 
 * Joints: ``revolute`` and ``continuous`` (one rotation), ``prismatic`` (one translation),
   ``fixed`` (the child link is merged into the parent's body: mass, centre of mass and inertia
-  combined exactly, its frame kept as a named point), ``floating`` (only from the root link: six
-  coordinates ``<joint>_tx, _ty, _tz`` along the joint frame's axes, then ``<joint>_rz, _rx, _ry``,
-  body-fixed, like a model file's floating root). ``planar`` joints are refused.
+  combined exactly, its frame kept as a named point), ``floating`` (only from the root link: a
+  free flyer, q = ``<joint>_tx, _ty, _tz, _qx, _qy, _qz, _qw`` (position and unit quaternion of the
+  base in the joint's frame), v = ``<joint>_vx, _vy, _vz, _wx, _wy, _wz`` (base frame), as
+  Pinocchio reads it; with ``floating_root="euler"`` six coordinates ``<joint>_tx, _ty, _tz``
+  along the joint frame's axes, then ``<joint>_rz, _rx, _ry``, body-fixed, like a model file's
+  floating root). ``planar`` joints are refused.
 * The root link is the world: a URDF without a ``floating`` joint is a fixed-base robot; links
   rigidly attached to the root do not move and are not bodies.
 * Joint origins (``xyz``, ``rpy`` = R_z(yaw) R_y(pitch) R_x(roll)), axes in the joint frame,
@@ -20,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from .motions import PRISMATIC, REVOLUTE
-from .tree_import import Elementary, Inertial, Link, build_spec, safe_name, xml_root
+from .motions import FREE_FLYER, PRISMATIC, REVOLUTE
+from .tree_import import Elementary, Inertial, Link, build_spec, check_floating_root, safe_name, xml_root
 
 URDF_GRAVITY = (0.0, 0.0, -9.81)
 FLOATING_SUFFIXES = (("_tx", PRISMATIC, "x"), ("_ty", PRISMATIC, "y"), ("_tz", PRISMATIC, "z"),
@@ -80,9 +83,12 @@ def _inertial(link, where: str) -> Inertial | None:
     return Inertial(mass, xyz, R @ Ii @ R.T)
 
 
-def read_urdf(path: Path, text: str):
-    """The :class:`ModelSpec` of the URDF file at ``path`` (its text ``text``)."""
+def read_urdf(path: Path, text: str, floating_root: str | None = None):
+    """The :class:`ModelSpec` of the URDF file at ``path`` (its text ``text``); ``floating_root``: a
+    ``floating`` joint as a quaternion free flyer (None, ``"quaternion"``) or as Euler angles
+    (``"euler"``)."""
     where0 = str(path)
+    euler = check_floating_root(floating_root, where0)
     root = xml_root(where0, text, "robot", "a URDF file")
     if root.find(".//xacro:include", {"xacro": "http://www.ros.org/wiki/xacro"}) is not None or any(
             "xacro" in str(k) for k in root.attrib):
@@ -161,7 +167,8 @@ def read_urdf(path: Path, text: str):
                                  f"its parent is {par!r}")
             js = [Elementary(jn + suf, mo, _E[ax], xyz if k == 0 else np.zeros(3), R if k == 0 else np.eye(3),
                              None, False, "floating")
-                  for k, (suf, mo, ax) in enumerate(FLOATING_SUFFIXES)]
+                  for k, (suf, mo, ax) in enumerate(FLOATING_SUFFIXES)] if euler else \
+                [Elementary(jn, FREE_FLYER, _E["z"], xyz, R, None, False, FREE_FLYER.name)]
             out.append(Link(n, None, js, np.zeros(3), np.eye(3), inertial))
             continue
         if jt == "planar":
@@ -174,4 +181,4 @@ def read_urdf(path: Path, text: str):
     out.sort(key=lambda ln: order[ln.name])
     name = safe_name(root.get("name"), safe_name(path.stem, "robot"))
     return build_spec(out, name=name, path=str(path), source=text, gravity=URDF_GRAVITY,
-                      description=f"imported from URDF {path.name}", where=where0)
+                      description=f"imported from URDF {path.name}", where=where0, floating_root=floating_root)

@@ -38,6 +38,8 @@ class CpuKernels(Kernels, backend="cpu"):
             arrays[a] = batch_input(a, x, size, self.argument_shapes[a], dtype, batch if a != "q" else None)
             if a == "q":
                 dtype, batch = arrays[a].dtype, arrays[a].shape[0]
+                if self.space.joints:
+                    self.space.check(arrays[a])
         praw, _ = to_numpy("p", args["p"])
         p = param_input(praw, self.n_parameters, dtype, batch)
         self.check_p(p)

@@ -17,7 +17,8 @@ and CuPy arrays need a real GPU.
 Validation is the CPU path's (:mod:`symgait.runtime.arrays`: the same checks, the same messages):
 dtypes and shapes on the metadata; NaN/inf by a small kernel per device input whose flags come back
 in one device-to-host copy per call (a host synchronization); parameter plausibility
-(``check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU).
+(``check_parameters``) on a host copy of ``p`` (a second small copy when ``p`` is on the GPU); for a
+model with quaternion joints, the quaternions' norms on a host copy of ``q``.
 When several inputs are bad at once, a NaN in a device input is reported after the dtype/shape
 errors of the other inputs.
 
@@ -106,6 +107,8 @@ class CudaKernels(Kernels, backend="cuda"):
                 checks.append((a, v, size))
             if a == "q":
                 dtype, batch = v.dtype, v.shape[0]
+                if self.space.joints:  # unit quaternions, checked on a host copy of q
+                    self.space.check(arr if kinds[a] == "host" else ca.host_copy(args[a], kinds[a], v, alloc, keep))
             views[a] = v
         # p: checked on the host like the CPU path (the plausibility check needs its values anyway), then uploaded
         if kinds["p"] == "host":

@@ -15,7 +15,8 @@ from ..parameters import ScaledModel
 
 class GeneratedModel(ScaledModel):
     """The names, sizes and numbers of a model's generated code (the public attributes of
-    :class:`symgait.Model` other than its parsed ``spec`` and URDF export).
+    :class:`symgait.Model` other than its parsed ``spec`` and URDF export: ``nq``, ``nv``,
+    ``coordinates``, ``velocities``, ``quaternion_joints``, ...).
 
     model_file: the model's identity (``name``, ``path``, ``source_hash``, checked against the
     manifest by the loader); manifest: the parsed ``manifest.json``; data: the imported
@@ -28,9 +29,13 @@ class GeneratedModel(ScaledModel):
         self.manifest = manifest
         self.nq = int(manifest["nq"])
         self.coordinates = list(manifest["coordinates"])
+        # written only for models with quaternion joints (spherical, free flyer): v differs from q
+        self.nv = int(manifest.get("nv", self.nq))
+        self.velocities = list(manifest.get("velocities", self.coordinates))
+        self.quaternion_joints = [list(j) for j in manifest.get("quaternion_joints", [])]
         self.actuated = list(manifest["actuated"])
         act = set(self.actuated)
-        self.actuated_indices = [i for i, c in enumerate(self.coordinates) if c in act]
+        self.actuated_indices = [i for i, c in enumerate(self.velocities) if c in act]
         self.n_actuated = len(self.actuated)
         self.contacts = list(manifest["contacts"])
         self.n_contacts = len(self.contacts)
@@ -44,7 +49,8 @@ class GeneratedModel(ScaledModel):
     gravity = property(lambda self: self._gravity.copy())
 
     def __repr__(self):
-        return (f"GeneratedModel({self.name!r}, nq={self.nq}, actuated={self.n_actuated}, "
+        nv = f", nv={self.nv}" if self.nv != self.nq else ""
+        return (f"GeneratedModel({self.name!r}, nq={self.nq}{nv}, actuated={self.n_actuated}, "
                 f"contacts={self.contacts}, parameters={self.n_parameters})")
 
     def parameter_values(self, values: dict) -> list:

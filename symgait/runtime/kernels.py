@@ -28,6 +28,7 @@ from ..paths import BUILTIN_MODELS, ModelFile, builtin_model_file, builtin_model
 from .generated_model import GeneratedModel
 from .launchers import load_launchers
 from .loader import import_generated
+from .manifold import ConfigurationSpace
 
 BACKENDS = ("cpu", "cuda", "auto")
 _CLASSES = {}  # backend name -> the Kernels subclass that declared it
@@ -107,9 +108,23 @@ class Kernels(abc.ABC):
         self.checks_parameters = check_parameters
         self._checked_p = None
         d = self.data
-        self.nq, self.n_contacts, self.n_parameters = d.nq, d.n_contacts, d.n_parameters
-        self.coordinates, self.parameter_names = d.coordinates, d.parameter_names
+        self.nq, self.nv, self.n_contacts, self.n_parameters = d.nq, d.nv, d.n_contacts, d.n_parameters
+        self.coordinates, self.velocities, self.parameter_names = d.coordinates, d.velocities, d.parameter_names
         self.argument_shapes = {a: tuple(s) for a, s in self.manifest["arguments"].items()}
+        self.space = ConfigurationSpace.of(d)  # q's layout: integrate, difference, the quaternion check
+
+    # --- configurations (models with quaternion joints: symgait.runtime.manifold) -------------------
+    def neutral(self):
+        """The configuration at rest (nq,): zeros, unit quaternions."""
+        return self.space.neutral()
+
+    def integrate(self, q, v, dt: float = 1.0):
+        """q ⊕ v dt (Pinocchio's ``integrate``; q + v dt for one-coordinate joints)."""
+        return self.space.integrate(q, v, dt)
+
+    def difference(self, q0, q1):
+        """The velocity v (nv) with q0 ⊕ v = q1 (Pinocchio's ``difference``)."""
+        return self.space.difference(q0, q1)
 
     def parameters(self, height: float | None = None, mass: float | None = None, **overrides):
         """The model's parameter vector for a subject (:meth:`symgait.Model.parameters`)."""

@@ -144,7 +144,7 @@ def launcher_source(backend: str, manifest: dict, device_module: str, blocks: bo
         call = [(p_row if a == "p" else f"{a}[b]") for a in args]
         out.append(template.format(name=name, args=", ".join(args), call=", ".join(call)))
     if blocks:
-        n = manifest["nq"]
+        n = manifest.get("nv", manifest["nq"])  # the mass matrix is nv x nv
         for name, text in CPU_BLOCK_TEMPLATES.items():
             out.append(text.format(W=BATCH_WIDTH, suffix=BATCH_SUFFIX, nn=n * n, nn_n=n * n + n))
     return "\n".join(out).rstrip() + "\n"

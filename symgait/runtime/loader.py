@@ -58,7 +58,8 @@ def generate_command(model, gdir: Path) -> str:
     """The ``symgait generate`` command that (re)writes ``gdir`` for ``model``."""
     target = model.name if is_builtin(model) else model.path
     out = "" if Path(gdir) == default_dir(model) else f" --out {gdir}"
-    return f"symgait generate {target}{out}"
+    opts = "".join(f" --{k.replace('_', '-')} {v}" for k, v in sorted(getattr(model, "import_options", {}).items()))
+    return f"symgait generate {target}{opts}{out}"
 
 
 @functools.lru_cache(maxsize=None)

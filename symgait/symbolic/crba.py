@@ -43,7 +43,8 @@ def _transform_inertia(g: Graph, E, rho, m, h, I):
 
 
 def mass_matrix(g: Graph, spec, E, rho) -> list[list]:
-    """M (nq x nq, symmetric, graph expressions of q and p). E, rho: per-frame joint rotation
+    """M (nv x nv, symmetric, graph expressions of q and p; a joint of several velocity entries, one
+    column per entry of its motion subspace). E, rho: per-frame joint rotation
     (frame -> parent) and origin in the parent, as built by :func:`symgait.symbolic.rnea.build`."""
     frames = spec.frames
     nf = len(frames)
@@ -67,31 +68,31 @@ def mass_matrix(g: Graph, spec, E, rho) -> list[list]:
         h[pidx] = add(g, h[pidx], hp)
         I[pidx] = [[g.let(I[pidx][r][s] + Ip[r][s]) for s in range(3)] for r in range(3)]
 
-    n = spec.nq
+    n = spec.nv
     M = [[ZERO] * n for _ in range(n)]
     for f in frames:
-        if not f.motion.has_coordinate:
-            continue
-        i, ci = f.index, f.coordinate
-        s = [num(v) for v in f.axis]
-        if f.motion.rotates:
-            nn = matvec(g, I[i], s)
-            ff = cross(g, s, h[i])
-        else:
-            nn = cross(g, h[i], s)
-            ff = g.letv([mass[i] * s[k] for k in range(3)])
-        j = i
-        while True:
-            fj = frames[j]
-            if fj.motion.has_coordinate:
-                sj = [num(v) for v in fj.axis]
-                v = nn if fj.motion.rotates else ff
-                e = g.let(sp.Add(*(sj[k] * v[k] for k in range(3))))
-                M[ci][fj.coordinate] = M[fj.coordinate][ci] = e
-            if fj.parent < 0:
-                break
-            fp = matvec(g, E[j], ff)
-            nn = add(g, matvec(g, E[j], nn), cross(g, rho[j], fp))
-            ff = fp
-            j = fj.parent
+        i = f.index
+        for k, (axis, rotates) in enumerate(f.motion.dofs(f.axis)):  # one column per velocity entry
+            ci = f.velocity + k
+            s = [num(v) for v in axis]
+            if rotates:
+                nn = matvec(g, I[i], s)
+                ff = cross(g, s, h[i])
+            else:
+                nn = cross(g, h[i], s)
+                ff = g.letv([mass[i] * s[k] for k in range(3)])
+            j = i
+            while True:
+                fj = frames[j]
+                for kj, (aj, rj) in enumerate(fj.motion.dofs(fj.axis)):
+                    sj = [num(v) for v in aj]
+                    v = nn if rj else ff
+                    e = g.let(sp.Add(*(sj[k] * v[k] for k in range(3))))
+                    M[ci][fj.velocity + kj] = M[fj.velocity + kj][ci] = e
+                if fj.parent < 0:
+                    break
+                fp = matvec(g, E[j], ff)
+                nn = add(g, matvec(g, E[j], nn), cross(g, rho[j], fp))
+                ff = fp
+                j = fj.parent
     return M

@@ -7,8 +7,10 @@ from it, code generation writes it into every model's ``manifest.json``
 neither SymPy nor this module) reads the manifest for the shapes of inputs and outputs, the keys of
 its results and the launchers it writes, and a test checks the README's API section against it.
 
-Shapes are written in the model's dimensions: ``n`` coordinates, ``nc`` contacts, ``np`` parameters,
-``npts`` named points. Matrices are row-major with the output's rows first
+Shapes are written in the model's dimensions: ``n`` velocity entries (the size of qd, qdd, tau and
+of every derivative's columns with respect to q: the tangent space), ``nq`` configuration entries
+(q; equal to ``n`` without quaternion joints), ``nc`` contacts, ``np`` parameters, ``npts`` named
+points. Matrices are row-major with the output's rows first
 (``dqdd_dq[b, i, j] = d qdd_i / d q_j``).
 
 Result keys name what they hold: ``dtau_dq`` is d ID / d q, ``dqdd_dw`` is d FD / d w and
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # argument name -> per-sample shape, for every argument any kernel takes
-ARG_SHAPES = {"q": "n", "qd": "n", "qdd": "n", "tau": "n", "w": "nc,6", "p": "np",
+ARG_SHAPES = {"q": "nq", "qd": "n", "qdd": "n", "tau": "n", "w": "nc,6", "p": "np",
               "mu": "n", "nu": "6", "g": "n"}
 
 
@@ -93,8 +95,9 @@ ALIASES = {
 }
 
 
-def dimensions(n: int, nc: int, npar: int, npts: int) -> dict:
-    return {"n": n, "nc": nc, "np": npar, "npts": npts}
+def dimensions(n: int, nc: int, npar: int, npts: int, nq: int | None = None) -> dict:
+    """The table's dimensions in numbers (``nq``: the configuration's size, default ``n``)."""
+    return {"n": n, "nq": n if nq is None else nq, "nc": nc, "np": npar, "npts": npts}
 
 
 def shape_of(shape: str, dims: dict) -> tuple:

@@ -68,8 +68,8 @@ def cpu_and_cuda(name, gen_root):
 def state(m, batch=B, seed=1):
     q, qd, qdd, tau, w = random_state(m, batch, seed=seed)
     rng = np.random.default_rng(seed + 100)
-    return dict(q=q, qd=qd, qdd=qdd, tau=tau, w=w, p=m.parameters(), mu=rng.normal(size=(batch, m.nq)),
-                nu=rng.normal(size=(batch, 6)), g=rng.normal(size=(batch, m.nq)))
+    return dict(q=q, qd=qd, qdd=qdd, tau=tau, w=w, p=m.parameters(), mu=rng.normal(size=(batch, m.nv)),
+                nu=rng.normal(size=(batch, 6)), g=rng.normal(size=(batch, m.nv)))
 
 
 def rel(a, b):
@@ -100,6 +100,24 @@ def test_cuda_agrees_with_cpu(name, method, gen_root):
     s = state(m)
     args = [s[a] for a in METHODS[method][0].split()]
     compare(getattr(kg, method)(*args), getattr(kc, method)(*args), TOL)
+
+
+@pytest.mark.parametrize("method", ["mass_matrix", "inverse_dynamics", "forward_dynamics", "forward_dynamics_vjp",
+                                    "contact_jacobians"])
+def test_cuda_agrees_with_cpu_on_quaternion_joints(method, gen_root):
+    """A free-flyer root and spherical joints: q (nq) with unit quaternions, the rest (nv)."""
+    m, kc, kg = cpu_and_cuda("quaternion_tree", gen_root)
+    s = state(m, batch=2)
+    args = [s[a] for a in METHODS[method][0].split()]
+    compare(getattr(kg, method)(*args), getattr(kc, method)(*args), TOL)
+
+
+def test_cuda_refuses_a_quaternion_off_unit_norm(gen_root):
+    m, kc, kg = cpu_and_cuda("quaternion_tree", gen_root)
+    s = state(m, batch=2)
+    s["q"][1, 20:24] *= 1.001  # the neck's quaternion
+    with pytest.raises(InputError, match="the quaternion of joint 'neck'.* at sample 1"):
+        kg.inverse_dynamics(*[s[a] for a in "q qd qdd w p".split()])
 
 
 def test_per_sample_parameters_and_grid_stride(gen_root, monkeypatch):

@@ -20,13 +20,14 @@ MODELS = ["planar", "mjcf_humanoid"]
 
 @pytest.fixture(scope="module")
 def fk_model(layer_model, layer_gen_root):
-    """fk_model(name) -> (Model, Kernels): layer_model, or the MJCF test humanoid of tests/models."""
+    """fk_model(name) -> (Model, Kernels): layer_model, or the MJCF test humanoid of tests/models (its free
+    root as Euler angles: the layer takes one-coordinate joints)."""
     def get(name):
         if name != "mjcf_humanoid":
             return layer_model(name)
         path = TEST_MODELS / "mjcf_humanoid.xml"
-        out = generate(path, out=layer_gen_root / "mjcf_humanoid", log=lambda *a: None)
-        m = symgait.load_model(path)
+        out = generate(path, out=layer_gen_root / "mjcf_humanoid", log=lambda *a: None, floating_root="euler")
+        m = symgait.load_model(path, floating_root="euler")
         return m, symgait.kernels(m, generated=out)
     return get
 

@@ -1,7 +1,9 @@
 """URDF import against Pinocchio reading the same file (``pin.buildModelFromUrdf``): M, ID, FD and
 their derivatives, link-origin points and their Jacobians, matched by joint name, at random states;
 robots of the pip package example-robot-data (UR5 arm, Panda arm with prismatic fingers, the Talos
-humanoid with a floating root). Bad files raise ModelError naming the file, element and fix."""
+humanoid with a floating root: a quaternion free flyer against Pinocchio's JointModelFreeFlyer, with
+tangent-space derivatives, and with ``floating_root="euler"`` against six single-DoF joints). Bad
+files raise ModelError naming the file, element and fix."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -71,8 +73,8 @@ def test_arm_limits(arm):
         assert (lo, hi) == (pm.m.lowerPositionLimit[i], pm.m.upperPositionLimit[i])
 
 
-def _with_floating_root(text: str, base: str) -> str:
-    return text.replace(f'<link name="{base}"', '<link name="world"/>\n<joint name="root" type="floating">'
+def _with_floating_root(text: str, base: str, joint: str = "root") -> str:
+    return text.replace(f'<link name="{base}"', f'<link name="world"/>\n<joint name="{joint}" type="floating">'
                         f'<parent link="world"/><child link="{base}"/></joint>\n<link name="{base}"', 1)
 
 
@@ -91,23 +93,51 @@ def _with_six_joint_root(text: str, base: str) -> str:
 
 
 @pytest.mark.slow
-def test_talos_humanoid_floating_root(tmp_path):
-    """Talos (32 joints, many fixed links) with a URDF floating joint: 38 coordinates; Pinocchio reads
-    the same file with the root written as six single-DoF joints."""
+def test_talos_humanoid_free_flyer_root(tmp_path):
+    """Talos (32 joints, many fixed links) with a URDF floating joint: a quaternion free flyer, nq = 39,
+    nv = 38; Pinocchio reads the file without it, its root a ``JointModelFreeFlyer`` (M, rnea, aba,
+    computeRNEADerivatives, computeABADerivatives: the derivatives with respect to q in the tangent
+    space; frames)."""
+    path = example_robot_file("talos_data/robots/talos_reduced.urdf")
+    ours = tmp_path / "talos.urdf"
+    ours.write_text(_with_floating_root(path.read_text(), "base_link", "root_joint"))  # Pinocchio's root name
+    m = symgait.load_model(ours)
+    assert (m.nq, m.nv) == (39, 38) and m.quaternion_joints == [["root_joint", "free_flyer", 0, 0]]
+    assert m.coordinates[:7] == ["root_joint" + s for s in ("_tx", "_ty", "_tz", "_qx", "_qy", "_qz", "_qw")]
+    assert m.actuated == m.velocities[6:] == m.coordinates[7:]
+    k = symgait.kernels(m, generated=generate(ours, out=tmp_path / "gen", log=lambda *a: None))
+    pm = PinMatch(pin, pin.buildModelFromUrdf(str(path), pin.JointModelFreeFlyer()), m)
+    assert_dynamics_match_pinocchio(m, k, pm, n_states=10, seed=3, tol=TOL)
+    q = random_state(m, 3, seed=4)[0]
+    X, J = k.points(q, m.parameters()), k.point_jacobians(q, m.parameters())
+    for b in range(3):
+        pin.computeJointJacobians(pm.m, pm.data, pm.q_in(q[b]))
+        pin.updateFramePlacements(pm.m, pm.data)
+        for i, name in enumerate(m.points):
+            fid = pm.m.getFrameId(name)
+            assert rel_err(X[b, i], pm.data.oMf[fid].translation) < TOL
+            Jp = pin.getFrameJacobian(pm.m, pm.data, fid, pin.LOCAL_WORLD_ALIGNED)[:3]
+            assert rel_err(J[b, i], Jp[:, pm.P]) < TOL
+
+
+@pytest.mark.slow
+def test_talos_humanoid_euler_root(tmp_path):
+    """The same file with ``floating_root="euler"``: 38 coordinates, the root as three translations and
+    three Euler angles; Pinocchio reads the file with the root written as six single-DoF joints."""
     text = example_robot_file("talos_data/robots/talos_reduced.urdf").read_text()
     ours, theirs = tmp_path / "talos.urdf", tmp_path / "talos_six.urdf"
     ours.write_text(_with_floating_root(text, "base_link"))
     theirs.write_text(_with_six_joint_root(text, "base_link"))
-    m = symgait.load_model(ours)
-    assert m.nq == 38 and m.coordinates[:6] == ["root" + s for s in FLOATING]
+    m = symgait.load_model(ours, floating_root="euler")
+    assert m.nq == m.nv == 38 and m.coordinates[:6] == ["root" + s for s in FLOATING]
     assert m.actuated == m.coordinates[6:]
-    k = symgait.kernels(m, generated=generate(ours, out=tmp_path / "gen", log=lambda *a: None))
+    k = symgait.kernels(m, generated=generate(m, out=tmp_path / "gen", log=lambda *a: None))
     pm = PinMatch(pin, pin.buildModelFromUrdf(str(theirs)), m)
     assert_dynamics_match_pinocchio(m, k, pm, n_states=10, seed=3, tol=TOL)
     q = random_state(m, 3, seed=4)[0]
     X = k.points(q, m.parameters())
     for b in range(3):
-        pin.framesForwardKinematics(pm.m, pm.data, pm.vec_in(q[b]))
+        pin.framesForwardKinematics(pm.m, pm.data, pm.q_in(q[b]))
         for i, name in enumerate(m.points):
             assert rel_err(X[b, i], pm.data.oMf[pm.m.getFrameId(name)].translation) < TOL
 

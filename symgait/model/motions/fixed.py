@@ -8,6 +8,7 @@ class Fixed(Motion):
     """No coordinate; the frame's placement is constant."""
     name = "fixed"
     urdf_type = "fixed"
+    nq = nv = 0
 
     def mirror_sign(self, d: float) -> float:
         raise ValueError("a fixed frame has no coordinate to mirror")
