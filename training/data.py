@@ -46,6 +46,8 @@ Processed sequences are cached by :class:`symgait.datasets.cache.SequenceCache` 
 """
 from __future__ import annotations
 
+import fnmatch
+
 import dataclasses
 import json
 import time as _time
@@ -72,7 +74,7 @@ from symgait.datasets.synthetic import synthetic_gait
 from .trainer import init_distributed
 from symgait.constants import STANDARD_GRAVITY as G
 
-__all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "subject_split", "without_labels", "reduce_labels",
+__all__ = ["default_data_dir", "real_trials", "load_real", "load_dataset", "without_subjects", "subject_split", "without_labels", "reduce_labels",
            "split_sequence", "resample", "with_angle_noise", "with_contact_label_noise", "labelled",
            "synthetic_set", "dataset_dir_for", "dataset_sequences", "dataset_refusals", "split_role",
            "changed_motion", "split_unknown_masked",
@@ -363,6 +365,25 @@ def split_role(row: dict, test: set, val: set) -> Optional[str]:
     return "test" if sub in test else "val" if sub in val else "train"
 
 
+def without_subjects(items, patterns: Seq[str], where, *, log: Callable = print) -> list:
+    """``items`` (``[(index row, Sequence)]``) less every trial of the subjects ``patterns`` name:
+    subject ids, or shell patterns of them (``fukuchi2017:*``). A name or pattern that matches no
+    subject of the dataset ``where`` is an error (a misspelt name must not leave someone in)."""
+    known = sorted({r["subject"] for r, _ in items})
+    left_out, unmatched = set(), []
+    for pat in patterns:
+        hit = fnmatch.filter(known, pat)
+        left_out.update(hit)
+        if not hit:
+            unmatched.append(pat)
+    if unmatched:
+        raise ValueError(f"data.exclude_subjects names subjects {unmatched} that {where} does not hold; its "
+                         f"subjects are e.g. {known[:6]}")
+    log(f"  left out {len(left_out)} subjects {sorted(left_out)[:8]}{' ...' if len(left_out) > 8 else ''} "
+        "(data.exclude_subjects)")
+    return [(r, s) for r, s in items if r["subject"] not in left_out]
+
+
 def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = None,
                  test_fraction: float = 0.2, val_fraction: float = 0.2, seed: int = 0,
                  rate: Optional[float] = None,
@@ -380,19 +401,12 @@ def load_dataset(out_dir, *, model=None, test_subjects: Optional[Seq[str]] = Non
     subjects' measured trials come with their motion changed to agree with their plates
     (:func:`dataset_sequences`); validation and test trials keep the measured motion, as a user's
     trial without plates has it.  ``exclude_subjects``: subjects left out altogether (neither train,
-    validation nor test); naming one the dataset lacks is an error."""
+    validation nor test; :func:`without_subjects`)."""
     d = Path(out_dir)
     items = dataset_sequences(d, model=model, rate=rate, kern=kern,
                               motion_only=motion_only)
     if exclude_subjects:
-        known = {r["subject"] for r, _ in items}
-        unknown = sorted(set(exclude_subjects) - known)
-        if unknown:
-            raise ValueError(f"data.exclude_subjects names subjects {unknown} that {d} does not hold; its "
-                             f"subjects are e.g. {sorted(known)[:6]}")
-        left_out = set(exclude_subjects)
-        items = [(r, s) for r, s in items if r["subject"] not in left_out]
-        log(f"  left out subjects {sorted(exclude_subjects)} (data.exclude_subjects)")
+        items = without_subjects(items, exclude_subjects, d, log=log)
     if train_kinematics not in KINEMATICS:
         raise ValueError(f"train_kinematics must be one of {KINEMATICS}, got {train_kinematics!r}")
     lab_subjects = [r["subject"] for r, _ in items if r.get("role") == "labelled"]

@@ -38,7 +38,8 @@ import numpy as np
 from symgait.atomic import atomic_write, write_text
 from .evaluate import COLS, REAL_RATE, format_value, evaluate, markdown_table, predict_all, write_json
 from .metrics import G, PAPER_B2, symmetry_metrics
-from .data import (dataset_dir_for, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise)
+from .data import (dataset_dir_for, load_dataset, reduce_labels, synthetic_set, with_angle_noise, with_contact_label_noise,
+                   without_subjects)
 from .config import load_config
 from .checkpoint import load
 from .plots import plot_grf, plot_loss
@@ -284,6 +285,8 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
             raise ValueError("lab-torques scores trials against OpenSim on their labs' own models: it needs the "
                              "built dataset of the shared data (--data DATASET --kfold RUN_DIR), not --tiny")
         items = protocol.experiment_items(tiny, data_dir, cfg.model, log=log)
+        if cfg.data.exclude_subjects:
+            items = without_subjects(items, cfg.data.exclude_subjects, data_dir or "the synthetic set", log=log)
         if tiny:
             if name == "kfold":
                 kw.setdefault("folds", 2)

@@ -253,3 +253,20 @@ def test_kfold_seed_ensemble_tiny(tmp_path):
     assert rows[f"{name} all"]["et"] == pytest.approx(pooled["et"], rel=1e-9)
     rc = main(["experiment", "kfold", "--tiny", "--out", str(out), "--members", "0"])
     assert rc == 2
+
+
+def test_kfold_excludes_subjects_by_pattern(tmp_path):
+    """data.exclude_subjects takes subject ids or shell patterns; the left-out subjects are neither
+    trained, validated nor tested, and a pattern matching nobody is an error, not a silent no-op."""
+    from training.cli import main
+    from training.data import without_subjects
+    out = tmp_path / "ex"
+    assert main(["experiment", "kfold", "--tiny", "--out", str(out), "--jobs", "1", "--variants", "zmp",
+                 "--set", "data.exclude_subjects=synthetic_b:*"]) == 0
+    j = json.loads((out / "metrics.json").read_text())
+    tested = {p["subject"] for p in j["results"]["per_sequence"]["ZMP (physics only)"]}
+    assert tested == {"synthetic_a:0", "synthetic_a:2", "synthetic_a:4"}
+    items = [(dict(subject=s), None) for s in ("lab:1", "lab:2", "other:1")]
+    assert [r["subject"] for r, _ in without_subjects(items, ["lab:*"], "d", log=lambda *a: None)] == ["other:1"]
+    with pytest.raises(ValueError, match=r"\['labb:\*'\]"):
+        without_subjects(items, ["labb:*"], "d", log=lambda *a: None)
