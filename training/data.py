@@ -367,15 +367,19 @@ def split_role(row: dict, test: set, val: set) -> Optional[str]:
 
 def without_subjects(items, patterns: Seq[str], where, *, log: Callable = print) -> list:
     """``items`` (``[(index row, Sequence)]``) less every trial of the subjects ``patterns`` name:
-    subject ids, or shell patterns of them (``fukuchi2017:*``). A name or pattern that matches no
-    subject of the dataset ``where`` is an error (a misspelt name must not leave someone in)."""
+    subject ids, or shell patterns of them (``fukuchi2017:*``). A subject id that the dataset
+    ``where`` lacks is an error (a misspelt name must not leave someone in); a pattern that matches
+    nobody is noted (a dataset need not hold every source)."""
     known = sorted({r["subject"] for r, _ in items})
     left_out, unmatched = set(), []
     for pat in patterns:
         hit = fnmatch.filter(known, pat)
         left_out.update(hit)
         if not hit:
-            unmatched.append(pat)
+            if any(c in pat for c in "*?["):
+                log(f"  data.exclude_subjects: {pat!r} matches no subject of {where}")
+            else:
+                unmatched.append(pat)
     if unmatched:
         raise ValueError(f"data.exclude_subjects names subjects {unmatched} that {where} does not hold; its "
                          f"subjects are e.g. {known[:6]}")

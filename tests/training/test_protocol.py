@@ -268,5 +268,7 @@ def test_kfold_excludes_subjects_by_pattern(tmp_path):
     assert tested == {"synthetic_a:0", "synthetic_a:2", "synthetic_a:4"}
     items = [(dict(subject=s), None) for s in ("lab:1", "lab:2", "other:1")]
     assert [r["subject"] for r, _ in without_subjects(items, ["lab:*"], "d", log=lambda *a: None)] == ["other:1"]
-    with pytest.raises(ValueError, match=r"\['labb:\*'\]"):
-        without_subjects(items, ["labb:*"], "d", log=lambda *a: None)
+    with pytest.raises(ValueError, match=r"\['lab:3'\]"):
+        without_subjects(items, ["lab:3"], "d", log=lambda *a: None)
+    said = []
+    assert len(without_subjects(items, ["labb:*"], "d", log=said.append)) == 3 and "matches no subject" in said[0]
