@@ -349,7 +349,8 @@ def changed_motion(row: dict, seq: Sequence, kern=None) -> Sequence:
     has one (rows of :func:`dataset_sequences`), at ``seq``'s frame rate; else ``seq``."""
     if not row.get("file_consistent") or "dataset" not in row:
         return seq
-    c = Sequence.load(Path(row["dataset"]) / row["file_consistent"])
+    c = dataclasses.replace(Sequence.load(Path(row["dataset"]) / row["file_consistent"]),
+                            name=seq.name, subject=seq.subject)   # the same trial of the same person
     if abs(c.rate - seq.rate) > 1e-6 * seq.rate:
         c = resample(c, seq.rate, kern=kern)
     return split_unknown_masked(row, c)

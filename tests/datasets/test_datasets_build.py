@@ -86,6 +86,7 @@ def test_build_tiny_slice_and_cached_rebuild(data, kern, tmp_path):
     d3 = load_dataset(out, test_subjects=[], val_fraction=0.0, train_kinematics="consistent",
                       log=lambda *a: None)
     assert np.allclose(d3["train"][0].q, c.q)
+    assert (d3["train"][0].subject, d3["train"][0].name) == ("opensim:subject01", "subject01_walk1")
     d4 = load_dataset(out, test_subjects=["opensim:subject01"], train_kinematics="consistent",
                       log=lambda *a: None)
     assert np.allclose(d4["test"][0].q, s.q)
