@@ -62,13 +62,15 @@ PAPER_NOTE = ("Zell, Rosenhahn & Wandt (ECCV 2020, table B2), F-net: σ = 0.3° 
 
 # --- data and config ---------------------------------------------------------------------------
 
-def get_data(tiny: bool, data_dir=None, model: str = "planar", *, log=print) -> Dict[str, list]:
+def get_data(tiny: bool, data_dir=None, model: str = "planar", *, log=print, cfg=None) -> Dict[str, list]:
     """``dict(train, val, test, motion_only, info)``: the synthetic set (``tiny``) or the dataset of
     ``data_dir`` (:func:`training.data.dataset_dir_for`) split by subject (a seeded fifth of the
-    labelled subjects for test, a fifth of the rest for validation)."""
+    labelled subjects for test, a fifth of the rest for validation), with the config ``cfg``'s
+    ``data.kinematics`` for the training subjects and its ``data.exclude_subjects`` left out."""
     if tiny:
         return synthetic_set(model, n_train=2, n_test=1, n_motion=2, seconds=1.5, rate=100.0, seed=0)
-    d = load_dataset(dataset_dir_for(data_dir, log=log), model=model, rate=REAL_RATE, log=log)
+    kw = dict(train_kinematics=cfg.data.kinematics, exclude_subjects=cfg.data.exclude_subjects) if cfg else {}
+    d = load_dataset(dataset_dir_for(data_dir, log=log), model=model, rate=REAL_RATE, log=log, **kw)
     if not d["train"] or not d["test"]:
         raise RuntimeError(f"real data incomplete under {data_dir}: train {len(d['train'])}, "
                            f"test {len(d['test'])} trials (use --tiny to run without data)")
@@ -301,7 +303,7 @@ def run_experiment(name: str, out, *, data_dir=None, config=None, overrides: Seq
                      rate=float(seq.rate), label_kind=seq.label_kind, mass=seq.mass, height=seq.height)
                 for row, seq in items]
         return _write(name, out, r, cfg, tiny, data_dir, info, t0, log)
-    data = get_data(tiny, data_dir, cfg.model, log=log)
+    data = get_data(tiny, data_dir, cfg.model, log=log, cfg=cfg)
     log(f"experiment {name}: model {cfg.model}, {len(data['train'])} labelled training, "
         f"{len(data['test'])} test, {len(data['motion_only'])} motion-only sequences"
         f"{' (tiny, synthetic)' if tiny else ''}")
