@@ -1,6 +1,7 @@
 """ForwardKinematics on backend="cuda" agrees with backend="cpu" (positions, velocities, gradients),
-gradcheck on "cuda", float32; a model with quaternion joints is refused on "cuda". Runs in Numba's CUDA simulator like test_cuda_layers.py
-(``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0``), where backend="cuda" takes CPU tensors."""
+gradcheck on "cuda", float32; a model with quaternion joints is refused on "cuda". Runs in Numba's
+CUDA simulator like test_cuda_layers.py (``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0``),
+where backend="cuda" takes CPU tensors."""
 from __future__ import annotations
 
 import sys
