@@ -1,6 +1,7 @@
 """ForwardKinematics on backend="cuda" agrees with backend="cpu" (positions, velocities, gradients),
-gradcheck on "cuda", float32. Runs in Numba's CUDA simulator like test_cuda_layers.py
-(``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0``), where backend="cuda" takes CPU tensors."""
+gradcheck on "cuda", float32; a model with quaternion joints is refused on "cuda". Runs in Numba's
+CUDA simulator like test_cuda_layers.py (``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda -n 0``),
+where backend="cuda" takes CPU tensors."""
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "layers"))
 
 from layer_fixtures import _one_numba_thread, layer_gen_root, layer_model  # noqa: E402,F401
+from symgait import InputError  # noqa: E402
 from symgait.layers import ForwardKinematics  # noqa: E402
+from symgait_testing import model_and_kernels  # noqa: E402
 
 DEVICE = "cpu" if SIM else "cuda"
 TOL = 1e-12 if SIM else 1e-10
@@ -74,3 +77,11 @@ def test_float32_on_cuda(layer_model):
     assert x32.dtype == torch.float32 and _rel(x32.double().cpu(), x64) < 1e-5 and _rel(v32.double().cpu(), v64) < 1e-5
     J = ForwardKinematics(k, backend="cuda").jacobian(q.to(DEVICE), p.to(DEVICE))
     assert J.shape == (2, len(m.points), 3, m.nq)
+
+
+def test_quaternion_model_is_refused_on_cuda(gen_root):
+    """A model with quaternion joints runs on the CPU backend only: backend="cuda" raises InputError."""
+    m, k = model_and_kernels("quaternion_tree", gen_root)
+    q = torch.from_numpy(k.space.random(1, 0)).to(DEVICE)
+    with pytest.raises(InputError, match="has quaternion joints: ForwardKinematics takes them on the CPU only"):
+        ForwardKinematics(k, backend="cuda")(q)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from symgait import InputError, ModelError
-from symgait.layers import ForwardDynamics, ForwardKinematics, InverseDynamics, integrate
+from symgait import InputError
+from symgait.layers import ForwardDynamics, InverseDynamics, integrate
 from symgait_testing import model_and_kernels
 
 MODEL = "quaternion_tree"
@@ -133,8 +133,6 @@ def test_quaternion_layer_inputs_are_checked(mk):
         fwd(torch.cat([bad, v0], 1), tau, w, p)
     with pytest.raises(InputError, match="qd has shape .*expected \\(1, 1, 20\\)"):
         InverseDynamics(k)(qb[:, None], v0[:, None, :10], v0[:, None], None, p)
-    with pytest.raises(ModelError, match="has quaternion joints .*one-coordinate joints only"):
-        ForwardKinematics(k)
 
 
 def test_verify_checks_a_quaternion_model_on_the_manifold(mk):
