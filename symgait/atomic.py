@@ -24,13 +24,15 @@ import functools
 import hashlib
 import json
 import os
+import signal
+import threading
 import uuid
 from pathlib import Path
 from typing import IO, Iterator
 
 from .errors import SymgaitError
 
-__all__ = ["OutputError", "atomic_write", "write_bytes", "write_text", "write_json", "fsync_dir",
+__all__ = ["OutputError", "atomic_write", "deferred_interrupt", "write_bytes", "write_text", "write_json", "fsync_dir",
            "file_sha256", "check_output_folder", "check_output_file", "temporary_name"]
 
 _FIX = {errno.ENOSPC: "free space on that disk or choose another output folder",
@@ -188,3 +190,23 @@ def check_output_file(path, option: str = "--out") -> Path:
             break
     check_output_folder(path.parent, option)
     return path
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while the block runs and deliver it when the block ends: a write
+    interrupted half-way by ``KeyboardInterrupt`` could leave a writer's own state broken (PyTorch's
+    zip writer then raises a ``RuntimeError`` that hides the interrupt). Only in the main thread,
+    and only where Python's own handler is installed (elsewhere the block runs as it is)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt

@@ -172,3 +172,30 @@ def test_commands_check_their_output_before_working(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert str(tmp_path / "plain") in err and "is a file, not a folder" in err, (argv, err)
+
+
+def test_ctrl_c_during_a_checkpoint_write_arrives_after_the_file_is_whole(tmp_path):
+    """SIGINT raised in the middle of ``training.checkpoint.save`` (here: from inside torch.save's
+    pickling) is held back until the file is complete, then delivered as KeyboardInterrupt; the
+    checkpoint loads. Without the deferral PyTorch's zip writer turns it into a RuntimeError."""
+    import os
+    import signal
+
+    import torch
+
+    from symgait.atomic import deferred_interrupt
+    from training.checkpoint import save
+
+    class Interrupting:
+        def __reduce__(self):          # pickled inside torch.save: the signal comes mid-write
+            os.kill(os.getpid(), signal.SIGINT)
+            return (dict, ())
+
+    path = tmp_path / "last.pt"
+    with pytest.raises(KeyboardInterrupt):
+        save(path, {"net": {"w": torch.ones(3)}, "mid": Interrupting(), "tail": torch.zeros(1000)})
+    got = torch.load(path, weights_only=False)
+    assert torch.equal(got["net"]["w"], torch.ones(3)) and got["tail"].shape == (1000,)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with deferred_interrupt():          # no signal: nothing raised
+        pass

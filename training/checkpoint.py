@@ -18,7 +18,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from symgait.atomic import atomic_write
+from symgait.atomic import atomic_write, deferred_interrupt
 from symgait.errors import SymgaitError
 
 from .batch import sequence_batch
@@ -158,10 +158,11 @@ def save(path, bundle_state) -> Path:
     of a unique name in the same folder, flushed and fsynced, then renamed over ``path``
     (``os.replace``) and the folder fsynced (:func:`symgait.atomic.atomic_write`). A reader (or a
     run killed at any moment, SIGKILL included) sees the previous complete file or the new one, never a partial one; a kill during the
-    write leaves at most a ``.<name>.*.tmp`` file beside it."""
+    write leaves at most a ``.<name>.*.tmp`` file beside it. Ctrl-C during the write is delivered
+    once the file is complete (:func:`symgait.atomic.deferred_interrupt`)."""
     if isinstance(bundle_state, Bundle):
         bundle_state = bundle_state.state()
-    with atomic_write(path, "wb") as f:
+    with deferred_interrupt(), atomic_write(path, "wb") as f:   # Ctrl-C: after the file is whole
         torch.save(bundle_state, f)
     return Path(path)
 
