@@ -192,10 +192,15 @@ def test_ctrl_c_during_a_checkpoint_write_arrives_after_the_file_is_whole(tmp_pa
             return (dict, ())
 
     path = tmp_path / "last.pt"
-    with pytest.raises(KeyboardInterrupt):
-        save(path, {"net": {"w": torch.ones(3)}, "mid": Interrupting(), "tail": torch.zeros(1000)})
-    got = torch.load(path, weights_only=False)
-    assert torch.equal(got["net"]["w"], torch.ones(3)) and got["tail"].shape == (1000,)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with deferred_interrupt():          # no signal: nothing raised
-        pass
+    # Python's own handler, as in a command run from a shell (pytest-xdist workers inherit SIGINT ignored)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            save(path, {"net": {"w": torch.ones(3)}, "mid": Interrupting(), "tail": torch.zeros(1000)})
+        got = torch.load(path, weights_only=False)
+        assert torch.equal(got["net"]["w"], torch.ones(3)) and got["tail"].shape == (1000,)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with deferred_interrupt():          # no signal: nothing raised
+            pass
+    finally:
+        signal.signal(signal.SIGINT, before)
