@@ -28,6 +28,14 @@ class NotStraightLine(Exception):
     """A function with loops, slices or other statements this translator does not handle."""
 
 
+def _statements(fn: ast.FunctionDef) -> list[ast.stmt]:
+    """The statements of a straight-line function, less its docstring and a bare ``return``."""
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return [st for st in body if not (isinstance(st, ast.Return) and st.value is None)]
+
+
 def _double(v: float) -> str:
     return "0x%016X" % struct.unpack("<Q", struct.pack("<d", float(v)))[0]
 
@@ -104,12 +112,7 @@ class _Function:
         raise NotStraightLine(ast.unparse(e))
 
     def translate(self) -> str:
-        body = self.fn.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            body = body[1:]
-        for st in body:
-            if isinstance(st, ast.Return) and st.value is None:
-                continue
+        for st in _statements(self.fn):
             if isinstance(st, ast.Assign) and len(st.targets) == 1:
                 tgt = st.targets[0]
                 v = self.expr(st.value)
@@ -266,13 +269,7 @@ def vector_variant(fn: ast.FunctionDef, symbol: str, width: int, f32: bool = Fal
             return t, va
         raise NotStraightLine(ast.unparse(e))
 
-    touched = []
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    for st in body:
-        if isinstance(st, ast.Return) and st.value is None:
-            continue
+    for st in _statements(fn):
         if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Subscript)):
             raise NotStraightLine(ast.unparse(st)[:80])
         arr, k = index(st.targets[0])
@@ -388,12 +385,7 @@ def batch_variant(fn: ast.FunctionDef, straight: set, symbol: str, prefix: str, 
         raise NotStraightLine(ast.unparse(e))
 
     params = [f"ptr noalias %a{i}, i64 %s{i}" for i in range(len(args) - 1)] + [f"ptr noalias %a{len(args) - 1}"]
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    for st in body:
-        if isinstance(st, ast.Return) and st.value is None:
-            continue
+    for st in _statements(fn):
         if isinstance(st, ast.Assign) and len(st.targets) == 1:
             tgt = st.targets[0]
             v = expr(st.value)
