@@ -320,10 +320,12 @@ def opensim_ik(model_path, trc, out) -> Tuple[Path, str]:
     return Path(out), summary
 
 
-def run_inverse_dynamics(model_path, coordinates, external_loads, out, *, cutoff: float = 6.0) -> Path:
+def run_inverse_dynamics(model_path, coordinates, external_loads, out, *, cutoff: float = 6.0,
+                         exclude: str = "All") -> Path:
     """OpenSim's InverseDynamicsTool: the model, the coordinates over their whole time range
-    filtered at ``cutoff`` Hz (OpenSim's filter), the ExternalLoads file, every model force
-    excluded (``All``); the generalized forces written to ``out``."""
+    filtered at ``cutoff`` Hz (OpenSim's filter), the ExternalLoads file, the model forces
+    ``exclude`` names excluded (``All``: every one; ``Muscles``: as OpenSim's example set-ups); the
+    generalized forces written to ``out``."""
     o = _need_opensim()
     out = Path(out)
     tool = o.InverseDynamicsTool()
@@ -337,7 +339,7 @@ def run_inverse_dynamics(model_path, coordinates, external_loads, out, *, cutoff
     tool.setStartTime(st.getFirstTime())
     tool.setEndTime(st.getLastTime())
     excluded = o.ArrayStr()
-    excluded.append("All")
+    excluded.append(exclude)
     tool.setExcludedForces(excluded)
     tool.setResultsDir(str(out.parent))
     tool.setOutputGenForceFileName(out.name)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from symgait.cli import main
+from symgait.datasets.lab_reference import run_inverse_dynamics
 from symgait.io import read_sto
 
 osim = pytest.importorskip("opensim", reason="OpenSim's Python package is not installed")
@@ -27,28 +28,6 @@ TRIALS = {
 }
 
 
-def opensim_inverse_dynamics(model, coordinates, external_loads, out, cutoff=6.0):
-    """OpenSim's InverseDynamicsTool (muscles excluded, as in OpenSim's example set-ups) over the
-    coordinates' whole time range; returns the .sto it writes."""
-    tool = osim.InverseDynamicsTool()
-    m = osim.Model(str(model))                 # kept alive while the tool runs (the tool does not own it)
-    tool.setModel(m)
-    tool.setCoordinatesFileName(str(coordinates))
-    tool.setExternalLoadsFileName(str(external_loads))
-    tool.setLowpassCutoffFrequency(cutoff)
-    st = osim.Storage(str(coordinates))
-    tool.setStartTime(st.getFirstTime())
-    tool.setEndTime(st.getLastTime())
-    excluded = osim.ArrayStr()
-    excluded.append("Muscles")
-    tool.setExcludedForces(excluded)
-    tool.setResultsDir(str(out.parent))
-    tool.setOutputGenForceFileName(out.name)
-    assert tool.run()
-    del tool, m
-    return out
-
-
 def _symgait_id(argv):
     assert main(["id"] + argv) == 0   # the command line's own entry point
 
@@ -57,7 +36,8 @@ def _symgait_id(argv):
 @pytest.mark.parametrize("trial", list(TRIALS))
 def test_id_on_osim_model_reproduces_opensim(data, tmp_path, trial):
     model, ik, grf, xml = (data(f) if f else None for f in TRIALS[trial])
-    ref = read_sto(opensim_inverse_dynamics(model, ik, xml, tmp_path / "opensim" / "id.sto"))
+    # OpenSim's InverseDynamicsTool, muscles excluded as in OpenSim's example set-ups
+    ref = read_sto(run_inverse_dynamics(model, ik, xml, tmp_path / "opensim" / "id.sto", exclude="Muscles"))
     out = tmp_path / "ours" / "id.sto"
     argv = [str(ik), "--model", str(model), "--external-loads", str(xml), "--cutoff", "6",
             "--out", str(out), "--plot", "none"]
