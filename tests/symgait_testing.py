@@ -64,6 +64,33 @@ def random_state(model, batch, seed=0, scale=0.6):
     return q, qd, qdd, tau, w
 
 
+def central(f, x, eps=1e-6):
+    """d f / d x by central differences: f maps (B, k) -> (B, ...); returns (B, ..., k)."""
+    cols = []
+    for j in range(x.shape[1]):
+        dx = np.zeros_like(x)
+        dx[:, j] = eps
+        cols.append((f(x + dx) - f(x - dx)) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
+def tangent_central(k, f, q, n, eps=1e-6):
+    """d f / d q in the tangent space by central differences, (f(q ⊕ eps e_j) - f(q ⊕ -eps e_j)) / (2 eps)
+    for j < n (``k.integrate``: the configuration space's q ⊕ δ)."""
+    cols = []
+    for j in range(n):
+        d = np.zeros((q.shape[0], n))
+        d[:, j] = eps
+        cols.append((f(k.integrate(q, d)) - f(k.integrate(q, -d))) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
+def close(a, b, tol=2e-6):
+    """|a - b| within ``tol`` of max(1, |b|)."""
+    scale = max(1.0, np.abs(b).max())
+    assert np.abs(a - b).max() / scale < tol, np.abs(a - b).max() / scale
+
+
 def rel_err(a, b):
     a, b = np.asarray(a), np.asarray(b)
     return float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))

@@ -5,25 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from symgait_testing import model_and_kernels, random_state
+from symgait_testing import central, close, model_and_kernels, random_state
 
 MODELS = ["double_pendulum3d", "floating_chain", "custom_joints", "planar"]
-EPS = 1e-6
-
-
-def central(f, x, eps=EPS):
-    """d f / d x by central differences: f maps (B, k) -> (B, ...); returns (B, ..., k)."""
-    cols = []
-    for j in range(x.shape[1]):
-        dx = np.zeros_like(x)
-        dx[:, j] = eps
-        cols.append((f(x + dx) - f(x - dx)) / (2 * eps))
-    return np.stack(cols, axis=-1)
-
-
-def close(a, b, tol=2e-6):
-    scale = max(1.0, np.abs(b).max())
-    assert np.abs(a - b).max() / scale < tol, np.abs(a - b).max() / scale
 
 
 @pytest.fixture(scope="module", params=MODELS)

@@ -14,7 +14,8 @@ import pytest
 import symgait
 from symgait import InputError, ModelError
 from symgait.runtime.manifold import ConfigurationSpace, check_configuration, difference, integrate, neutral
-from symgait_testing import (PinMatch, model_and_kernels, pinocchio_from_spec, random_state, rel_err)
+from symgait_testing import (PinMatch, central, close, model_and_kernels, pinocchio_from_spec, random_state,
+                              rel_err, tangent_central)
 
 pin = pytest.importorskip("pinocchio", reason="Pinocchio (`pip install pin`) is the independent oracle")
 
@@ -140,29 +141,6 @@ def test_points_and_contact_jacobians_against_pinocchio(setup):
             assert rel_err(Jc[b, c], J6[:, pm.P]) < TOL
 
 
-def tangent_central(k, f, q, n, eps=1e-6):
-    """d f / d q in the tangent space by central differences: f(q ⊕ eps e_j) - f(q ⊕ -eps e_j)."""
-    cols = []
-    for j in range(n):
-        d = np.zeros((q.shape[0], n))
-        d[:, j] = eps
-        cols.append((f(k.integrate(q, d)) - f(k.integrate(q, -d))) / (2 * eps))
-    return np.stack(cols, axis=-1)
-
-
-def plain_central(f, x, eps=1e-6):
-    cols = []
-    for j in range(x.shape[1]):
-        d = np.zeros_like(x)
-        d[:, j] = eps
-        cols.append((f(x + d) - f(x - d)) / (2 * eps))
-    return np.stack(cols, axis=-1)
-
-
-def close(a, b, tol=2e-6):
-    assert np.abs(a - b).max() / max(1.0, np.abs(b).max()) < tol, np.abs(a - b).max() / max(1.0, np.abs(b).max())
-
-
 def test_derivatives_against_central_differences_on_the_manifold(setup):
     m, k, p, _ = setup
     q, qd, qdd, tau, w = random_state(m, 3, seed=4)
@@ -172,14 +150,14 @@ def test_derivatives_against_central_differences_on_the_manifold(setup):
     di = k.inverse_dynamics_derivatives(q, qd, qdd, w, p)
     df = k.forward_dynamics_derivatives(q, qd, tau, w, p)
     close(di["dtau_dq"], tangent_central(k, lambda x: ID(q=x), q, n))
-    close(di["dtau_dqd"], plain_central(lambda x: ID(qd=x), qd))
-    close(di["dtau_dqdd"], plain_central(lambda x: ID(qdd=x), qdd))
-    close(di["dtau_dw"].reshape(B, n, -1), plain_central(lambda x: ID(w=x.reshape(w.shape)), w.reshape(B, -1)))
-    close(di["dtau_dp"], plain_central(lambda x: ID(p=x), np.repeat(p[None], B, 0)))
+    close(di["dtau_dqd"], central(lambda x: ID(qd=x), qd))
+    close(di["dtau_dqdd"], central(lambda x: ID(qdd=x), qdd))
+    close(di["dtau_dw"].reshape(B, n, -1), central(lambda x: ID(w=x.reshape(w.shape)), w.reshape(B, -1)))
+    close(di["dtau_dp"], central(lambda x: ID(p=x), np.repeat(p[None], B, 0)))
     close(df["dqdd_dq"], tangent_central(k, lambda x: FD(q=x), q, n))
-    close(df["dqdd_dqd"], plain_central(lambda x: FD(qd=x), qd))
-    close(df["dqdd_dtau"], plain_central(lambda x: FD(tau=x), tau))
-    close(df["dqdd_dp"], plain_central(lambda x: FD(p=x), np.repeat(p[None], B, 0)))
+    close(df["dqdd_dqd"], central(lambda x: FD(qd=x), qd))
+    close(df["dqdd_dtau"], central(lambda x: FD(tau=x), tau))
+    close(df["dqdd_dp"], central(lambda x: FD(p=x), np.repeat(p[None], B, 0)))
     close(k.point_jacobians(q, p), tangent_central(k, lambda x: k.points(x, p), q, n))
     lin = tangent_central(k, lambda x: k.contact_points(x, p), q, n)
     close(k.contact_jacobians(q, p)[:, :, :3], lin)

@@ -15,7 +15,7 @@ import torch
 from symgait import InputError
 from symgait.layers import ForwardKinematics, integrate
 from symgait.runtime.manifold import quat_matrix
-from symgait_testing import PinMatch, model_and_kernels, pinocchio_from_spec
+from symgait_testing import PinMatch, model_and_kernels, pinocchio_from_spec, tangent_central
 
 MODEL = "quaternion_tree"
 
@@ -70,23 +70,13 @@ def test_against_pinocchio_frames(mk):
     assert worst < 1e-10, worst
 
 
-def _tangent_central(k, f, q, n, eps=1e-6):
-    """Columns (f(q ⊕ eps e_j) - f(q ⊕ -eps e_j)) / (2 eps), j < n."""
-    cols = []
-    for j in range(n):
-        d = np.zeros((q.shape[0], n))
-        d[:, j] = eps
-        cols.append((f(k.integrate(q, d)) - f(k.integrate(q, -d))) / (2 * eps))
-    return np.stack(cols, axis=-1)
-
-
 def test_jacobian_and_tangent_gradient_against_central_differences(mk):
     m, k = mk
     q, v = _state(m, k, 3, seed=2)
     fk = ForwardKinematics(k)
     qn = q.numpy()
     pos = lambda x: fk(torch.from_numpy(x)).numpy()  # noqa: E731
-    num = _tangent_central(k, pos, qn, m.nv)
+    num = tangent_central(k, pos, qn, m.nv)
     assert np.abs(fk.jacobian(q).numpy() - num).max() < 1e-8
     # the gradient of <G, positions> + <H, velocities> along the tangent directions at q (delta = 0)
     rng = np.random.default_rng(3)
@@ -96,7 +86,7 @@ def test_jacobian_and_tangent_gradient_against_central_differences(mk):
     delta = torch.zeros(3, m.nv, dtype=torch.float64, requires_grad=True)
     x, xv = fk(integrate(k, q, delta), v)
     ((x * G).sum() + (xv * H).sum()).backward()
-    num = _tangent_central(k, scalar, qn, m.nv)
+    num = tangent_central(k, scalar, qn, m.nv)
     assert np.abs(delta.grad.numpy() - num).max() / np.abs(num).max() < 1e-8
 
 
