@@ -179,6 +179,21 @@ def assert_dynamics_match_pinocchio(model, kern, pm: PinMatch, n_states: int, se
         assert rel_err(df["dqdd_dtau"][b], pm.mat(pm.data.Minv, sym=True)) < tol
 
 
+def assert_points_match_pinocchio(model, kern, pm: PinMatch, q, tol: float):
+    """Our named points and their Jacobians at the configurations ``q`` against the Pinocchio frames of
+    the same names (positions, LOCAL_WORLD_ALIGNED linear Jacobians)."""
+    pin = pm.pin
+    X, J = kern.points(q, model.parameters()), kern.point_jacobians(q, model.parameters())
+    for b in range(len(q)):
+        pin.computeJointJacobians(pm.m, pm.data, pm.q_in(q[b]))
+        pin.updateFramePlacements(pm.m, pm.data)
+        for i, name in enumerate(model.points):
+            fid = pm.m.getFrameId(name)
+            assert rel_err(X[b, i], pm.data.oMf[fid].translation) < tol
+            Jp = pin.getFrameJacobian(pm.m, pm.data, fid, pin.LOCAL_WORLD_ALIGNED)[:3]
+            assert rel_err(J[b, i], Jp[:, pm.P]) < tol
+
+
 def pinocchio_from_spec(pin, model, p):
     """A Pinocchio model built joint by joint from ``model``'s frames at parameters ``p`` (revolute and
     prismatic joints about their axes, ``JointModelSpherical``, ``JointModelFreeFlyer``; fixed frames

@@ -58,6 +58,12 @@ def humanoid(gen_root):
     return m, k, mm, mm.jnt_qposadr[ids], mm.jnt_dofadr[ids]
 
 
+def _world_position(mm, d, name):
+    """MuJoCo's world position of the site ``name``, else of the body ``name``."""
+    site = mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_SITE, name)
+    return d.site_xpos[site] if site >= 0 else d.xpos[mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_BODY, name)]
+
+
 def test_structure(humanoid):
     m, k, mm, qa, va = humanoid
     assert m.nq == 23 and m.n_parameters == 0
@@ -87,9 +93,7 @@ def test_against_mujoco(humanoid):
         mujoco.mj_forward(mm, d)
         assert rel_err(FD[b], d.qacc[va]) < TOL
         for i, name in enumerate(m.points):
-            site = mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_SITE, name)
-            ref = d.site_xpos[site] if site >= 0 else d.xpos[mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_BODY, name)]
-            assert rel_err(X[b, i], ref) < TOL, name
+            assert rel_err(X[b, i], _world_position(mm, d, name)) < TOL, name
 
 
 def test_limits_in_radians(humanoid):
@@ -239,9 +243,7 @@ def test_ball_humanoid_against_mujoco(ball_humanoid):
         mujoco.mj_forward(mm, d)
         assert rel_err(FD[b], np.linalg.solve(T, d.qacc[Pv] - c)) < TOL
         for i, name in enumerate(m.points):
-            site = mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_SITE, name)
-            ref = d.site_xpos[site] if site >= 0 else d.xpos[mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_BODY, name)]
-            assert rel_err(X[b, i], ref) < TOL, name
+            assert rel_err(X[b, i], _world_position(mm, d, name)) < TOL, name
 
 
 def test_ball_humanoid_derivatives_on_the_manifold(ball_humanoid):

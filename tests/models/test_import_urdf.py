@@ -15,8 +15,8 @@ import symgait
 from symgait import ModelError
 from symgait.cli import main as cli_main
 from symgait.codegen import generate
-from symgait_testing import (PinMatch, assert_dynamics_match_pinocchio, assert_refused, example_robot_file, random_state,
-                             rel_err)
+from symgait_testing import (PinMatch, assert_dynamics_match_pinocchio, assert_points_match_pinocchio, assert_refused,
+                             example_robot_file, random_state, rel_err)
 
 pin = pytest.importorskip("pinocchio", reason="Pinocchio (`pip install pin`) is the independent oracle")
 
@@ -52,17 +52,7 @@ def test_arm_link_points_and_jacobians(arm):
     fixed_children = {j.find("child").get("link") for j in ET.parse(path).getroot().findall("joint")
                       if j.get("type") == "fixed"}
     assert fixed_children & set(m.points), "merged links keep their frames as points"
-    q = random_state(m, 5, seed=2)[0]
-    X, J = k.points(q, m.parameters()), k.point_jacobians(q, m.parameters())
-    for b in range(5):
-        x = pm.vec_in(q[b])
-        pin.computeJointJacobians(pm.m, pm.data, x)
-        pin.updateFramePlacements(pm.m, pm.data)
-        for i, name in enumerate(m.points):
-            fid = pm.m.getFrameId(name)
-            assert rel_err(X[b, i], pm.data.oMf[fid].translation) < TOL
-            Jp = pin.getFrameJacobian(pm.m, pm.data, fid, pin.LOCAL_WORLD_ALIGNED)[:3]
-            assert rel_err(J[b, i], Jp[:, pm.P]) < TOL
+    assert_points_match_pinocchio(m, k, pm, random_state(m, 5, seed=2)[0], TOL)
 
 
 def test_arm_limits(arm):
@@ -108,16 +98,7 @@ def test_talos_humanoid_free_flyer_root(tmp_path):
     k = symgait.kernels(m, generated=generate(ours, out=tmp_path / "gen", log=lambda *a: None))
     pm = PinMatch(pin, pin.buildModelFromUrdf(str(path), pin.JointModelFreeFlyer()), m)
     assert_dynamics_match_pinocchio(m, k, pm, n_states=10, seed=3, tol=TOL)
-    q = random_state(m, 3, seed=4)[0]
-    X, J = k.points(q, m.parameters()), k.point_jacobians(q, m.parameters())
-    for b in range(3):
-        pin.computeJointJacobians(pm.m, pm.data, pm.q_in(q[b]))
-        pin.updateFramePlacements(pm.m, pm.data)
-        for i, name in enumerate(m.points):
-            fid = pm.m.getFrameId(name)
-            assert rel_err(X[b, i], pm.data.oMf[fid].translation) < TOL
-            Jp = pin.getFrameJacobian(pm.m, pm.data, fid, pin.LOCAL_WORLD_ALIGNED)[:3]
-            assert rel_err(J[b, i], Jp[:, pm.P]) < TOL
+    assert_points_match_pinocchio(m, k, pm, random_state(m, 3, seed=4)[0], TOL)
 
 
 @pytest.mark.slow
