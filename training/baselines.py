@@ -51,7 +51,7 @@ from symgait.datasets.discover import activity_class
 from symgait.forces.contacts import foot_point_indices, labels_from_kinematics
 from symgait.forces.derived import contact_weights, transport_matrices
 from symgait.signals.runs import true_runs
-from symgait.trials.augment import swap_side
+from symgait.trials.augment import S, swap_side
 from .metrics import GROUND, stance
 
 __all__ = ["BASELINES", "N_PHASE", "kinematic_contacts", "zmp_wrenches", "zmp_prediction",
@@ -155,9 +155,6 @@ def stance_phases(on, rate: float, duration: Optional[float] = None) -> np.ndarr
     return ph
 
 
-MIRROR_AP_V_ML = np.array([1.0, 1.0, -1.0])   # a stance curve (AP, vertical, ML) seen from the other side
-
-
 def mean_curves(model, kern, entries, n: int = N_PHASE) -> Dict[str, dict]:
     """{activity class | "all": dict(curve (nc, n, 3) N/kg as (AP, vertical, ML), duration (s),
     stances (nc,) count)} over the complete measured stances of ``entries``
@@ -193,7 +190,7 @@ def mean_curves(model, kern, entries, n: int = N_PHASE) -> Dict[str, dict]:
         mirrored = []
         for ci in range(len(count)):
             if not count[ci] and count[partner[ci]]:      # a foot with no complete stance here: the
-                curve[ci] = curve[partner[ci]] * MIRROR_AP_V_ML   # other foot's, mirrored (ML flips)
+                curve[ci] = curve[partner[ci]] @ S          # other foot's, mirrored (ML flips)
                 mirrored.append(model.contacts[ci])
         if not all(count[ci] or model.contacts[ci] in mirrored for ci in range(len(count))):
             continue
