@@ -305,8 +305,8 @@ def run_splits(cfg, items, splits: Seq[dict], variants: Seq[str], out: Path, *, 
         if job["member"]:
             continue
         v, split = job["variant"], job["split"]
-        r, p = done[(v, split, 0)], parts[split]
         runs = [done[(v, split, j)] for j in range(members)]
+        r, p = runs[0], parts[split]
         for k, (seq, row, pred) in enumerate(zip(p["test"], p["test_rows"], r["preds"])):
             entry = dict(split=split, seq=seq, row=row, seconds=r["seconds"], steps=r["steps"],
                          best_step=r["best_step"])
